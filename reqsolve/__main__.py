@@ -1,0 +1,3 @@
+from reqsolve.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""The ``reqsolve`` command: ``run(argv, stdout, stderr) -> int``, tested in-process.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and
+``execute(args, stdout, stderr) -> int``; modules are imported only for the subcommand that
+runs, so ``reqsolve find`` does not pay for ``reqsolve validate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import TextIO
+
+from reqsolve.errors import ReqsolveError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("reqsolve.cli.parse_cmd", "show how a requirement expression is understood"),
+}
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exceptions instead of exiting the process."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise _Exit(status, message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Exit(Exception):
+    def __init__(self, status: int, message: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def build_parser(name: str | None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reqsolve", description="Find where to run a job, and with which options."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command, (module_name, help_text) in COMMANDS.items():
+        child = sub.add_parser(command, help=help_text, description=help_text)
+        if command == name:
+            importlib.import_module(module_name).add_arguments(child)
+    return parser
+
+
+def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    name = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(name if name in COMMANDS else None)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        parser.print_usage(err)
+        print(str(exc), file=err)
+        return EXIT_USAGE
+    except _Exit as exc:
+        if exc.message:
+            print(exc.message, file=err, end="")
+        if exc.status == 0:
+            # --help prints to stdout through argparse's own stream; nothing more to do
+            return EXIT_OK
+        return EXIT_USAGE
+    if args.command is None:
+        parser.print_help(out)
+        return EXIT_USAGE
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        code: int = module.execute(args, out, err)
+    except ReqsolveError as exc:
+        print(f"reqsolve: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_USAGE
+    return code
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Launcher files: the typed model of SEMANTICS.md §2, its loader and its lint rules."""

@@ -1,0 +1,163 @@
+"""The launcher file as typed, frozen values (SEMANTICS.md §2).
+
+Sizes are bytes and durations seconds (ints). ``None`` means "not written at this level": a
+:class:`Configuration` is merged field by field, later levels winning, even with 0
+(launcher -> partition -> node group -> ``features:`` entries -> values decoded by
+``features_regex``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal, TypeVar
+
+T = TypeVar("T", "CpuConfig", "GpuConfig")
+
+
+def _merge_fields(base: T, over: T | None) -> T:
+    if over is None:
+        return base
+    changes = {
+        f.name: getattr(over, f.name) for f in fields(over) if getattr(over, f.name) is not None
+    }
+    return replace(base, **changes) if changes else base
+
+
+@dataclass(frozen=True, slots=True)
+class CpuConfig:
+    cores: int | None = None
+    memory: int | None = None  # bytes
+    mem_per_cpu: int | None = None  # bytes
+    cpu_per_gpu: int | None = None
+
+    def merged(self, over: CpuConfig | None) -> CpuConfig:
+        return _merge_fields(self, over)
+
+
+@dataclass(frozen=True, slots=True)
+class GpuConfig:
+    model: str | None = None
+    count: int | None = None
+    memory: int | None = None  # bytes
+    min_memory: int | None = None  # bytes
+    min_mem_ratio: float | None = None
+
+    def merged(self, over: GpuConfig | None) -> GpuConfig:
+        return _merge_fields(self, over)
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    max_duration: int | None = None  # seconds
+    cpu: CpuConfig = field(default_factory=CpuConfig)
+    gpu: GpuConfig = field(default_factory=GpuConfig)
+
+    def merged(self, over: Configuration | None) -> Configuration:
+        """This configuration overridden field by field by ``over`` (``None`` = keep)."""
+        if over is None:
+            return self
+        return Configuration(
+            max_duration=over.max_duration if over.max_duration is not None else self.max_duration,
+            cpu=self.cpu.merged(over.cpu),
+            gpu=self.gpu.merged(over.gpu),
+        )
+
+
+EMPTY_CONFIGURATION = Configuration()
+
+
+@dataclass(frozen=True, slots=True)
+class Qos:
+    name: str
+    max_duration: int | None = None  # seconds
+    min_gpu: int = 0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeGroup:
+    hosts: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    count: int = 0  # number of hosts when ``hosts`` is empty
+    configuration: Configuration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    name: str
+    nodes: tuple[NodeGroup, ...] = ()
+    configuration: Configuration | None = None
+    qos: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    priority: int = 0
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LocalGpu:
+    model: str | None = None
+    count: int = 1
+    memory: int | None = None  # bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LocalLauncherConfig:
+    id: str
+    connector: str = "local"
+    cpu: CpuConfig = field(default_factory=CpuConfig)
+    gpus: tuple[LocalGpu, ...] = ()
+    tokens: tuple[tuple[str, int], ...] = ()  # (token name, how many one job takes)
+    tags: tuple[str, ...] = ()
+    weight: float = 0
+    disabled: bool = False
+    kind: Literal["local"] = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class SlurmLauncherConfig:
+    id: str
+    connector: str = "local"
+    path: str = "/usr/bin"
+    tags: tuple[str, ...] = ()
+    weight: float = 0
+    use_features: bool = True
+    use_hosts: bool = True
+    use_memory_constraint: bool = True
+    query_slurm: bool = False
+    qos: tuple[Qos, ...] = ()  # in file order
+    features_regex: tuple[str, ...] = ()
+    features: tuple[tuple[str, Configuration], ...] = ()  # feature -> configuration, file order
+    configuration: Configuration = field(default_factory=Configuration)
+    partitions: tuple[Partition, ...] = ()  # in file order
+    disabled: bool = False
+    kind: Literal["slurm"] = "slurm"
+
+    def qos_named(self, name: str) -> Qos | None:
+        for qos in self.qos:
+            if qos.name == name:
+                return qos
+        return None
+
+
+LauncherConfig = LocalLauncherConfig | SlurmLauncherConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SshConnector:
+    """A named connector of the ``connectors:`` section (experimaestro's format)."""
+
+    id: str
+    hostname: str
+    user: str | None = None
+    port: int | None = None
+    options: tuple[str, ...] = ()  # extra ``-o key=value`` for the ssh client
+
+
+@dataclass(frozen=True, slots=True)
+class LauncherFile:
+    """A loaded launcher file: launchers in file order (groups as written, then items)."""
+
+    path: str
+    launchers: tuple[LauncherConfig, ...] = ()
+    token_counters: tuple[tuple[str, int], ...] = ()  # from tokens.yaml: name -> capacity
+    connectors: tuple[SshConnector, ...] = ()

@@ -1,0 +1,186 @@
+"""The one exception tree of reqsolve, and the rendering of a mistake under its source text.
+
+Every error a user can cause derives from :class:`ReqsolveError`, so a caller (or the CLI) can
+catch one class and be sure nothing else escapes from bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Half-open character range ``[start, end)`` in an expression, 0-based."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"invalid span {self.start}..{self.end}")
+
+    @property
+    def column(self) -> int:
+        """1-based column of the first character, as editors show it."""
+        return self.start + 1
+
+
+def caret_line(text: str, span: Span) -> str:
+    """The source line followed by ``~~~^`` under the span (the caret marks its last character).
+
+    Multi-line text shows only the line holding the start of the span.
+    """
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.start)
+    if line_end == -1:
+        line_end = len(text)
+    line = text[line_start:line_end]
+    start = span.start - line_start
+    end = min(span.end, line_end) - line_start
+    width = max(end - start, 1)
+    marker = " " * start + "~" * (width - 1) + "^"
+    return f"    {line}\n    {marker}"
+
+
+class ReqsolveError(Exception):
+    """Root of every error reqsolve raises on purpose."""
+
+
+class InvalidExpression(ReqsolveError, ValueError):
+    """A requirement expression that cannot be understood; knows where the mistake is."""
+
+    def __init__(self, message: str, text: str, span: Span, hint: str | None = None) -> None:
+        self.message = message
+        self.text = text
+        self.span = span
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        parts = [self.message, caret_line(self.text, self.span)]
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class InvalidValue(ReqsolveError, ValueError):
+    """A size, duration or count that is wrong in itself (no expression around it).
+
+    The parser and the config loader turn it into an :class:`InvalidExpression` or a
+    :class:`Problem` with a position; builders called from Python raise it as it is.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\nhint: {hint}")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding in a launcher file: where, how bad, what, and how to fix it."""
+
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+    path: str  # YAML path such as ``slurm[0].partitions.gpu.configuration.gpu.memory``
+    severity: str  # "error" or "warning"
+    message: str
+    hint: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+        }
+        if self.hint is not None:
+            data["hint"] = self.hint
+        return data
+
+
+class ConfigError(ReqsolveError):
+    """A launcher file that cannot be used; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], summary: str | None = None):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        shown = errors or list(self.problems)
+        if summary is None:
+            if shown:
+                first = shown[0]
+                summary = f"{first.file}:{first.line}:{first.column}: {first.path}: {first.message}"
+                if len(shown) > 1:
+                    summary += f" (and {len(shown) - 1} more)"
+            else:
+                summary = "invalid launcher file"
+        super().__init__(summary)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why one candidate did not satisfy one alternative (structured, not prose)."""
+
+    alternative: int
+    launcher: str
+    partition: str | None
+    group: int | None
+    qos: str | None
+    account: str | None
+    reason: str
+    code: str = "unmet"
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "alternative": self.alternative,
+            "launcher": self.launcher,
+            "partition": self.partition,
+            "group": self.group,
+            "qos": self.qos,
+            "account": self.account,
+            "reason": self.reason,
+            "code": self.code,
+        }
+
+
+class LauncherNotFoundError(ReqsolveError, LookupError):
+    """No launcher satisfies any alternative; ``reasons`` has one entry per candidate tried."""
+
+    def __init__(self, reasons: list[Reason] | tuple[Reason, ...], message: str | None = None):
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        if message is None:
+            if self.reasons:
+                best = self.reasons[0]
+                where = best.launcher + (f"/{best.partition}" if best.partition else "")
+                message = f"no launcher satisfies the requirement; e.g. {where}: {best.reason}"
+            else:
+                message = "no launcher satisfies the requirement: no launcher is eligible"
+        super().__init__(message)
+
+
+class SlurmQueryError(ReqsolveError):
+    """A Slurm command run for discovery or submission failed; says which, how, and its stderr."""
+
+    def __init__(
+        self,
+        command: list[str] | tuple[str, ...],
+        message: str,
+        *,
+        returncode: int | None = None,
+        stderr: str = "",
+    ) -> None:
+        self.command = tuple(command)
+        self.returncode = returncode
+        self.stderr = stderr
+        text = f"{' '.join(self.command)}: {message}"
+        if returncode is not None:
+            text += f" (exit status {returncode})"
+        if stderr.strip():
+            text += f"\nstderr: {stderr.strip()[:2000]}"
+        super().__init__(text)

@@ -1,0 +1,219 @@
+"""What a job asks for, as frozen values: a requirement is an ordered list of alternatives.
+
+The Python builders mirror the expression language: ``duration("4 days") & cuda_gpu(mem="4G") * 2
+| cpu(cores=8)``. ``str()`` of any value is canonical and re-parses to an equal value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reqsolve.errors import InvalidValue
+from reqsolve.units import (
+    check_duration,
+    check_memory,
+    format_duration,
+    format_memory,
+    parse_duration,
+    parse_memory,
+)
+
+MAX_GPUS = 1024
+MAX_CORES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """Cores and memory (bytes; 0 = no memory request) asked on one node."""
+
+    cores: int = 1
+    memory: int = 0
+
+    def __post_init__(self) -> None:
+        check_cores(self.cores)
+        check_memory(self.memory, str(self.memory))
+
+    def __str__(self) -> str:
+        args = []
+        if self.memory:
+            args.append(f"mem={format_memory(self.memory)}")
+        args.append(f"cores={self.cores}")
+        return f"cpu({', '.join(args)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    """One GPU asked: at least ``memory`` bytes, of ``model`` when given (case-insensitive)."""
+
+    memory: int = 0
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        check_memory(self.memory, str(self.memory))
+        if self.model is not None and not self.model:
+            raise InvalidValue("model name is empty")
+
+    def sort_key(self) -> tuple[int, str]:
+        return (self.memory, (self.model or "").casefold())
+
+    def __str__(self) -> str:
+        args = []
+        if self.memory:
+            args.append(f"mem={format_memory(self.memory)}")
+        if self.model is not None:
+            args.append(f"model={self.model}")
+        return f"cuda({', '.join(args)})"
+
+
+def check_cores(cores: int) -> int:
+    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise InvalidValue(f"cores must be a whole number >= 1, got '{cores}'")
+    if cores > MAX_CORES:
+        raise InvalidValue(f"cores={cores} is over {MAX_CORES}", "this looks like a typo")
+    return cores
+
+
+def check_gpu_count(count: int) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InvalidValue(
+            f"GPU count must be a whole number >= 1, got '{count}'",
+            "drop the cuda(...) term to ask for no GPU",
+        )
+    if count > MAX_GPUS:
+        raise InvalidValue(f"{count} GPUs is over {MAX_GPUS}", "this looks like a typo")
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """One way to run the job: all its terms must hold on one node of one candidate.
+
+    ``duration`` is in seconds (0 = not asked); ``cpu`` is None when no ``cpu()`` term was
+    written; ``gpus`` are kept sorted so that equal requests compare and hash equal.
+    """
+
+    duration: int = 0
+    cpu: Cpu | None = None
+    gpus: tuple[Accelerator, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_duration(self.duration, str(self.duration))
+        ordered = tuple(sorted(self.gpus, key=Accelerator.sort_key))
+        if ordered != self.gpus:
+            object.__setattr__(self, "gpus", ordered)
+        if len(self.gpus) > MAX_GPUS:
+            raise InvalidValue(f"{len(self.gpus)} GPUs is over {MAX_GPUS}")
+
+    # The seed's Python API reads `match.requirement.cuda_gpus`.
+    @property
+    def cuda_gpus(self) -> tuple[Accelerator, ...]:
+        return self.gpus
+
+    def __and__(self, other: Alternative | Requirement) -> Alternative | Requirement:
+        if isinstance(other, Requirement):
+            return Requirement((self,)) & other
+        if not isinstance(other, Alternative):
+            return NotImplemented
+        return merge(self, other)
+
+    def __or__(self, other: Alternative | Requirement) -> Requirement:
+        return Requirement((self,)) | other
+
+    def __mul__(self, count: int) -> Alternative:
+        """``cuda_gpu(mem="4G") * 2``: only a pure GPU term can be multiplied."""
+        if not isinstance(count, int) or isinstance(count, bool):
+            return NotImplemented
+        if self.duration or self.cpu is not None or not self.gpus:
+            raise InvalidValue("only a cuda()/gpu() term can be multiplied by a count")
+        check_gpu_count(count)
+        return Alternative(gpus=self.gpus * count)
+
+    __rmul__ = __mul__
+
+    def __str__(self) -> str:
+        terms: list[str] = []
+        if self.duration:
+            terms.append(f"duration={format_duration(self.duration)}")
+        if self.cpu is not None:
+            terms.append(str(self.cpu))
+        index = 0
+        while index < len(self.gpus):
+            gpu = self.gpus[index]
+            run = 1
+            while index + run < len(self.gpus) and self.gpus[index + run] == gpu:
+                run += 1
+            terms.append(str(gpu) + (f"*{run}" if run > 1 else ""))
+            index += run
+        return " & ".join(terms) if terms else "duration=0s"
+
+
+def merge(left: Alternative, right: Alternative) -> Alternative:
+    """``&`` of two alternatives: duration, memory and cores take the maximum, GPUs add up."""
+    if left.cpu is None:
+        cpu = right.cpu
+    elif right.cpu is None:
+        cpu = left.cpu
+    else:
+        cpu = Cpu(max(left.cpu.cores, right.cpu.cores), max(left.cpu.memory, right.cpu.memory))
+    return Alternative(max(left.duration, right.duration), cpu, left.gpus + right.gpus)
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Alternatives in order of preference (the first that some launcher satisfies wins)."""
+
+    alternatives: tuple[Alternative, ...]
+
+    def __post_init__(self) -> None:
+        if not self.alternatives:
+            raise InvalidValue("a requirement needs at least one alternative")
+
+    def __and__(self, other: Alternative | Requirement) -> Requirement:
+        right = other.alternatives if isinstance(other, Requirement) else (other,)
+        if not all(isinstance(r, Alternative) for r in right):
+            return NotImplemented
+        return Requirement(tuple(merge(a, b) for a in self.alternatives for b in right))
+
+    def __rand__(self, other: Alternative) -> Requirement:  # type: ignore[misc]
+        return Requirement((other,)) & self
+
+    def __or__(self, other: Alternative | Requirement) -> Requirement:
+        right = other.alternatives if isinstance(other, Requirement) else (other,)
+        return Requirement(self.alternatives + tuple(right))
+
+    def __ror__(self, other: Alternative) -> Requirement:
+        return Requirement((other,)) | self
+
+    def __str__(self) -> str:
+        return " | ".join(str(a) for a in self.alternatives)
+
+
+def as_requirement(value: Alternative | Requirement) -> Requirement:
+    return value if isinstance(value, Requirement) else Requirement((value,))
+
+
+def duration(value: str | int) -> Alternative:
+    """``duration("4 days")``; an int is seconds."""
+    seconds = check_duration(value, str(value)) if isinstance(value, int) else parse_duration(value)
+    return Alternative(duration=seconds)
+
+
+def _memory(value: str | int | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return check_memory(value, str(value))
+    return parse_memory(value)
+
+
+def cpu(*, mem: str | int | None = None, cores: int = 1) -> Alternative:
+    """``cpu(mem="400M", cores=4)``; an int memory is bytes."""
+    return Alternative(cpu=Cpu(check_cores(cores), _memory(mem)))
+
+
+def cuda_gpu(*, mem: str | int | None = None, model: str | None = None) -> Alternative:
+    """One GPU of at least ``mem`` (an int is bytes), of ``model`` when given."""
+    return Alternative(gpus=(Accelerator(_memory(mem), model),))
+
+
+gpu = cuda_gpu

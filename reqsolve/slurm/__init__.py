@@ -1,0 +1,1 @@
+"""Slurm: emitted options and their renderings, readers of scontrol/sinfo output, connectors."""
