@@ -27,7 +27,7 @@ from reqsolve.requirement import Accelerator, Alternative
 from reqsolve.units import format_duration, human_memory
 
 # How far the checks went before failing: a later stage means a closer candidate.
-STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpus")
+STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
 HALL_MAX_KINDS = 12  # 2^12 subsets; more distinct requested GPU kinds go to the solver directly
 
 
@@ -153,7 +153,7 @@ def assign_gpus(
     reason = f"no assignment of {len(asked)} GPU(s) to {total} host GPU(s)"
     if len(asked) > total:
         return _fail(
-            "gpus",
+            "gpu_count",
             reason,
             f"{len(asked)} GPU(s) asked on one node, the node has {total}",
             asked=len(asked),

@@ -21,13 +21,29 @@ MAX_CACHED_OUTCOMES = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one candidate (None: the whole launcher) does not answer one alternative."""
+
+    candidate: Candidate | None
+    code: str
+    reason: str
+    detail: str
+    stage: int
+    limit: int = 0  # the capacity that fell short, to rank how close a candidate came
+
+    @classmethod
+    def of(cls, candidate: Candidate, verdict: Verdict) -> Failure:
+        limit = verdict.numbers.get("limit", 0)
+        return cls(candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit)
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """One launcher on one alternative: the kept candidates and options, or every failure."""
 
     kept: tuple[Candidate, ...]
     options: SlurmOptions | None
-    # (candidate or None for the whole launcher, code, reason, detail, stage)
-    failures: tuple[tuple[Candidate | None, str, str, str, int], ...]
+    failures: tuple[Failure, ...]
 
     @property
     def found(self) -> bool:
@@ -97,18 +113,17 @@ def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outc
 
 def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     if launcher.failure is not None:
-        return Outcome((), None, ((None, "discovery", launcher.failure, launcher.failure, -1),))
+        failure = launcher.failure
+        return Outcome((), None, (Failure(None, "discovery", failure, failure, -1),))
     verdicts = [check(shape, alternative) for shape in launcher.shapes]
     satisfying: list[tuple[Candidate, Verdict]] = []
-    failures: list[tuple[Candidate | None, str, str, str, int]] = []
+    failures: list[Failure] = []
     for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
         verdict = verdicts[index]
         if verdict.ok:
             satisfying.append((candidate, verdict))
         else:
-            failures.append(
-                (candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage)
-            )
+            failures.append(Failure.of(candidate, verdict))
     kept = keep(alternative, satisfying)
     if not kept:
         return Outcome((), None, tuple(failures))
@@ -119,17 +134,18 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         return Outcome(emitted.kept, emitted.options, ())
     # every partition dropped by the soundness rule: say so for each kept candidate
     unsound = {id(c): why for c, why in emitted.dropped}
-    all_failures: list[tuple[Candidate | None, str, str, str, int]] = []
+    all_failures: list[Failure] = []
     for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
         verdict = verdicts[index]
         if verdict.ok:
-            why = unsound.get(id(candidate), "not kept: a higher priority or another QoS/account"
-                              " was preferred, and that choice was dropped as unsound")
-            all_failures.append((candidate, "unsound", why, why, len(STAGES)))
-        else:
-            all_failures.append(
-                (candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage)
+            why = unsound.get(
+                id(candidate),
+                "not kept: a higher priority or another QoS/account was preferred, and that"
+                " choice was dropped as unsound",
             )
+            all_failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
+        else:
+            all_failures.append(Failure.of(candidate, verdict))
     return Outcome((), None, tuple(all_failures))
 
 
@@ -155,7 +171,8 @@ def find(
 
 def _reasons(index: int, launcher: CompiledLauncher, outcome: Outcome) -> list[Reason]:
     result = []
-    for candidate, code, reason, detail, stage in outcome.failures:
+    for failure in outcome.failures:
+        candidate = failure.candidate
         result.append(
             Reason(
                 alternative=index,
@@ -164,20 +181,23 @@ def _reasons(index: int, launcher: CompiledLauncher, outcome: Outcome) -> list[R
                 group=candidate.group if candidate else None,
                 qos=candidate.qos if candidate else None,
                 account=candidate.account if candidate else None,
-                reason=reason,
-                code=code,
-                details={"detail": detail, "stage": stage},
+                reason=failure.reason,
+                code=failure.code,
+                details={"detail": failure.detail, "stage": failure.stage, "limit": failure.limit},
             )
         )
     return result
 
 
 def closest(reasons: Sequence[Reason]) -> Reason | None:
-    """The candidate whose checks went furthest (first on ties), as jsonschema's best_match."""
+    """The candidate whose checks went furthest, then with the largest capacity where it fell
+    short (first on ties) — jsonschema's best_match idea."""
     best: Reason | None = None
+    best_key = (-2, -1)
     for reason in reasons:
-        if best is None or reason.details.get("stage", -1) > best.details.get("stage", -1):
-            best = reason
+        key = (reason.details.get("stage", -1), reason.details.get("limit") or 0)
+        if best is None or key > best_key:
+            best, best_key = reason, key
     return best
 
 

@@ -113,7 +113,10 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         match = registry.find(args.expression, tags=split_tags(args.tags), offline=args.offline)
     except LauncherNotFoundError as exc:
         if args.format == "json":
-            reasons = [reason.as_json() for reason in exc.reasons]
+            reasons = [
+                {**reason.as_json(), "detail": reason.details.get("detail", reason.reason)}
+                for reason in exc.reasons
+            ]
             print(json.dumps({"launcher": None, "reasons": reasons}), file=stdout)
         print(f"reqsolve: {exc}", file=stderr)
         return 1
