@@ -20,8 +20,6 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
-from constraint import AllDifferentConstraint, Problem
-
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
 from reqsolve.requirement import Accelerator, Alternative
 from reqsolve.units import format_duration, human_memory
@@ -262,6 +260,9 @@ def solve_assignment(
         # one kind of request: any distinct host GPUs of its domain will do
         domain = next(iter(domains.values()))
         return tuple(domain[: len(asked)]) if len(domain) >= len(asked) else None
+    # imported here: most queries never reach the solver, and the import costs ~80 ms at start
+    from constraint import AllDifferentConstraint, Problem
+
     problem = Problem()
     for index, gpu in enumerate(asked):
         problem.addVariable(index, domains[gpu])

@@ -1,0 +1,290 @@
+"""A brute-force reference of SEMANTICS.md §3–§6, for tests only, plus small model builders.
+
+Written independently of ``reqsolve.candidates`` / ``reqsolve.model``: configurations are merged
+with plain dicts, the GPU assignment tries every permutation (no constraint library), and the
+constraint of an answer is evaluated by a tiny parser. Slow and obviously right is the point.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import permutations
+from typing import Any
+
+from reqsolve.config.model import (
+    Configuration,
+    CpuConfig,
+    GpuConfig,
+    LauncherFile,
+    LocalLauncherConfig,
+    NodeGroup,
+    Partition,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.requirement import Alternative
+
+G = 10**9
+
+# --- builders (keyword-friendly wrappers over the frozen model)
+
+
+def conf(
+    *,
+    cores: int | None = None,
+    memory: int | None = None,
+    mem_per_cpu: int | None = None,
+    gpus: int | None = None,
+    gpu_memory: int | None = None,
+    min_memory: int | None = None,
+    ratio: float | None = None,
+    model: str | None = None,
+    max_duration: int | None = None,
+) -> Configuration:
+    return Configuration(
+        max_duration=max_duration,
+        cpu=CpuConfig(cores=cores, memory=memory, mem_per_cpu=mem_per_cpu),
+        gpu=GpuConfig(
+            model=model, count=gpus, memory=gpu_memory, min_memory=min_memory, min_mem_ratio=ratio
+        ),
+    )
+
+
+def group(
+    *hosts: str, features: tuple[str, ...] = (), configuration: Configuration | None = None
+) -> NodeGroup:
+    return NodeGroup(hosts=hosts, features=features, count=0 if hosts else 1,
+                     configuration=configuration)
+
+
+def partition(name: str, *groups: NodeGroup, **kwargs: Any) -> Partition:
+    return Partition(name=name, nodes=groups, **kwargs)
+
+
+def slurm(launcher_id: str, *partitions: Partition, **kwargs: Any) -> SlurmLauncherConfig:
+    return SlurmLauncherConfig(id=launcher_id, partitions=partitions, **kwargs)
+
+
+def local(launcher_id: str, **kwargs: Any) -> LocalLauncherConfig:
+    return LocalLauncherConfig(id=launcher_id, **kwargs)
+
+
+def launcher_file(*launchers: SlurmLauncherConfig | LocalLauncherConfig) -> LauncherFile:
+    return LauncherFile(path="<test>", launchers=launchers)
+
+
+# --- the reference capacity of a candidate
+
+
+@dataclass(frozen=True)
+class Capacity:
+    cores: int | None
+    memory: int | None
+    mem_per_cpu: int | None
+    use_memory_constraint: bool
+    gpus: tuple[tuple[int | None, int, str | None], ...]  # (memory, min_memory, model) per GPU
+    max_duration: int | None
+    min_gpu: int
+
+
+@dataclass(frozen=True)
+class RefCandidate:
+    launcher: str
+    partition: str | None
+    group: int | None
+    qos: str | None
+    account: str | None
+    priority: int
+    hosts: tuple[str, ...]
+    features: tuple[str, ...]
+    capacity: Capacity
+
+
+def _merge(levels: list[Configuration | None]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for level in levels:
+        if level is None:
+            continue
+        values = {
+            "max_duration": level.max_duration,
+            "cores": level.cpu.cores,
+            "memory": level.cpu.memory,
+            "mem_per_cpu": level.cpu.mem_per_cpu,
+            "gpus": level.gpu.count,
+            "gpu_memory": level.gpu.memory,
+            "min_memory": level.gpu.min_memory,
+            "ratio": level.gpu.min_mem_ratio,
+            "model": level.gpu.model,
+        }
+        merged.update({k: v for k, v in values.items() if v is not None})
+    return merged
+
+
+def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) -> list[RefCandidate]:
+    """Candidates of a launcher without ``features:`` / ``features_regex`` (not generated)."""
+    if isinstance(launcher, LocalLauncherConfig):
+        if launcher.disabled:
+            return []
+        gpus = tuple((g.memory, 0, g.model) for g in launcher.gpus for _ in range(g.count))
+        capacity = Capacity(launcher.cpu.cores, launcher.cpu.memory, launcher.cpu.mem_per_cpu,
+                            True, gpus, None, 0)
+        return [RefCandidate(launcher.id, None, None, None, None, 0, (), (), capacity)]
+    result = []
+    declared = {q.name: q for q in launcher.qos}
+    for part in launcher.partitions:
+        if part.disabled:
+            continue
+        for index, node_group in enumerate(part.nodes):
+            values = _merge([launcher.configuration, part.configuration, node_group.configuration])
+            memory = values.get("gpu_memory")
+            floor = values.get("min_memory") or 0
+            if memory is not None and values.get("ratio"):
+                ratio = Fraction(repr(values["ratio"]))
+                floor = max(floor, math.ceil(Fraction(memory) * ratio))
+            count = values.get("gpus") or 0
+            gpus = tuple((memory, floor, values.get("model")) for _ in range(count))
+            for qos_name in part.qos or (None,):
+                qos = declared.get(qos_name) if qos_name else None
+                qos = qos or (Qos(qos_name) if qos_name else None)
+                limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
+                          if x is not None]
+                capacity = Capacity(
+                    values.get("cores"),
+                    values.get("memory"),
+                    values.get("mem_per_cpu"),
+                    launcher.use_memory_constraint,
+                    gpus,
+                    min(limits) if limits else None,
+                    qos.min_gpu if qos else 0,
+                )
+                for account in part.accounts or (None,):
+                    result.append(
+                        RefCandidate(
+                            launcher.id,
+                            part.name,
+                            index,
+                            qos_name,
+                            account,
+                            part.priority + (qos.priority if qos else 0),
+                            node_group.hosts,
+                            node_group.features,
+                            capacity,
+                        )
+                    )
+    return result
+
+
+def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
+    """§4 by brute force: every permutation of host GPUs is tried for the requested ones."""
+    if capacity.max_duration is not None and alternative.duration > capacity.max_duration:
+        return False
+    cores = alternative.cpu.cores if alternative.cpu else None
+    memory = alternative.cpu.memory if alternative.cpu else 0
+    if cores is not None and capacity.cores is not None and cores > capacity.cores:
+        return False
+    if memory and capacity.memory is not None and memory > capacity.memory:
+        return False
+    if memory and not capacity.use_memory_constraint:
+        if not capacity.mem_per_cpu:
+            return False
+        needed = max(cores or 1, -(-memory // capacity.mem_per_cpu))
+        if capacity.cores is not None and needed > capacity.cores:
+            return False
+    asked = alternative.gpus
+    if len(asked) < capacity.min_gpu:
+        return False
+    if not asked:
+        return True
+
+    def fits(host: tuple[int | None, int, str | None], gpu: Any) -> bool:
+        host_memory, floor, model = host
+        if host_memory is not None and host_memory < gpu.memory:
+            return False
+        if floor > gpu.memory:
+            return False
+        return gpu.model is None or (model or "").casefold() == gpu.model.casefold()
+
+    return any(
+        all(fits(capacity.gpus[h], gpu) for h, gpu in zip(chosen, asked, strict=True))
+        for chosen in permutations(range(len(capacity.gpus)), len(asked))
+    )
+
+
+# --- constraint strings as Slurm reads them (the subset reqsolve emits, and `A|B`)
+
+
+def parse_constraint(text: str) -> Any:
+    """``A&B``, ``(A&B)|(C&D)``, ``A|B`` -> ('or', [('and', [...]), ...]) trees of features."""
+    tokens = re.findall(r"[()&|]|[^()&|]+", text)
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def expression() -> Any:
+        terms = [term()]
+        while peek() == "|":
+            take()
+            terms.append(term())
+        return ("or", terms)
+
+    def term() -> Any:
+        factors = [factor()]
+        while peek() == "&":
+            take()
+            factors.append(factor())
+        return ("and", factors)
+
+    def factor() -> Any:
+        token = take()
+        if token == "(":
+            inner = expression()
+            if take() != ")":
+                raise ValueError(f"unbalanced constraint {text!r}")
+            return inner
+        if token in ")&|":
+            raise ValueError(f"unexpected {token!r} in constraint {text!r}")
+        return token.strip()
+
+    tree = expression()
+    if position != len(tokens):
+        raise ValueError(f"trailing text in constraint {text!r}")
+    return tree
+
+
+def holds(tree: Any, features: set[str] | frozenset[str]) -> bool:
+    if isinstance(tree, str):
+        return tree in features
+    kind, parts = tree
+    results = (holds(part, features) for part in parts)
+    return any(results) if kind == "or" else all(results)
+
+
+def admitted_nodes(
+    launcher: SlurmLauncherConfig, options: Any
+) -> list[tuple[str, int, str]]:
+    """(partition, group, host or pseudo-host) that the options let Slurm use."""
+    tree = parse_constraint(options.constraint) if options.constraint else None
+    exclude = set((options.exclude or "").split(",")) - {""}
+    nodelist = set((options.nodelist or "").split(",")) - {""}
+    names = options.partition.split(",")
+    result = []
+    for part in launcher.partitions:
+        if part.name not in names:
+            continue
+        for index, node_group in enumerate(part.nodes):
+            if tree is not None and not holds(tree, set(node_group.features)):
+                continue
+            for host in node_group.hosts or (f"<{part.name}:{index}>",):
+                if host in exclude or (nodelist and host not in nodelist):
+                    continue
+                result.append((part.name, index, host))
+    return result

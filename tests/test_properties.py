@@ -1,0 +1,358 @@
+"""Invariants of finding, on random small clusters, against the brute-force reference.
+
+- the matcher agrees with brute force on every candidate (GPU permutations, no solver);
+- every answer is sound: each node that partition + constraint + exclude admit can run the job;
+- whenever brute force finds a satisfying candidate (all groups named), reqsolve answers;
+- adding an ``&`` term never widens what matches;
+- ``a | b`` answers whenever ``a`` does, with ``a``'s answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reqsolve.candidates import expand_candidates
+from reqsolve.config.model import (
+    CpuConfig,
+    LauncherFile,
+    LocalGpu,
+    LocalLauncherConfig,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.emit import uses_mem_per_cpu
+from reqsolve.errors import LauncherNotFoundError
+from reqsolve.model import check
+from reqsolve.ranking import Match, find
+from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, merge
+from tests.reference import (
+    G,
+    admitted_nodes,
+    conf,
+    group,
+    partition,
+    reference_candidates,
+    reference_satisfies,
+)
+
+EXAMPLES = 400  # per property; five properties -> 2,000 examples in CI
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+GPU_SIZES = [8 * G, 11 * G, 16 * G, 24 * G, 40 * G, 48 * G, 80 * G]
+ASK_SIZES = [0, 4 * G, 10 * G, 16 * G, 20 * G, 24 * G, 38 * G, 48 * G]
+DURATIONS = [0, 3600, 72000, 345600]
+FEATURES = ["A", "B", "C", "D"]
+
+
+
+def _configuration_table(size: int = 64) -> list[Any]:
+    """Varied configurations, drawn once: one draw picks a whole configuration, which keeps
+    generation cheap (drawing each field made generation dominate the run)."""
+    chooser = random.Random(20261125)
+
+    def pick(values: list[Any]) -> Any:
+        return chooser.choice([None, *values])
+
+    return [
+        conf(
+            cores=pick([4, 8, 32]),
+            memory=pick([16 * G, 64 * G]),
+            mem_per_cpu=pick([2 * G, 8 * G]),
+            gpus=pick([0, 1, 2, 4]),
+            gpu_memory=pick(GPU_SIZES),
+            min_memory=pick([10 * G, 20 * G]),
+            ratio=pick([0.4, 0.5, 0.7]),
+            max_duration=pick([3600, 86400]),
+        )
+        for _ in range(size)
+    ]
+
+
+CONFIGURATIONS = st.sampled_from(_configuration_table())
+OPTIONAL_CONFIGURATION = st.one_of(st.none(), CONFIGURATIONS)
+HOST_COUNT = st.integers(1, 2)
+HOST_COUNT_OR_NONE = st.integers(0, 2)
+FEATURE_SETS = st.sampled_from(
+    [("A",), ("B",), ("C",), ("A", "B"), ("A", "C"), ("B", "D"), ("C", "D")]
+)
+QOS_LISTS = st.sampled_from([(), (), ("q0",), ("q1",), ("q0", "q1"), ("q1", "q0")])
+ACCOUNT_LISTS = st.sampled_from([(), (), ("a",), ("a", "b")])
+
+
+def _qos_tables(size: int = 16) -> list[tuple[Qos, ...]]:
+    chooser = random.Random(7)
+    return [
+        tuple(
+            Qos(
+                name,
+                max_duration=chooser.choice([None, 7200, 86400 * 2]),
+                min_gpu=chooser.choice([0, 0, 1, 2]),
+                priority=chooser.choice([0, 1, 2]),
+            )
+            for name in ("q0", "q1")
+        )
+        for _ in range(size)
+    ]
+
+
+QOS_TABLES = st.sampled_from(_qos_tables())
+SMALL = st.integers(0, 2)
+BIT = st.integers(0, 1)
+LOCAL_MODEL = st.sampled_from([None, "A100", "T4"])
+LOCAL_CORES = st.one_of(st.none(), st.sampled_from([4, 16]))
+LOCAL_MEMORY = st.one_of(st.none(), st.sampled_from([16 * G, 128 * G]))
+GPU_SIZE = st.sampled_from(GPU_SIZES)
+
+
+@st.composite
+def slurm_launchers(draw: st.DrawFn, index: int, named_hosts: bool) -> SlurmLauncherConfig:
+    qos = draw(QOS_TABLES)
+    partitions = []
+    host_number = 0
+    for p_index in range(draw(st.integers(1, 3))):
+        groups = []
+        for _ in range(draw(st.integers(1, 3))):
+            hosts = []
+            for _ in range(draw(HOST_COUNT if named_hosts else HOST_COUNT_OR_NONE)):
+                hosts.append(f"s{index}h{host_number}")
+                host_number += 1
+            features = draw(FEATURE_SETS)
+            groups.append(
+                group(
+                    *hosts,
+                    features=features,
+                    configuration=draw(OPTIONAL_CONFIGURATION),
+                )
+            )
+        partitions.append(
+            partition(
+                f"p{p_index}",
+                *groups,
+                configuration=draw(OPTIONAL_CONFIGURATION),
+                qos=draw(QOS_LISTS),
+                accounts=draw(ACCOUNT_LISTS),
+                priority=draw(BIT),
+                disabled=draw(st.booleans()) and p_index > 0,
+            )
+        )
+    return SlurmLauncherConfig(
+        id=f"slurm{index}",
+        weight=draw(SMALL),
+        use_features=draw(st.booleans()),
+        use_memory_constraint=draw(st.booleans()),
+        qos=qos,
+        configuration=draw(CONFIGURATIONS),
+        partitions=tuple(partitions),
+        tags=("t",) if draw(st.booleans()) else (),
+    )
+
+
+@st.composite
+def local_launchers(draw: st.DrawFn, index: int) -> LocalLauncherConfig:
+    gpus = tuple(
+        LocalGpu(
+            model=draw(LOCAL_MODEL),
+            count=draw(HOST_COUNT),
+            memory=draw(GPU_SIZE),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return LocalLauncherConfig(
+        id=f"local-{index}",
+        cpu=CpuConfig(
+            cores=draw(LOCAL_CORES),
+            memory=draw(LOCAL_MEMORY),
+        ),
+        gpus=gpus,
+        weight=draw(SMALL),
+        disabled=draw(st.booleans()) and draw(st.booleans()),
+        tags=("t",) if draw(st.booleans()) else (),
+    )
+
+
+@st.composite
+def launcher_files(draw: st.DrawFn, named_hosts: bool = False) -> LauncherFile:
+    launchers: list[Any] = []
+    for index in range(draw(st.integers(0, 2))):
+        launchers.append(draw(local_launchers(index)))
+    for index in range(draw(st.integers(1, 2))):
+        launchers.append(draw(slurm_launchers(index, named_hosts)))
+    return LauncherFile(path="<generated>", launchers=tuple(launchers))
+
+
+alternatives = st.builds(
+    Alternative,
+    duration=st.sampled_from(DURATIONS),
+    cpu=st.one_of(
+        st.none(),
+        st.builds(
+            Cpu,
+            cores=st.sampled_from([1, 2, 8, 33]),
+            memory=st.sampled_from([0, 1 * G, 10 * G, 100 * G]),
+        ),
+    ),
+    gpus=st.lists(
+        st.builds(
+            Accelerator,
+            memory=st.sampled_from(ASK_SIZES),
+            model=st.sampled_from([None, None, "a100"]),
+        ),
+        max_size=4,
+    ).map(tuple),
+)
+
+
+def try_find(
+    launchers: Any, requirement: Requirement, tags: tuple[str, ...] = ()
+) -> Match | None:
+    try:
+        return find(launchers, requirement, tags)
+    except LauncherNotFoundError as exc:
+        assert exc.reasons or tags or not any(c.candidates for c in launchers)
+        return None
+
+
+def assert_sound(launcher_file: LauncherFile, match: Match) -> None:
+    config = match.launcher.config
+    if isinstance(config, LocalLauncherConfig):
+        capacity = reference_candidates(config)[0].capacity
+        assert reference_satisfies(capacity, match.alternative)
+        return
+    options = match.options
+    assert options is not None
+    nodes = admitted_nodes(config, options)
+    assert nodes, f"no node admitted by {options}"
+    by_key = {
+        (c.partition, c.group, c.qos, c.account): c for c in reference_candidates(config)
+    }
+    for name, index, host in nodes:
+        candidate = by_key[(name, index, options.qos, options.account)]
+        assert reference_satisfies(candidate.capacity, match.alternative), (name, index, host)
+        cpu = match.alternative.cpu
+        if cpu is not None and cpu.memory and not config.use_memory_constraint:
+            per_cpu = candidate.capacity.mem_per_cpu or 0
+            assert options.cpus_per_task is not None
+            assert options.cpus_per_task * per_cpu >= cpu.memory
+            assert options.mem is None
+
+
+@SETTINGS
+@given(launcher_files(), alternatives)
+def test_matcher_agrees_with_brute_force(
+    launcher_file: LauncherFile, alternative: Alternative
+) -> None:
+    for compiled in expand_candidates(launcher_file):
+        reference = reference_candidates(compiled.config)
+        assert len(reference) == len(compiled.candidates)
+        for mine, theirs in zip(compiled.candidates, reference, strict=True):
+            assert (mine.partition, mine.group, mine.qos, mine.account) == (
+                theirs.partition, theirs.group, theirs.qos, theirs.account,
+            )
+            assert mine.priority == theirs.priority
+            verdict = check(mine.shape, alternative)
+            assert verdict.ok == reference_satisfies(theirs.capacity, alternative), verdict
+
+
+@SETTINGS
+@given(launcher_files(), alternatives, st.booleans())
+def test_every_answer_is_sound(launcher_file: LauncherFile, alternative: Alternative,
+                               tagged: bool) -> None:
+    launchers = expand_candidates(launcher_file)
+    match = try_find(launchers, Requirement((alternative,)), ("t",) if tagged else ())
+    if match is not None:
+        assert_sound(launcher_file, match)
+
+
+@SETTINGS
+@given(launcher_files(named_hosts=True), alternatives)
+def test_answers_whenever_brute_force_finds(launcher_file: LauncherFile,
+                                            alternative: Alternative) -> None:
+    launchers = expand_candidates(launcher_file)
+    exists = any(
+        reference_satisfies(c.capacity, alternative)
+        for launcher in launcher_file.launchers
+        for c in reference_candidates(launcher)
+    )
+    match = try_find(launchers, Requirement((alternative,)))
+    assert (match is not None) == exists
+    if match is not None:
+        # and it is the first launcher, by weight then file order, that has such a candidate
+        best = min(
+            (
+                (-launcher.weight, position)
+                for position, launcher in enumerate(launcher_file.launchers)
+                if any(reference_satisfies(c.capacity, alternative)
+                       for c in reference_candidates(launcher))
+            ),
+        )
+        assert match.launcher.position == best[1]
+
+
+@SETTINGS
+@given(launcher_files(), alternatives, alternatives)
+def test_and_never_widens(launcher_file: LauncherFile, a: Alternative, b: Alternative) -> None:
+    narrower = merge(a, b)
+    # min_gpu is a lower bound on what is asked: asking a GPU can satisfy a QoS that needs
+    # one, so the invariant holds where ``a`` already asks enough GPUs for the QoS
+    monotone = True
+    for compiled in expand_candidates(launcher_file):
+        for candidate in compiled.candidates:
+            if candidate.shape.min_gpu > len(a.gpus):
+                monotone = False
+                continue
+            if check(candidate.shape, narrower).ok:
+                assert check(candidate.shape, a).ok
+    named = all(
+        g.hosts
+        for launcher in launcher_file.launchers
+        if isinstance(launcher, SlurmLauncherConfig)
+        for p in launcher.partitions
+        for g in p.nodes
+    )
+    if named and monotone:
+        launchers = expand_candidates(launcher_file)
+        if try_find(launchers, Requirement((a,))) is None:
+            assert try_find(launchers, Requirement((narrower,))) is None
+
+
+@SETTINGS
+@given(launcher_files(), alternatives, alternatives)
+def test_or_answers_whenever_first_does(launcher_file: LauncherFile, a: Alternative,
+                                        b: Alternative) -> None:
+    launchers = expand_candidates(launcher_file)
+    first = try_find(launchers, Requirement((a,)))
+    both = try_find(launchers, Requirement((a, b)))
+    if first is not None:
+        assert both is not None
+        assert both.alternative_index == 0
+        assert both.launcher is first.launcher
+        assert both.options == first.options
+    elif both is not None:
+        assert both.alternative_index == 1
+
+
+@pytest.mark.parametrize("uses", [True, False])
+def test_mem_per_cpu_flag(uses: bool) -> None:
+    """The grouping key uses mem_per_cpu only when memory is turned into cores."""
+    compiled = expand_candidates(
+        LauncherFile(
+            "<t>",
+            (
+                SlurmLauncherConfig(
+                    id="s",
+                    use_memory_constraint=not uses,
+                    partitions=(partition("p", group("h", configuration=conf(mem_per_cpu=G))),),
+                ),
+            ),
+        )
+    )[0]
+    assert uses_mem_per_cpu(compiled.candidates[0].shape, Alternative(cpu=Cpu(1, G))) is uses
