@@ -1,0 +1,236 @@
+"""Choosing and emitting (SEMANTICS.md §5–§6): order, tiers, grouping, soundness, options."""
+
+from __future__ import annotations
+
+import pytest
+
+from reqsolve.candidates import expand_candidates
+from reqsolve.config.model import (
+    CpuConfig,
+    LocalGpu,
+    LocalLauncherConfig,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.emit import constraint_text
+from reqsolve.errors import LauncherNotFoundError
+from reqsolve.ranking import Match, find
+from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
+from tests.reference import G, conf, group, launcher_file, local, partition, slurm
+
+
+def answer(
+    *launchers: Launcher, spec: Alternative | Requirement, tags: tuple[str, ...] = ()
+) -> Match:
+    compiled = expand_candidates(launcher_file(*launchers))
+    return find(compiled, as_requirement(spec), tags)
+
+
+Launcher = LocalLauncherConfig | SlurmLauncherConfig
+GPU24 = conf(gpus=4, gpu_memory=24 * G)
+GPU8 = conf(gpus=4, gpu_memory=8 * G)
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [((), "heavy"), (("cpu",), "first"), (("gpu", "cpu"), "heavy"), (("none",), None)],
+    ids=["weight", "tag", "any-tag", "no-tag"],
+)
+def test_weight_then_file_order_then_tags(tags: tuple[str, ...], expected: str | None) -> None:
+    launchers = (
+        local("first", weight=1, tags=("cpu",)),
+        local("second", weight=1, tags=("cpu",)),
+        local("heavy", weight=2, tags=("gpu",)),
+    )
+    if expected is None:
+        with pytest.raises(LauncherNotFoundError) as error:
+            answer(*launchers, spec=cpu(cores=1), tags=tags)
+        assert error.value.reasons == ()
+    else:
+        assert answer(*launchers, spec=cpu(cores=1), tags=tags).launcher.id == expected
+
+
+def test_first_satisfiable_alternative_wins_over_weight() -> None:
+    launchers = (local("small", weight=5, cpu=CpuConfig(cores=2)), local("big", weight=1))
+    match = answer(*launchers, spec=cpu(cores=8) | cpu(cores=1))
+    assert (match.launcher.id, match.alternative_index) == ("big", 0)
+
+
+def test_highest_priority_tier_only() -> None:
+    launcher = slurm(
+        "s",
+        partition("low", group("l1", features=("X",))),
+        partition("high", group("h1", features=("Y",)), priority=10),
+    )
+    options = answer(launcher, spec=cpu(cores=1)).options
+    assert options is not None
+    assert (options.partition, options.constraint) == ("high", "Y")
+
+
+def test_kept_candidates_share_qos_and_account_of_the_first() -> None:
+    launcher = slurm(
+        "s",
+        partition("a", group("a1", features=("A",)), qos=("q1",), accounts=("x",)),
+        partition("b", group("b1", features=("B",)), qos=("q2",), accounts=("x",)),
+        partition("c", group("c1", features=("C",)), qos=("q1",), accounts=("x",)),
+        qos=(Qos("q1"), Qos("q2")),
+    )
+    options = answer(launcher, spec=duration("1h")).options
+    assert options is not None
+    assert (options.partition, options.qos, options.account) == ("a,c", "q1", "x")
+    assert options.constraint == "(A)|(C)"
+
+
+def test_mem_per_cpu_groups_only_when_memory_becomes_cores() -> None:
+    launcher = slurm(
+        "s",
+        partition("p4", group("a", features=("A",)), configuration=conf(mem_per_cpu=4 * G)),
+        partition("p8", group("b", features=("B",)), configuration=conf(mem_per_cpu=8 * G)),
+        use_memory_constraint=False,
+    )
+    with_memory = answer(launcher, spec=cpu(mem="10G")).options
+    assert with_memory is not None
+    assert (with_memory.partition, with_memory.cpus_per_task, with_memory.mem) == ("p4", 3, None)
+    without = answer(launcher, spec=cpu(cores=2)).options
+    assert without is not None
+    assert without.partition == "p4,p8"
+
+
+def two_groups(second_hosts: tuple[str, ...], **kwargs: object) -> SlurmLauncherConfig:
+    """Group 0 (24G GPUs, features A) can run a 20G job; group 1 (8G, features A&B) cannot."""
+    return slurm(
+        "s",
+        partition(
+            "p",
+            group("good1", "good2", features=("A",), configuration=GPU24),
+            group(*second_hosts, features=("A", "B"), configuration=GPU8),
+        ),
+        **kwargs,
+    )
+
+
+def test_soundness_excludes_hosts_the_constraint_admits_but_cannot_run() -> None:
+    options = answer(two_groups(("bad",)), spec=cuda_gpu(mem="20G")).options
+    assert options is not None
+    assert (options.partition, options.constraint, options.exclude) == ("p", "A", "bad")
+
+
+def test_soundness_drops_a_partition_whose_bad_group_has_no_host_names() -> None:
+    launcher = two_groups(())
+    fallback = local("fallback", weight=-1, gpus=(LocalGpu("X", 1, 24 * G),))
+    match = answer(launcher, fallback, spec=cuda_gpu(mem="20G"))
+    assert match.launcher.id == "fallback"  # every partition dropped: next launcher
+    with pytest.raises(LauncherNotFoundError) as error:
+        answer(launcher, spec=cuda_gpu(mem="20G"))
+    codes = {(r.group, r.code) for r in error.value.reasons}
+    assert codes == {(0, "unsound"), (1, "gpus")}
+    assert "dropped" in error.value.reasons[0].reason
+
+
+def test_soundness_keeps_other_partitions_when_one_is_dropped() -> None:
+    launcher = slurm(
+        "s",
+        partition(
+            "mixed",
+            group(features=("A",), configuration=GPU24),
+            group(features=("A", "B"), configuration=GPU8),
+        ),
+        partition("clean", group("c1", features=("A",), configuration=GPU24)),
+    )
+    options = answer(launcher, spec=cuda_gpu(mem="20G")).options
+    assert options is not None
+    assert (options.partition, options.constraint, options.exclude) == ("clean", "A", None)
+
+
+def test_without_features_select_by_exclude_not_nodelist() -> None:
+    options = answer(two_groups(("bad",), use_features=False), spec=cuda_gpu(mem="20G")).options
+    assert options is not None
+    assert (options.constraint, options.exclude, options.nodelist) == (None, "bad", None)
+
+
+def test_a_group_without_features_means_no_constraint() -> None:
+    launcher = slurm(
+        "s",
+        partition(
+            "p",
+            group("plain", configuration=GPU24),
+            group("other", features=("B",), configuration=GPU8),
+        ),
+    )
+    options = answer(launcher, spec=cuda_gpu(mem="20G")).options
+    assert options is not None
+    assert (options.constraint, options.exclude) == (None, "other")
+
+
+def test_soundness_under_mem_per_cpu() -> None:
+    """cpus_per_task comes from the kept group's mem_per_cpu; a group that would get less
+    memory from the same cpus is excluded."""
+    launcher = slurm(
+        "s",
+        partition(
+            "p",
+            group("big", features=("A",), configuration=conf(mem_per_cpu=8 * G)),
+            group("small", features=("A", "B"), configuration=conf(mem_per_cpu=2 * G)),
+        ),
+        use_memory_constraint=False,
+    )
+    options = answer(launcher, spec=cpu(mem="16G")).options
+    assert options is not None
+    assert (options.cpus_per_task, options.constraint, options.exclude) == (2, "A", "small")
+
+
+@pytest.mark.parametrize(
+    ("clauses", "text"),
+    [
+        ([("GPU4", "RTX", "GPUM24G")], "GPU4&GPUM24G&RTX"),
+        ([("B",), ("A", "C"), ("B",)], "(A&C)|(B)"),
+        ([("Tesla", "a100")], "Tesla&a100"),
+        ([("3080", "GPU2"), ("A6000", "GPU3")], "(3080&GPU2)|(A6000&GPU3)"),
+    ],
+    ids=["sorted-features", "dedup-sorted-clauses", "case", "digits"],
+)
+def test_constraint_text(clauses: list[tuple[str, ...]], text: str) -> None:
+    assert constraint_text(clauses) == text
+
+
+def test_options_fields() -> None:
+    launcher = slurm("s", partition("p", group("h", features=("F",), configuration=GPU24)))
+    spec = duration("4 days") & cuda_gpu(mem="4G") * 2 & cpu(mem="400M", cores=4)
+    options = answer(launcher, spec=spec).options
+    assert options is not None
+    assert (
+        options.partition,
+        options.gpus_per_node,
+        options.cpus_per_task,
+        options.mem,
+        options.time,
+        options.nodes,
+    ) == ("p", 2, 4, "382M", "4-00:00:00", 1)
+
+
+def test_reasons_name_every_candidate_and_the_closest() -> None:
+    launcher = slurm(
+        "s",
+        partition("short", group("a", configuration=GPU24), qos=("q",)),
+        partition("small", group("b", configuration=GPU8)),
+        qos=(Qos("q", max_duration=3600),),
+    )
+    with pytest.raises(LauncherNotFoundError) as error:
+        answer(local("l"), launcher, spec=duration("2h") & cuda_gpu(mem="20G"))
+    reasons = [(r.launcher, r.partition, r.qos, r.reason) for r in error.value.reasons]
+    assert reasons == [
+        ("l", None, None, "no assignment of 1 GPU(s) to 0 host GPU(s)"),
+        ("s", "short", "q", "duration 7200s > max 3600s"),
+        ("s", "small", None, "no assignment of 1 GPU(s) to 4 host GPU(s)"),
+    ]
+    assert "closest: s/small[0]" in str(error.value)
+    assert "GPU memory 8G < 20G asked" in str(error.value)
+
+
+def test_repeated_queries_are_served_from_the_cache() -> None:
+    compiled = expand_candidates(
+        launcher_file(slurm("s", partition("p", group("h", configuration=GPU24))))
+    )
+    spec = as_requirement(cuda_gpu(mem="20G"))
+    first = find(compiled, spec)
+    assert find(compiled, spec).options is first.options
