@@ -229,7 +229,9 @@ class _Builder:
             try:
                 combined = tuple(merge(a, b) for a in combined for b in right)
             except InvalidValue as error:
-                raise _Located.from_value(error, start, child.end) from None
+                raise _Located.from_value(
+                    error, start, child.end, "a job asks for at most 1024 GPUs on one node"
+                ) from None
         return _Piece(Requirement(combined), start, end)
 
     def group(self, children: list[Any]) -> _Piece:
@@ -269,7 +271,9 @@ class _Builder:
                 raise InvalidValue(f"cores must be a whole number >= 1, got '{text}'")
             value = check_cores(int(text))
         except InvalidValue as error:
-            raise _Located.from_value(error, _start(token), _end(token)) from None
+            raise _Located.from_value(
+                error, _start(token), _end(token), "write e.g. cores=4"
+            ) from None
         return _Piece(("cores", value), _start(keyword), _end(token))
 
     def model(self, children: list[lark.Token]) -> _Piece:
@@ -344,8 +348,11 @@ class _Located(ReqsolveError):
         self.hint = hint
 
     @classmethod
-    def from_value(cls, error: InvalidValue, start: int, end: int) -> _Located:
-        return cls(error.message, start, end, error.hint)
+    def from_value(
+        cls, error: InvalidValue, start: int, end: int, hint: str | None = None
+    ) -> _Located:
+        """``hint`` is used when the value error has none of its own."""
+        return cls(error.message, start, end, error.hint or hint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,7 +362,7 @@ class _Located(ReqsolveError):
 def _describe(expected: set[str]) -> str:
     names = set(expected)
     parts: list[str] = []
-    if names & _TERM_STARTS:
+    if names & {"DURATION_KW", "CPU_KW", "GPU_KW"}:
         parts.append("a term (duration=..., cpu(...), cuda(...), gpu(...) or '(')")
         names -= _TERM_STARTS
     parts.extend(_DESCRIPTIONS[n] for n in _DESCRIPTIONS if n in names)
