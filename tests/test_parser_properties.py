@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,7 @@ requirements = st.lists(alternatives(), min_size=1, max_size=4).map(
 
 
 @given(requirements)
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 def test_canonical_text_reparses_to_an_equal_value(requirement: Requirement) -> None:
     text = str(requirement)
     parsed = parse(text)
@@ -55,6 +56,7 @@ def test_canonical_text_reparses_to_an_equal_value(requirement: Requirement) -> 
 
 
 @given(requirements, requirements)
+@settings(max_examples=50, deadline=None)
 def test_and_of_texts_is_and_of_values(left: Requirement, right: Requirement) -> None:
     combined = f"({left}) & ({right})"
     if len(left.alternatives) * len(right.alternatives) and all(
@@ -64,6 +66,7 @@ def test_and_of_texts_is_and_of_values(left: Requirement, right: Requirement) ->
 
 
 @given(requirements, requirements)
+@settings(max_examples=50, deadline=None)
 def test_or_of_texts_keeps_the_order(left: Requirement, right: Requirement) -> None:
     parsed = parse(f"{left} | {right}")
     assert parsed.alternatives == left.alternatives + right.alternatives
@@ -131,13 +134,13 @@ def _parse_or_refuse(text: str) -> None:
 
 
 @given(st.one_of(token_soup, printable, st.text(max_size=40)))
-@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_text_parses_or_raises_invalid_expression(text: str) -> None:
     _parse_or_refuse(text)
 
 
 @given(requirements, st.integers(min_value=0, max_value=400), st.sampled_from(_PIECES))
-@settings(max_examples=150)
+@settings(max_examples=100, deadline=None)
 def test_damaged_canonical_text_is_refused_cleanly(
     requirement: Requirement, position: int, piece: str
 ) -> None:
@@ -145,3 +148,17 @@ def test_damaged_canonical_text_is_refused_cleanly(
     position = min(position, len(text))
     _parse_or_refuse(text[:position] + piece + text[position:])
     _parse_or_refuse(text[:position] + text[position + 1 :])
+
+
+@pytest.mark.slow
+@given(st.one_of(token_soup, printable, st.text(max_size=80)))
+@settings(max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_text_parses_or_raises_invalid_expression_long_run(text: str) -> None:
+    _parse_or_refuse(text)
+
+
+@pytest.mark.slow
+@given(requirements)
+@settings(max_examples=3_000, deadline=None)
+def test_canonical_text_reparses_long_run(requirement: Requirement) -> None:
+    assert parse(str(requirement)) == requirement

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue
@@ -234,6 +234,7 @@ small_alternatives = st.builds(
 
 
 @given(small_alternatives, small_alternatives)
+@settings(deadline=None)
 def test_hash_agrees_with_equality(a: Alternative, b: Alternative) -> None:
     if a == b:
         assert hash(a) == hash(b)
@@ -242,12 +243,14 @@ def test_hash_agrees_with_equality(a: Alternative, b: Alternative) -> None:
 
 
 @given(small_alternatives, small_alternatives, small_alternatives)
+@settings(deadline=None)
 def test_and_is_commutative_and_associative(a: Alternative, b: Alternative, c: Alternative) -> None:
     assert (a & b) == (b & a)
     assert ((a & b) & c) == (a & (b & c))
 
 
 @given(small_alternatives, small_alternatives)
+@settings(deadline=None)
 def test_and_never_asks_less(a: Alternative, b: Alternative) -> None:
     both = merge(a, b)
     assert both.duration >= max(a.duration, b.duration)

@@ -7,7 +7,7 @@ import sys
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue
@@ -267,6 +267,7 @@ numbers = st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, a
 
 
 @given(numbers, numbers, st.sampled_from(sorted(MEMORY_UNITS)))
+@settings(deadline=None)
 def test_memory_is_monotone_in_the_number(a: object, b: object, unit: str) -> None:
     low, high = sorted([Fraction(str(a)), Fraction(str(b))])
     low_text, high_text = f"{float(low):.3f}", f"{float(high):.3f}"
@@ -282,6 +283,7 @@ def test_memory_is_monotone_in_the_number(a: object, b: object, unit: str) -> No
     st.sampled_from(sorted(MEMORY_UNITS)),
     st.sampled_from(sorted(MEMORY_UNITS)),
 )
+@settings(deadline=None)
 def test_memory_is_monotone_in_the_unit(number: int, unit_a: str, unit_b: str) -> None:
     small, large = sorted([unit_a, unit_b], key=memory_factor)
     try:
@@ -296,6 +298,7 @@ def test_memory_is_monotone_in_the_unit(number: int, unit_a: str, unit_b: str) -
     st.integers(min_value=0, max_value=10**5),
     st.sampled_from(sorted(DURATION_UNITS)),
 )
+@settings(deadline=None)
 def test_duration_is_monotone(a: int, b: int, unit: str) -> None:
     low, high = sorted([a, b])
     try:
@@ -306,17 +309,20 @@ def test_duration_is_monotone(a: int, b: int, unit: str) -> None:
 
 
 @given(st.integers(min_value=0, max_value=MAX_BYTES))
+@settings(deadline=None)
 def test_format_memory_round_trips(value: int) -> None:
     assert parse_memory(format_memory(value)) == value
 
 
 @given(st.integers(min_value=0, max_value=MAX_SECONDS))
+@settings(deadline=None)
 def test_format_duration_and_time_round_trip(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
     assert parse_slurm_time(format_time(seconds)) == seconds
 
 
 @given(st.integers(min_value=0, max_value=MAX_BYTES))
+@settings(deadline=None)
 def test_mem_mib_never_asks_less(value: int) -> None:
     mib = int(format_mem_mib(value)[:-1])
     assert mib * 2**20 >= value > (mib - 1) * 2**20 or value == mib == 0
