@@ -12,7 +12,6 @@ so that a cold ``reqsolve`` does not spend ~30 ms rebuilding the LALR tables.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -410,6 +409,8 @@ def _word_at(text: str, position: int) -> tuple[int, int] | None:
 
 
 def _suggestion(word: str, choices: tuple[str, ...]) -> str | None:
+    import difflib  # only on the error path
+
     lowered = word.lower()
     if lowered in choices:
         return lowered
