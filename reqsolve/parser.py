@@ -446,12 +446,11 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
         if guess == word:  # a known argument in the wrong place, e.g. `mem mem=`
             message = f"expected {_describe(expected)}, got '{word}'"
         return InvalidExpression(message, text, span, hint)
-    return InvalidExpression(
-        f"expected {_describe(expected)}, got '{word}'",
-        text,
-        span,
-        "join terms with '&' and alternatives with '|'",
-    )
+    if function in ARGUMENTS and "_COMMA" in expected:
+        hint = f"separate the arguments of {function}() with ','"
+    else:
+        hint = "join terms with '&' and alternatives with '|'"
+    return InvalidExpression(f"expected {_describe(expected)}, got '{word}'", text, span, hint)
 
 
 def _syntax_error(text: str, error: Any) -> InvalidExpression:

@@ -6,6 +6,11 @@ the unit code they check.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from reqsolve.errors import InvalidExpression, Span
@@ -15,6 +20,7 @@ from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
 K, M, G, T, P = 10**3, 10**6, 10**9, 10**12, 10**15
 KI, MI, GI, TI, PI = 2**10, 2**20, 2**30, 2**40, 2**50
 MIN, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def alt(
@@ -619,3 +625,42 @@ def test_canonical_form_of_the_seed() -> None:
     assert str(parse("duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)")) == (
         "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2"
     )
+
+
+# ---- the compiled-table cache ---------------------------------------------------------------
+
+_PARSE_SEED = (
+    "from reqsolve.parser import parse; "
+    "print(parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'))"
+)
+
+
+def _parse_in_fresh_process(cache_home: Path) -> str:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(ROOT)}
+    env.pop("REQSOLVE_NO_CACHE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PARSE_SEED], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout.strip()
+
+
+def test_tables_are_cached_in_the_user_cache_and_reused(tmp_path: Path) -> None:
+    expected = "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2"
+    assert _parse_in_fresh_process(tmp_path) == expected
+    [cached] = (tmp_path / "reqsolve").iterdir()
+    assert cached.stat().st_size > 0
+    assert _parse_in_fresh_process(tmp_path) == expected  # loads the cache
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    (tmp_path / "reqsolve").mkdir()
+    (tmp_path / "reqsolve" / "requirement-grammar.lark-cache").write_bytes(b"garbage\n\x80\x04")
+    assert _parse_in_fresh_process(tmp_path).startswith("duration=4d")
+
+
+def test_an_unusable_cache_directory_is_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    assert _parse_in_fresh_process(blocker).startswith("duration=4d")
