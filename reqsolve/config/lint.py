@@ -45,6 +45,11 @@ class _Linter:
         line, column = self.at(path)
         self.problems.append(Problem(self.file, line, column, path, severity, message, hint))
 
+    def top(self) -> str:
+        """The first top-level key written: where file-wide findings point."""
+        written = [key for key in ("local", "slurm", "connectors") if key in self.positions]
+        return min(written, key=lambda key: self.positions[key], default="")
+
     def warn(self, path: str, message: str, hint: str | None = None) -> None:
         self.report("warning", path, message, hint)
 
@@ -280,7 +285,7 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                     f"group '{name}' is not decoded (known: {', '.join(DECODED_GROUPS)})",
                     f"did you mean '{close[0]}'?" if close else None,
                 )
-        if not any(name in DECODED_GROUPS for name in names):
+        if not names:
             linter.warn(
                 rpath,
                 "features regex has no cuda_count, cuda_memory or cuda_model group: "
@@ -300,7 +305,7 @@ def _every_disabled(
 ) -> None:
     if not launchers:
         linter.warn(
-            "",
+            linter.top(),
             "the file declares no launcher: reqsolve find will find nothing",
             "add a launcher under local: or slurm:, or remove the file to use this machine",
         )
@@ -314,7 +319,17 @@ def _every_disabled(
         return False
 
     if all(off(launcher) for launcher in launchers):
-        linter.warn("", "every launcher is disabled: reqsolve find will find nothing")
+        line, column = linter.at(linter.top())
+        linter.problems.append(
+            Problem(
+                linter.file,
+                line,
+                column,
+                "",
+                "warning",
+                "every launcher is disabled: reqsolve find will find nothing",
+            )
+        )
 
 
 def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
