@@ -63,18 +63,18 @@ def test_clean_file_prints_nothing(tmp_path: Path) -> None:
 
 
 def test_json_format_is_section_7() -> None:
-    path = "fixtures/broken/units/launchers.yaml"
+    path = "fixtures/broken/unknown_keys/launchers.yaml"
     code, out, _ = validate(path, "--format", "json")
     assert code == 1
     problems = json.loads(out)
     assert problems[0] == {
         "file": path,
-        "line": 5,
+        "line": 3,
         "column": 21,
-        "path": "slurm[0].configuration.max_duration",
+        "path": "local[0].cpu.memry",
         "severity": "error",
-        "message": "duration '90' has no unit (Slurm reads minutes, people mean hours)",
-        "hint": "write e.g. 90h or 90m",
+        "message": "unknown key 'memry' in a local cpu",
+        "hint": "did you mean 'memory'?",
     }
     assert {tuple(sorted(p)) for p in problems} <= {
         ("column", "file", "hint", "line", "message", "path", "severity"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.regex import check_features_regex
-from reqsolve.config.spec import Leaf, ListOf, MapOf, Obj, Spec
+from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
 from reqsolve.units import parse_duration, parse_memory
 
@@ -122,6 +122,8 @@ class Checker:
         result: dict[str, Any] = {}
         written: dict[str, str] = {}
         for key, value in self.entries(node, path):
+            if spec.extensions and key.value.startswith(EXTENSION_PREFIX):
+                continue  # e.g. ``x-gpu-node: &gpu {...}``, a place to define anchors
             name = spec.aliases.get(key.value, key.value)
             child = join(path, key.value)
             field_spec = spec.fields.get(name)

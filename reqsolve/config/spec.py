@@ -61,7 +61,10 @@ class Obj:
     required: tuple[str, ...] = ()
     nullable: bool = False  # ``key: null`` means "not written"
     default: Any = NO_DEFAULT
+    extensions: bool = False  # keys starting with ``x-`` are ignored (holders of YAML anchors)
 
+
+EXTENSION_PREFIX = "x-"
 
 Spec = Leaf | ListOf | MapOf | Obj
 
@@ -282,6 +285,7 @@ LAUNCHER_FILE = Obj(
         "slurm": ListOf(SLURM_LAUNCHER, "Slurm launchers.", default=[], nullable=True),
         "connectors": CONNECTORS,
     },
+    extensions=True,
 )
 
 COUNTER = Obj(
