@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,9 @@ def test_aliases_documented() -> None:
     assert local["gpu"]["description"] == "Alias of `gpus`."
     slurm = schema["$defs"]["slurm_launcher"]["properties"]
     assert slurm["use_memory_constraint"]["description"] == "Alias of `use_memory_contraint`."
+
+
+def test_every_field_and_alias_is_documented() -> None:
+    docs = (ROOT / "docs" / "launchers-file.md").read_text(encoding="utf-8")
+    for name in _field_names(LAUNCHER_FILE, set()):
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", docs), name
