@@ -173,6 +173,8 @@ class Checker:
             converted = check(item, item_spec, child)  # type: ignore[arg-type]
             if converted is not INVALID:
                 result.append(converted)
+            elif spec.keep_places:
+                result.append(None)
         return result
 
     def _map(self, node: Node, spec: MapOf, path: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
@@ -74,12 +74,20 @@ def lint(
     file: str,
     tokens_file: bool = False,
     memory_texts: Iterable[MemoryText] = (),
+    launcher_paths: Sequence[str] | None = None,
 ) -> list[Problem]:
-    """Every cross-reference error and warning of a checked launcher file."""
+    """Every cross-reference error and warning of a checked launcher file.
+
+    ``launcher_paths`` gives the YAML path of each launcher (by default counted in order).
+    """
     linter = _Linter(file, positions)
-    launchers = list(_launcher_paths(launcher_file))
+    if launcher_paths is None:
+        launchers = list(_launcher_paths(launcher_file))
+    else:
+        launchers = list(zip(launcher_paths, launcher_file.launchers, strict=True))
     _ids(linter, launchers)
     counters = dict(launcher_file.token_counters)
+    _connectors(linter, launcher_file)
     connectors = {connector.id for connector in launcher_file.connectors}
     for path, launcher in launchers:
         if launcher.connector != "local" and launcher.connector not in connectors:
@@ -96,6 +104,20 @@ def lint(
     _every_disabled(linter, [launcher for _, launcher in launchers])
     _units(linter, memory_texts)
     return linter.problems
+
+
+def _connectors(linter: _Linter, launcher_file: LauncherFile) -> None:
+    seen: set[str] = set()
+    for connector in launcher_file.connectors:
+        if connector.id in seen or connector.id == "local":
+            linter.error(
+                f"connectors.ssh.{connector.id}",
+                f"connector '{connector.id}' is declared twice (connectors.yaml and connectors:)"
+                if connector.id in seen
+                else "'local' is the built-in connector and cannot be redefined",
+                "give it another name",
+            )
+        seen.add(connector.id)
 
 
 def _ids(
@@ -120,7 +142,15 @@ def _local(
     counters: dict[str, int],
     tokens_file: bool,
 ) -> None:
-    for name, _count in launcher.tokens:
+    for name, count in launcher.tokens:
+        capacity = counters.get(name)
+        if capacity is not None and count > capacity:
+            linter.error(
+                f"{path}.tokens.{name}",
+                f"one job takes {count} '{name}' tokens but the counter has only {capacity}: "
+                "such a job would wait forever",
+                f"take at most {capacity}, or raise the counter in tokens.yaml",
+            )
         if name not in counters:
             hint = (
                 f"declare it in tokens.yaml under 'countertoken:', e.g. {name}: {{tokens: 1}}"

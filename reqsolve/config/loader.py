@@ -327,9 +327,12 @@ def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, lis
     tokens = _side_file(source, "tokens.yaml", TOKENS_FILE, problems)
     connectors = _side_file(source, "connectors.yaml", CONNECTORS, problems)
     inline = data.get("connectors")
+    launchers, launcher_paths = build_launchers(
+        data, [key for key in order if key in ("local", "slurm")]
+    )
     launcher_file = LauncherFile(
         path=file,
-        launchers=build_launchers(data, [key for key in order if key in ("local", "slurm")]),
+        launchers=launchers,
         token_counters=build_counters(tokens),
         connectors=build_connectors(connectors) + build_connectors(inline),
     )
@@ -339,6 +342,7 @@ def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, lis
             checker.positions,
             file=file,
             tokens_file=tokens is not None,
+            launcher_paths=launcher_paths,
             memory_texts=checker.memory_texts,
         )
     )

@@ -42,6 +42,7 @@ class ListOf:
     doc: str
     default: Any = NO_DEFAULT
     nullable: bool = False  # ``key:`` with nothing means an empty list
+    keep_places: bool = False  # a wrong item leaves ``None`` (positions name items by index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,8 +282,12 @@ LAUNCHER_FILE = Obj(
     "launchers file",
     "Launchers reqsolve chooses from (experimaestro's launchers.yaml format).",
     {
-        "local": ListOf(LOCAL_LAUNCHER, "Local launchers.", default=[], nullable=True),
-        "slurm": ListOf(SLURM_LAUNCHER, "Slurm launchers.", default=[], nullable=True),
+        "local": ListOf(
+            LOCAL_LAUNCHER, "Local launchers.", default=[], nullable=True, keep_places=True
+        ),
+        "slurm": ListOf(
+            SLURM_LAUNCHER, "Slurm launchers.", default=[], nullable=True, keep_places=True
+        ),
         "connectors": CONNECTORS,
     },
     extensions=True,
