@@ -15,6 +15,11 @@ from reqsolve.cli import run
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = sorted(p.parent for p in (ROOT / "fixtures" / "broken").glob("*/launchers.yaml"))
 GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
+PINNED = sorted(
+    path.parent
+    for pattern in ("*/expected.txt", "broken/*/expected.txt")
+    for path in (ROOT / "fixtures").glob(pattern)
+)
 
 
 def validate(*argv: str) -> tuple[int, str, str]:
@@ -32,8 +37,12 @@ def test_enough_broken_fixtures() -> None:
     assert len(BROKEN) >= 15
 
 
-@pytest.mark.parametrize("case", BROKEN, ids=lambda p: p.name)
-def test_broken_fixture_prints_exactly_the_pinned_diagnostics(case: Path) -> None:
+def test_every_fixture_is_pinned() -> None:
+    assert set(BROKEN) | {p.parent for p in GOOD} <= set(PINNED)
+
+
+@pytest.mark.parametrize("case", PINNED, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_fixture_prints_exactly_the_pinned_diagnostics(case: Path) -> None:
     relative = case.relative_to(ROOT) / "launchers.yaml"
     expected = (case / "expected.txt").read_text(encoding="utf-8")
     code, out, err = validate(str(relative))

@@ -220,7 +220,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             if not group.hosts and group.count == 0:
                 linter.warn(
                     gpath,
-                    "node group has neither hosts nor count",
+                    "node group has no hosts and a count of 0",
                     "list its hosts (so they can be excluded when needed) or give count",
                 )
             for hindex, host in enumerate(group.hosts):
