@@ -17,6 +17,8 @@ from reqsolve.errors import ReqsolveError
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "parse": ("reqsolve.cli.parse_cmd", "show how a requirement expression is understood"),
+    "slurm": ("reqsolve.cli.slurm_cmd", "launcher YAML from Slurm (convert, discover)"),
+    "submit": ("reqsolve.cli.submit_cmd", "run a command where a requirement fits"),
 }
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
