@@ -61,8 +61,20 @@ def calls(tmp_path: Path) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> None:
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     discovery.clear_cache()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def test_default_disk_cache_under_xdg_cache_home(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    written = launcher(fake_slurm(tmp_path))
+    discovery.discover(written, FILE)
+    assert len(list((tmp_path / "xdg" / "reqsolve").glob("slurm-lab-*.json"))) == 1
+    monkeypatch.setenv("REQSOLVE_NO_DISK_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))
+    discovery.discover(written, FILE)
+    assert not (tmp_path / "other").exists()
 
 
 def launcher(bin_dir: Path, **changes: object) -> SlurmLauncherConfig:
@@ -94,7 +106,7 @@ def test_discovery_alone_equals_conversion(tmp_path: Path) -> None:
 def test_file_wins_field_by_field(tmp_path: Path) -> None:
     written = launcher(
         fake_slurm(tmp_path),
-        qos=(Qos("qos_gpu-t3", max_duration=10 * HOUR), Qos("mine", max_duration=HOUR)),
+        qos=(Qos("qos_gpu-t3", priority=7), Qos("mine", max_duration=HOUR)),
         partitions=(
             Partition("cpu", disabled=True),
             Partition("gpu", configuration=Configuration(max_duration=2 * DAY), priority=3),
@@ -120,7 +132,10 @@ def test_file_wins_field_by_field(tmp_path: Path) -> None:
     assert parts["heavy"].disabled  # INACTIVE in Slurm
     qos = {q.name: q for q in merged.qos}
     assert [q.name for q in merged.qos][:2] == ["qos_gpu-t3", "mine"]
-    assert qos["qos_gpu-t3"] == Qos("qos_gpu-t3", max_duration=10 * HOUR, priority=10)
+    # max_duration from Slurm (not written), priority from the file
+    assert qos["qos_gpu-t3"] == Qos("qos_gpu-t3", max_duration=20 * HOUR, priority=7)
+    # Slurm's QoS Priority is a scheduling weight, not a preference: not taken over
+    assert qos["qos_gpu-dev"] == Qos("qos_gpu-dev", max_duration=2 * HOUR, priority=0)
     assert qos["qos_gpu-t4"].max_duration == 100 * HOUR
 
 
@@ -194,8 +209,11 @@ def test_failures_raise_and_keep_nothing(tmp_path: Path, change: dict[str, str],
     cache = tmp_path / "cache"
     with pytest.raises(SlurmQueryError, match=message):
         discovery.discover(written, FILE, cache_dir=cache)
+    with pytest.raises(SlurmQueryError, match=message):
+        discovery.discover(written, FILE)
     assert discovery._memory == {}
     assert not cache.exists() or not list(cache.iterdir())
+    assert not (tmp_path / "xdg").exists()
 
 
 def test_hanging_command_times_out(tmp_path: Path) -> None:
@@ -213,10 +231,10 @@ def test_missing_binaries(tmp_path: Path) -> None:
 def test_failure_after_success_keeps_the_good_answer_only_until_ttl(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path)
     written = launcher(bin_dir)
-    good = discovery.discover(written, FILE, ttl=0)
+    good = discovery.discover(written, FILE, ttl=0, disk_cache=False)
     (bin_dir / "sinfo").write_text("#!/bin/sh\necho garbage\n", encoding="utf-8")
     with pytest.raises(SlurmQueryError):
-        discovery.discover(written, FILE, ttl=0)
+        discovery.discover(written, FILE, ttl=0, disk_cache=False)
     # the failed attempt left the previous answer as it was, never a half-merged one
     assert discovery.discover(written, FILE, ttl=3600) == good
 

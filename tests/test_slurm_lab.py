@@ -93,15 +93,27 @@ def find_module() -> object | None:
         return None
 
 
-def emitted(expression: str, hand: SlurmOptions) -> SlurmOptions:
+def emitted(expression: str, hand: SlurmOptions, **where: object) -> SlurmOptions:
     registry = find_module()
     if registry is None:
         return hand
     launcher = registry.find_launcher(  # type: ignore[attr-defined]
-        expression, config=str(LAB_FILE), offline=True)
-    assert launcher.type == "slurm" and launcher.id in (None, "lab")
+        expression, config=str(LAB_FILE), **where)
+    assert launcher.type == "slurm"
     options: SlurmOptions = launcher.options
     return options
+
+
+def clauses(constraint: str | None) -> set[frozenset[str]]:
+    """A constraint as a set of feature sets: equal whatever the order of clauses/features."""
+    if constraint is None:
+        return set()
+    return {frozenset(c.strip("()").split("&")) for c in constraint.split("|")}
+
+
+def same_request(a: SlurmOptions, b: SlurmOptions) -> bool:
+    return a.config(constraint=None) == b.config(constraint=None) and clauses(
+        a.constraint) == clauses(b.constraint)
 
 
 @pytest.mark.parametrize(("expression", "hand"), FEASIBLE, ids=[e for e, _ in FEASIBLE])
@@ -110,11 +122,25 @@ def test_emitted_options_are_accepted(slurm_lab: SlurmLab, expression: str,
     ok, message = slurm_lab.test_only(*hand.args())
     VERDICTS.append((f"hand: {expression}", ok))
     assert ok, f"{hand.args()}: {message}"
-    options = emitted(expression, hand)
+    options = emitted(expression, hand, offline=True)
     if options is not hand:
         ok, message = slurm_lab.test_only(*options.args())
         VERDICTS.append((f"emitted: {expression}", ok))
         assert ok, f"{options.args()}: {message}"
+        assert same_request(options, hand), f"{options.args()} != {hand.args()}"
+
+
+@pytest.mark.parametrize(("expression", "hand"), FEASIBLE, ids=[e for e, _ in FEASIBLE])
+def test_options_from_live_discovery_are_accepted(
+    slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch, expression: str, hand: SlurmOptions
+) -> None:
+    if find_module() is None:
+        pytest.fail("reqsolve.registry missing", pytrace=False)
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    options = emitted(expression, hand, tags=["discovered"])
+    ok, message = slurm_lab.test_only(*options.args())
+    VERDICTS.append((f"discovered: {expression}", ok))
+    assert ok, f"{options.args()}: {message}"
 
 
 @pytest.mark.parametrize(("expression", "naive"), IMPOSSIBLE, ids=[e for e, _ in IMPOSSIBLE])

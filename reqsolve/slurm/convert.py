@@ -82,12 +82,10 @@ def partition_configuration(record: PartitionRecord) -> Configuration | None:
 
 
 def to_qos(record: QosRecord) -> Qos:
-    return Qos(
-        name=record.name,
-        max_duration=record.max_wall,
-        min_gpu=record.min_gpus,
-        priority=record.priority,
-    )
+    """Slurm's QoS ``Priority`` is a scheduling weight, not reqsolve's preference between
+    candidates: mapped over, it would send every job to the QoS with the highest weight (often
+    a restricted one). It stays 0; the launcher file sets preferences."""
+    return Qos(name=record.name, max_duration=record.max_wall, min_gpu=record.min_gpus)
 
 
 def build(

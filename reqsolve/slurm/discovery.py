@@ -274,13 +274,19 @@ def discover(
     runner: Connector | None = None,
     timeout: float = 30.0,
     cache_dir: Path | None = None,
+    disk_cache: bool = True,
 ) -> SlurmLauncherConfig:
     """The launcher completed by what its Slurm reports (``query_slurm: true``).
 
     Runs ``scontrol``/``sinfo``/``sacctmgr`` from ``launcher.path`` through the launcher's
     connector (or ``runner``); raises :class:`SlurmQueryError` when any of them fails or prints
-    something unreadable — the caller skips the launcher with that reason.
+    something unreadable — the caller skips the launcher with that reason. Answers are kept
+    ``ttl`` seconds in this process and, unless ``disk_cache`` is false or
+    ``REQSOLVE_NO_DISK_CACHE=1``, under ``cache_dir`` (default ``~/.cache/reqsolve``), so
+    successive ``reqsolve find`` processes ask Slurm once.
     """
+    if cache_dir is None and disk_cache and os.environ.get("REQSOLVE_NO_DISK_CACHE") != "1":
+        cache_dir = default_cache_dir()
     return discover_details(
         launcher, launcher_file, ttl=ttl, runner=runner, timeout=timeout, cache_dir=cache_dir
     ).launcher
