@@ -65,6 +65,7 @@ def _execute(
     env: Mapping[str, str] | None,
     check: bool,
     not_found: str = "command not found",
+    cwd: str | None = None,
 ) -> CommandResult:
     """Run ``argv`` in its own session so a timeout kills the whole process group.
 
@@ -82,6 +83,7 @@ def _execute(
             errors="replace",
             env=dict(env) if env is not None else None,
             start_new_session=True,
+            cwd=cwd,
         )
     except FileNotFoundError:
         raise SlurmQueryError(command, not_found, returncode=127) from None
@@ -109,12 +111,19 @@ class LocalConnector:
     """Runs commands on this machine, without a shell.
 
     The environment is this process's (so ``SLURM_CONF`` reaches the Slurm clients) with
-    ``env`` on top.
+    ``env`` on top; ``cwd`` is where commands start (sbatch writes ``slurm-<id>.out`` there).
     """
 
-    def __init__(self, *, env: Mapping[str, str] | None = None, name: str = "local") -> None:
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        name: str = "local",
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.name = name
         self.extra_env = dict(env or {})
+        self.cwd = None if cwd is None else os.fspath(cwd)
 
     def environment(self) -> dict[str, str]:
         return {**os.environ, **self.extra_env}
@@ -133,7 +142,13 @@ class LocalConnector:
         if not argv:
             raise InvalidValue("empty command")
         return _execute(
-            argv, argv, timeout=timeout, input=input, env=self.environment(), check=check
+            argv,
+            argv,
+            timeout=timeout,
+            input=input,
+            env=self.environment(),
+            check=check,
+            cwd=self.cwd,
         )
 
 

@@ -13,7 +13,6 @@ import io
 import math
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -172,8 +171,8 @@ def test_discovery_from_live_controller(slurm_lab: SlurmLab) -> None:
                                                "/usr/bin/sacctmgr"]
 
 
-def test_submit_queues_a_held_job(slurm_lab: SlurmLab) -> None:
-    connector = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]})
+def test_submit_queues_a_held_job(slurm_lab: SlurmLab, tmp_path: Path) -> None:
+    connector = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]}, cwd=tmp_path)
     options = SlurmOptions(partition="cpu", cpus_per_task=1, time="00:05:00")
     script = jobs.batch_script(options, ["sh", "-c", "echo never"], launcherenv={"A": "b c"},
                                job_name="reqsolve-held")
@@ -188,17 +187,40 @@ def test_submit_queues_a_held_job(slurm_lab: SlurmLab) -> None:
         slurm_lab.run("scancel", job_id)
 
 
-@pytest.mark.parametrize(("command", "code", "state"),
-                         [(["true"], 0, "COMPLETED"), (["sh", "-c", "exit 3"], 3, "FAILED")])
+WAITED = [
+    (["true"], 0, "COMPLETED"),
+    (["sh", "-c", "exit 3"], 3, "FAILED"),
+    (["sh", "-c", '[ "$REQSOLVE_TEST" = "a b" ]'], 0, "COMPLETED"),  # launcherenv exported
+]
+
+
+@pytest.mark.parametrize(("command", "code", "state"), WAITED, ids=["true", "exit3", "env"])
 def test_submit_and_wait_returns_exit_code(slurm_lab: SlurmLab, tmp_path: Path,
                                            command: list[str], code: int, state: str) -> None:
     from reqsolve.cli.submit_cmd import run_slurm
+    from reqsolve.launchers import SlurmLauncher
 
-    connector = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]})
-    # the attributes of reqsolve's SlurmLauncher that submission reads
-    launcher = SimpleNamespace(options=SlurmOptions(partition="cpu", time="00:01:00"),
-                               binpath="/usr/bin", interval=0.5,
-                               launcherenv={"REQSOLVE_TEST": "1"})
+    connector = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]}, cwd=tmp_path)
+    launcher = SlurmLauncher(options=SlurmOptions(partition="cpu", time="00:01:00"),
+                             interval=0.5, launcherenv={"REQSOLVE_TEST": "a b"})
     out = io.StringIO()
     assert run_slurm(launcher, command, connector=connector, stdout=out, wait=True) == code
     assert f"ended: {state}, exit code {code}" in out.getvalue()
+
+
+def test_reqsolve_submit_command_line(slurm_lab: SlurmLab, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from reqsolve.cli import run
+
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    monkeypatch.chdir(tmp_path)  # where sbatch writes slurm-<id>.out
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["submit", "--config", str(LAB_FILE), "--offline", "duration=1h & cpu(cores=2)",
+                "--wait", "--interval", "0.5", "--job-name", "reqsolve-cli", "--",
+                "sh", "-c", "echo $SLURM_CPUS_PER_TASK; exit 4"], out, err)
+    assert code == 4, err.getvalue()
+    lines = out.getvalue().splitlines()
+    job_id = lines[0].removeprefix("submitted job ")
+    assert job_id.isdigit()
+    assert lines[-1] == f"job {job_id} ended: FAILED, exit code 4"
+    assert (tmp_path / f"slurm-{job_id}.out").read_text() == "2\n"

@@ -186,7 +186,7 @@ SPLITS = [
 @pytest.mark.parametrize(("rest", "changes", "command"), SPLITS,
                          ids=[" ".join(r) for r, _, _ in SPLITS])
 def test_split_command(rest: list[str], changes: dict[str, object], command: list[str]) -> None:
-    args = argparse.Namespace(command=rest, config=None, tags="", offline=False, dry_run=False,
+    args = argparse.Namespace(rest=rest, config=None, tags="", offline=False, dry_run=False,
                               wait=False, interval=None, job_name=None, hold=False)
     assert submit_cmd.split_command(args) == command
     for key, value in changes.items():
@@ -194,7 +194,7 @@ def test_split_command(rest: list[str], changes: dict[str, object], command: lis
 
 
 def test_split_command_unknown_option() -> None:
-    args = argparse.Namespace(command=["--colour", "--", "ls"])
+    args = argparse.Namespace(rest=["--colour", "--", "ls"])
     with pytest.raises(InvalidValue, match="unknown option"):
         submit_cmd.split_command(args)
 
@@ -264,3 +264,66 @@ def test_tokens_refuse(tmp_path: Path, wanted: dict[str, int], capacities: dict[
     with pytest.raises(InvalidValue, match=message), hold_tokens(wanted, capacities,
                                                                  directory=tmp_path):
         pass
+
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
+
+
+def submit(*argv: str) -> tuple[int, str, str]:
+    from reqsolve.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["submit", *argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_dry_run_slurm_prints_the_script() -> None:
+    code, out, err = submit("--config", str(LAB_FILE), "--offline",
+                            "duration=3 days & cuda(mem=40G)", "--dry-run", "--job-name", "t",
+                            "--", "python", "train.py", "--lr", "0.1")
+    assert (code, err) == (0, "")
+    assert out == (
+        "# would run: /usr/bin/sbatch --parsable <<'EOF'\n"
+        "#!/bin/sh\n"
+        "#SBATCH --job-name=t\n"
+        "#SBATCH --partition=gpu\n"
+        "#SBATCH --constraint=A6000&GPU3&GPUM48G\n"
+        "#SBATCH --nodes=1\n"
+        "#SBATCH --gpus-per-node=1\n"
+        "#SBATCH --time=3-00:00:00\n"
+        "exec python train.py --lr 0.1\n"
+        "EOF\n"
+    )
+
+
+def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
+    config = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
+    code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--dry-run", "--",
+                            "nvidia-smi", "-L")
+    assert (code, err) == (0, "")
+    assert out == "# would take tokens: localtoken=1\n# would run: nvidia-smi -L\n"
+    code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--", "sh", "-c", "exit 6")
+    assert code == 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cpu(cores=1)"], "no command to run"),
+        (["cpu(cores=1)", "--bogus", "--", "ls"], "unknown option"),
+        (["cpu(cores=", "--", "ls"], "InvalidExpression"),
+    ],
+)
+def test_cli_errors(argv: list[str], message: str) -> None:
+    code, out, err = submit("--config", str(LAB_FILE), "--offline", *argv)
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_cli_no_launcher_found() -> None:
+    code, _, err = submit("--config", str(LAB_FILE), "--offline", "cuda(mem=24G)*9",
+                          "--dry-run", "--", "true")
+    assert code == 1
+    assert err.startswith("reqsolve: no launcher can run") and "8 host GPU" in err

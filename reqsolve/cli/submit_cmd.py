@@ -34,8 +34,9 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_options(parser)
     parser.add_argument("expression", metavar="EXPR", help="requirement expression")
+    # not "command": the dispatcher keeps the subcommand's name there
     parser.add_argument(
-        "command", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run"
+        "rest", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run"
     )
 
 
@@ -45,7 +46,7 @@ def split_command(args: argparse.Namespace) -> list[str]:
     ``submit EXPR --dry-run -- cmd -x`` -> options ``--dry-run``, command ``cmd -x``; without
     ``--`` the command starts at the first word that is not an option.
     """
-    rest = list(args.command)
+    rest = list(args.rest)
     if "--" in rest:
         cut = rest.index("--")
         before, command = rest[:cut], rest[cut + 1 :]
@@ -174,9 +175,15 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     registry = importlib.import_module("reqsolve.registry")
     tags = [t for t in args.tags.split(",") if t]
-    launcher = registry.find_launcher(
-        args.expression, tags=tags, config=args.config, offline=args.offline
-    )
+    from reqsolve.errors import LauncherNotFoundError
+
+    try:
+        launcher = registry.find_launcher(
+            args.expression, tags=tags, config=args.config, offline=args.offline
+        )
+    except LauncherNotFoundError as exc:
+        print(f"reqsolve: {exc}", file=stderr)
+        return 1
     if getattr(launcher, "type", None) == "slurm":
         launcher_file = _launcher_file(args.config) if isinstance(
             getattr(launcher, "connector", None), str
