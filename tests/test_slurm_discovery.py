@@ -250,3 +250,16 @@ def test_merge_keeps_configuration_written_when_slurm_has_none() -> None:
     slurm = Partition("heavy", configuration=None, disabled=True)
     merged = discovery.merge_partition(written, slurm)
     assert merged.configuration == written.configuration and merged.disabled
+
+
+def test_left_out_hosts_are_kept_for_explain(tmp_path: Path) -> None:
+    custom = FIXTURES.parent / "custom"
+    bin_dir = fake_slurm(tmp_path, nodes=f"cat {custom}/sinfo.json",
+                         partitions=f"cat {custom}/scontrol_show_partition_oneliner.txt")
+    written = launcher(bin_dir)
+    assert discovery.left_out(written, FILE) == ()
+    merged = discovery.discover(written, FILE)
+    assert [(x.host, x.reason) for x in discovery.left_out(written, FILE)] == [
+        ("big", "down (fan failure)"), ("n3", "drained (bad gpu)")]
+    hosts = {h for p in merged.partitions for g in p.nodes for h in g.hosts}
+    assert hosts == {"n1", "n2", "plain01"}

@@ -266,6 +266,23 @@ def discover_details(
     return DiscoveryResult(merge(launcher, discovered), discovered, outputs.commands)
 
 
+def left_out(
+    launcher: SlurmLauncherConfig, launcher_file: LauncherFile
+) -> tuple[LeftOut, ...]:
+    """Hosts the last discovery of this launcher (in this process) left out, with reasons.
+
+    For ``explain``: a drained or down node is not a candidate, and this says why it is
+    missing. Empty when the launcher was never discovered here.
+    """
+    found = _memory.get(_key(launcher, launcher_file))
+    if found is None:
+        return ()
+    try:
+        return found[1].discovered().left_out
+    except SlurmQueryError:  # pragma: no cover - cached outputs were read once already
+        return ()
+
+
 def discover(
     launcher: SlurmLauncherConfig,
     launcher_file: LauncherFile,
