@@ -173,6 +173,18 @@ def test_run_slurm_submits_and_waits(tmp_path: Path) -> None:
                               "job 42 ended: FAILED, exit code 2\n")
 
 
+def test_run_slurm_polls_through_main_launcher(tmp_path: Path) -> None:
+    folder = polling_bin(tmp_path, ["RUNNING"], "COMPLETED|0:0")
+    fake_bin(tmp_path, sbatch="cat > /dev/null; echo 43")
+    main = SimpleNamespace(binpath=str(folder), interval=0.01)
+    launcher = SimpleNamespace(options=OPTIONS, binpath=str(folder), interval=3600,
+                               launcherenv=None, main=main)
+    started = time.monotonic()
+    code = submit_cmd.run_slurm(launcher, ["true"], connector=LocalConnector(),
+                                stdout=io.StringIO(), wait=True)
+    assert code == 0 and time.monotonic() - started < 30
+
+
 SPLITS = [
     (["--", "ls", "-l"], {}, ["ls", "-l"]),
     (["--dry-run", "--", "ls"], {"dry_run": True}, ["ls"]),

@@ -129,8 +129,11 @@ def run_slurm(
     def report(state: jobs.JobState) -> None:
         print(f"job {job_id}: {state.state}", file=stdout, flush=True)
 
-    every = interval if interval is not None else float(getattr(launcher, "interval", 60))
-    final = jobs.wait(connector, binpath, job_id, interval=every, report=report)
+    # a launcher with a `main` polls as its main launcher does (one rhythm, one set of binaries)
+    poller = getattr(launcher, "main", None) or launcher
+    every = interval if interval is not None else float(getattr(poller, "interval", 60))
+    poll_path = getattr(poller, "binpath", binpath)
+    final = jobs.wait(connector, poll_path, job_id, interval=every, report=report)
     print(f"job {job_id} ended: {final.state}, exit code {final.exit_code}", file=stdout)
     return final.exit_code or 0
 
