@@ -6,7 +6,9 @@ The Python builders mirror the expression language: ``duration("4 days") & cuda_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from reqsolve.errors import InvalidValue
 from reqsolve.units import (
@@ -40,6 +42,9 @@ class Cpu:
         args.append(f"cores={self.cores}")
         return f"cpu({', '.join(args)})"
 
+    def as_json(self) -> dict[str, Any]:
+        return {"cores": self.cores, "memory_bytes": self.memory}
+
 
 @dataclass(frozen=True, slots=True)
 class Accelerator:
@@ -50,19 +55,45 @@ class Accelerator:
 
     def __post_init__(self) -> None:
         check_memory(self.memory, str(self.memory))
-        if self.model is not None and not self.model:
-            raise InvalidValue("model name is empty")
+        if self.model is not None:
+            check_model(self.model)
 
     def sort_key(self) -> tuple[int, str]:
         return (self.memory, (self.model or "").casefold())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"memory_bytes": self.memory, "model": self.model}
 
     def __str__(self) -> str:
         args = []
         if self.memory:
             args.append(f"mem={format_memory(self.memory)}")
         if self.model is not None:
-            args.append(f"model={self.model}")
+            args.append(f"model={quote_model(self.model)}")
         return f"cuda({', '.join(args)})"
+
+
+_BARE_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_model(model: str) -> str:
+    """A GPU model name must be writable in an expression (``model=A100`` or quoted)."""
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidValue("GPU model name is empty", "write e.g. model=A100")
+    if _CONTROL.search(model) or ("'" in model and '"' in model):
+        raise InvalidValue(
+            f"GPU model name {model!r} cannot be written in an expression",
+            "a model name has no control characters and not both kinds of quotes",
+        )
+    return model
+
+
+def quote_model(model: str) -> str:
+    """``A100`` as is, a name with spaces or punctuation quoted: ``"RTX 3090"``."""
+    if _BARE_MODEL.fullmatch(model):
+        return model
+    return f'"{model}"' if '"' not in model else f"'{model}'"
 
 
 def check_cores(cores: int) -> int:
@@ -76,8 +107,8 @@ def check_cores(cores: int) -> int:
 def check_gpu_count(count: int) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise InvalidValue(
-            f"GPU count must be a whole number >= 1, got '{count}'",
-            "drop the cuda(...) term to ask for no GPU",
+            "GPU count must be at least 1",
+            f"got '{count}'; drop the cuda(...) term to ask for no GPU",
         )
     if count > MAX_GPUS:
         raise InvalidValue(f"{count} GPUs is over {MAX_GPUS}", "this looks like a typo")
@@ -146,6 +177,14 @@ class Alternative:
             index += run
         return " & ".join(terms) if terms else "duration=0s"
 
+    def as_json(self) -> dict[str, Any]:
+        """SEMANTICS §7: base units, absent terms as 0 / null / []."""
+        return {
+            "duration_s": self.duration,
+            "cpu": self.cpu.as_json() if self.cpu is not None else None,
+            "gpus": [gpu.as_json() for gpu in self.gpus],
+        }
+
 
 def merge(left: Alternative, right: Alternative) -> Alternative:
     """``&`` of two alternatives: duration, memory and cores take the maximum, GPUs add up."""
@@ -186,6 +225,13 @@ class Requirement:
 
     def __str__(self) -> str:
         return " | ".join(str(a) for a in self.alternatives)
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``reqsolve parse --format json`` prints (SEMANTICS §7)."""
+        return {
+            "alternatives": [a.as_json() for a in self.alternatives],
+            "canonical": str(self),
+        }
 
 
 def as_requirement(value: Alternative | Requirement) -> Requirement:

@@ -2,8 +2,11 @@
 
 pint's default registry reads ``G`` as gauss, ``M`` as molar and treats bytes as dimensionless, so
 reqsolve builds its own registry from ``grammars/units.txt`` only. Everything outside this module
-handles plain integers (bytes, seconds): pint is used where text meets numbers, and the factor of
-each unit spelling is asked of pint once and remembered.
+handles plain integers (bytes, seconds).
+
+pint stays the source of truth for what a unit is worth, but importing it costs ~0.3 s, more than
+a whole ``reqsolve find``. So the factor of each unit is read from :data:`UNIT_FACTORS`, a table
+that a test recomputes with the pint registry from ``grammars/units.txt`` and requires equal.
 """
 
 from __future__ import annotations
@@ -91,11 +94,45 @@ def registry() -> pint.UnitRegistry[Any]:
     return ureg
 
 
+# pint unit name -> how many base units (bytes or seconds) one is. Checked against pint by
+# tests/test_units.py::test_factor_table_matches_pint; pint_factor() recomputes an entry.
+UNIT_FACTORS: dict[str, int] = {
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "PB": 10**15,
+    "KiB": 2**10,
+    "MiB": 2**20,
+    "GiB": 2**30,
+    "TiB": 2**40,
+    "PiB": 2**50,
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+}
+
+
 @cache
-def _factor(unit: str, base: str) -> int:
-    """How many ``base`` units one ``unit`` is (all reqsolve units are whole multiples)."""
+def pint_factor(unit: str, base: str) -> int:
+    """How many ``base`` units one ``unit`` is, asked of pint (all reqsolve units are whole)."""
     magnitude: Any = registry().Quantity(1, unit).to(base).magnitude
     return round(float(magnitude))
+
+
+def _factor(unit: str, base: str) -> int:
+    factor = UNIT_FACTORS.get(unit)
+    return factor if factor is not None else pint_factor(unit, base)
+
+
+def _did_you_mean(unit: str, spellings: dict[str, str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(unit.lower(), list(spellings), n=1, cutoff=0.7)
+    return f"did you mean `{close[0]}`? " if close else ""
 
 
 def memory_factor(unit: str) -> int:
@@ -105,7 +142,8 @@ def memory_factor(unit: str) -> int:
     except KeyError:
         raise InvalidValue(
             f"unknown memory unit '{unit}'",
-            "use K, M, G, T, P (decimal) or Ki, Mi, Gi, Ti, Pi (binary), optionally followed by B",
+            _did_you_mean(unit, MEMORY_UNITS)
+            + "use K, M, G, T, P (decimal) or Ki, Mi, Gi, Ti, Pi (binary), optionally + B",
         ) from None
     return _factor(name, "B")
 
@@ -116,7 +154,8 @@ def duration_factor(unit: str) -> int:
         name = DURATION_UNITS[unit.lower()]
     except KeyError:
         raise InvalidValue(
-            f"unknown duration unit '{unit}'", "use s, m/min, h, d/days or w"
+            f"unknown duration unit '{unit}'",
+            _did_you_mean(unit, DURATION_UNITS) + "use s, m/min, h, d/days or w",
         ) from None
     return _factor(name, "second")
 
@@ -146,7 +185,14 @@ def memory_bytes(number: str, unit: str) -> int:
     """Exact bytes of ``number`` (decimal text) times ``unit``; a fraction of a byte rounds up."""
     if not unit:
         raise InvalidValue(
-            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g. {number}M"
+            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g. {number}M",
+            "the peer read bytes and Slurm reads MiB, so reqsolve does not guess; "
+            "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
+        )
+    if len(number) > 40:
+        raise InvalidValue(
+            f"memory size '{number}{unit}' is over 10^18 bytes",
+            "this looks like a typo: no job needs an exabyte",
         )
     value = math.ceil(Fraction(number) * memory_factor(unit))
     return check_memory(value, f"{number}{unit}")
@@ -182,11 +228,17 @@ def parse_duration(text: str | int) -> int:
         if stripped.startswith("-"):
             raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
         raise InvalidValue(
-            f"duration '{stripped}' has no unit (Slurm reads minutes, people mean hours)",
+            f"duration '{stripped}' has no unit (Slurm reads minutes, people mean hours); "
             f"write e.g. {stripped}h or {stripped}m",
+            f"Slurm's --time={stripped} would mean {stripped} minutes; reqsolve does not guess: "
+            "write the unit, e.g. 90m or 2h",
         )
     if stripped.startswith("-"):
         raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
+    if re.search(r"\d{40}", raw):
+        raise InvalidValue(
+            f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
+        )
     clock = _CLOCK_RE.fullmatch(raw)
     if clock is not None:
         if clock["days"] is not None:

@@ -17,6 +17,10 @@ from reqsolve.errors import ReqsolveError
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "parse": ("reqsolve.cli.parse_cmd", "show how a requirement expression is understood"),
+    "validate": ("reqsolve.cli.validate_cmd", "check launcher files: every problem, its position"),
+    "schema": ("reqsolve.cli.schema_cmd", "print the JSON Schema of launcher files"),
+    "find": ("reqsolve.cli.find_cmd", "find the launcher for a requirement, print its options"),
+    "explain": ("reqsolve.cli.explain_cmd", "show every launcher/candidate and why it fits or not"),
 }
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2

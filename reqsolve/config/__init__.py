@@ -1,1 +1,30 @@
-"""Launcher files: the typed model of SEMANTICS.md §2, its loader and its lint rules."""
+"""Launcher files: the typed model of SEMANTICS.md §2, its loader and its lint rules.
+
+``load_config(path)`` returns a :class:`LauncherFile` or raises :class:`ConfigError` carrying
+every problem; ``check_config(path)`` returns the problems (errors and warnings) without raising;
+``group_configuration(launcher, partition, group)`` gives a node group's effective configuration;
+``find_config_file()`` says which file applies. Names are imported lazily, so importing the model
+does not import PyYAML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["check_config", "find_config_file", "group_configuration", "load_config"]
+
+_LAZY = {
+    "check_config": "reqsolve.config.loader",
+    "load_config": "reqsolve.config.loader",
+    "group_configuration": "reqsolve.config.effective",
+    "find_config_file": "reqsolve.config.discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reqsolve.config' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -9,7 +9,12 @@ Sizes are bytes and durations seconds (ints). ``None`` means "not written at thi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
+
+    from reqsolve.errors import Problem
 
 T = TypeVar("T", "CpuConfig", "GpuConfig")
 
@@ -161,3 +166,18 @@ class LauncherFile:
     launchers: tuple[LauncherConfig, ...] = ()
     token_counters: tuple[tuple[str, int], ...] = ()  # from tokens.yaml: name -> capacity
     connectors: tuple[SshConnector, ...] = ()
+    # YAML path (``slurm[0].partitions.gpu``) -> (line, column), 1-based; filled by the loader
+    positions: Mapping[str, tuple[int, int]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    warnings: tuple[Problem, ...] = field(default=(), compare=False, hash=False, repr=False)
+
+    def position(self, path: str) -> tuple[int, int] | None:
+        """Line and column of a YAML path, or of its closest written ancestor."""
+        while path:
+            found = self.positions.get(path)
+            if found is not None:
+                return found
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return None

@@ -1,0 +1,350 @@
+"""Launchers -> candidates: every place a job could land, with its capacity as plain integers.
+
+A slurm launcher expands into (partition not disabled) x (node group) x (each QoS of the
+partition, or none) x (each account, or none); a local launcher that is not disabled is one
+candidate (SEMANTICS.md §3). What the matcher needs of a candidate is its :class:`Shape` — the
+capacity and limits, without names — and clusters repeat shapes a lot (hundreds of identical
+nodes), so shapes are interned and the matcher's verdicts are cached per shape.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from reqsolve.config.model import (
+    Configuration,
+    GpuConfig,
+    LauncherConfig,
+    LauncherFile,
+    LocalLauncherConfig,
+    NodeGroup,
+    Partition,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.units import parse_memory
+
+
+@dataclass(frozen=True, slots=True)
+class GpuKind:
+    """``count`` identical GPUs of one node.
+
+    ``memory`` None = not known (does not constrain). A requested GPU fits when
+    ``min_memory <= asked <= memory`` and the model matches (``model_key`` is casefolded).
+    ``min_mem_ratio`` is kept only to explain where ``min_memory`` comes from.
+    """
+
+    count: int
+    memory: int | None
+    min_memory: int = 0
+    model: str | None = None
+    min_mem_ratio: float | None = None
+
+    @property
+    def model_key(self) -> str | None:
+        return None if self.model is None else self.model.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What decides whether an alternative fits: capacity and limits, as ints (bytes, seconds).
+
+    ``None`` means unknown (cores, memory) or unlimited (max_duration). ``duration_source``
+    says which limit set ``max_duration`` (``"QoS short"`` or ``"configuration"``), for messages.
+    """
+
+    cores: int | None
+    memory: int | None
+    mem_per_cpu: int | None
+    use_memory_constraint: bool
+    gpus: tuple[GpuKind, ...]
+    max_duration: int | None
+    duration_source: str | None
+    min_gpu: int
+    min_gpu_source: str | None = None
+
+    @property
+    def gpu_count(self) -> int:
+        return sum(kind.count for kind in self.gpus)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One place to run: a local launcher, or partition x node group x QoS x account.
+
+    ``group`` is the node group's index in its partition (None for a local launcher);
+    ``hosts`` is empty for a host-less group (``count:`` hosts without names).
+    """
+
+    launcher: str
+    partition: str | None
+    partition_index: int | None
+    group: int | None
+    qos: str | None
+    account: str | None
+    priority: int
+    hosts: tuple[str, ...]
+    features: tuple[str, ...]
+    shape: Shape
+
+    def where(self) -> str:
+        """``manual/gpu_p4[0] qos=qos_gpu-t3 account=iea@a100`` — for messages and tables."""
+        text = self.launcher
+        if self.partition is not None:
+            text += f"/{self.partition}[{self.group}]"
+        if self.qos is not None:
+            text += f" qos={self.qos}"
+        if self.account is not None:
+            text += f" account={self.account}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSlot:
+    """A node group of an enabled partition, as the soundness rule sees it (every QoS/account)."""
+
+    partition: str
+    partition_index: int
+    group: int
+    hosts: tuple[str, ...]
+    features: tuple[str, ...]
+    # (qos, account) -> shape of this group under that QoS/account
+    shapes: Mapping[tuple[str | None, str | None], Shape]
+
+
+@dataclass(eq=False)
+class CompiledLauncher:
+    """A launcher with its candidates computed once; ``position`` is its rank in file order.
+
+    Compared by identity: it is built once per loaded file and carries the cache of answers
+    per alternative (``outcomes``), filled by the ranking module. ``failure`` is set when the
+    launcher cannot be used at all (its Slurm discovery failed): it then has no candidate.
+    """
+
+    config: LauncherConfig
+    position: int
+    candidates: tuple[Candidate, ...]
+    slots: tuple[GroupSlot, ...] = ()
+    shapes: tuple[Shape, ...] = ()  # distinct shapes, for cache-friendly matching
+    shape_index: tuple[int, ...] = ()  # candidates[i].shape == shapes[shape_index[i]]
+    failure: str | None = None
+    outcomes: dict[object, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    def partition_slots(self, partition_index: int) -> tuple[GroupSlot, ...]:
+        return tuple(s for s in self.slots if s.partition_index == partition_index)
+
+
+def ratio_memory(memory: int, ratio: float) -> int:
+    """``memory x ratio`` in whole bytes, rounded up, computed exactly (0.7 means 7/10)."""
+    return math.ceil(Fraction(memory) * Fraction(repr(ratio)))
+
+
+def gpu_kind(count: int, configuration: Configuration) -> GpuKind:
+    gpu = configuration.gpu
+    min_memory = gpu.min_memory or 0
+    if gpu.memory is not None and gpu.min_mem_ratio:
+        min_memory = max(min_memory, ratio_memory(gpu.memory, gpu.min_mem_ratio))
+    return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio)
+
+
+def _compile_regexes(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def group_configuration(
+    launcher: SlurmLauncherConfig,
+    partition: Partition,
+    group: NodeGroup,
+    regexes: tuple[re.Pattern[str], ...] | None = None,
+) -> Configuration:
+    """Launcher -> partition -> node group -> ``features:`` entries -> ``features_regex`` values.
+
+    Later levels win field by field, even with 0 (SEMANTICS.md §2, §9). Every ``features:``
+    entry applies before any value decoded by a regex; regexes match at the start of a feature.
+    """
+    conf = launcher.configuration.merged(partition.configuration).merged(group.configuration)
+    by_feature = dict(launcher.features)
+    for feature in group.features:
+        extra = by_feature.get(feature)
+        if extra is not None:
+            conf = conf.merged(extra)
+    if regexes is None:
+        regexes = _compile_regexes(launcher.features_regex)
+    count: int | None = None
+    memory: int | None = None
+    model: str | None = None
+    for feature in group.features:
+        for regex in regexes:
+            match = regex.match(feature)
+            if match is None:
+                continue
+            found = match.groupdict()
+            if found.get("cuda_count"):
+                count = int(found["cuda_count"])
+            if found.get("cuda_memory"):
+                memory = parse_memory(found["cuda_memory"])
+            if found.get("cuda_model"):
+                model = found["cuda_model"]
+    if count is not None or memory is not None or model is not None:
+        conf = conf.merged(Configuration(gpu=GpuConfig(model=model, count=count, memory=memory)))
+    return conf
+
+
+def _smallest(*limits: int | None) -> int | None:
+    known = [x for x in limits if x is not None]
+    return min(known) if known else None
+
+
+def slurm_shape(launcher: SlurmLauncherConfig, conf: Configuration, qos: Qos | None) -> Shape:
+    qos_limit = qos.max_duration if qos is not None else None
+    max_duration = _smallest(qos_limit, conf.max_duration)
+    source = None
+    if max_duration is not None:
+        source = f"QoS {qos.name}" if qos is not None and qos_limit == max_duration else None
+        source = source or "configuration"
+    gpu_count = conf.gpu.count or 0
+    gpus = (gpu_kind(gpu_count, conf),) if gpu_count > 0 else ()
+    min_gpu = qos.min_gpu if qos is not None else 0
+    return Shape(
+        cores=conf.cpu.cores,
+        memory=conf.cpu.memory,
+        mem_per_cpu=conf.cpu.mem_per_cpu,
+        use_memory_constraint=launcher.use_memory_constraint,
+        gpus=gpus,
+        max_duration=max_duration,
+        duration_source=source,
+        min_gpu=min_gpu,
+        min_gpu_source=f"QoS {qos.name}" if qos is not None and min_gpu else None,
+    )
+
+
+def local_shape(launcher: LocalLauncherConfig) -> Shape:
+    gpus = tuple(GpuKind(g.count, g.memory, 0, g.model) for g in launcher.gpus if g.count > 0)
+    return Shape(
+        cores=launcher.cpu.cores,
+        memory=launcher.cpu.memory,
+        mem_per_cpu=launcher.cpu.mem_per_cpu,
+        use_memory_constraint=True,
+        gpus=gpus,
+        max_duration=None,
+        duration_source=None,
+        min_gpu=0,
+    )
+
+
+class _Interner:
+    """Hands out one object per distinct shape so caches keyed on shapes stay small."""
+
+    def __init__(self) -> None:
+        self.index: dict[Shape, int] = {}
+        self.shapes: list[Shape] = []
+
+    def add(self, shape: Shape) -> int:
+        found = self.index.get(shape)
+        if found is None:
+            found = self.index[shape] = len(self.shapes)
+            self.shapes.append(shape)
+        return found
+
+
+def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLauncher:
+    regexes = _compile_regexes(launcher.features_regex)
+    interner = _Interner()
+    candidates: list[Candidate] = []
+    shape_index: list[int] = []
+    slots: list[GroupSlot] = []
+    # node groups repeat (same features, same configuration): compute each configuration once
+    conf_cache: dict[tuple[int, tuple[str, ...], Configuration | None], Configuration] = {}
+    for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
+        if partition.disabled:
+            continue
+        qos_list: list[Qos | None] = [
+            launcher.qos_named(name) or Qos(name) for name in partition.qos
+        ] or [None]
+        accounts: list[str | None] = list(partition.accounts) or [None]
+        for g_index, group in enumerate(partition.nodes):
+            key = (p_index, group.features, group.configuration)
+            conf = conf_cache.get(key)
+            if conf is None:
+                conf = conf_cache[key] = group_configuration(launcher, partition, group, regexes)
+            shapes: dict[tuple[str | None, str | None], Shape] = {}
+            for qos in qos_list:
+                shape_id = interner.add(slurm_shape(launcher, conf, qos))
+                shape = interner.shapes[shape_id]
+                for account in accounts:
+                    qos_name = qos.name if qos is not None else None
+                    shapes[(qos_name, account)] = shape
+                    candidates.append(
+                        Candidate(
+                            launcher=launcher.id,
+                            partition=partition.name,
+                            partition_index=p_index,
+                            group=g_index,
+                            qos=qos_name,
+                            account=account,
+                            priority=partition.priority + (qos.priority if qos else 0),
+                            hosts=group.hosts,
+                            features=group.features,
+                            shape=shape,
+                        )
+                    )
+                    shape_index.append(shape_id)
+            slots.append(
+                GroupSlot(partition.name, p_index, g_index, group.hosts, group.features, shapes)
+            )
+    return CompiledLauncher(
+        config=launcher,
+        position=position,
+        candidates=tuple(candidates),
+        slots=tuple(slots),
+        shapes=tuple(interner.shapes),
+        shape_index=tuple(shape_index),
+    )
+
+
+def compile_local(launcher: LocalLauncherConfig, position: int) -> CompiledLauncher:
+    if launcher.disabled:
+        return CompiledLauncher(config=launcher, position=position, candidates=())
+    shape = local_shape(launcher)
+    candidate = Candidate(
+        launcher=launcher.id,
+        partition=None,
+        partition_index=None,
+        group=None,
+        qos=None,
+        account=None,
+        priority=0,
+        hosts=(),
+        features=(),
+        shape=shape,
+    )
+    return CompiledLauncher(
+        config=launcher,
+        position=position,
+        candidates=(candidate,),
+        shapes=(shape,),
+        shape_index=(0,),
+    )
+
+
+def compile_launcher(launcher: LauncherConfig, position: int) -> CompiledLauncher:
+    if isinstance(launcher, LocalLauncherConfig):
+        return compile_local(launcher, position)
+    return compile_slurm(launcher, position)
+
+
+def expand_candidates(launchers: LauncherFile) -> tuple[CompiledLauncher, ...]:
+    """Every launcher of the file compiled, in file order (disabled ones have no candidate)."""
+    return tuple(compile_launcher(launcher, i) for i, launcher in enumerate(launchers.launchers))

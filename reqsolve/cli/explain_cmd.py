@@ -1,0 +1,41 @@
+"""``reqsolve explain EXPR``: every launcher and candidate, its verdict and why, in numbers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TextIO
+
+from reqsolve.cli.find_cmd import add_common, answer_json, split_tags
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", metavar="EXPR", help="requirement expression")
+    add_common(parser)
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reqsolve.explain import explain, render_table
+    from reqsolve.registry import as_spec, registry_for
+
+    registry = registry_for(args.config)
+    requirement = as_spec(args.expression)
+    launchers = registry.launchers(offline=args.offline)
+    rows, match = explain(launchers, requirement, split_tags(args.tags))
+    if args.format == "json":
+        data = {
+            "requirement": str(requirement),
+            "answer": answer_json(match) if match is not None else None,
+            "rows": [row.as_json() for row in rows],
+        }
+        print(json.dumps(data), file=stdout)
+    else:
+        print(f"requirement: {requirement}", file=stdout)
+        print(render_table(rows), file=stdout)
+        if match is None:
+            print("answer: none", file=stdout)
+        else:
+            chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
+            print(f"answer: {chosen}", file=stdout)
+    return 0 if match is not None else 1

@@ -1,0 +1,124 @@
+"""``reqsolve find EXPR``: which launcher runs the job, and with which Slurm options.
+
+Exit 0 with the answer, 1 when nothing matches (the reasons on stdout in JSON), 2 on a bad
+expression or launcher file (the error on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.ranking import Match
+    from reqsolve.slurm.options import SlurmOptions
+
+FORMATS = ("args", "sbatch", "json", "submitit")
+# SEMANTICS.md §7: the option keys of the JSON answer, in this order
+JSON_OPTION_KEYS = (
+    "partition",
+    "constraint",
+    "gpus_per_node",
+    "time",
+    "mem",
+    "cpus_per_task",
+    "qos",
+    "account",
+    "exclude",
+    "nodelist",
+    "nodes",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", metavar="EXPR", help="requirement expression")
+    add_common(parser)
+    parser.add_argument(
+        "--format", choices=FORMATS, default="args", help="how to print the answer (default args)"
+    )
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="launcher file (default: discovered)")
+    parser.add_argument(
+        "--tags", default="", metavar="A,B", help="only launchers having one of these tags"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="run no command: use only what the file says"
+    )
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def answer_json(match: Match) -> dict[str, Any]:
+    """The §7 object of a match."""
+    config = match.launcher.config
+    data: dict[str, Any] = {
+        "launcher": {"id": config.id, "type": config.kind},
+        "alternative": match.alternative_index,
+    }
+    if config.kind == "local":
+        data["tokens"] = dict(getattr(config, "tokens", ()))
+        data["options"] = None
+    else:
+        assert match.options is not None
+        values = match.options.as_json()
+        data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
+    return data
+
+
+def option_args(options: SlurmOptions) -> list[str]:
+    render = getattr(options, "args", None)
+    if callable(render):
+        return list(render())
+    return [  # pragma: no cover - until SlurmOptions.args() is merged
+        f"--{key.replace('_', '-')}={value}"
+        for key, value in options.as_json().items()
+        if value is not None
+    ]
+
+
+def render(match: Match, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(answer_json(match))
+    options = match.options
+    config = match.launcher.config
+    if options is None:
+        tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
+        return f"# local launcher {config.id}" + (f" (tokens: {tokens})" if tokens else "")
+    if fmt == "args":
+        return " ".join(option_args(options))
+    if fmt == "sbatch":
+        header = getattr(options, "sbatch_header", None)
+        if callable(header):
+            return str(header()).rstrip("\n")
+        return "\n".join(f"#SBATCH {arg}" for arg in option_args(options))
+    to_submitit = getattr(options, "to_submitit", None)
+    if callable(to_submitit):
+        return json.dumps(to_submitit())
+    return json.dumps(  # pragma: no cover - until SlurmOptions.to_submitit() is merged
+        {f"slurm_{k}": v for k, v in options.as_json().items() if v is not None}
+    )
+
+
+def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reqsolve.errors import LauncherNotFoundError
+    from reqsolve.registry import registry_for
+
+    registry = registry_for(args.config)
+    try:
+        match = registry.find(args.expression, tags=split_tags(args.tags), offline=args.offline)
+    except LauncherNotFoundError as exc:
+        if args.format == "json":
+            reasons = [
+                {**reason.as_json(), "detail": reason.details.get("detail", reason.reason)}
+                for reason in exc.reasons
+            ]
+            print(json.dumps({"launcher": None, "reasons": reasons}), file=stdout)
+        print(f"reqsolve: {exc}", file=stderr)
+        return 1
+    print(render(match, args.format), file=stdout)
+    return 0

@@ -1,0 +1,340 @@
+"""Check a node tree against the field description, collecting every problem with its place.
+
+The result is plain data (dicts keyed by field name, lists, ints in bytes/seconds, names as
+written) in which a wrong value is simply absent, so the model can still be built and linted
+while the problems are reported: a user sees all mistakes of a file at once, not the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
+from reqsolve.config.regex import check_features_regex
+from reqsolve.config.spec import Leaf, ListOf, MapOf, Obj, Spec
+from reqsolve.errors import InvalidValue, Problem
+from reqsolve.units import parse_duration, parse_memory
+
+INVALID: Any = object()
+
+_INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+_FLOAT_RE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?")
+_TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
+_FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
+_BARE_NUMBER_RE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+
+# Characters that would change the meaning of a Slurm option or of a shell word.
+_SLURM_FORBIDDEN = re.compile(r"[\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%]")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class Checker:
+    """Walks one document; ``problems`` and ``positions`` fill up as it goes."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        # path -> (line, column): the key for a collection under a key, else the value itself
+        self.positions: dict[str, tuple[int, int]] = {}
+        # every memory size as written: (path, text, line, column), for the units lint rule
+        self.memory_texts: list[tuple[str, str, int, int]] = []
+
+    # --- reporting
+
+    def error(
+        self, node: Node, path: str, message: str, hint: str | None = None, *, column: int = 0
+    ) -> None:
+        self.problems.append(
+            Problem(self.file, node.line, column or node.column, path, "error", message, hint)
+        )
+
+    # --- walking
+
+    def check(self, node: Node, spec: Spec, path: str) -> Any:
+        if isinstance(spec, Obj):
+            return self._obj(node, spec, path)
+        if isinstance(spec, ListOf):
+            return self._list(node, spec, path)
+        if isinstance(spec, MapOf):
+            return self._map(node, spec, path)
+        return self.leaf(node, spec, path)
+
+    def entries(self, node: Mapping, path: str) -> list[tuple[Scalar, Node]]:
+        """The key/value pairs of a mapping: keys checked, duplicates refused, ``<<`` merged."""
+        explicit: list[tuple[Scalar, Node]] = []
+        merged: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Scalar] = {}
+        for key, value in node.items:
+            if not isinstance(key, Scalar):
+                self.error(key, path, f"a key must be a name, not {key.describe()}")
+                continue
+            if key.plain and key.value == "<<":
+                sources = value.items if isinstance(value, Sequence) else [value]
+                for source in sources:
+                    if isinstance(source, Mapping):
+                        merged.extend(self.entries(source, path))
+                    else:
+                        self.error(
+                            source,
+                            path,
+                            f"'<<' merges a mapping, not {source.describe()}",
+                            "write '<<: *anchor' where the anchor names a mapping",
+                        )
+                continue
+            first = seen.get(key.value)
+            if first is not None:
+                self.error(
+                    key,
+                    join(path, key.value),
+                    f"duplicate key '{key.value}' (first at line {first.line})",
+                    "remove one of them: YAML would silently keep the last",
+                )
+                continue
+            seen[key.value] = key
+            explicit.append((key, value))
+        for key, value in merged:
+            if key.value not in seen:
+                seen[key.value] = key
+                explicit.append((key, value))
+        return explicit
+
+    def _place(self, path: str, key: Scalar, value: Node) -> None:
+        if isinstance(value, Scalar) and not value.is_null:
+            self.positions[path] = (value.line, value.column)
+        else:
+            self.positions[path] = (key.line, key.column)
+
+    def _obj(self, node: Node, spec: Obj, path: str) -> Any:
+        if isinstance(node, Scalar) and node.is_null and spec.nullable:
+            return None
+        if not isinstance(node, Mapping):
+            self.error(node, path, f"expected a {spec.title} (a mapping), got {node.describe()}")
+            return INVALID
+        result: dict[str, Any] = {}
+        written: dict[str, str] = {}
+        for key, value in self.entries(node, path):
+            name = spec.aliases.get(key.value, key.value)
+            child = join(path, key.value)
+            field_spec = spec.fields.get(name)
+            if field_spec is None:
+                known = sorted([*spec.fields, *spec.aliases])
+                close = difflib.get_close_matches(key.value, known, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+                self.error(key, child, f"unknown key '{key.value}' in a {spec.title}", hint)
+                continue
+            if name in written:
+                self.error(
+                    key,
+                    child,
+                    f"'{key.value}' and '{written[name]}' are the same field, written twice",
+                    "keep one of them",
+                )
+                continue
+            written[name] = key.value
+            self._place(child, key, value)
+            converted = self.check(value, field_spec, child)
+            if converted is not INVALID:
+                result[name] = converted
+        for name in spec.required:
+            if name not in written:
+                self.error(node, path, f"missing required key '{name}' in a {spec.title}")
+        return result
+
+    def _list(self, node: Node, spec: ListOf, path: str) -> Any:
+        if isinstance(node, Scalar) and node.is_null and spec.nullable:
+            return []
+        if not isinstance(node, Sequence):
+            hint = f"write [{node.value}]" if isinstance(node, Scalar) and node.value else None
+            if isinstance(node, Scalar) and node.is_null:
+                hint = "write [] for an empty list"
+            self.error(node, path, f"expected a list, got {node.describe()}", hint)
+            return INVALID
+        result = []
+        for index, item in enumerate(node.items):
+            child = f"{path}[{index}]"
+            self.positions[child] = (item.line, item.column)
+            converted = self.check(item, spec.item, child)
+            if converted is not INVALID:
+                result.append(converted)
+        return result
+
+    def _map(self, node: Node, spec: MapOf, path: str) -> Any:
+        if not isinstance(node, Mapping):
+            hint = "write {} for an empty mapping" if isinstance(node, Scalar) else None
+            self.error(node, path, f"expected a mapping, got {node.describe()}", hint)
+            return INVALID
+        result: dict[str, Any] = {}
+        for key, value in self.entries(node, path):
+            child = join(path, key.value)
+            name = self.leaf(key, spec.key, child)
+            if name is INVALID:
+                continue
+            self.positions[child] = (key.line, key.column)  # an entry is known by its name
+            converted = self.check(value, spec.value, child)
+            if converted is not INVALID:
+                result[name] = converted
+        return result
+
+    # --- leaves
+
+    def leaf(self, node: Node, spec: Leaf, path: str) -> Any:
+        kind = spec.kind
+        if not isinstance(node, Scalar):
+            self.error(node, path, f"expected {_EXPECTED[kind]}, got {node.describe()}")
+            return INVALID
+        text = node.value
+        try:
+            if kind in ("name", "slurm", "token", "text"):
+                return self._name(node, kind, path)
+            if kind == "bool":
+                return self._bool(node, path)
+            if kind in ("int", "number", "ratio"):
+                return self._number(node, spec, path)
+            if node.is_null:
+                self.error(node, path, f"expected {_EXPECTED[kind]}, got null")
+                return INVALID
+            if kind == "memory":
+                if node.plain and _BARE_NUMBER_RE.fullmatch(text):
+                    self.error(
+                        node,
+                        path,
+                        f"memory size '{text}' has no unit (bytes? MiB?)",
+                        f"write a unit, e.g. {text.strip()}G (decimal) or "
+                        f"{text.strip()}GiB (binary)",
+                    )
+                    return INVALID
+                try:
+                    value = parse_memory(text)
+                except InvalidValue:
+                    if _is_duration(text):
+                        message = f"'{text}' is a duration, expected a memory size"
+                        self.error(node, path, message, "e.g. 8G")
+                        return INVALID
+                    raise
+                self.memory_texts.append((path, text, node.line, node.column))
+                return value
+            if kind == "duration":
+                try:
+                    return parse_duration(text)
+                except InvalidValue:
+                    if _is_memory(text):
+                        message = f"'{text}' is a memory size, expected a duration"
+                        self.error(node, path, message, "e.g. 20h")
+                        return INVALID
+                    raise
+            return self._regex(node, path)
+        except InvalidValue as exc:
+            self.error(node, path, exc.message, exc.hint)
+            return INVALID
+
+    def _name(self, node: Scalar, kind: str, path: str) -> Any:
+        text = node.value
+        if node.plain and text == "":
+            self.error(node, path, f"expected {_EXPECTED[kind]}, got nothing")
+            return INVALID
+        if _CONTROL_RE.search(text):
+            self.error(node, path, "a name cannot hold control characters or line breaks")
+            return INVALID
+        if kind == "slurm":
+            bad = _SLURM_FORBIDDEN.search(text)
+            if bad is not None or text.startswith("-"):
+                what = repr(bad.group()) if bad is not None else "a leading '-'"
+                self.error(
+                    node,
+                    path,
+                    f"'{text}' cannot be a Slurm name: it contains {what}",
+                    "Slurm names are letters, digits and _ . - @ + : /",
+                )
+                return INVALID
+        elif kind == "token" and not _TOKEN_RE.fullmatch(text):
+            self.error(
+                node,
+                path,
+                f"'{text}' cannot be a token name",
+                "token names are letters, digits and _ . - @ + (they name lock files)",
+            )
+            return INVALID
+        return text
+
+    def _bool(self, node: Scalar, path: str) -> Any:
+        if node.plain and node.value in _TRUE:
+            return True
+        if node.plain and node.value in _FALSE:
+            return False
+        hint = "remove the quotes" if not node.plain and node.value in _TRUE | _FALSE else None
+        self.error(node, path, f"expected true or false, got {node.describe()}", hint)
+        return INVALID
+
+    def _number(self, node: Scalar, spec: Leaf, path: str) -> Any:
+        text = node.value
+        hint = "remove the quotes" if not node.plain else None
+        value: int | float
+        if node.plain and _INT_RE.fullmatch(text):
+            value = int(text.replace("_", ""))
+        elif spec.kind != "int" and node.plain and _FLOAT_RE.fullmatch(text):
+            value = float(text.replace("_", ""))
+        else:
+            if not node.plain and _FLOAT_RE.fullmatch(text) is None:
+                hint = None
+            self.error(node, path, f"expected {_EXPECTED[spec.kind]}, got {node.describe()}", hint)
+            return INVALID
+        if spec.kind == "ratio" and not 0 <= value <= 1:
+            self.error(
+                node, path, f"expected a ratio between 0 and 1, got {text}", "e.g. 0.7 for 70%"
+            )
+            return INVALID
+        if spec.minimum is not None and value < spec.minimum:
+            self.error(node, path, f"expected a number ≥ {spec.minimum}, got {text}")
+            return INVALID
+        if spec.maximum is not None and value > spec.maximum:
+            self.error(node, path, f"expected a number ≤ {spec.maximum}, got {text}")
+            return INVALID
+        return value
+
+    def _regex(self, node: Scalar, path: str) -> Any:
+        try:
+            check_features_regex(node.value)
+        except InvalidValue as exc:
+            offset = getattr(exc, "offset", None)
+            column = node.column + offset if node.plain and offset is not None else 0
+            self.error(node, path, exc.message, exc.hint, column=column)
+            return INVALID
+        return node.value
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        parse_duration(text)
+    except InvalidValue:
+        return False
+    return True
+
+
+def _is_memory(text: str) -> bool:
+    try:
+        parse_memory(text)
+    except InvalidValue:
+        return False
+    return True
+
+
+_EXPECTED: dict[str, str] = {
+    "name": "a name",
+    "slurm": "a Slurm name",
+    "token": "a token name",
+    "text": "a text",
+    "int": "an integer",
+    "number": "a number",
+    "bool": "true or false",
+    "memory": "a memory size such as 8G",
+    "duration": "a duration such as 20h",
+    "ratio": "a ratio between 0 and 1",
+    "regex": "a regular expression",
+}

@@ -1,0 +1,125 @@
+"""The configuration one node group of a Slurm launcher ends up with (SEMANTICS.md §2, §9).
+
+``group_configuration(launcher, partition, group) -> Configuration`` applies, later winning field
+by field (even with 0): the launcher's ``configuration`` -> the partition's -> the node group's
+-> the ``features:`` entries of the group's features, in the order the group lists them -> the
+values decoded by ``features_regex`` from the group's features (features in the group's order,
+each tried against every regex in file order with ``re.match``, i.e. at the start of the
+feature; named groups ``cuda_count`` -> ``gpu.count``, ``cuda_memory`` -> ``gpu.memory``,
+``cuda_model`` -> ``gpu.model``).
+
+Regexes are compiled once per distinct pattern list and each feature is decoded once
+(:func:`decode_feature` is cached), so expanding thousands of groups costs little. A value that
+does not decode (``GPUM12X`` for ``cuda_memory``) is ignored here; the loader reports it for
+features written in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from reqsolve.config.model import (
+    Configuration,
+    GpuConfig,
+    NodeGroup,
+    Partition,
+    SlurmLauncherConfig,
+)
+from reqsolve.config.regex import check_features_regex
+from reqsolve.errors import InvalidValue
+from reqsolve.units import parse_memory
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFeature:
+    """What the features regexes read from one feature name (``None``: nothing)."""
+
+    count: int | None = None
+    memory: int | None = None
+    model: str | None = None
+    error: str | None = None  # why a matched value could not be used
+
+
+NOTHING = DecodedFeature()
+
+
+@lru_cache(maxsize=256)
+def compiled_features_regex(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns of a launcher's ``features_regex`` (loader-checked, so safe)."""
+    return tuple(check_features_regex(pattern) for pattern in patterns)
+
+
+@lru_cache(maxsize=65536)
+def decode_feature(patterns: tuple[str, ...], feature: str) -> DecodedFeature:
+    """Values the regexes decode from one feature; later regexes win field by field."""
+    count: int | None = None
+    memory: int | None = None
+    model: str | None = None
+    errors: list[str] = []
+    for pattern in compiled_features_regex(patterns):
+        match = pattern.match(feature)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        text = groups.get("cuda_count")
+        if text:
+            if text.isdecimal() and int(text) <= 1024:
+                count = int(text)
+            else:
+                errors.append(f"cuda_count '{text}' is not a GPU count")
+        text = groups.get("cuda_memory")
+        if text:
+            try:
+                memory = parse_memory(text)
+            except InvalidValue as exc:
+                errors.append(f"cuda_memory '{text}': {exc.message}")
+        text = groups.get("cuda_model")
+        if text:
+            model = text
+    if count is None and memory is None and model is None and not errors:
+        return NOTHING
+    return DecodedFeature(count, memory, model, "; ".join(errors) or None)
+
+
+def decoded_gpu(launcher: SlurmLauncherConfig, features: tuple[str, ...]) -> GpuConfig | None:
+    """The GPU fields decoded from a group's features (``None`` when nothing is decoded)."""
+    if not launcher.features_regex or not features:
+        return None
+    count: int | None = None
+    memory: int | None = None
+    model: str | None = None
+    for feature in features:
+        decoded = decode_feature(launcher.features_regex, feature)
+        if decoded is NOTHING:
+            continue
+        count = decoded.count if decoded.count is not None else count
+        memory = decoded.memory if decoded.memory is not None else memory
+        model = decoded.model if decoded.model is not None else model
+    if count is None and memory is None and model is None:
+        return None
+    return GpuConfig(model=model, count=count, memory=memory)
+
+
+def group_configuration(
+    launcher: SlurmLauncherConfig, partition: Partition, group: NodeGroup
+) -> Configuration:
+    """The effective configuration of ``group`` in ``partition`` (see the module docstring)."""
+    configuration = launcher.configuration.merged(partition.configuration).merged(
+        group.configuration
+    )
+    if launcher.features and group.features:
+        by_feature = dict(launcher.features)
+        for feature in group.features:
+            entry = by_feature.get(feature)
+            if entry is not None:
+                configuration = configuration.merged(entry)
+    gpu = decoded_gpu(launcher, group.features)
+    if gpu is not None:
+        configuration = Configuration(
+            max_duration=configuration.max_duration,
+            cpu=configuration.cpu,
+            gpu=configuration.gpu.merged(gpu),
+        )
+    return configuration

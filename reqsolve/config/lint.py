@@ -1,0 +1,340 @@
+"""Rules that need the whole file: cross-references (errors) and likely mistakes (warnings).
+
+Errors here make the file unusable (a launcher naming a token or connector nobody declares,
+two launchers with the same id — answers name launchers by id). Warnings do not stop loading:
+the file works, but probably not as its author thinks (see docs/launchers-file.md for the list).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from fractions import Fraction
+
+from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
+from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.config.regex import DECODED_GROUPS
+from reqsolve.errors import Problem
+from reqsolve.units import human_memory
+
+MemoryText = tuple[str, str, int, int]  # path, text as written, line, column
+
+_SIZE_RE = re.compile(
+    r"\s*\+?(?P<num>\d+(?:\.\d*)?|\.\d+)\s*(?P<prefix>[kKmMgGtTpP])(?P<i>[iI]?)[bB]?\s*"
+)
+
+
+class _Linter:
+    def __init__(self, file: str, positions: Mapping[str, tuple[int, int]]) -> None:
+        self.file = file
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def at(self, path: str) -> tuple[int, int]:
+        probe = path
+        while probe:
+            found = self.positions.get(probe)
+            if found is not None:
+                return found
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        return (1, 1)
+
+    def report(self, severity: str, path: str, message: str, hint: str | None = None) -> None:
+        line, column = self.at(path)
+        self.problems.append(Problem(self.file, line, column, path, severity, message, hint))
+
+    def warn(self, path: str, message: str, hint: str | None = None) -> None:
+        self.report("warning", path, message, hint)
+
+    def error(self, path: str, message: str, hint: str | None = None) -> None:
+        self.report("error", path, message, hint)
+
+
+def _launcher_paths(
+    launcher_file: LauncherFile,
+) -> Iterator[tuple[str, LocalLauncherConfig | SlurmLauncherConfig]]:
+    counts = {"local": 0, "slurm": 0}
+    for launcher in launcher_file.launchers:
+        index = counts[launcher.kind]
+        counts[launcher.kind] += 1
+        yield f"{launcher.kind}[{index}]", launcher
+
+
+def lint(
+    launcher_file: LauncherFile,
+    positions: Mapping[str, tuple[int, int]],
+    *,
+    file: str,
+    tokens_file: bool = False,
+    memory_texts: Iterable[MemoryText] = (),
+) -> list[Problem]:
+    """Every cross-reference error and warning of a checked launcher file."""
+    linter = _Linter(file, positions)
+    launchers = list(_launcher_paths(launcher_file))
+    _ids(linter, launchers)
+    counters = dict(launcher_file.token_counters)
+    connectors = {connector.id for connector in launcher_file.connectors}
+    for path, launcher in launchers:
+        if launcher.connector != "local" and launcher.connector not in connectors:
+            linter.error(
+                f"{path}.connector",
+                f"connector '{launcher.connector}' is not declared",
+                "declare it under 'connectors: ssh:' (or in connectors.yaml beside this file), "
+                "or use 'local'",
+            )
+        if isinstance(launcher, LocalLauncherConfig):
+            _local(linter, path, launcher, counters, tokens_file)
+        else:
+            _slurm(linter, path, launcher)
+    _every_disabled(linter, [launcher for _, launcher in launchers])
+    _units(linter, memory_texts)
+    return linter.problems
+
+
+def _ids(
+    linter: _Linter, launchers: list[tuple[str, LocalLauncherConfig | SlurmLauncherConfig]]
+) -> None:
+    first: dict[str, str] = {}
+    for path, launcher in launchers:
+        if launcher.id in first:
+            linter.error(
+                f"{path}.id" if f"{path}.id" in linter.positions else path,
+                f"launcher id '{launcher.id}' is already used by {first[launcher.id]}",
+                "give each launcher its own id: answers name launchers by id",
+            )
+        else:
+            first[launcher.id] = path
+
+
+def _local(
+    linter: _Linter,
+    path: str,
+    launcher: LocalLauncherConfig,
+    counters: dict[str, int],
+    tokens_file: bool,
+) -> None:
+    for name, _count in launcher.tokens:
+        if name not in counters:
+            hint = (
+                f"declare it in tokens.yaml under 'countertoken:', e.g. {name}: {{tokens: 1}}"
+                if tokens_file
+                else f"create tokens.yaml beside this file with: "
+                f"countertoken: {{{name}: {{tokens: 1}}}}"
+            )
+            linter.error(f"{path}.tokens.{name}", f"token '{name}' is not declared", hint)
+    unknown = [
+        what
+        for what, value in (("cores", launcher.cpu.cores), ("memory", launcher.cpu.memory))
+        if value is None
+    ]
+    if unknown:
+        linter.warn(
+            f"{path}.cpu",
+            f"cpu {' and '.join(unknown)} unknown: requests are not checked against "
+            f"{'them' if len(unknown) > 1 else 'it'}",
+            "write cpu: {cores: 8, memory: 32G}",
+        )
+    gpu_key = "gpus" if f"{path}.gpus" in linter.positions else "gpu"
+    for index, gpu in enumerate(launcher.gpus):
+        if gpu.count == 0 and gpu.memory:
+            linter.warn(
+                f"{path}.{gpu_key}[{index}].count",
+                "GPU memory is given but count is 0: this entry declares no GPU",
+                "set count to the number of such GPUs, or remove the entry",
+            )
+
+
+def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
+    if not launcher.use_hosts:
+        linter.warn(
+            f"{path}.use_hosts",
+            "use_hosts is accepted and ignored (as by experimaestro)",
+            "remove it",
+        )
+    if not launcher.partitions and not launcher.query_slurm:
+        linter.warn(
+            path,
+            "launcher has no partitions (and query_slurm is false): it is never chosen",
+            "add partitions: or query_slurm: true",
+        )
+    _regexes(linter, path, launcher)
+    cpu_unknown: list[tuple[str, list[str]]] = []
+    groups = 0
+    mem_per_cpu_known = False
+    enabled = [p for p in launcher.partitions if not p.disabled]
+    for partition in launcher.partitions:
+        ppath = f"{path}.partitions.{partition.name}"
+        for index, qos in enumerate(partition.qos):
+            if launcher.qos_named(qos) is None:
+                linter.warn(
+                    f"{ppath}.qos[{index}]",
+                    f"QoS '{qos}' is not defined under this launcher's qos: (no limits known)",
+                    f"define it, e.g. qos: {{{qos}: {{max_duration: 20h}}}}",
+                )
+        if not partition.nodes and not partition.disabled and not launcher.query_slurm:
+            linter.warn(
+                ppath,
+                f"partition '{partition.name}' has no nodes: it is never chosen",
+                "list its node groups under nodes:, or set disabled: true",
+            )
+        seen_hosts: dict[str, int] = {}
+        for gindex, group in enumerate(partition.nodes):
+            gpath = f"{ppath}.nodes[{gindex}]"
+            if not group.hosts and group.count == 0:
+                linter.warn(
+                    gpath,
+                    "node group has neither hosts nor count",
+                    "list its hosts (so they can be excluded when needed) or give count",
+                )
+            for hindex, host in enumerate(group.hosts):
+                other = seen_hosts.get(host)
+                if other is not None and other != gindex:
+                    linter.warn(
+                        f"{gpath}.hosts[{hindex}]",
+                        f"host '{host}' is also in node group {other} of this partition",
+                        "a host has one set of features: keep it in one group",
+                    )
+                else:
+                    seen_hosts.setdefault(host, gindex)
+            configuration = group_configuration(launcher, partition, group)
+            if configuration.cpu.mem_per_cpu is not None:
+                mem_per_cpu_known = True
+            if partition.disabled:
+                continue
+            groups += 1
+            gpu = configuration.gpu
+            if gpu.memory and not gpu.count:
+                linter.warn(
+                    gpath,
+                    f"GPU memory is {human_memory(gpu.memory)} but the GPU count is "
+                    f"{'0' if gpu.count == 0 else 'not set'}: this group has no GPU",
+                    "set gpu: count (or a feature decoded by cuda_count)",
+                )
+            missing = [
+                what
+                for what, value in (
+                    ("cores", configuration.cpu.cores),
+                    ("memory", configuration.cpu.memory),
+                )
+                if value is None
+            ]
+            if missing:
+                cpu_unknown.append((f"{partition.name}.nodes[{gindex}]", missing))
+    if cpu_unknown and not launcher.query_slurm:
+        what = sorted({kind for _, kinds in cpu_unknown for kind in kinds})
+        linter.warn(
+            path,
+            f"cpu {' and '.join(what)} unknown for {len(cpu_unknown)} of {groups} node groups "
+            f"(e.g. {cpu_unknown[0][0]}): requests are not checked against "
+            f"{'them' if len(what) > 1 else 'it'}",
+            "set configuration: cpu: {cores: .., memory: ..} at the launcher, partition or "
+            "node group level",
+        )
+    if not launcher.use_memory_constraint and not mem_per_cpu_known:
+        key = (
+            "use_memory_constraint"
+            if f"{path}.use_memory_constraint" in linter.positions
+            else "use_memory_contraint"
+        )
+        linter.warn(
+            f"{path}.{key}",
+            "use_memory_contraint is false but no mem_per_cpu is set: "
+            "memory requests cannot be satisfied",
+            "set configuration: cpu: mem_per_cpu: (e.g. 4G)",
+        )
+    if launcher.partitions and not enabled and not launcher.disabled and not launcher.query_slurm:
+        linter.warn(path, "every partition of this launcher is disabled: it is never chosen")
+
+
+def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
+    if not launcher.features_regex:
+        return
+    try:
+        patterns = compiled_features_regex(launcher.features_regex)
+    except ValueError:  # reported by the checker already
+        return
+    features: list[tuple[str, str]] = []  # (feature, path of its first occurrence)
+    seen: set[str] = set()
+    for partition in launcher.partitions:
+        for gindex, group in enumerate(partition.nodes):
+            for findex, feature in enumerate(group.features):
+                if feature not in seen:
+                    seen.add(feature)
+                    features.append(
+                        (
+                            feature,
+                            f"{path}.partitions.{partition.name}.nodes[{gindex}]"
+                            f".features[{findex}]",
+                        )
+                    )
+    for index, pattern in enumerate(patterns):
+        rpath = f"{path}.features_regex[{index}]"
+        names = list(pattern.groupindex)
+        for name in names:
+            if name not in DECODED_GROUPS:
+                close = difflib.get_close_matches(name, DECODED_GROUPS, n=1, cutoff=0.6)
+                linter.warn(
+                    rpath,
+                    f"group '{name}' is not decoded (known: {', '.join(DECODED_GROUPS)})",
+                    f"did you mean '{close[0]}'?" if close else None,
+                )
+        if not any(name in DECODED_GROUPS for name in names):
+            linter.warn(
+                rpath,
+                "features regex has no cuda_count, cuda_memory or cuda_model group: "
+                "it decodes nothing",
+                "name a group, e.g. GPU(?P<cuda_count>\\d+)",
+            )
+        elif not launcher.query_slurm and not any(pattern.match(f) for f, _ in features):
+            linter.warn(rpath, "features regex matches no feature of this launcher's nodes")
+    for feature, fpath in features:
+        decoded = decode_feature(launcher.features_regex, feature)
+        if decoded.error is not None:
+            linter.error(fpath, f"feature '{feature}': {decoded.error}")
+
+
+def _every_disabled(
+    linter: _Linter, launchers: list[LocalLauncherConfig | SlurmLauncherConfig]
+) -> None:
+    if not launchers:
+        linter.warn(
+            "",
+            "the file declares no launcher: reqsolve find will find nothing",
+            "add a launcher under local: or slurm:, or remove the file to use this machine",
+        )
+        return
+
+    def off(launcher: LocalLauncherConfig | SlurmLauncherConfig) -> bool:
+        if launcher.disabled:
+            return True
+        if isinstance(launcher, SlurmLauncherConfig) and not launcher.query_slurm:
+            return bool(launcher.partitions) and all(p.disabled for p in launcher.partitions)
+        return False
+
+    if all(off(launcher) for launcher in launchers):
+        linter.warn("", "every launcher is disabled: reqsolve find will find nothing")
+
+
+def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
+    """Warn when ``48G`` and ``48GiB`` both appear: they differ by 7% and are likely one size."""
+    first: dict[tuple[Fraction, str, bool], tuple[str, int]] = {}
+    for path, text, line, _column in memory_texts:
+        match = _SIZE_RE.fullmatch(text)
+        if match is None:
+            continue
+        number = Fraction(match["num"])
+        prefix = match["prefix"].upper()
+        binary = bool(match["i"])
+        other = first.get((number, prefix, not binary))
+        if other is not None:
+            linter.warn(
+                path,
+                f"'{text.strip()}' is {'binary' if binary else 'decimal'} but "
+                f"'{other[0]}' (line {other[1]}) is {'decimal' if binary else 'binary'}: "
+                "they differ by "
+                f"{round((1024 / 1000) ** ' KMGTP'.index(prefix) * 100 - 100, 1)}%",
+                "write both sizes the same way if they mean the same amount",
+            )
+        first.setdefault((number, prefix, binary), (text.strip(), line))

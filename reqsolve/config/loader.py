@@ -1,0 +1,355 @@
+"""Read a launcher file safely and completely: every problem, with file, line and column.
+
+This is the only module that imports PyYAML. It does not let PyYAML build Python objects: it
+reads the parser's events and builds a small positioned tree (:mod:`reqsolve.config.nodes`), so
+
+- nothing but plain mappings, lists and scalars can come out of a file (safe loading),
+- duplicate keys are seen (PyYAML's constructor silently keeps the last one),
+- every value keeps its line and column, and its text as written (``on``, ``3080`` and ``null``
+  stay names where names are expected; YAML 1.1 booleans and numbers do not leak into them),
+- size, nesting depth and alias expansion are bounded before any work proportional to them
+  (a "billion laughs" document is refused after reading its few lines).
+
+``tokens.yaml`` and ``connectors.yaml`` beside the file are read too, as experimaestro does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reqsolve.config.build import build_connectors, build_counters, build_launchers
+from reqsolve.config.check import Checker
+from reqsolve.config.lint import lint
+from reqsolve.config.model import LauncherFile
+from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
+from reqsolve.config.spec import CONNECTORS, LAUNCHER_FILE, TOKENS_FILE, Obj
+from reqsolve.errors import ConfigError, Problem
+
+MAX_FILE_BYTES = 8 * 2**20
+MAX_DEPTH = 64
+MAX_EXPANDED_NODES = 1_000_000
+
+_Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+_STR_TAG = "tag:yaml.org,2002:str"
+_ALLOWED_TAGS = frozenset(
+    {
+        None,
+        "!",
+        _STR_TAG,
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:map",
+        "tag:yaml.org,2002:seq",
+    }
+)
+
+
+class _Refused(Exception):
+    """Stops composing; carries the problem to report."""
+
+    def __init__(self, line: int, column: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message, self.hint = line, column, message, hint
+
+
+def read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
+    """The file's text, or the problem that prevents reading it (size, encoding, tabs)."""
+
+    def refuse(line: int, column: int, message: str, hint: str | None = None) -> Problem:
+        return Problem(file, line, column, "", "error", message, hint)
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                refuse(
+                    1,
+                    1,
+                    f"file is {size} bytes, over the {MAX_FILE_BYTES // 2**20} MiB limit",
+                    "a launcher file is a few kilobytes; is this the right file?",
+                )
+            ]
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [refuse(1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [refuse(1, 1, f"file is over the {MAX_FILE_BYTES // 2**20} MiB limit")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        return None, [
+            refuse(
+                line,
+                column,
+                f"byte 0x{data[exc.start]:02x} is not UTF-8",
+                "save the file as UTF-8",
+            )
+        ]
+    problems = []
+    for number, line_text in enumerate(text.splitlines(), 1):
+        indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
+        if "\t" in indent and line_text.strip() and not line_text.lstrip().startswith("#"):
+            problems.append(
+                refuse(
+                    number,
+                    indent.index("\t") + 1,
+                    "tab character in indentation (YAML allows only spaces there)",
+                    "indent with spaces",
+                )
+            )
+    if problems:
+        return None, problems
+    return text, []
+
+
+def compose(text: str) -> Node | None:
+    """The single document of ``text`` as a node tree (``None`` when there is no content).
+
+    Raises :class:`_Refused` for YAML syntax errors, several documents, unknown tags, undefined
+    aliases, nesting deeper than :data:`MAX_DEPTH` or aliases expanding past
+    :data:`MAX_EXPANDED_NODES` nodes.
+    """
+    loader = _Loader(text)
+    try:
+        return _compose_events(loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise _Refused(line, column, f"YAML syntax error: {message}") from None
+    except yaml.YAMLError as exc:
+        raise _Refused(1, 1, f"YAML syntax error: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _compose_events(loader: Any) -> Node | None:
+    anchors: dict[str, Node] = {}
+    stack: list[list[Any]] = []  # [container, pending key or None]
+    root: Node | None = None
+    documents = 0
+    expanded = 0
+
+    def attach(node: Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        frame = stack[-1]
+        container = frame[0]
+        container.size += node.size
+        if isinstance(container, Sequence):
+            container.items.append(node)
+        elif frame[1] is None:
+            frame[1] = node
+        else:
+            container.items.append((frame[1], node))
+            frame[1] = None
+
+    def check_tag(event: Any) -> None:
+        if event.tag not in _ALLOWED_TAGS:
+            mark = event.start_mark
+            raise _Refused(
+                mark.line + 1,
+                mark.column + 1,
+                f"YAML tag '{event.tag}' is not allowed in a launcher file",
+                "remove the tag: values are plain mappings, lists and scalars",
+            )
+
+    while loader.check_event():
+        event = loader.get_event()
+        kind = type(event).__name__
+        mark = event.start_mark
+        if kind == "ScalarEvent":
+            check_tag(event)
+            plain = event.style in (None, "") and event.tag != _STR_TAG
+            end = event.end_mark
+            end_column = end.column + 1 if end.line == mark.line else mark.column + 1
+            node: Node = Scalar(event.value, plain, mark.line + 1, mark.column + 1, end_column)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            check_tag(event)
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    "a launcher file needs about ten levels",
+                )
+            cls = Mapping if kind == "MappingStartEvent" else Sequence
+            stack.append([cls(mark.line + 1, mark.column + 1), None, event.anchor])
+            expanded += 1
+            continue
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            container, _pending, anchor = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = container
+            attach(container)
+            continue
+        elif kind == "AliasEvent":
+            target = anchors.get(event.anchor)
+            if target is None:
+                raise _Refused(
+                    mark.line + 1, mark.column + 1, f"alias '*{event.anchor}' names no anchor"
+                )
+            expanded += target.size
+            if expanded > MAX_EXPANDED_NODES:
+                raise _Refused(
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)",
+                    "use anchors for shared configuration, not to multiply data",
+                )
+            attach(target)
+            continue
+        elif kind == "DocumentStartEvent":
+            documents += 1
+            if documents > 1:
+                raise _Refused(
+                    mark.line + 1,
+                    mark.column + 1,
+                    "more than one YAML document in the file",
+                    "remove the second '---' and what follows, or merge the documents",
+                )
+            continue
+        else:
+            continue
+        if event.anchor is not None:
+            anchors[event.anchor] = node
+        expanded += 1
+        attach(node)
+    return root
+
+
+def _check_document(
+    file: str, text: str, spec: Obj, *, empty_ok: bool
+) -> tuple[dict[str, Any] | None, Checker, list[str]]:
+    """Compose and check one file; also returns the order of its top-level keys."""
+    checker = Checker(file)
+    try:
+        root = compose(text)
+    except _Refused as exc:
+        checker.problems.append(
+            Problem(file, exc.line, exc.column, "", "error", exc.message, exc.hint)
+        )
+        return None, checker, []
+    if root is None or (isinstance(root, Scalar) and root.is_null):
+        if empty_ok:
+            return {}, checker, []
+        checker.problems.append(
+            Problem(
+                file,
+                1,
+                1,
+                "",
+                "error",
+                "the file is empty",
+                "declare launchers under 'local:' or 'slurm:' (write 'local: []' for none)",
+            )
+        )
+        return None, checker, []
+    if not isinstance(root, Mapping):
+        checker.error(
+            root,
+            "",
+            f"the top level must be a mapping (local:, slurm:), not {root.describe()}",
+            "start the file with 'local:' or 'slurm:'",
+        )
+        return None, checker, []
+    order = [key.value for key, _ in root.items if isinstance(key, Scalar)]
+    data = checker.check(root, spec, "")
+    return (data if isinstance(data, dict) else None), checker, order
+
+
+def _side_file(path: Path, name: str, spec: Obj, problems: list[Problem]) -> dict[str, Any] | None:
+    side = path.parent / name
+    if not side.is_file():
+        return None
+    file = str(side)
+    text, read_problems = read_text(side, file)
+    problems.extend(read_problems)
+    if text is None:
+        return None
+    data, checker, _ = _check_document(file, text, spec, empty_ok=True)
+    problems.extend(checker.problems)
+    return data
+
+
+def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, list[Problem]]:
+    """Every problem of a launcher file (errors and warnings) and, when no error, its model."""
+    source = Path(path)
+    file = str(path)
+    text, problems = read_text(source, file)
+    if text is None:
+        return None, problems
+    data, checker, order = _check_document(file, text, LAUNCHER_FILE, empty_ok=False)
+    problems = list(checker.problems)
+    if data is None:
+        return None, problems
+    tokens = _side_file(source, "tokens.yaml", TOKENS_FILE, problems)
+    connectors = _side_file(source, "connectors.yaml", CONNECTORS, problems)
+    inline = data.get("connectors")
+    launcher_file = LauncherFile(
+        path=file,
+        launchers=build_launchers(data, [key for key in order if key in ("local", "slurm")]),
+        token_counters=build_counters(tokens),
+        connectors=build_connectors(connectors) + build_connectors(inline),
+    )
+    problems.extend(
+        lint(
+            launcher_file,
+            checker.positions,
+            file=file,
+            tokens_file=tokens is not None,
+            memory_texts=checker.memory_texts,
+        )
+    )
+    problems = _without_follow_ups(problems)
+    problems.sort(key=lambda p: (p.file != file, p.file, p.line, p.column))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return _with_extras(launcher_file, checker.positions, warnings), problems
+
+
+def _without_follow_ups(problems: list[Problem]) -> list[Problem]:
+    """Drop warnings about a part of the file that has errors: they may only echo the error
+    (a wrong value is absent from the model); they show up again once the errors are fixed."""
+    errors = [p.path for p in problems if p.severity == "error"]
+    if not errors:
+        return problems
+
+    def covered(path: str) -> bool:
+        return any(
+            e == path or e.startswith(path + ".") or e.startswith(path + "[") for e in errors
+        )
+
+    return [p for p in problems if p.severity == "error" or not (p.path and covered(p.path))]
+
+
+def _with_extras(
+    launcher_file: LauncherFile, positions: dict[str, tuple[int, int]], warnings: Any
+) -> LauncherFile:
+    from dataclasses import replace
+
+    return replace(launcher_file, positions=positions, warnings=warnings)
+
+
+def load_config(path: str | os.PathLike[str]) -> LauncherFile:
+    """The launcher file as a typed model; :class:`ConfigError` with every problem if any error.
+
+    Warnings do not stop loading; they are kept in ``LauncherFile.warnings``.
+    """
+    launcher_file, problems = check_config(path)
+    if launcher_file is None:
+        raise ConfigError(problems)
+    return launcher_file

@@ -1,0 +1,101 @@
+"""features_regex: compiled once, and refused when matching could take exponential time.
+
+A launcher file may come from anyone with write access to a shared configuration directory;
+Python's backtracking engine can spend years on ``(\\w+)+$`` against a feature name. A pattern
+whose repeated part itself repeats (nested quantifiers, the usual cause of catastrophic
+backtracking) is rejected at load time, and a pattern is at most :data:`MAX_REGEX_LENGTH` long.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from typing import Any
+
+from reqsolve.errors import InvalidValue
+
+MAX_REGEX_LENGTH = 500
+DECODED_GROUPS = ("cuda_count", "cuda_memory", "cuda_model")
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+class InvalidRegex(InvalidValue):
+    """A features regex that does not compile or is unsafe; ``offset`` is 0-based in the text."""
+
+    def __init__(self, message: str, hint: str | None = None, offset: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.offset = offset
+
+
+def _sre_parser() -> Any:
+    # The standard parser behind ``re`` (``sre_parse`` before 3.11); private, so tolerate absence.
+    try:
+        return importlib.import_module("re._parser")
+    except ImportError:  # pragma: no cover - older or future Pythons
+        return None
+
+
+def _children(name: str, av: Any) -> list[Any]:
+    """The sub-patterns directly inside one parsed item (other than a repeat's body)."""
+    if name == "SUBPATTERN":
+        return [av[3]]
+    if name == "BRANCH":
+        return list(av[1])
+    if name in ("ASSERT", "ASSERT_NOT"):
+        return [av[1]]
+    if name == "ATOMIC_GROUP":
+        return [av]
+    if name == "GROUPREF_EXISTS":
+        return [branch for branch in av[1:] if branch is not None]
+    return []
+
+
+def _repeats_inside(items: Any) -> bool:
+    """Whether a parsed sub-pattern holds a quantifier that can repeat more than once."""
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            if av[1] > 1 or _repeats_inside(av[2]):
+                return True
+        elif any(_repeats_inside(child) for child in _children(name, av)):
+            return True
+    return False
+
+
+def _nested_quantifier(items: Any) -> bool:
+    """Whether a repeated part of the pattern itself holds a repeat (``(a+)+``, ``(\\w*x)*``)."""
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            if (av[1] > 1 and _repeats_inside(av[2])) or _nested_quantifier(av[2]):
+                return True
+        elif any(_nested_quantifier(child) for child in _children(name, av)):
+            return True
+    return False
+
+
+@cache
+def check_features_regex(text: str) -> re.Pattern[str]:
+    """The compiled pattern, or :class:`InvalidRegex` saying what is wrong and where."""
+    if len(text) > MAX_REGEX_LENGTH:
+        raise InvalidRegex(
+            f"features regex is {len(text)} characters long (at most {MAX_REGEX_LENGTH})",
+            "a feature pattern such as GPU(?P<cuda_count>\\d+) is enough",
+        )
+    try:
+        pattern = re.compile(text)
+    except re.error as exc:
+        raise InvalidRegex(
+            f"invalid regular expression: {exc.msg} (at character {(exc.pos or 0) + 1})",
+            "features_regex uses Python's re syntax, e.g. GPUM(?P<cuda_memory>\\d+G)",
+            exc.pos,
+        ) from None
+    parser = _sre_parser()
+    if parser is not None and _nested_quantifier(parser.parse(text)):
+        raise InvalidRegex(
+            "features regex has a repeated group that itself repeats (catastrophic backtracking)",
+            "remove the outer quantifier, e.g. (\\d+)+ -> (\\d+)",
+        )
+    return pattern

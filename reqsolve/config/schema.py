@@ -1,0 +1,119 @@
+"""JSON Schema (2020-12) of launcher files, written from :mod:`reqsolve.config.spec`.
+
+Editors (yaml-language-server) read it to complete keys and flag mistakes as one types; the
+loader stays the judge (it also checks what a schema cannot say: cross-references, units,
+regex safety, duplicate keys).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reqsolve.config.spec import LAUNCHER_FILE, NO_DEFAULT, Leaf, ListOf, MapOf, Obj, Spec
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+MEMORY_PATTERN = r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*([kKmMgGtTpP][iI]?[bB]?|[bB])\s*$"
+DURATION_PATTERN = (
+    r"^\s*((\d+(\.\d*)?|\.\d+)\s*[A-Za-z]+\s*)+$"
+    r"|^\s*\d+-\d+(:\d+(:\d+)?)?\s*$"
+    r"|^\s*\d+:\d+:\d+\s*$"
+)
+SLURM_NAME_PATTERN = r"^[^\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%-][^\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%]*$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$"  # noqa: S105 - a token *name*
+
+# YAML readers in editors follow YAML 1.2, where an unquoted 3080 is a number: names accept it
+_NAME_TYPES = ["string", "number", "boolean"]
+
+
+def _leaf(spec: Leaf) -> dict[str, Any]:
+    kind = spec.kind
+    schema: dict[str, Any]
+    if kind in ("name", "slurm", "token"):
+        schema = {"type": _NAME_TYPES}
+    elif kind == "text":
+        schema = {"type": "string"}
+    elif kind == "int":
+        schema = {"type": "integer"}
+    elif kind == "number":
+        schema = {"type": "number"}
+    elif kind == "ratio":
+        schema = {"type": "number", "minimum": 0, "maximum": 1}
+    elif kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "memory":
+        schema = {"type": "string", "pattern": MEMORY_PATTERN}
+    elif kind == "duration":
+        schema = {"type": "string", "pattern": DURATION_PATTERN}
+    else:
+        schema = {"type": "string", "format": "regex"}
+    if spec.minimum is not None:
+        schema["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        schema["maximum"] = spec.maximum
+    schema["description"] = spec.doc
+    return schema
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.defs: dict[str, Any] = {}
+
+    def write(self, spec: Spec, *, inline: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any]
+        if isinstance(spec, Leaf):
+            schema = _leaf(spec)
+        elif isinstance(spec, ListOf):
+            schema = {
+                "type": ["array", "null"] if spec.nullable else "array",
+                "items": self.write(spec.item),
+                "description": spec.doc,
+            }
+        elif isinstance(spec, MapOf):
+            schema = {
+                "type": "object",
+                "additionalProperties": self.write(spec.value),
+                "description": spec.doc,
+            }
+            if spec.key.kind == "slurm":
+                schema["propertyNames"] = {"pattern": SLURM_NAME_PATTERN}
+            elif spec.key.kind == "token":
+                schema["propertyNames"] = {"pattern": TOKEN_PATTERN}
+        else:
+            return self._obj(spec, inline=inline)
+        if spec.default is not NO_DEFAULT:
+            schema["default"] = spec.default
+        return schema
+
+    def _obj(self, spec: Obj, *, inline: bool) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        for name, field_spec in spec.fields.items():
+            properties[name] = self.write(field_spec)
+        for alias, target in spec.aliases.items():
+            properties[alias] = {**properties[target], "description": f"Alias of `{target}`."}
+        body: dict[str, Any] = {
+            "title": spec.title,
+            "description": spec.doc,
+            "type": ["object", "null"] if spec.nullable else "object",
+            "properties": properties,
+            "additionalProperties": False,
+        }
+        if spec.required:
+            body["required"] = list(spec.required)
+        if inline:
+            return body
+        key = _slug(spec.title)
+        self.defs[key] = body
+        return {"$ref": f"#/$defs/{key}"}
+
+
+def json_schema() -> dict[str, Any]:
+    """The schema of a launcher file, self-contained (``$defs``), ready for ``json.dumps``."""
+    writer = _Writer()
+    root = writer.write(LAUNCHER_FILE, inline=True)
+    return {"$schema": SCHEMA_DIALECT, **root, "$defs": dict(sorted(writer.defs.items()))}

@@ -1,0 +1,148 @@
+"""Kept candidates -> one sound set of Slurm options (SEMANTICS.md §6).
+
+The partition list and the feature constraint select nodes; Slurm may start the job on *any*
+node they admit. So before answering, every node group of the emitted partitions that the
+constraint admits is checked against the alternative under its own configuration (and the
+chosen QoS/account): a group that cannot run the job is excluded by host name, and a partition
+holding such a group without host names is dropped from the answer. That is the soundness rule;
+the peer skips it and can land a job on a node that cannot run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reqsolve.candidates import Candidate, CompiledLauncher, Shape
+from reqsolve.model import Verdict, check
+from reqsolve.requirement import Alternative
+from reqsolve.slurm.options import SlurmOptions
+from reqsolve.units import format_mem_mib, format_time
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """The options, and the kept candidates they stand for; or, when every partition was
+    dropped, ``options`` None and ``dropped`` saying why for each kept candidate."""
+
+    options: SlurmOptions | None
+    kept: tuple[Candidate, ...]
+    dropped: tuple[tuple[Candidate, str], ...] = ()
+
+
+def constraint_text(clauses: Sequence[tuple[str, ...]]) -> str:
+    """``A&B`` for one clause, ``(A&B)|(C&D)`` for several; clauses sorted, features sorted."""
+    texts = sorted({"&".join(sorted(set(clause))) for clause in clauses})
+    if len(texts) == 1:
+        return texts[0]
+    return "|".join(f"({text})" for text in texts)
+
+
+def uses_mem_per_cpu(shape: Shape, alternative: Alternative) -> bool:
+    return (
+        not shape.use_memory_constraint
+        and alternative.cpu is not None
+        and alternative.cpu.memory > 0
+    )
+
+
+def runs(shape: Shape, alternative: Alternative, cpus_per_task: int | None) -> Verdict:
+    """Whether a node of ``shape`` can run the job with the options emitted for another group.
+
+    With memory per CPU, the node must also give ``cpus_per_task`` x its own mem_per_cpu at
+    least the memory asked, on cores it has.
+    """
+    verdict = check(shape, alternative)
+    if not verdict.ok or cpus_per_task is None or not uses_mem_per_cpu(shape, alternative):
+        return verdict
+    assert alternative.cpu is not None
+    per_cpu = shape.mem_per_cpu or 0
+    if cpus_per_task * per_cpu < alternative.cpu.memory:
+        return Verdict(
+            False,
+            "mem_per_cpu",
+            f"memory {cpus_per_task * per_cpu} < {alternative.cpu.memory} with"
+            f" {cpus_per_task} cpus",
+        )
+    if shape.cores is not None and cpus_per_task > shape.cores:
+        return Verdict(False, "mem_per_cpu", f"cores {cpus_per_task} > {shape.cores}")
+    return verdict
+
+
+def emit(
+    launcher: CompiledLauncher,
+    alternative: Alternative,
+    kept: Sequence[tuple[Candidate, Verdict]],
+) -> Emitted:
+    """SlurmOptions for the kept candidates of a slurm launcher, after the soundness rule."""
+    config = launcher.config
+    assert config.kind == "slurm"
+    current = [c for c, _ in kept]
+    cpus = kept[0][1].cpus_per_task if kept else None
+    dropped: list[tuple[Candidate, str]] = []
+    while current:
+        qos, account = current[0].qos, current[0].account
+        partitions = sorted({c.partition_index for c in current if c.partition_index is not None})
+        clauses: list[tuple[str, ...]] | None = None
+        if config.use_features and all(c.features for c in current):
+            clauses = [c.features for c in current]
+        clause_sets = [frozenset(c) for c in clauses] if clauses is not None else None
+        exclude: list[str] = []
+        bad_partitions: dict[int, str] = {}
+        for index in partitions:
+            for slot in launcher.partition_slots(index):
+                features = frozenset(slot.features)
+                if clause_sets is not None and not any(c <= features for c in clause_sets):
+                    continue
+                verdict = runs(slot.shapes[(qos, account)], alternative, cpus)
+                if verdict.ok:
+                    continue
+                if slot.hosts:
+                    exclude.extend(h for h in slot.hosts if h not in exclude)
+                else:
+                    bad_partitions[index] = (
+                        f"partition {slot.partition} dropped: its node group {slot.group} has no"
+                        f" host names, matches the constraint and cannot run the job"
+                        f" ({verdict.reason})"
+                    )
+                    break
+        if bad_partitions:
+            dropped.extend(
+                (c, bad_partitions[c.partition_index])
+                for c in current
+                if c.partition_index in bad_partitions
+            )
+            current = [c for c in current if c.partition_index not in bad_partitions]
+            continue
+        excluded = set(exclude)
+        remaining = [c for c in current if not c.hosts or not set(c.hosts) <= excluded]
+        if len(remaining) < len(current):
+            dropped.extend(
+                (c, "every host of this group is excluded (a host name shared with a group that"
+                 " cannot run the job)")
+                for c in current
+                if c not in remaining
+            )
+            current = remaining
+            continue
+        names = {c.partition_index: c.partition for c in current}
+        options = SlurmOptions(
+            partition=",".join(str(names[i]) for i in partitions),
+            constraint=constraint_text(clauses) if clauses is not None else None,
+            exclude=",".join(exclude) if exclude else None,
+            gpus_per_node=len(alternative.gpus) or None,
+            cpus_per_task=cpus,
+            mem=_mem(current[0].shape, alternative),
+            time=format_time(alternative.duration) if alternative.duration else None,
+            qos=qos,
+            account=account,
+            nodes=1,
+        )
+        return Emitted(options, tuple(current), tuple(dropped))
+    return Emitted(None, (), tuple(dropped))
+
+
+def _mem(shape: Shape, alternative: Alternative) -> str | None:
+    if alternative.cpu is None or not alternative.cpu.memory or not shape.use_memory_constraint:
+        return None
+    return format_mem_mib(alternative.cpu.memory)

@@ -1,0 +1,168 @@
+"""Why each candidate does or does not fit: the table behind ``reqsolve explain``.
+
+One row per (alternative, launcher, candidate), launchers in the order the search visits them
+(launchers left out by ``--tags`` are listed too, marked as such), each with its verdict and the
+first unmet condition in numbers. The row of the answer is marked ``chosen``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.errors import LauncherNotFoundError
+from reqsolve.model import check
+from reqsolve.ranking import Match, find, launcher_order, solve_launcher
+from reqsolve.requirement import Requirement
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    alternative: int
+    launcher: str
+    type: str
+    weight: float
+    partition: str | None
+    group: int | None
+    qos: str | None
+    account: str | None
+    priority: int | None
+    verdict: str  # chosen | kept | fits | fails | skipped
+    reason: str
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "alternative": self.alternative,
+            "launcher": self.launcher,
+            "type": self.type,
+            "weight": self.weight,
+            "partition": self.partition,
+            "group": self.group,
+            "qos": self.qos,
+            "account": self.account,
+            "priority": self.priority,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+def explain(
+    launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
+) -> tuple[list[Row], Match | None]:
+    """Every candidate's verdict for every alternative, and the answer (None when none)."""
+    wanted = tuple(tags)
+    try:
+        match: Match | None = find(launchers, requirement, wanted)
+    except LauncherNotFoundError:
+        match = None
+    eligible = launcher_order(launchers, wanted)
+    skipped = [launcher for launcher in launchers if launcher not in eligible]
+    rows: list[Row] = []
+    for index, alternative in enumerate(requirement.alternatives):
+        for launcher in eligible:
+            outcome = solve_launcher(launcher, alternative)
+            kept = {id(c) for c in outcome.kept}
+            chosen = (
+                match is not None
+                and match.launcher is launcher
+                and match.alternative_index == index
+            )
+            unsound = {id(f.candidate): f.reason for f in outcome.failures if f.candidate}
+            if launcher.failure is not None:
+                rows.append(_launcher_row(index, launcher, "fails", launcher.failure))
+            elif not launcher.candidates:
+                rows.append(_launcher_row(index, launcher, "fails", "no candidate (disabled)"))
+            for candidate in launcher.candidates:
+                verdict = check(candidate.shape, alternative)
+                if id(candidate) in kept:
+                    state = "chosen" if chosen else "kept"
+                    rows.append(_row(index, launcher, candidate, state, "", ""))
+                elif verdict.ok:
+                    why = unsound.get(id(candidate), "fits, not kept (priority, QoS or account)")
+                    rows.append(_row(index, launcher, candidate, "fits", why, why))
+                else:
+                    rows.append(
+                        _row(index, launcher, candidate, "fails", verdict.reason, verdict.detail)
+                    )
+        for launcher in skipped:
+            rows.append(_launcher_row(index, launcher, "skipped", "no tag in common"))
+    return rows, match
+
+
+def _row(
+    index: int,
+    launcher: CompiledLauncher,
+    candidate: Candidate,
+    verdict: str,
+    reason: str,
+    detail: str,
+) -> Row:
+    return Row(
+        alternative=index,
+        launcher=launcher.id,
+        type=launcher.kind,
+        weight=launcher.config.weight,
+        partition=candidate.partition,
+        group=candidate.group,
+        qos=candidate.qos,
+        account=candidate.account,
+        priority=candidate.priority if candidate.partition is not None else None,
+        verdict=verdict,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _launcher_row(index: int, launcher: CompiledLauncher, verdict: str, reason: str) -> Row:
+    return Row(
+        alternative=index,
+        launcher=launcher.id,
+        type=launcher.kind,
+        weight=launcher.config.weight,
+        partition=None,
+        group=None,
+        qos=None,
+        account=None,
+        priority=None,
+        verdict=verdict,
+        reason=reason,
+        detail=reason,
+    )
+
+
+def render_table(rows: Sequence[Row]) -> str:
+    """Aligned text columns; the detail column says the unmet condition in numbers."""
+    header = ("ALT", "LAUNCHER", "WHERE", "PRIO", "VERDICT", "WHY")
+    lines = [header]
+    for row in rows:
+        where = ""
+        if row.partition is not None:
+            where = f"{row.partition}[{row.group}]"
+            if row.qos is not None:
+                where += f" qos={row.qos}"
+            if row.account is not None:
+                where += f" account={row.account}"
+        why = row.reason
+        if row.detail and row.detail != row.reason:
+            why = f"{row.reason} ({row.detail})" if row.reason else row.detail
+        lines.append(
+            (
+                str(row.alternative),
+                f"{row.launcher} ({row.type}, w={row.weight:g})",
+                where or "-",
+                "-" if row.priority is None else str(row.priority),
+                row.verdict,
+                why,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
+        + "  "
+        + line[-1]
+        for line in lines
+    )

@@ -1,0 +1,79 @@
+"""What :func:`reqsolve.find_launcher` returns: a launcher ready to run jobs.
+
+Mirrors the peer's objects so that user code written for it reads the same:
+``SlurmLauncher(connector=..., options=SlurmOptions(...)).config(gpus_per_node=2)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from reqsolve.config.model import LauncherFile, SshConnector
+from reqsolve.slurm.options import SlurmOptions
+
+_OPTION_NAMES = frozenset(f.name for f in fields(SlurmOptions))
+
+
+@dataclass(frozen=True)
+class LocalLauncher:
+    """Run on a local (or ssh) host; ``tokens`` says how many of each counter one job takes."""
+
+    id: str = "local"
+    tokens: dict[str, int] = field(default_factory=dict)
+    connector: str | SshConnector = "local"
+
+    @property
+    def type(self) -> str:
+        return "local"
+
+    def config(self, **changes: Any) -> LocalLauncher:
+        """A changed copy."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlurmLauncher:
+    """Submit through Slurm binaries in ``binpath`` with ``options``, through ``connector``.
+
+    ``interval`` (seconds) is how often job states are polled; ``main`` and ``launcherenv`` are
+    kept for the peer's signature (a parent launcher, environment of the launcher process).
+    """
+
+    connector: str | SshConnector | None = None
+    options: SlurmOptions | None = None
+    interval: float = 60
+    main: SlurmLauncher | None = None
+    launcherenv: dict[str, str] | None = None
+    binpath: str = "/usr/bin"
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.options is None:
+            object.__setattr__(self, "options", SlurmOptions())
+
+    @property
+    def type(self) -> str:
+        return "slurm"
+
+    def config(self, **changes: Any) -> SlurmLauncher:
+        """A changed copy: option names (``gpus_per_node=1``) change the options, others the
+        launcher (``binpath=...``)."""
+        option_changes = {k: v for k, v in changes.items() if k in _OPTION_NAMES}
+        own = {k: v for k, v in changes.items() if k not in _OPTION_NAMES}
+        options = self.options or SlurmOptions()
+        if option_changes:
+            own["options"] = options.config(**option_changes)
+        return replace(self, **own)
+
+
+Launcher = LocalLauncher | SlurmLauncher
+
+
+def resolve_connector(name: str, launcher_file: LauncherFile | None) -> str | SshConnector:
+    """A named ssh connector of the file, or the name itself (``local``)."""
+    if launcher_file is not None:
+        for connector in launcher_file.connectors:
+            if connector.id == name:
+                return connector
+    return name

@@ -1,0 +1,272 @@
+"""Does a candidate satisfy an alternative? (SEMANTICS.md §4) — the only `constraint` importer.
+
+Cheap integer checks come first, in a fixed order (duration, cores, memory, the mem_per_cpu
+coupling, min_gpu), so that the first unmet condition is the one reported. The GPU part is a
+real matching problem: each requested GPU is a variable whose domain is the host GPUs it fits
+(memory >= asked, min_memory <= asked, same model when asked), all different. A greedy
+assignment misses solutions on heterogeneous hosts, so the assignment is left to the constraint
+solver, after exact and cheap pre-checks (counts, an empty domain, Hall's condition over the
+distinct request kinds) that also keep the solver away from hopeless pigeonhole searches.
+
+Verdicts depend only on the candidate's :class:`~reqsolve.candidates.Shape` and the alternative,
+and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
+from typing import Any
+
+from constraint import AllDifferentConstraint, FunctionConstraint, Problem
+
+from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.requirement import Accelerator, Alternative
+from reqsolve.units import format_duration, human_memory
+
+# How far the checks went before failing: a later stage means a closer candidate.
+STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
+HALL_MAX_KINDS = 12  # 2^12 subsets; more distinct requested GPU kinds go to the solver directly
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of one check: ``ok``, or the first unmet condition in numbers.
+
+    ``reason`` is the short structured form (``duration 345600s > max 72000s``), ``detail`` the
+    same condition for a person (``QoS qos_gpu-t3 max 20h < 4d asked``). ``cpus_per_task`` is
+    what to ask Slurm for (None without a ``cpu()`` term); ``assignment`` maps each requested
+    GPU (in the alternative's order) to a host GPU index.
+    """
+
+    ok: bool
+    code: str = "ok"
+    reason: str = ""
+    detail: str = ""
+    cpus_per_task: int | None = None
+    assignment: tuple[int, ...] = ()
+    numbers: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def stage(self) -> int:
+        return len(STAGES) if self.ok else STAGES.index(self.code)
+
+
+def _fail(code: str, reason: str, detail: str, **numbers: Any) -> Verdict:
+    return Verdict(False, code, reason, detail or reason, numbers=numbers)
+
+
+def cpus_for(shape: Shape, alternative: Alternative) -> int | None:
+    """``--cpus-per-task``: the cores asked, raised to cover memory when memory is per CPU."""
+    if alternative.cpu is None:
+        return None
+    cores = alternative.cpu.cores
+    memory = alternative.cpu.memory
+    if not shape.use_memory_constraint and memory and shape.mem_per_cpu:
+        cores = max(cores, -(-memory // shape.mem_per_cpu))
+    return cores
+
+
+@lru_cache(maxsize=65536)
+def check(shape: Shape, alternative: Alternative) -> Verdict:
+    """The first unmet condition of ``alternative`` on a node of ``shape``, or ok."""
+    duration = alternative.duration
+    if shape.max_duration is not None and duration > shape.max_duration:
+        return _fail(
+            "duration",
+            f"duration {duration}s > max {shape.max_duration}s",
+            f"{shape.duration_source or 'limit'} max {format_duration(shape.max_duration)}"
+            f" < {format_duration(duration)} asked",
+            asked=duration,
+            limit=shape.max_duration,
+        )
+    cpu = alternative.cpu
+    memory = cpu.memory if cpu is not None else 0
+    if cpu is not None and shape.cores is not None and cpu.cores > shape.cores:
+        return _fail(
+            "cores",
+            f"cores {cpu.cores} > {shape.cores}",
+            f"{cpu.cores} cores asked, the node has {shape.cores}",
+            asked=cpu.cores,
+            limit=shape.cores,
+        )
+    if memory and shape.memory is not None and memory > shape.memory:
+        return _fail(
+            "memory",
+            f"memory {memory} > {shape.memory}",
+            f"memory {human_memory(memory)} asked, the node has {human_memory(shape.memory)}",
+            asked=memory,
+            limit=shape.memory,
+        )
+    cpus = cpus_for(shape, alternative)
+    if memory and not shape.use_memory_constraint:
+        if not shape.mem_per_cpu:
+            return _fail(
+                "mem_per_cpu",
+                "use_memory_contraint: false and mem_per_cpu unknown",
+                "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is"
+                " configured to turn it into cores",
+            )
+        if cpus is not None and shape.cores is not None and cpus > shape.cores:
+            return _fail(
+                "mem_per_cpu",
+                f"cores {cpus} > {shape.cores}",
+                f"{human_memory(memory)} at {human_memory(shape.mem_per_cpu)} per CPU needs"
+                f" {cpus} cores, the node has {shape.cores}",
+                asked=cpus,
+                limit=shape.cores,
+            )
+    asked = alternative.gpus
+    if len(asked) < shape.min_gpu:
+        return _fail(
+            "min_gpu",
+            f"min_gpu {shape.min_gpu} > {len(asked)} asked",
+            f"{shape.min_gpu_source or 'limit'} needs at least {shape.min_gpu} GPU(s),"
+            f" {len(asked)} asked",
+            asked=len(asked),
+            limit=shape.min_gpu,
+        )
+    if not asked:
+        return Verdict(True, cpus_per_task=cpus)
+    gpus = assign_gpus(shape.gpus, asked)
+    if isinstance(gpus, Verdict):
+        return gpus
+    return Verdict(True, cpus_per_task=cpus, assignment=gpus)
+
+
+def fits(kind: GpuKind, gpu: Accelerator) -> bool:
+    """One requested GPU on one host GPU: enough memory, not below its minimum, same model."""
+    if kind.memory is not None and kind.memory < gpu.memory:
+        return False
+    if kind.min_memory > gpu.memory:
+        return False
+    return gpu.model is None or gpu.model.casefold() == kind.model_key
+
+
+def assign_gpus(
+    kinds: Sequence[GpuKind], asked: Sequence[Accelerator]
+) -> tuple[int, ...] | Verdict:
+    """A host GPU index for each requested GPU (all different), or why there is none."""
+    total = sum(kind.count for kind in kinds)
+    reason = f"no assignment of {len(asked)} GPU(s) to {total} host GPU(s)"
+    if len(asked) > total:
+        return _fail(
+            "gpu_count",
+            reason,
+            f"{len(asked)} GPU(s) asked on one node, the node has {total}",
+            asked=len(asked),
+            limit=total,
+        )
+    # request kinds (asked is sorted, so equal requests are adjacent) and the host kinds each fits
+    request_kinds: dict[Accelerator, int] = {}
+    for gpu in asked:
+        request_kinds[gpu] = request_kinds.get(gpu, 0) + 1
+    fitting: dict[Accelerator, list[int]] = {}
+    for gpu in request_kinds:
+        fitting[gpu] = [i for i, kind in enumerate(kinds) if fits(kind, gpu)]
+        if not fitting[gpu]:
+            return _fail("gpus", reason, misfit(kinds, gpu), asked=len(asked), limit=total)
+    if len(request_kinds) <= HALL_MAX_KINDS:
+        shortage = hall_shortage(kinds, request_kinds, fitting)
+        if shortage is not None:
+            return _fail("gpus", reason, shortage, asked=len(asked), limit=total)
+    solution = solve_assignment(kinds, asked, fitting)
+    if solution is None:
+        return _fail(
+            "gpus",
+            reason,
+            f"the {len(asked)} GPU(s) asked cannot all be placed on different host GPUs",
+            asked=len(asked),
+            limit=total,
+        )
+    return solution
+
+
+def hall_shortage(
+    kinds: Sequence[GpuKind],
+    request_kinds: dict[Accelerator, int],
+    fitting: dict[Accelerator, list[int]],
+) -> str | None:
+    """Hall's condition over request kinds: every set of them must fit enough host GPUs.
+
+    Equal requests have equal neighbourhoods, so checking each set of kinds with all its copies
+    is exact: a shortage here means no assignment exists at all.
+    """
+    items = list(request_kinds.items())
+    for size in range(1, len(items) + 1):
+        for subset in combinations(items, size):
+            wanted = sum(n for _, n in subset)
+            hosts = {i for gpu, _ in subset for i in fitting[gpu]}
+            available = sum(kinds[i].count for i in hosts)
+            if available < wanted:
+                what = " & ".join(str(gpu) + (f"*{n}" if n > 1 else "") for gpu, n in subset)
+                return f"{what}: {wanted} GPU(s) asked, only {available} host GPU(s) fit"
+    return None
+
+
+def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
+    """Why no host GPU fits one request, against the host GPU that came closest."""
+    asked = human_memory(gpu.memory) if gpu.memory else "0B"
+    if not kinds:
+        return "the node has no GPU"
+    same_model = [k for k in kinds if gpu.model is None or k.model_key == gpu.model.casefold()]
+    if not same_model:
+        models = ", ".join(sorted({k.model or "unknown" for k in kinds}))
+        return f"model {gpu.model} asked, the node has {models}"
+    big = [k for k in same_model if k.memory is None or k.memory >= gpu.memory]
+    if not big:
+        best = max(k.memory or 0 for k in same_model)
+        return f"GPU memory {human_memory(best)} < {asked} asked"
+    closest = min(big, key=lambda k: k.min_memory)
+    size = human_memory(closest.memory) if closest.memory is not None else "unknown-size"
+    if (
+        closest.min_mem_ratio
+        and closest.memory is not None
+        and ratio_memory(closest.memory, closest.min_mem_ratio) == closest.min_memory
+    ):
+        return (
+            f"min_mem_ratio {closest.min_mem_ratio}: this {size} GPU needs"
+            f" ≥ {human_memory(closest.min_memory)}, asked {asked}"
+        )
+    return f"min_memory: this {size} GPU needs ≥ {human_memory(closest.min_memory)}, asked {asked}"
+
+
+def _less(a: int, b: int) -> bool:
+    return a < b
+
+
+def solve_assignment(
+    kinds: Sequence[GpuKind], asked: Sequence[Accelerator], fitting: dict[Accelerator, list[int]]
+) -> tuple[int, ...] | None:
+    """The matching as a constraint problem: one variable per requested GPU, all different.
+
+    Host GPUs are numbered kind after kind; requests that are equal are ordered (x_i < x_j) so
+    the solver does not try their permutations.
+    """
+    first: list[int] = []
+    start = 0
+    for kind in kinds:
+        first.append(start)
+        start += kind.count
+    domains = {
+        gpu: [first[k] + j for k in hosts for j in range(kinds[k].count)]
+        for gpu, hosts in fitting.items()
+    }
+    if len(domains) == 1:
+        # one kind of request: any distinct host GPUs of its domain will do
+        domain = next(iter(domains.values()))
+        return tuple(domain[: len(asked)]) if len(domain) >= len(asked) else None
+    problem = Problem()
+    for index, gpu in enumerate(asked):
+        problem.addVariable(index, domains[gpu])
+    problem.addConstraint(AllDifferentConstraint(), list(range(len(asked))))
+    less: Callable[[int, int], bool] = _less
+    for index in range(1, len(asked)):
+        if asked[index] == asked[index - 1]:
+            problem.addConstraint(FunctionConstraint(less), [index - 1, index])
+    solution = problem.getSolution()
+    if not solution:
+        return None
+    return tuple(int(solution[i]) for i in range(len(asked)))

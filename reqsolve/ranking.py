@@ -1,0 +1,224 @@
+"""Choosing (SEMANTICS.md §5): alternatives in order, launchers by weight, then inside a launcher.
+
+Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
+answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query
+costs a few dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.emit import emit, uses_mem_per_cpu
+from reqsolve.errors import LauncherNotFoundError, Reason
+from reqsolve.model import STAGES, Verdict, check
+from reqsolve.requirement import Alternative, Requirement
+from reqsolve.slurm.options import SlurmOptions
+
+MAX_CACHED_OUTCOMES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one candidate (None: the whole launcher) does not answer one alternative."""
+
+    candidate: Candidate | None
+    code: str
+    reason: str
+    detail: str
+    stage: int
+    limit: int = 0  # the capacity that fell short, to rank how close a candidate came
+
+    @classmethod
+    def of(cls, candidate: Candidate, verdict: Verdict) -> Failure:
+        limit = verdict.numbers.get("limit", 0)
+        return cls(candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One launcher on one alternative: the kept candidates and options, or every failure."""
+
+    kept: tuple[Candidate, ...]
+    options: SlurmOptions | None
+    failures: tuple[Failure, ...]
+
+    @property
+    def found(self) -> bool:
+        return bool(self.kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The answer: which launcher, for which alternative, with which options (slurm only)."""
+
+    launcher: CompiledLauncher
+    alternative_index: int
+    alternative: Alternative
+    candidates: tuple[Candidate, ...]
+    options: SlurmOptions | None
+
+    @property
+    def requirement(self) -> Alternative:
+        """The alternative that matched (the peer's ``match.requirement``)."""
+        return self.alternative
+
+
+def launcher_order(
+    launchers: Iterable[CompiledLauncher], tags: Iterable[str] = ()
+) -> list[CompiledLauncher]:
+    """By decreasing weight, ties in file order; with tags, only launchers having one of them."""
+    wanted = set(tags)
+    eligible = [
+        launcher
+        for launcher in launchers
+        if not wanted or wanted.intersection(launcher.config.tags)
+    ]
+    return sorted(eligible, key=lambda launcher: (-launcher.config.weight, launcher.position))
+
+
+def keep(
+    alternative: Alternative, satisfying: Sequence[tuple[Candidate, Verdict]]
+) -> list[tuple[Candidate, Verdict]]:
+    """The highest priority tier, then those sharing the first one's QoS, account, mem_per_cpu."""
+    if not satisfying:
+        return []
+    top = max(c.priority for c, _ in satisfying)
+    tier = [(c, v) for c, v in satisfying if c.priority == top]
+    first = tier[0][0]
+    per_cpu = uses_mem_per_cpu(first.shape, alternative)
+
+    def same(candidate: Candidate) -> bool:
+        if candidate.qos != first.qos or candidate.account != first.account:
+            return False
+        return not per_cpu or candidate.shape.mem_per_cpu == first.shape.mem_per_cpu
+
+    return [(c, v) for c, v in tier if same(c)]
+
+
+def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
+    """The outcome of one launcher on one alternative (cached on the launcher)."""
+    cached = launcher.outcomes.get(alternative)
+    if cached is not None:
+        assert isinstance(cached, Outcome)
+        return cached
+    outcome = _solve(launcher, alternative)
+    if len(launcher.outcomes) >= MAX_CACHED_OUTCOMES:
+        launcher.outcomes.clear()
+    launcher.outcomes[alternative] = outcome
+    return outcome
+
+
+def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
+    if launcher.failure is not None:
+        failure = launcher.failure
+        return Outcome((), None, (Failure(None, "discovery", failure, failure, -1),))
+    verdicts = [check(shape, alternative) for shape in launcher.shapes]
+    satisfying: list[tuple[Candidate, Verdict]] = []
+    failures: list[Failure] = []
+    for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
+        verdict = verdicts[index]
+        if verdict.ok:
+            satisfying.append((candidate, verdict))
+        else:
+            failures.append(Failure.of(candidate, verdict))
+    kept = keep(alternative, satisfying)
+    if not kept:
+        return Outcome((), None, tuple(failures))
+    if launcher.kind == "local":
+        return Outcome((kept[0][0],), None, ())
+    emitted = emit(launcher, alternative, kept)
+    if emitted.options is not None:
+        return Outcome(emitted.kept, emitted.options, ())
+    # every partition dropped by the soundness rule: say so for each kept candidate
+    unsound = {id(c): why for c, why in emitted.dropped}
+    all_failures: list[Failure] = []
+    for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
+        verdict = verdicts[index]
+        if verdict.ok:
+            why = unsound.get(
+                id(candidate),
+                "not kept: a higher priority or another QoS/account was preferred, and that"
+                " choice was dropped as unsound",
+            )
+            all_failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
+        else:
+            all_failures.append(Failure.of(candidate, verdict))
+    return Outcome((), None, tuple(all_failures))
+
+
+def find(
+    launchers: Sequence[CompiledLauncher],
+    requirement: Requirement,
+    tags: Iterable[str] = (),
+) -> Match:
+    """The first launcher (by §5) satisfying the first satisfiable alternative.
+
+    Raises :class:`LauncherNotFoundError` with one reason per candidate tried.
+    """
+    ordered = launcher_order(launchers, tags)
+    reasons: list[Reason] = []
+    for index, alternative in enumerate(requirement.alternatives):
+        for launcher in ordered:
+            outcome = solve_launcher(launcher, alternative)
+            if outcome.found:
+                return Match(launcher, index, alternative, outcome.kept, outcome.options)
+            reasons.extend(_reasons(index, launcher, outcome))
+    raise LauncherNotFoundError(reasons, not_found_message(requirement, reasons))
+
+
+def _reasons(index: int, launcher: CompiledLauncher, outcome: Outcome) -> list[Reason]:
+    result = []
+    for failure in outcome.failures:
+        candidate = failure.candidate
+        result.append(
+            Reason(
+                alternative=index,
+                launcher=launcher.id,
+                partition=candidate.partition if candidate else None,
+                group=candidate.group if candidate else None,
+                qos=candidate.qos if candidate else None,
+                account=candidate.account if candidate else None,
+                reason=failure.reason,
+                code=failure.code,
+                details={"detail": failure.detail, "stage": failure.stage, "limit": failure.limit},
+            )
+        )
+    return result
+
+
+def closest(reasons: Sequence[Reason]) -> Reason | None:
+    """The candidate whose checks went furthest, then with the largest capacity where it fell
+    short (first on ties) — jsonschema's best_match idea."""
+    best: Reason | None = None
+    best_key = (-2, -1)
+    for reason in reasons:
+        key = (reason.details.get("stage", -1), reason.details.get("limit") or 0)
+        if best is None or key > best_key:
+            best, best_key = reason, key
+    return best
+
+
+def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> str:
+    best = closest(reasons)
+    if best is None:
+        return (
+            f"no launcher can run {requirement}: no launcher is eligible"
+            " (check --tags and that the launcher file declares launchers)"
+        )
+    where = best.launcher
+    if best.partition is not None:
+        where += f"/{best.partition}[{best.group}]"
+    if best.qos is not None:
+        where += f" qos={best.qos}"
+    if best.account is not None:
+        where += f" account={best.account}"
+    detail = best.details.get("detail") or best.reason
+    text = f"no launcher can run {requirement}; closest: {where}: {best.reason}"
+    if detail != best.reason:
+        text += f" ({detail})"
+    if len(requirement.alternatives) > 1 and best.alternative:
+        text += f" [alternative {best.alternative}]"
+    return text

@@ -1,0 +1,250 @@
+"""Where launchers come from, once: load, compile, cache, reload on change; ``find_launcher``.
+
+A :class:`Registry` holds one launcher file compiled into candidates. It checks the file's
+mtime and size on each query (one ``stat``) and rebuilds when they change; the new state is
+built completely and then swapped in, so a concurrent query sees either the old or the new
+state, never half of one. ``query_slurm`` launchers are completed by the Slurm discovery hook
+(when installed and not offline); a discovery that fails skips that launcher with the failure
+as its reason (SEMANTICS.md §5.5).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
+from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.errors import SlurmQueryError
+from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher, resolve_connector
+from reqsolve.ranking import Match, find
+from reqsolve.requirement import Alternative, Requirement, as_requirement
+
+DISCOVERY_INTERVAL = 60.0  # seconds a Slurm discovery result is reused
+Spec = str | Requirement | Alternative
+ConfigSpec = str | os.PathLike[str] | LauncherFile | None
+
+
+@lru_cache(maxsize=1024)
+def parse_spec(text: str) -> Requirement:
+    """The parsed requirement of an expression (cached: users repeat the same few)."""
+    # imported on first use: the CLI's cold start must not pay for the grammar when unused
+    parser = importlib.import_module("reqsolve.parser")
+    requirement: Requirement = parser.parse(text)
+    return requirement
+
+
+def as_spec(spec: Spec) -> Requirement:
+    if isinstance(spec, str):
+        return parse_spec(spec)
+    return as_requirement(spec)
+
+
+def _load(path: str) -> LauncherFile:
+    loader = importlib.import_module("reqsolve.config.loader")
+    launcher_file: LauncherFile = loader.load_config(path)
+    return launcher_file
+
+
+def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig] | None:
+    try:
+        module = importlib.import_module("reqsolve.slurm.discovery")
+    except ModuleNotFoundError:
+        return None
+    hook = getattr(module, "discover", None)
+    return hook if callable(hook) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A launcher file and its compiled launchers (file order). Immutable: swapped whole."""
+
+    launcher_file: LauncherFile
+    launchers: tuple[CompiledLauncher, ...]
+    signature: tuple[int, int] | None = None  # (mtime_ns, size) of the file
+    discovered: dict[int, tuple[float, CompiledLauncher]] = field(default_factory=dict)
+
+
+def compile_file(launcher_file: LauncherFile, signature: tuple[int, int] | None = None) -> Compiled:
+    return Compiled(launcher_file, expand_candidates(launcher_file), signature)
+
+
+class Registry:
+    """One launcher file (or a given :class:`LauncherFile`), compiled once, reloaded on change."""
+
+    def __init__(self, source: str | os.PathLike[str] | LauncherFile) -> None:
+        self._lock = threading.Lock()
+        if isinstance(source, LauncherFile):
+            self.path: str | None = None
+            self._state: Compiled | None = compile_file(source)
+        else:
+            self.path = os.fspath(source)
+            self._state = None
+
+    def _signature(self) -> tuple[int, int] | None:
+        assert self.path is not None
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def state(self) -> Compiled:
+        """The compiled file, reloaded first when the file changed on disk."""
+        state = self._state
+        if self.path is None:
+            assert state is not None
+            return state
+        signature = self._signature()
+        if state is not None and state.signature == signature:
+            return state
+        with self._lock:
+            state = self._state
+            if state is None or state.signature != signature:
+                state = compile_file(_load(self.path), signature)
+                self._state = state  # swap in only once fully built
+        return state
+
+    def launchers(self, *, offline: bool = False) -> tuple[CompiledLauncher, ...]:
+        """Compiled launchers; ``query_slurm`` ones completed by discovery unless offline."""
+        state = self.state()
+        if offline:
+            return state.launchers
+        hook = None
+        result: list[CompiledLauncher] = []
+        for compiled in state.launchers:
+            config = compiled.config
+            if not (isinstance(config, SlurmLauncherConfig) and config.query_slurm):
+                result.append(compiled)
+                continue
+            if hook is None:
+                hook = _discovery_hook()
+                if hook is None:  # no discovery module installed: the file is all we know
+                    return state.launchers
+            result.append(self._discovered(state, compiled, hook))
+        return tuple(result)
+
+    def _discovered(
+        self,
+        state: Compiled,
+        compiled: CompiledLauncher,
+        hook: Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig],
+    ) -> CompiledLauncher:
+        now = time.monotonic()
+        cached = state.discovered.get(compiled.position)
+        if cached is not None and now - cached[0] < DISCOVERY_INTERVAL:
+            return cached[1]
+        config = compiled.config
+        assert isinstance(config, SlurmLauncherConfig)
+        try:
+            found = compile_launcher(hook(config, state.launcher_file), compiled.position)
+        except SlurmQueryError as exc:
+            found = replace(
+                compile_launcher(replace(config, partitions=()), compiled.position),
+                failure=f"Slurm discovery failed: {exc}".splitlines()[0],
+            )
+        state.discovered[compiled.position] = (now, found)
+        return found
+
+    def find(self, spec: Spec, *, tags: Iterable[str] = (), offline: bool = False) -> Match:
+        return find(self.launchers(offline=offline), as_spec(spec), tags)
+
+    def launcher_for(self, match: Match) -> Launcher:
+        return to_launcher(match, self.state().launcher_file)
+
+
+def to_launcher(match: Match, launcher_file: LauncherFile | None) -> Launcher:
+    """The runnable launcher object for an answer."""
+    config = match.launcher.config
+    if isinstance(config, LocalLauncherConfig):
+        return LocalLauncher(
+            id=config.id,
+            tokens=dict(config.tokens),
+            connector=resolve_connector(config.connector, launcher_file),
+        )
+    return SlurmLauncher(
+        connector=resolve_connector(config.connector, launcher_file),
+        options=match.options,
+        binpath=config.path,
+        id=config.id,
+    )
+
+
+# --- module-level registries: one per file path, plus the embedded default
+
+_registries: dict[str, Registry] = {}
+_by_object: dict[int, tuple[LauncherFile, Registry]] = {}
+_registries_lock = threading.Lock()
+MAX_OBJECT_REGISTRIES = 16
+
+
+def registry_for(config: ConfigSpec = None) -> Registry:
+    """The shared registry of a path, of a :class:`LauncherFile`, or of the discovered file.
+
+    With nothing given and no launcher file found anywhere, the registry holds one local
+    launcher describing this machine.
+    """
+    if isinstance(config, LauncherFile):
+        entry = _by_object.get(id(config))
+        if entry is not None and entry[0] is config:
+            return entry[1]
+        registry = Registry(config)
+        with _registries_lock:
+            if len(_by_object) >= MAX_OBJECT_REGISTRIES:
+                _by_object.clear()
+            _by_object[id(config)] = (config, registry)
+        return registry
+    if config is None:
+        path = discover_config_file()
+        if path is None:
+            from reqsolve.hostinfo import embedded_launcher_file
+
+            return registry_for(embedded_launcher_file())
+        config = path
+    key = os.path.abspath(os.fspath(config))
+    found = _registries.get(key)
+    if found is None:
+        with _registries_lock:
+            found = _registries.setdefault(key, Registry(key))
+    return found
+
+
+def discover_config_file() -> Path | None:
+    """The launcher file found by the config package's discovery rules, when it has them."""
+    try:
+        module = importlib.import_module("reqsolve.config.discovery")
+    except ModuleNotFoundError:
+        return None
+    finder: Any = getattr(module, "find_config_file", None)
+    if finder is None:
+        return None
+    found = finder()
+    return Path(found) if found is not None else None
+
+
+def find_match(
+    spec: Spec, *, tags: Iterable[str] = (), config: ConfigSpec = None, offline: bool = False
+) -> tuple[Match, Launcher]:
+    """The full answer (which alternative, which candidates, options) and its launcher."""
+    registry = registry_for(config)
+    match = registry.find(spec, tags=tags, offline=offline)
+    return match, registry.launcher_for(match)
+
+
+def find_launcher(
+    spec: Spec, *, tags: Iterable[str] = (), config: ConfigSpec = None, offline: bool = False
+) -> Launcher:
+    """The launcher to run a job needing ``spec`` (an expression, or builders' value).
+
+    ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
+    file the usual way (and fall back to this machine). Raises
+    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate.
+    """
+    return find_match(spec, tags=tags, config=config, offline=offline)[1]
