@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.slurm_lab import START_TIMES, VERDICTS, SlurmLab, slurm_lab
+from tests.slurm_lab import (
+    FOUND_NOTHING,
+    IMPOSSIBLE_VERDICTS,
+    START_TIMES,
+    VERDICTS,
+    SlurmLab,
+    slurm_lab,
+)
 
 __all__ = ["SlurmLab", "slurm_lab"]
 
@@ -26,4 +33,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         accepted = sum(ok for _, ok in VERDICTS)
         terminalreporter.write_line(
             f"slurm lab: sbatch --test-only accepted {accepted}/{len(VERDICTS)} option sets"
+        )
+    if IMPOSSIBLE_VERDICTS:
+        refused = sum(ok for _, ok in IMPOSSIBLE_VERDICTS)
+        terminalreporter.write_line(
+            f"slurm lab: Slurm refused {refused}/{len(IMPOSSIBLE_VERDICTS)} option sets of "
+            f"requests reqsolve calls impossible (+{len(FOUND_NOTHING)} grid requests "
+            "reqsolve found impossible, checked against the node table)"
         )

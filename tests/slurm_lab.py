@@ -23,6 +23,8 @@ LAB_DIR = Path(os.environ.get("SLURM_LAB_DIR", "/tmp/slurm-lab"))
 UNAVAILABLE = 3  # start.sh: Slurm cannot be installed or run on this machine
 START_TIMES: list[float] = []  # seconds taken by start.sh in this session (reported)
 VERDICTS: list[tuple[str, bool]] = []  # (option set, accepted by sbatch --test-only)
+IMPOSSIBLE_VERDICTS: list[tuple[str, bool]] = []  # (naive option set, refused by Slurm)
+FOUND_NOTHING: list[str] = []  # grid requirements reqsolve answered "impossible"
 
 
 @dataclasses.dataclass(frozen=True)

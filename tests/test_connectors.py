@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -111,6 +112,8 @@ def free_port() -> int:
 
 
 def test_ssh_refused_is_a_query_error() -> None:
+    if shutil.which("ssh") is None:
+        pytest.skip("no ssh client on this machine")
     config = SshConnectorConfig(id="nowhere", hostname="127.0.0.1", port=free_port())
     with pytest.raises(SlurmQueryError) as info:
         SshConnector(config, connect_timeout=3).run(["scontrol", "show", "nodes"], timeout=20)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
 from reqsolve.slurm import convert, discovery, jobs
 from reqsolve.slurm.options import SlurmOptions
-from tests.slurm_lab import VERDICTS, SlurmLab
+from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab
 
 pytestmark = pytest.mark.slurm
 
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
 EXPECTED_DISCOVERY = ROOT / "fixtures" / "slurm" / "default" / "expected_launchers.yaml"
 
+HOUR, DAY = 3600, 86400
 GPU_A6000 = "A6000&GPU3&GPUM48G"
 ALL_GPU = "(A6000&GPU3&GPUM48G)|(GPU2&GPUM24G)|(RTX&GPU2&GPUM24G)"
 
@@ -147,6 +150,7 @@ def test_impossible_requests_are_refused_by_slurm(slurm_lab: SlurmLab, expressio
                                                   naive: list[str]) -> None:
     for partition, extra in ENABLED.items():
         ok, message = slurm_lab.test_only(f"--partition={partition}", *extra, *naive)
+        IMPOSSIBLE_VERDICTS.append((f"{partition} {naive}", not ok))
         assert not ok, f"Slurm accepted {partition} {naive}: {message}"
         assert "allocation failure" in message or "error" in message
     registry = find_module()
@@ -224,3 +228,86 @@ def test_reqsolve_submit_command_line(slurm_lab: SlurmLab, tmp_path: Path,
     assert job_id.isdigit()
     assert lines[-1] == f"job {job_id} ended: FAILED, exit code 4"
     assert (tmp_path / f"slurm-{job_id}.out").read_text() == "2\n"
+
+
+# The lab's nodes as Slurm knows them, plus GPU memory from the GPUM features: (hosts, cores,
+# memory bytes, GPU count, GPU memory bytes, partitions with their MaxTime in seconds).
+LAB_NODES = [
+    (("yop", "yep"), 32, 128000 * 2**20, 3, 48e9, {"gpu": 4 * DAY}),
+    (("yip", "yup", "yap"), 24, 96000 * 2**20, 2, 24e9, {"gpu": 4 * DAY}),
+    (("alpha", "beta", "gamma", "delta"), 16, 64000 * 2**20, 2, 24e9, {"small": DAY}),
+    (("a100-01", "a100-02"), 64, 500000 * 2**20, 8, 80e9, {"a100": 100 * HOUR}),
+    (("cpu-01", "cpu-02", "cpu-03", "cpu-04"), 40, 192000 * 2**20, 0, 0, {"cpu": 7 * DAY}),
+]
+
+
+def grid() -> list[tuple[str, dict[str, float]]]:
+    """A fixed, varied sample of requirements (seeded: the same cases every run)."""
+    rng = random.Random(20261125)
+    cases = []
+    for _ in range(80):
+        hours = rng.choice([0.5, 2, 10, 30, 72, 99, 150])
+        cores = rng.choice([None, 1, 4, 16, 24, 33, 48, 64])
+        memory = rng.choice([None, 2, 30, 90, 120, 200, 400])  # GB
+        gpus = rng.choice([0, 0, 1, 2, 3, 4, 8])
+        gpu_memory = rng.choice([8, 16, 24, 40, 70])  # GB
+        terms = [f"duration={hours}h"]
+        if cores is not None or memory is not None:
+            inside = [x for x in (f"cores={cores}" if cores else None,
+                                  f"mem={memory}G" if memory else None) if x]
+            terms.append(f"cpu({', '.join(inside)})")
+        if gpus:
+            terms.append(f"cuda(mem={gpu_memory}G)*{gpus}")
+        need = {"seconds": hours * HOUR, "cores": cores or 1, "memory": (memory or 0) * 1e9,
+                "gpus": gpus, "gpu_memory": gpu_memory * 1e9 if gpus else 0}
+        cases.append((" & ".join(terms), need))
+    return cases
+
+
+def fits(host: str, partition: str, need: dict[str, float]) -> bool:
+    for hosts, cores, memory, gpus, gpu_memory, partitions in LAB_NODES:
+        if host in hosts and partition in partitions:
+            return (need["cores"] <= cores and need["memory"] <= memory
+                    and need["gpus"] <= gpus and need["gpu_memory"] <= gpu_memory
+                    and need["seconds"] <= partitions[partition])
+    return False
+
+
+START_RE = re.compile(r"on nodes (\S+) in partition (\S+)")
+
+
+@pytest.mark.parametrize("where", ["offline", "discovered"])
+def test_grid_every_answer_is_accepted_and_lands_on_a_fitting_node(
+    slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Slurm accepts every option set, and the node it would start the job on can run it."""
+    registry = find_module()
+    if registry is None:
+        pytest.fail("reqsolve.registry missing", pytrace=False)
+    from reqsolve.errors import LauncherNotFoundError
+
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    kwargs: dict[str, object] = ({"offline": True} if where == "offline"
+                                 else {"tags": ["discovered"]})
+    answered = refused = 0
+    for expression, need in grid():
+        try:
+            launcher = registry.find_launcher(  # type: ignore[attr-defined]
+                expression, config=str(LAB_FILE), **kwargs)
+        except LauncherNotFoundError:
+            refused += 1
+            FOUND_NOTHING.append(expression)
+            # reqsolve says impossible: no node of the lab can run it
+            assert not any(fits(h, p, need) for hosts, *_, parts in LAB_NODES
+                           for h in hosts for p in parts), expression
+            continue
+        answered += 1
+        ok, message = slurm_lab.test_only(*launcher.options.args())
+        VERDICTS.append((f"grid {where}: {expression}", ok))
+        assert ok, f"{expression}: {launcher.options.args()}: {message}"
+        found = START_RE.search(message)
+        assert found is not None, message
+        nodes, partition = found.groups()
+        for node in nodes.split(","):
+            assert fits(node, partition, need), f"{expression}: Slurm picks {node} ({message})"
+    assert answered >= 30 and refused >= 10  # the sample exercises both outcomes

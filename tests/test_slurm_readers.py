@@ -266,3 +266,50 @@ def test_convert_leaves_out_unusable_nodes_with_reasons() -> None:
     produced = convert.launcher_yaml([convert.launcher_from(discovered)], discovered.left_out)
     assert produced == text(CUSTOM / "expected_convert.yaml")
     assert produced.startswith("# left out: big: down (fan failure)\n")
+
+
+# Hand-written in the nested shape of Slurm >= 23.02 (data_parser v0.0.40): lists for states and
+# features, {"set", "infinite", "number"} objects for limits. The lab runs 22.05, so these are
+# not captured outputs; they pin the reading of the fields reqsolve uses.
+NEWER_NODES = """{"nodes": [
+  {"name": "g1", "cpus": 48, "real_memory": 256000, "features": ["h100", "GPUM80G"],
+   "gres": "gpu:h100:4(S:0-1)", "state": ["IDLE", "DRAIN"], "reason": "maintenance",
+   "partitions": ["gpu"]},
+  {"name": "g2", "cpus": 48, "real_memory": 256000, "features": ["h100", "GPUM80G"],
+   "gres": "gpu:h100:4(S:0-1)", "state": ["MIXED"], "partitions": ["gpu"]}
+], "errors": [], "meta": {"plugin": {"data_parser": "data_parser/v0.0.40"}}}"""
+NEWER_PARTITIONS = """{"partitions": [
+  {"name": "gpu", "nodes": {"configured": "g[1-2]"},
+   "maximums": {"time": {"set": true, "infinite": false, "number": 2880},
+                "nodes": {"set": true, "infinite": true, "number": 0}},
+   "defaults": {"memory_per_cpu": 0},
+   "accounts": {"allowed": "", "deny": ""}, "qos": {"allowed": "long,short"},
+   "partition": {"state": ["UP", "DEFAULT"]}},
+  {"name": "old", "nodes": {"configured": ""},
+   "maximums": {"time": {"set": true, "infinite": true, "number": 0}},
+   "defaults": {"memory_per_cpu": 4096}, "partition": {"state": ["INACTIVE"]}}
+]}"""
+NEWER_QOS = """{"qos": [
+  {"name": "long", "priority": {"set": true, "infinite": false, "number": 3},
+   "limits": {"max": {"wall_clock": {"per": {"job": {"set": true, "infinite": false,
+                                                       "number": 2880}}},
+                      "tres": {"per": {"job": [{"type": "gres", "name": "gpu", "count": 8}]}}},
+              "min": {"tres": {"per": {"job": []}}}}},
+  {"name": "free", "limits": {"max": {"wall_clock": {"per": {"job": {"set": false}}}}}}
+]}"""
+
+
+def test_newer_json_shapes() -> None:
+    g1, g2 = readers.read_nodes(NEWER_NODES)
+    assert g1.features == ("h100", "GPUM80G") and g1.gpus == (GpuGres("h100", 4),)
+    assert g1.unusable == "drained (maintenance)" and g2.unusable is None
+    assert g2.memory == 256000 * MIB and g2.cpus == 48
+    gpu, old = readers.read_partitions(NEWER_PARTITIONS)
+    assert gpu.nodes == ("g1", "g2") and gpu.max_time == 2 * 86400 and gpu.default
+    assert gpu.def_mem_per_cpu is None and gpu.max_nodes is None
+    assert gpu.allow_qos == ("long", "short") and gpu.allow_accounts is None
+    assert gpu.state == "UP"
+    assert old.max_time is None and old.def_mem_per_cpu == 4096 * MIB and old.state == "INACTIVE"
+    long, free = readers.read_qos(NEWER_QOS)
+    assert (long.max_wall, long.priority, long.max_gpus) == (2 * 86400, 3, 8)
+    assert (free.max_wall, free.priority) == (None, 0)

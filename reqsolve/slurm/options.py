@@ -35,9 +35,12 @@ OPTION_FIELDS = (
 )
 
 # One name as Slurm spells partitions, QoS, accounts, features and hosts. `@` appears in real
-# account names (`iea@a100`), `.` in features (`cuda11.8`), `+` in some QoS; a name never starts
-# with `-` (it would read as an option).
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@+:")
+# account names (`iea@a100`), `.` in features (`cuda11.8`), `+` in some QoS, `/` is accepted by
+# the launcher-file loader; a name never starts with `-` (it would read as an option). ASCII
+# only: every accepted value is a word `shlex.quote` leaves as it is.
+_NAME_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@+:/"
+)
 # A host list may also use Slurm's hostlist ranges (`a100-[01-02]`).
 _HOSTLIST_CHARS = _NAME_CHARS | frozenset("[],")
 # A constraint expression: features with Slurm's operators (`& | , [ ] ( ) *`).
@@ -76,7 +79,7 @@ def _check_chars(field: str, value: str, allowed: frozenset[str], what: str) -> 
             raise InvalidValue(
                 f"SlurmOptions.{field}: character {_describe(char)} is not allowed in {what} "
                 f"{value!r}",
-                "names may use letters, digits and _ . - @ + : only",
+                "names may use ASCII letters, digits and _ . - @ + : / only",
             )
 
 

@@ -456,7 +456,7 @@ def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
         name=str(name),
         nodes=expand_hostlist(str(nodes or "")),
         max_time=None if minutes is None else minutes * 60,
-        def_mem_per_cpu=None if mem is None or mem < 0 else mem * MIB,
+        def_mem_per_cpu=None if mem is None or mem <= 0 else mem * MIB,
         allow_qos=_allow(qos),
         allow_accounts=_allow(accounts),
         state=state.upper(),
