@@ -248,7 +248,7 @@ class Checker:
         text = node.value
         if kind == "slurm" and _SLURM_OK.fullmatch(text):  # the common case, one regex
             return text
-        if node.plain and text == "":
+        if text == "":
             self.error(node, path, f"expected {_EXPECTED[kind]}, got nothing")
             return INVALID
         if _CONTROL_RE.search(text):
