@@ -171,14 +171,7 @@ def _compose_events(loader: Any) -> Node | None:
             mark = event.start_mark
             line = mark.line + 1
             column = mark.column + 1
-            end = event.end_mark
-            node = Scalar(
-                event.value,
-                not event.style and tag != _STR_TAG,
-                line,
-                column,
-                end.column + 1 if end.line + 1 == line else column,
-            )
+            node = Scalar(event.value, not event.style and tag != _STR_TAG, line, column)
             if event.anchor is not None:
                 anchors[event.anchor] = node
             expanded += 1

@@ -19,7 +19,6 @@ class Scalar:
     plain: bool  # written without quotes and without an explicit ``!!str`` tag
     line: int  # 1-based
     column: int  # 1-based
-    end_column: int  # 1-based column just after the value when on the same line, else column
     size: int = 1
 
     @property
