@@ -171,7 +171,8 @@ def _compose_events(loader: Any) -> Node | None:
             mark = event.start_mark
             line = mark.line + 1
             column = mark.column + 1
-            node = Scalar(event.value, not event.style and tag != _STR_TAG, line, column)
+            tagged = tag == _STR_TAG
+            node = Scalar(event.value, not event.style and not tagged, line, column, tagged)
             if event.anchor is not None:
                 anchors[event.anchor] = node
             expanded += 1
