@@ -27,9 +27,8 @@ def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     import reqsolve.registry as registry_module
     from reqsolve.config.loader import load_config
-    from reqsolve.parser import parse
-
     from reqsolve.errors import LauncherNotFoundError
+    from reqsolve.parser import parse
 
     t1 = time.perf_counter()
     path = Path(request["config"])
@@ -89,7 +88,6 @@ def _memory_mode(request: dict[str, Any]) -> dict[str, Any]:
 
     import reqsolve.registry as registry_module
     from reqsolve.config.loader import load_config
-
     from reqsolve.errors import LauncherNotFoundError
 
     tracemalloc.start()

@@ -249,7 +249,8 @@ class Checker:
         if kind == "slurm" and _SLURM_OK.fullmatch(text):  # the common case, one regex
             return text
         if text == "":
-            self.error(node, path, f"expected {_EXPECTED[kind]}, got nothing")
+            got = "nothing" if node.plain else "an empty string"
+            self.error(node, path, f"expected {_EXPECTED[kind]}, got {got}")
             return INVALID
         if _CONTROL_RE.search(text):
             self.error(node, path, "a name cannot hold control characters or line breaks")
