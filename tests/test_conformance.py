@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from reqsolve.cli import run
+from tests.reference import holds, parse_constraint
 
 # the expression parser and the file loader are other modules' work: skip until both exist
 pytest.importorskip("reqsolve.parser", reason="reqsolve.parser is not merged yet")
@@ -39,56 +40,7 @@ def _cases() -> list[Any]:
     return cases
 
 
-# --- an independent reading of the constraint and of the file's node groups
-
-
-def parse_constraint(text: str) -> Any:
-    """``A&B``, ``(A&B)|(C&D)``, ``A|B`` -> nested ('or'|'and', [...]) / feature name."""
-    tokens = re.findall(r"[()&|]|[^()&|]+", text)
-    position = 0
-
-    def peek() -> str | None:
-        return tokens[position] if position < len(tokens) else None
-
-    def take() -> str:
-        nonlocal position
-        position += 1
-        return tokens[position - 1]
-
-    def expression() -> Any:
-        terms = [term()]
-        while peek() == "|":
-            take()
-            terms.append(term())
-        return ("or", terms)
-
-    def term() -> Any:
-        factors = [factor()]
-        while peek() == "&":
-            take()
-            factors.append(factor())
-        return ("and", factors)
-
-    def factor() -> Any:
-        token = take()
-        if token == "(":
-            inner = expression()
-            assert take() == ")", text
-            return inner
-        assert token not in ")&|", text
-        return token.strip()
-
-    tree = expression()
-    assert position == len(tokens), f"trailing text in constraint {text!r}"
-    return tree
-
-
-def holds(tree: Any, features: set[str]) -> bool:
-    if isinstance(tree, str):
-        return tree in features
-    kind, parts = tree
-    results = (holds(part, features) for part in parts)
-    return any(results) if kind == "or" else all(results)
+# --- an independent reading of the file's node groups (constraints: tests/reference.py)
 
 
 @cache
