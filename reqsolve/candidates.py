@@ -110,6 +110,7 @@ class GroupSlot:
     features: tuple[str, ...]
     # (qos, account) -> shape of this group under that QoS/account
     shapes: Mapping[tuple[str | None, str | None], Shape]
+    feature_set: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False)
@@ -129,6 +130,13 @@ class CompiledLauncher:
     shape_index: tuple[int, ...] = ()  # candidates[i].shape == shapes[shape_index[i]]
     failure: str | None = None
     outcomes: dict[object, object] = field(default_factory=dict, repr=False)
+    by_partition: dict[int, tuple[GroupSlot, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[int, list[GroupSlot]] = {}
+        for slot in self.slots:
+            grouped.setdefault(slot.partition_index, []).append(slot)
+        self.by_partition = {index: tuple(slots) for index, slots in grouped.items()}
 
     @property
     def id(self) -> str:
@@ -139,7 +147,7 @@ class CompiledLauncher:
         return self.config.kind
 
     def partition_slots(self, partition_index: int) -> tuple[GroupSlot, ...]:
-        return tuple(s for s in self.slots if s.partition_index == partition_index)
+        return self.by_partition.get(partition_index, ())
 
 
 def ratio_memory(memory: int, ratio: float) -> int:
@@ -254,7 +262,15 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                     )
                     shape_index.append(shape_id)
             slots.append(
-                GroupSlot(partition.name, p_index, g_index, group.hosts, group.features, shapes)
+                GroupSlot(
+                    partition.name,
+                    p_index,
+                    g_index,
+                    group.hosts,
+                    group.features,
+                    shapes,
+                    frozenset(group.features),
+                )
             )
     return CompiledLauncher(
         config=launcher,

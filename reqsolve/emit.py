@@ -83,22 +83,32 @@ def emit(
     while current:
         qos, account = current[0].qos, current[0].account
         partitions = sorted({c.partition_index for c in current if c.partition_index is not None})
-        clauses: list[tuple[str, ...]] | None = None
+        clauses: list[frozenset[str]] | None = None
         if config.use_features and all(c.features for c in current):
-            clauses = [c.features for c in current]
-        clause_sets = [frozenset(c) for c in clauses] if clauses is not None else None
-        exclude: list[str] = []
+            clauses = list({frozenset(c.features) for c in current})
+        exclude: dict[str, None] = {}  # ordered set: hosts in file order
         bad_partitions: dict[int, str] = {}
+        # groups repeat feature sets and shapes: decide each distinct one once
+        admits: dict[frozenset[str], bool] = {}
+        verdicts: dict[Shape, Verdict] = {}
         for index in partitions:
             for slot in launcher.partition_slots(index):
-                features = frozenset(slot.features)
-                if clause_sets is not None and not any(c <= features for c in clause_sets):
-                    continue
-                verdict = runs(slot.shapes[(qos, account)], alternative, cpus)
+                if clauses is not None:
+                    admitted = admits.get(slot.feature_set)
+                    if admitted is None:
+                        admitted = admits[slot.feature_set] = any(
+                            c <= slot.feature_set for c in clauses
+                        )
+                    if not admitted:
+                        continue
+                shape = slot.shapes[(qos, account)]
+                verdict = verdicts.get(shape)
+                if verdict is None:
+                    verdict = verdicts[shape] = runs(shape, alternative, cpus)
                 if verdict.ok:
                     continue
                 if slot.hosts:
-                    exclude.extend(h for h in slot.hosts if h not in exclude)
+                    exclude.update(dict.fromkeys(slot.hosts))
                 else:
                     bad_partitions[index] = (
                         f"partition {slot.partition} dropped: its node group {slot.group} has no"
@@ -114,21 +124,23 @@ def emit(
             )
             current = [c for c in current if c.partition_index not in bad_partitions]
             continue
-        excluded = set(exclude)
-        remaining = [c for c in current if not c.hosts or not set(c.hosts) <= excluded]
-        if len(remaining) < len(current):
+        # a kept group whose every host is excluded (a name shared with a bad group) is gone
+        gone = [
+            c for c in current if exclude and c.hosts and all(h in exclude for h in c.hosts)
+        ]
+        if gone:
             dropped.extend(
-                (c, "every host of this group is excluded (a host name shared with a group that"
-                 " cannot run the job)")
-                for c in current
-                if c not in remaining
+                (c, "every host of this group is excluded (a host name shared with a group"
+                 " that cannot run the job)")
+                for c in gone
             )
-            current = remaining
+            gone_ids = {id(c) for c in gone}
+            current = [c for c in current if id(c) not in gone_ids]
             continue
         names = {c.partition_index: c.partition for c in current}
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
-            constraint=constraint_text(clauses) if clauses is not None else None,
+            constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
             cpus_per_task=cpus,

@@ -8,7 +8,7 @@ costs a few dictionary look-ups.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
@@ -39,15 +39,31 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One launcher on one alternative: the kept candidates and options, or every failure."""
+    """One launcher on one alternative: the kept candidates and options, or every failure.
+
+    The reasons built from the failures are cached per alternative index (``reasons``), so a
+    repeated query that matches nothing does not rebuild thousands of them.
+    """
 
     kept: tuple[Candidate, ...]
     options: SlurmOptions | None
     failures: tuple[Failure, ...]
+    cache: dict[tuple[int, str], tuple[tuple[Reason, ...], Reason | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def found(self) -> bool:
         return bool(self.kept)
+
+    def reasons(self, index: int, launcher: str) -> tuple[tuple[Reason, ...], Reason | None]:
+        """The reasons for alternative ``index``, and the closest of them."""
+        key = (index, launcher)
+        cached = self.cache.get(key)
+        if cached is None:
+            reasons = tuple(_reason(index, launcher, failure) for failure in self.failures)
+            cached = self.cache[key] = (reasons, closest(reasons))
+        return cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +132,15 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         failure = launcher.failure
         return Outcome((), None, (Failure(None, "discovery", failure, failure, -1),))
     verdicts = [check(shape, alternative) for shape in launcher.shapes]
-    satisfying: list[tuple[Candidate, Verdict]] = []
-    failures: list[Failure] = []
-    for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
-        verdict = verdicts[index]
-        if verdict.ok:
-            satisfying.append((candidate, verdict))
-        else:
-            failures.append(Failure.of(candidate, verdict))
+    pairs = zip(launcher.candidates, launcher.shape_index, strict=True)
+    satisfying = [(c, verdicts[i]) for c, i in pairs if verdicts[i].ok]
     kept = keep(alternative, satisfying)
     if not kept:
+        # failures are built only here: a found answer never pays for them
+        failures = [
+            Failure.of(candidate, verdicts[index])
+            for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
+        ]
         return Outcome((), None, tuple(failures))
     if launcher.kind == "local":
         return Outcome((kept[0][0],), None, ())
@@ -160,33 +175,32 @@ def find(
     """
     ordered = launcher_order(launchers, tags)
     reasons: list[Reason] = []
+    best: list[Reason] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
             if outcome.found:
                 return Match(launcher, index, alternative, outcome.kept, outcome.options)
-            reasons.extend(_reasons(index, launcher, outcome))
-    raise LauncherNotFoundError(reasons, not_found_message(requirement, reasons))
+            these, nearest = outcome.reasons(index, launcher.id)
+            reasons.extend(these)
+            if nearest is not None:
+                best.append(nearest)
+    raise LauncherNotFoundError(reasons, not_found_message(requirement, best))
 
 
-def _reasons(index: int, launcher: CompiledLauncher, outcome: Outcome) -> list[Reason]:
-    result = []
-    for failure in outcome.failures:
-        candidate = failure.candidate
-        result.append(
-            Reason(
-                alternative=index,
-                launcher=launcher.id,
-                partition=candidate.partition if candidate else None,
-                group=candidate.group if candidate else None,
-                qos=candidate.qos if candidate else None,
-                account=candidate.account if candidate else None,
-                reason=failure.reason,
-                code=failure.code,
-                details={"detail": failure.detail, "stage": failure.stage, "limit": failure.limit},
-            )
-        )
-    return result
+def _reason(index: int, launcher: str, failure: Failure) -> Reason:
+    candidate = failure.candidate
+    return Reason(
+        alternative=index,
+        launcher=launcher,
+        partition=candidate.partition if candidate else None,
+        group=candidate.group if candidate else None,
+        qos=candidate.qos if candidate else None,
+        account=candidate.account if candidate else None,
+        reason=failure.reason,
+        code=failure.code,
+        details={"detail": failure.detail, "stage": failure.stage, "limit": failure.limit},
+    )
 
 
 def closest(reasons: Sequence[Reason]) -> Reason | None:
