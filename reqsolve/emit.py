@@ -90,7 +90,7 @@ def emit(
         bad_partitions: dict[int, str] = {}
         # groups repeat feature sets and shapes: decide each distinct one once
         admits: dict[frozenset[str], bool] = {}
-        verdicts: dict[Shape, Verdict] = {}
+        verdicts: dict[int, Verdict] = {}  # by id: shapes are interned when compiled
         for index in partitions:
             for slot in launcher.partition_slots(index):
                 if clauses is not None:
@@ -102,9 +102,9 @@ def emit(
                     if not admitted:
                         continue
                 shape = slot.shapes[(qos, account)]
-                verdict = verdicts.get(shape)
+                verdict = verdicts.get(id(shape))
                 if verdict is None:
-                    verdict = verdicts[shape] = runs(shape, alternative, cpus)
+                    verdict = verdicts[id(shape)] = runs(shape, alternative, cpus)
                 if verdict.ok:
                     continue
                 if slot.hosts:
