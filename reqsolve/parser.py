@@ -147,7 +147,15 @@ def _cache_file() -> Path | None:
         return None
     if not os.access(directory, os.W_OK | os.X_OK):
         return None
-    return directory / "requirement-grammar.lark-cache"
+    # one file per Python and lark version, so that two installations do not keep rebuilding
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}"
+    return directory / f"requirement-grammar-{version}.lark-cache"
+
+
+def _lark_version() -> str:
+    import lark
+
+    return str(lark.__version__)
 
 
 def _import_lark() -> None:
