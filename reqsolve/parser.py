@@ -123,6 +123,10 @@ def parse(text: str) -> Requirement:
         raise InvalidExpression(str(error), text, Span(0, len(text))) from None
     except lark.exceptions.UnexpectedInput as error:
         raise _syntax_error(text, error) from None
+    except lark.exceptions.LarkError as error:  # pragma: no cover - lark's own failure
+        raise InvalidExpression(
+            f"cannot parse the expression ({error})", text, Span(0, len(text)), TERM_HINT
+        ) from None
     except RecursionError:  # pragma: no cover - the LALR parser does not recurse
         raise InvalidExpression(
             "expression is nested too deeply", text, Span(0, len(text)), "remove parentheses"
