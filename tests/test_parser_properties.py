@@ -152,13 +152,13 @@ def test_damaged_canonical_text_is_refused_cleanly(
 
 @pytest.mark.slow
 @given(st.one_of(token_soup, printable, st.text(max_size=80)))
-@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_text_parses_or_raises_invalid_expression_long_run(text: str) -> None:
     _parse_or_refuse(text)
 
 
 @pytest.mark.slow
 @given(requirements)
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 def test_canonical_text_reparses_long_run(requirement: Requirement) -> None:
     assert parse(str(requirement)) == requirement
