@@ -461,7 +461,7 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
     if function in ARGUMENTS and "_COMMA" in expected:
         hint = f"separate the arguments of {function}() with ','"
     else:
-        hint = "join terms with '&' and alternatives with '|'"
+        hint = _value_hint(expected)
     return InvalidExpression(f"expected {_describe(expected)}, got '{word}'", text, span, hint)
 
 
@@ -560,6 +560,12 @@ def _value_hint(expected: set[str]) -> str:
         return "write e.g. cuda(mem=4G)*2"
     if "MODEL" in expected:
         return 'write e.g. model=A100, or quote a name with spaces: model="RTX 3090"'
+    if "_EQ" in expected:
+        return "write the value after '=', e.g. duration=4h, mem=4G, cores=4"
+    if expected == {"LPAR"}:
+        return "cpu, cuda and gpu take parentheses, e.g. cpu(cores=4) or cuda(mem=4G)*2"
     if expected & _TERM_STARTS:
         return TERM_HINT
+    if "MEM_KW" in expected:
+        return "arguments are mem= and cores= for cpu(), mem= and model= for cuda()/gpu()"
     return "join terms with '&' and alternatives with '|'"

@@ -230,7 +230,8 @@ def parse_duration(text: str | int) -> int:
         raise InvalidValue(
             f"duration '{stripped}' has no unit (Slurm reads minutes, people mean hours); "
             f"write e.g. {stripped}h or {stripped}m",
-            f"Slurm's --time={stripped} would mean {stripped} minutes; reqsolve does not guess: "
+            f"Slurm's --time={stripped} would mean {stripped} minute"
+            f"{'' if stripped == '1' else 's'}; reqsolve does not guess: "
             "write the unit, e.g. 90m or 2h",
         )
     if stripped.startswith("-"):
