@@ -43,6 +43,7 @@ MAX_ALTERNATIVES = 1024
 """``(a|b) & (c|d) & ...`` multiplies alternatives; past this many it is a mistake, not a job."""
 
 MAX_LENGTH = 100_000
+MAX_DEPTH = 64
 """Longer text is refused before parsing (a requirement is one line, not a file)."""
 
 TERMS = ("duration", "cpu", "cuda", "gpu")
@@ -108,6 +109,7 @@ def parse(text: str) -> Requirement:
             Span(0, 80),
             "a requirement is one line such as cuda(mem=24G)*2 & duration=2 days",
         )
+    _check_nesting(text)
     parser = _parser()
     import lark
 
@@ -133,6 +135,24 @@ def parse(text: str) -> Requirement:
         ) from None
     requirement: Requirement = piece.value
     return requirement
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse absurd nesting before the parser sees it: no real requirement needs it, and a
+    100,000-deep input would otherwise cost the LALR parser seconds."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidExpression(
+                    f"expression is nested more than {MAX_DEPTH} parentheses deep",
+                    text,
+                    Span(index, index + 1),
+                    "remove parentheses: (a | b) & c is enough to group",
+                )
+        elif char == ")":
+            depth = max(depth - 1, 0)
 
 
 # --------------------------------------------------------------------------------------------

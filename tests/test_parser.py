@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reqsolve.errors import InvalidExpression, Span
-from reqsolve.parser import parse
+from reqsolve.parser import MAX_DEPTH, parse
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
 
 K, M, G, T, P = 10**3, 10**6, 10**9, 10**12, 10**15
@@ -614,8 +614,16 @@ def test_overlong_text_is_refused_before_parsing() -> None:
 
 
 def test_deep_nesting_does_not_overflow_the_stack() -> None:
-    depth = 5000
+    depth = MAX_DEPTH - 1  # cpu( is one more level
     assert parse("(" * depth + "cpu(cores=3)" + ")" * depth) == req(alt(cores=3))
+
+
+def test_nesting_beyond_the_limit_is_refused_at_the_first_extra_parenthesis() -> None:
+    text = "(" * (MAX_DEPTH + 1) + "cpu(cores=3)" + ")" * (MAX_DEPTH + 1)
+    with pytest.raises(InvalidExpression) as caught:
+        parse(text)
+    assert caught.value.span == Span(MAX_DEPTH, MAX_DEPTH + 1)
+    assert "nested more than" in caught.value.message
 
 
 def test_model_keeps_its_case_and_spelling() -> None:

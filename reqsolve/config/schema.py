@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reqsolve.config.spec import LAUNCHER_FILE, NO_DEFAULT, Leaf, ListOf, MapOf, Obj, Spec
+from reqsolve.config.spec import (
+    EXTENSION_PREFIX,
+    LAUNCHER_FILE,
+    NO_DEFAULT,
+    Leaf,
+    ListOf,
+    MapOf,
+    Obj,
+    Spec,
+)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -103,6 +112,8 @@ class _Writer:
             "properties": properties,
             "additionalProperties": False,
         }
+        if spec.extensions:
+            body["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
         if spec.required:
             body["required"] = list(spec.required)
         if inline:
