@@ -151,7 +151,8 @@ def test_damaged_canonical_text_is_refused_cleanly(
     _parse_or_refuse(text[:position] + text[position + 1 :])
 
 
-# Long runs, as tests/test_fuzz.py: REQSOLVE_SLOW=1 python3 -m pytest -m slow tests/test_parser_properties.py
+# Long runs, as tests/test_fuzz.py:
+#   REQSOLVE_SLOW=1 python3 -m pytest -m slow tests/test_parser_properties.py
 SLOW = os.environ.get("REQSOLVE_SLOW") == "1"
 slow_only = pytest.mark.skipif(not SLOW, reason="set REQSOLVE_SLOW=1 to run the long fuzzing")
 
