@@ -676,3 +676,37 @@ def test_an_unusable_cache_directory_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     assert _parse_in_fresh_process(blocker).startswith("duration=4d")
+
+
+# ---- the error catalogue of docs/expressions.md stays true ------------------------------------
+
+
+def _catalogue() -> list[tuple[str, str, str]]:
+    text = (ROOT / "docs" / "expressions.md").read_text(encoding="utf-8")
+    table = text.split("### Catalogue", 1)[1].split("\n\n", 2)[1]
+    rows = []
+    for line in table.splitlines()[2:]:
+        cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
+        wrote, message, hint = cells
+        if wrote.startswith("`") and wrote.endswith("`") and message.startswith("`"):
+            rows.append((wrote[1:-1], message[1:-1], hint))
+    return rows
+
+
+CATALOGUE = _catalogue()
+
+
+def test_catalogue_is_not_empty() -> None:
+    assert len(CATALOGUE) >= 25
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_documented_error(text: str, message: str, hint: str) -> None:
+    with pytest.raises(InvalidExpression) as caught:
+        parse(text)
+    assert caught.value.message == message
+    assert caught.value.hint is not None
+    if hint.endswith("…"):
+        assert caught.value.hint.startswith(hint[:-1].rstrip())
+    else:
+        assert caught.value.hint == hint
