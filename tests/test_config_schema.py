@@ -109,3 +109,28 @@ def test_every_field_and_alias_is_documented() -> None:
     docs = (ROOT / "docs" / "launchers-file.md").read_text(encoding="utf-8")
     for name in _field_names(LAUNCHER_FILE, set()):
         assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", docs), name
+
+
+def test_fields_command_explains_every_field() -> None:
+    out = io.StringIO()
+    assert run(["schema", "--fields"], out, io.StringIO()) == 0
+    lines = out.getvalue().splitlines()
+    paths = [line.split()[0] for line in lines]
+    for expected in (
+        "local[].gpus[].memory",
+        "local[].gpu",
+        "slurm[].use_memory_constraint",
+        "slurm[].configuration.gpu.min_mem_ratio",
+        "slurm[].qos.<name>.min_gpu",
+        "slurm[].partitions.<partition>.nodes[].count",
+        "connectors.ssh.<name>.hostname",
+    ):
+        assert expected in paths, expected
+    (row,) = [
+        line
+        for line in lines
+        if line.startswith("slurm[].partitions.<partition>.nodes[].configuration ")
+    ]
+    assert row.rstrip().endswith("As slurm[].configuration.")
+    for name in _field_names(LAUNCHER_FILE, set()):
+        assert any(path.endswith(f".{name}") or path == name for path in paths), name

@@ -281,13 +281,13 @@ class Checker:
             return True
         if node.plain and node.value in _FALSE:
             return False
-        hint = "remove the quotes" if not node.plain and node.value in _TRUE | _FALSE else None
+        hint = node.unquote_hint if not node.plain and node.value in _TRUE | _FALSE else None
         self.error(node, path, f"expected true or false, got {node.describe()}", hint)
         return INVALID
 
     def _number(self, node: Scalar, spec: Leaf, path: str) -> Any:
         text = node.value
-        hint = "remove the quotes" if not node.plain else None
+        hint = node.unquote_hint if not node.plain else None
         value: int | float
         if node.plain and _INT_RE.fullmatch(text):
             value = int(text.replace("_", ""))

@@ -171,14 +171,8 @@ def _compose_events(loader: Any) -> Node | None:
             mark = event.start_mark
             line = mark.line + 1
             column = mark.column + 1
-            end = event.end_mark
-            node = Scalar(
-                event.value,
-                not event.style and tag != _STR_TAG,
-                line,
-                column,
-                end.column + 1 if end.line + 1 == line else column,
-            )
+            tagged = tag == _STR_TAG
+            node = Scalar(event.value, not event.style and not tagged, line, column, tagged)
             if event.anchor is not None:
                 anchors[event.anchor] = node
             expanded += 1
@@ -346,12 +340,25 @@ def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, lis
             memory_texts=checker.memory_texts,
         )
     )
-    problems = _without_follow_ups(problems)
+    problems = _unique(_without_follow_ups(problems))
     problems.sort(key=lambda p: (p.file != file, p.file, p.line, p.column))
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
     return _with_extras(launcher_file, checker.positions, warnings), problems
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One report per place and message: a block shared through an alias is checked at each use,
+    but its mistake is written once."""
+    seen: set[tuple[str, int, int, str, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.column, problem.severity, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
 
 
 def _without_follow_ups(problems: list[Problem]) -> list[Problem]:

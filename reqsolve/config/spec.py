@@ -230,6 +230,7 @@ SLURM_LAUNCHER = Obj(
         "query_slurm": Leaf(
             "bool", "Ask scontrol for partitions, nodes and features.", default=False
         ),
+        "configuration": CONFIGURATION,
         "qos": MapOf(Leaf("slurm", "A QoS name."), QOS, "QoS definitions.", default={}),
         "features_regex": ListOf(
             Leaf(
@@ -246,7 +247,6 @@ SLURM_LAUNCHER = Obj(
             "Configuration attached to features.",
             default={},
         ),
-        "configuration": CONFIGURATION,
         "partitions": MapOf(
             Leaf("slurm", "A partition name."), PARTITION, "Partitions, in order.", default={}
         ),
