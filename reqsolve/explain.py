@@ -75,7 +75,8 @@ def explain(
             if launcher.failure is not None:
                 rows.append(_launcher_row(index, launcher, "fails", launcher.failure))
             elif not launcher.candidates:
-                rows.append(_launcher_row(index, launcher, "fails", "no candidate (disabled)"))
+                why = "no candidate: disabled, or no enabled partition with node groups"
+                rows.append(_launcher_row(index, launcher, "fails", why))
             for candidate in launcher.candidates:
                 verdict = check(candidate.shape, alternative)
                 if id(candidate) in kept:
