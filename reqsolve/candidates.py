@@ -113,6 +113,40 @@ class GroupSlot:
     feature_set: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class CandidateClass:
+    """Candidates that answer every query alike: same shape, priority, QoS, account,
+    partition and feature set. Choosing works on classes — a cluster of 10,000 single-host
+    groups has a few hundred — and expands to candidates only for the answer."""
+
+    shape_id: int
+    priority: int
+    qos: str | None
+    account: str | None
+    partition_index: int | None
+    features: frozenset[str]
+    has_features: bool
+    members: tuple[int, ...]  # indices into ``CompiledLauncher.candidates``, file order
+
+    @property
+    def first(self) -> int:
+        return self.members[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SlotClass:
+    """Node groups of one partition that the soundness rule treats alike: same feature set and
+    same shape under every QoS/account. ``hosts`` are the names of its named groups;
+    ``hostless`` the indices of its groups without names."""
+
+    partition: str
+    partition_index: int
+    feature_set: frozenset[str]
+    shapes: Mapping[tuple[str | None, str | None], Shape]
+    hosts: tuple[str, ...]
+    hostless: tuple[int, ...]
+
+
 @dataclass(eq=False)
 class CompiledLauncher:
     """A launcher with its candidates computed once; ``position`` is its rank in file order.
@@ -131,12 +165,18 @@ class CompiledLauncher:
     failure: str | None = None
     outcomes: dict[object, object] = field(default_factory=dict, repr=False)
     by_partition: dict[int, tuple[GroupSlot, ...]] = field(default_factory=dict, repr=False)
+    slot_classes: dict[int, tuple[SlotClass, ...]] = field(default_factory=dict, repr=False)
+    classes: tuple[CandidateClass, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[GroupSlot]] = {}
         for slot in self.slots:
             grouped.setdefault(slot.partition_index, []).append(slot)
         self.by_partition = {index: tuple(slots) for index, slots in grouped.items()}
+        self.slot_classes = {
+            index: _slot_classes(slots) for index, slots in self.by_partition.items()
+        }
+        self.classes = _candidate_classes(self.candidates, self.shape_index)
 
     @property
     def id(self) -> str:
@@ -148,6 +188,52 @@ class CompiledLauncher:
 
     def partition_slots(self, partition_index: int) -> tuple[GroupSlot, ...]:
         return self.by_partition.get(partition_index, ())
+
+
+def _slot_classes(slots: tuple[GroupSlot, ...]) -> tuple[SlotClass, ...]:
+    found: dict[tuple[object, ...], tuple[GroupSlot, list[str], list[int]]] = {}
+    for slot in slots:
+        key = (slot.feature_set, *((k, id(v)) for k, v in slot.shapes.items()))
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = (slot, [], [])
+        if slot.hosts:
+            entry[1].extend(slot.hosts)
+        else:
+            entry[2].append(slot.group)
+    return tuple(
+        SlotClass(
+            first.partition,
+            first.partition_index,
+            first.feature_set,
+            first.shapes,
+            tuple(hosts),
+            tuple(hostless),
+        )
+        for first, hosts, hostless in found.values()
+    )
+
+
+# shape id, priority, qos, account, partition index, features, has features
+ClassKey = tuple[int, int, str | None, str | None, int | None, frozenset[str], bool]
+
+
+def _candidate_classes(
+    candidates: tuple[Candidate, ...], shape_index: tuple[int, ...]
+) -> tuple[CandidateClass, ...]:
+    found: dict[ClassKey, list[int]] = {}
+    for position, (candidate, shape_id) in enumerate(zip(candidates, shape_index, strict=True)):
+        key = (
+            shape_id,
+            candidate.priority,
+            candidate.qos,
+            candidate.account,
+            candidate.partition_index,
+            frozenset(candidate.features),
+            bool(candidate.features),
+        )
+        found.setdefault(key, []).append(position)
+    return tuple(CandidateClass(*key, members=tuple(members)) for key, members in found.items())
 
 
 def ratio_memory(memory: int, ratio: float) -> int:

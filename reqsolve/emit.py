@@ -11,9 +11,9 @@ the peer skips it and can land a job on a node that cannot run it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reqsolve.candidates import Candidate, CompiledLauncher, Shape
+from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape
 from reqsolve.model import Verdict, check
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
@@ -72,27 +72,33 @@ def runs(shape: Shape, alternative: Alternative, cpus_per_task: int | None) -> V
 def emit(
     launcher: CompiledLauncher,
     alternative: Alternative,
-    kept: Sequence[tuple[Candidate, Verdict]],
+    kept: Sequence[CandidateClass],
+    verdict: Verdict,
 ) -> Emitted:
-    """SlurmOptions for the kept candidates of a slurm launcher, after the soundness rule."""
+    """SlurmOptions for the kept candidates of a slurm launcher, after the soundness rule.
+
+    ``kept`` are classes of candidates in file order; ``verdict`` is the first one's (they
+    share QoS, account and — when it matters — mem_per_cpu, hence ``cpus_per_task``).
+    """
     config = launcher.config
     assert config.kind == "slurm"
-    current = [c for c, _ in kept]
-    cpus = kept[0][1].cpus_per_task if kept else None
+    candidates = launcher.candidates
+    current = list(kept)
+    cpus = verdict.cpus_per_task
     dropped: list[tuple[Candidate, str]] = []
     while current:
         qos, account = current[0].qos, current[0].account
-        partitions = sorted({c.partition_index for c in current if c.partition_index is not None})
+        partitions = sorted({k.partition_index for k in current if k.partition_index is not None})
         clauses: list[frozenset[str]] | None = None
-        if config.use_features and all(c.features for c in current):
-            clauses = list({frozenset(c.features) for c in current})
+        if config.use_features and all(k.has_features for k in current):
+            clauses = list({k.features for k in current})
         exclude: dict[str, None] = {}  # ordered set: hosts in file order
         bad_partitions: dict[int, str] = {}
         # groups repeat feature sets and shapes: decide each distinct one once
         admits: dict[frozenset[str], bool] = {}
         verdicts: dict[int, Verdict] = {}  # by id: shapes are interned when compiled
         for index in partitions:
-            for slot in launcher.partition_slots(index):
+            for slot in launcher.slot_classes.get(index, ()):
                 if clauses is not None:
                     admitted = admits.get(slot.feature_set)
                     if admitted is None:
@@ -102,56 +108,66 @@ def emit(
                     if not admitted:
                         continue
                 shape = slot.shapes[(qos, account)]
-                verdict = verdicts.get(id(shape))
-                if verdict is None:
-                    verdict = verdicts[id(shape)] = runs(shape, alternative, cpus)
-                if verdict.ok:
+                found = verdicts.get(id(shape))
+                if found is None:
+                    found = verdicts[id(shape)] = runs(shape, alternative, cpus)
+                if found.ok:
                     continue
-                if slot.hosts:
-                    exclude.update(dict.fromkeys(slot.hosts))
-                else:
+                if slot.hostless:
                     bad_partitions[index] = (
-                        f"partition {slot.partition} dropped: its node group {slot.group} has no"
-                        f" host names, matches the constraint and cannot run the job"
-                        f" ({verdict.reason})"
+                        f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
+                        f" has no host names, matches the constraint and cannot run the job"
+                        f" ({found.reason})"
                     )
                     break
+                exclude.update(dict.fromkeys(slot.hosts))
         if bad_partitions:
-            dropped.extend(
-                (c, bad_partitions[c.partition_index])
-                for c in current
-                if c.partition_index in bad_partitions
-            )
-            current = [c for c in current if c.partition_index not in bad_partitions]
+            for k in current:
+                if k.partition_index in bad_partitions:
+                    why = bad_partitions[k.partition_index]
+                    dropped.extend((candidates[i], why) for i in k.members)
+            current = [k for k in current if k.partition_index not in bad_partitions]
             continue
-        # a kept group whose every host is excluded (a name shared with a bad group) is gone
-        gone = [
-            c for c in current if exclude and c.hosts and all(h in exclude for h in c.hosts)
-        ]
-        if gone:
-            dropped.extend(
-                (c, "every host of this group is excluded (a host name shared with a group"
-                 " that cannot run the job)")
-                for c in gone
-            )
-            gone_ids = {id(c) for c in gone}
-            current = [c for c in current if id(c) not in gone_ids]
-            continue
-        names = {c.partition_index: c.partition for c in current}
+        if exclude:
+            # a kept group whose every host is excluded (a name shared with a bad group) is gone
+            changed = False
+            remaining: list[CandidateClass] = []
+            for k in current:
+                members = []
+                for i in k.members:
+                    hosts = candidates[i].hosts
+                    if hosts and all(h in exclude for h in hosts):
+                        dropped.append((candidates[i], EXCLUDED))
+                        changed = True
+                    else:
+                        members.append(i)
+                if members:
+                    remaining.append(replace(k, members=tuple(members)))
+            if changed:
+                current = remaining
+                continue
+        names = {k.partition_index: candidates[k.first].partition for k in current}
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
             cpus_per_task=cpus,
-            mem=_mem(current[0].shape, alternative),
+            mem=_mem(launcher.shapes[current[0].shape_id], alternative),
             time=format_time(alternative.duration) if alternative.duration else None,
             qos=qos,
             account=account,
             nodes=1,
         )
-        return Emitted(options, tuple(current), tuple(dropped))
+        members = sorted(i for k in current for i in k.members)
+        return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped))
     return Emitted(None, (), tuple(dropped))
+
+
+EXCLUDED = (
+    "every host of this group is excluded (a host name shared with a group that cannot run"
+    " the job)"
+)
 
 
 def _mem(shape: Shape, alternative: Alternative) -> str | None:

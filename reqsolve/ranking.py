@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.model import STAGES, Verdict, check
@@ -96,22 +96,25 @@ def launcher_order(
 
 
 def keep(
-    alternative: Alternative, satisfying: Sequence[tuple[Candidate, Verdict]]
-) -> list[tuple[Candidate, Verdict]]:
-    """The highest priority tier, then those sharing the first one's QoS, account, mem_per_cpu."""
+    launcher: CompiledLauncher, alternative: Alternative, satisfying: Sequence[CandidateClass]
+) -> list[CandidateClass]:
+    """The highest priority tier, then those sharing the first one's QoS, account, mem_per_cpu
+    ("first" in file order)."""
     if not satisfying:
         return []
-    top = max(c.priority for c, _ in satisfying)
-    tier = [(c, v) for c, v in satisfying if c.priority == top]
-    first = tier[0][0]
-    per_cpu = uses_mem_per_cpu(first.shape, alternative)
+    top = max(k.priority for k in satisfying)
+    tier = [k for k in satisfying if k.priority == top]
+    first = min(tier, key=lambda k: k.first)
+    shapes = launcher.shapes
+    per_cpu = uses_mem_per_cpu(shapes[first.shape_id], alternative)
+    mem_per_cpu = shapes[first.shape_id].mem_per_cpu
 
-    def same(candidate: Candidate) -> bool:
-        if candidate.qos != first.qos or candidate.account != first.account:
+    def same(k: CandidateClass) -> bool:
+        if k.qos != first.qos or k.account != first.account:
             return False
-        return not per_cpu or candidate.shape.mem_per_cpu == first.shape.mem_per_cpu
+        return not per_cpu or shapes[k.shape_id].mem_per_cpu == mem_per_cpu
 
-    return [(c, v) for c, v in tier if same(c)]
+    return sorted((k for k in tier if same(k)), key=lambda k: k.first)
 
 
 def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
@@ -132,9 +135,8 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         failure = launcher.failure
         return Outcome((), None, (Failure(None, "discovery", failure, failure, -1),))
     verdicts = [check(shape, alternative) for shape in launcher.shapes]
-    pairs = zip(launcher.candidates, launcher.shape_index, strict=True)
-    satisfying = [(c, verdicts[i]) for c, i in pairs if verdicts[i].ok]
-    kept = keep(alternative, satisfying)
+    satisfying = [k for k in launcher.classes if verdicts[k.shape_id].ok]
+    kept = keep(launcher, alternative, satisfying)
     if not kept:
         # failures are built only here: a found answer never pays for them
         failures = [
@@ -143,8 +145,8 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         ]
         return Outcome((), None, tuple(failures))
     if launcher.kind == "local":
-        return Outcome((kept[0][0],), None, ())
-    emitted = emit(launcher, alternative, kept)
+        return Outcome((launcher.candidates[kept[0].first],), None, ())
+    emitted = emit(launcher, alternative, kept, verdicts[kept[0].shape_id])
     if emitted.options is not None:
         return Outcome(emitted.kept, emitted.options, ())
     # every partition dropped by the soundness rule: say so for each kept candidate

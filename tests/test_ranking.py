@@ -234,3 +234,28 @@ def test_repeated_queries_are_served_from_the_cache() -> None:
     spec = as_requirement(cuda_gpu(mem="20G"))
     first = find(compiled, spec)
     assert find(compiled, spec).options is first.options
+
+
+@pytest.mark.parametrize(
+    ("good_hosts", "exclude"),
+    [(("h1", "shared"), "shared"), (("shared",), None)],
+    ids=["partly-excluded", "wholly-excluded"],
+)
+def test_exclude_is_global_across_groups(good_hosts: tuple[str, ...], exclude: str | None) -> None:
+    """A host named in a good and a bad group must be excluded; a good group left without any
+    host is no answer."""
+    launcher = slurm(
+        "s",
+        partition(
+            "p",
+            group(*good_hosts, features=("A",), configuration=GPU24),
+            group("shared", features=("A", "B"), configuration=GPU8),
+        ),
+    )
+    if exclude is None:
+        with pytest.raises(LauncherNotFoundError) as error:
+            answer(launcher, spec=cuda_gpu(mem="20G"))
+        assert "excluded" in error.value.reasons[0].reason
+    else:
+        options = answer(launcher, spec=cuda_gpu(mem="20G")).options
+        assert options is not None and options.exclude == exclude
