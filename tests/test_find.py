@@ -295,3 +295,11 @@ def test_cpu_term_and_builders_agree() -> None:
     assert find_launcher(cpu(cores=1), config=CLUSTER) == find_launcher(
         "cpu(cores=1)", config=CLUSTER
     )
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("args", ""), ("sbatch", ""), ("submitit", "{}\n")])
+def test_local_answer_passes_no_slurm_option(fmt: str, expected: str) -> None:
+    code, out, err = cli("find", "--config", str(SEED), "--offline", "--format", fmt,
+                         "cpu(cores=1)")
+    assert (code, out) == (0, expected)
+    assert "local launcher local-0" in err

@@ -88,10 +88,8 @@ def render(match: Match, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(answer_json(match))
     options = match.options
-    config = match.launcher.config
-    if options is None:
-        tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
-        return f"# local launcher {config.id}" + (f" (tokens: {tokens})" if tokens else "")
+    if options is None:  # a local answer has no Slurm option: nothing to pass on
+        return "{}" if fmt == "submitit" else ""
     if fmt == "args":
         return " ".join(option_args(options))
     if fmt == "sbatch":
@@ -123,5 +121,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             print(json.dumps({"launcher": None, "reasons": reasons}), file=stdout)
         print(f"reqsolve: {exc}", file=stderr)
         return 1
-    print(render(match, args.format), file=stdout)
+    config = match.launcher.config
+    if match.options is None and args.format != "json":
+        tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
+        note = f"reqsolve: local launcher {config.id}" + (f" (tokens: {tokens})" if tokens else "")
+        print(note, file=stderr)
+    text = render(match, args.format)
+    if text:
+        print(text, file=stdout)
     return 0
