@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
+import linecache
 import os
 import sys
 import threading
@@ -78,7 +79,13 @@ def error_line(exc: BaseException, path: str) -> tuple[int, int]:
     for frame in traceback.extract_tb(exc.__traceback__):
         if _same_file(frame.filename, path) and frame.lineno is not None:
             line = frame.lineno
-    return line, 1
+    return line, first_column(path, line)
+
+
+def first_column(path: str, line: int) -> int:
+    """Column of the first non-blank character of a line (where editors put the cursor)."""
+    text = linecache.getline(os.path.abspath(path), line)
+    return len(text) - len(text.lstrip()) + 1 if text.strip() else 1
 
 
 def _short(value: object) -> str:
@@ -86,10 +93,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def raised_problem(exc: BaseException, path: str, during: str) -> Problem:
+def raised_problem(
+    exc: BaseException, path: str, during: str, alternative: Alternative | None = None
+) -> Problem:
     line, column = error_line(exc, path)
     message = f"{during} raised {type(exc).__name__}: {exc}".splitlines()[0]
-    return Problem(path, line, column, "find_launcher", "error", message, _hint(exc))
+    if alternative is not None:
+        message += f" (requirement: {alternative})"
+    return Problem(path, line, column, "", "error", message, _hint(exc))
 
 
 def _hint(exc: BaseException) -> str | None:
@@ -104,11 +115,11 @@ def returned_problem(value: object, path: str, line: int, alternative: Alternati
     return Problem(
         path,
         line,
-        1,
-        "find_launcher",
+        first_column(path, line),
+        "",
         "error",
-        f"find_launcher returned {_short(value)} ({type(value).__name__}) for {alternative};"
-        " expected a LocalLauncher, a SlurmLauncher or None",
+        f"find_launcher returned {_short(value)} ({type(value).__name__});"
+        f" expected a LocalLauncher, a SlurmLauncher or None (requirement: {alternative})",
         "return None when this requirement is not for these launchers",
     )
 
@@ -148,7 +159,7 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
                     path,
                     1,
                     1,
-                    "find_launcher",
+                    "",
                     "error",
                     "defines no find_launcher(requirements, tags) function",
                     "add: def find_launcher(requirements, tags=set()): ... return a launcher or"
@@ -165,7 +176,7 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
                     path,
                     definition_line(function),
                     1,
-                    "find_launcher",
+                    "",
                     "error",
                     f"find_launcher cannot be called as find_launcher(requirements, tags): {exc}",
                     "write: def find_launcher(requirements, tags=set())",
@@ -231,7 +242,7 @@ class PythonLaunchers:
         try:
             value = function(Requirement((alternative,)), set(tags))
         except Exception as exc:
-            problem = raised_problem(exc, self.path, f"find_launcher({alternative})")
+            problem = raised_problem(exc, self.path, "find_launcher", alternative)
             error = ConfigError([problem])
             error.__cause__ = exc
             return Asked(index, alternative, None, error)
@@ -539,37 +550,41 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         return list(exc.problems)
     from reqsolve.parser import parse
 
-    problems: list[Problem] = []
+    # the same mistake for several requirements is one problem: (line, message) -> problem, count
+    found: dict[tuple[int, str], tuple[Problem, int]] = {}
     answered = 0
     code = getattr(function, "__code__", None)
     for text in REPRESENTATIVE:
         alternative = parse(text).alternatives[0]
         lines: list[int] = []
         with _return_lines(code, lines):
-            asked = python.ask(0, alternative, ())
-        if asked.error is not None:
-            for problem in asked.error.problems:
-                if problem.message.startswith("find_launcher returned") and lines:
-                    problem = Problem(
-                        problem.file,
-                        lines[-1],
-                        1,
-                        problem.path,
-                        problem.severity,
-                        problem.message,
-                        problem.hint,
-                    )
-                if problem not in problems:
-                    problems.append(problem)
-        elif asked.launcher is not None:
+            asked = python.ask(0, alternative, (), offline=True)
+        if asked.launcher is not None:
             answered += 1
+        for problem in asked.error.problems if asked.error is not None else ():
+            if problem.message.startswith("find_launcher returned") and lines:
+                problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
+            key = (problem.line, problem.message.split(" (requirement: ")[0])
+            first, count = found.get(key, (problem, 0))
+            found[key] = (first, count + 1)
+    problems = [
+        problem
+        if count == 1
+        else replace(
+            problem,
+            message=problem.message.replace(
+                " (requirement: ", f" (for {count} of {len(REPRESENTATIVE)} requirements, e.g. "
+            ),
+        )
+        for problem, count in found.values()
+    ]
     if not problems and not answered:
         problems.append(
             Problem(
                 file,
                 definition_line(function),
-                1,
-                "find_launcher",
+                first_column(file, definition_line(function)),
+                "",
                 "warning",
                 f"find_launcher returned None for all {len(REPRESENTATIVE)} representative"
                 " requirements (e.g. cpu(cores=1)): it never picks a launcher",
