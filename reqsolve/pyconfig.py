@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any, Literal
@@ -48,8 +48,17 @@ OnError = Literal["raise", "continue"]
 ON_ERROR_CHOICES = ("raise", "continue")
 # The search's --offline, seen by solve() calls made from inside a launchers.py
 _offline: ContextVar[bool] = ContextVar("reqsolve_offline", default=False)
-# Why solve() calls made from inside a launchers.py found nothing, to report them
-_solver_reasons: ContextVar[list[Reason] | None] = ContextVar("reqsolve_reasons", default=None)
+
+
+@dataclass
+class _SolverTrace:
+    """What solve() calls made from inside one find_launcher call found: why nothing fit."""
+
+    calls: int = 0
+    reasons: list[Reason] = field(default_factory=list)
+
+
+_solver_trace: ContextVar[_SolverTrace | None] = ContextVar("reqsolve_trace", default=None)
 
 
 class PythonLauncherWarning(UserWarning):
@@ -201,7 +210,7 @@ class Asked:
     alternative: Alternative
     launcher: Launcher | None
     error: ConfigError | None = None
-    reasons: tuple[Reason, ...] = ()  # from solve() calls made by find_launcher
+    reasons: tuple[Reason, ...] | None = None  # from solve() calls made by find_launcher
 
 
 class PythonLaunchers:
@@ -237,8 +246,8 @@ class PythonLaunchers:
         except ConfigError as exc:
             return Asked(index, alternative, None, exc)
         token = _offline.set(offline)
-        collected: list[Reason] = []
-        reasons_token = _solver_reasons.set(collected)
+        trace = _SolverTrace()
+        trace_token = _solver_trace.set(trace)
         try:
             value = function(Requirement((alternative,)), set(tags))
         except Exception as exc:
@@ -248,9 +257,11 @@ class PythonLaunchers:
             return Asked(index, alternative, None, error)
         finally:
             _offline.reset(token)
-            _solver_reasons.reset(reasons_token)
+            _solver_trace.reset(trace_token)
         if value is None:
-            found = tuple(replace(r, alternative=index) for r in collected)
+            if not trace.calls:
+                return Asked(index, alternative, None)
+            found = tuple(replace(r, alternative=index) for r in trace.reasons)
             return Asked(index, alternative, None, reasons=found)
         if not isinstance(value, LocalLauncher | SlurmLauncher):
             problem = returned_problem(value, self.path, definition_line(function), alternative)
@@ -326,7 +337,7 @@ def python_match(asked: Asked, path: str) -> PythonMatch:
 
 def asked_reasons(asked: Asked) -> list[Reason]:
     """Why ``launchers.py`` gave nothing: the solver's reasons when it used :func:`solve`."""
-    return list(asked.reasons) if asked.reasons else [asked_reason(asked)]
+    return list(asked.reasons) if asked.reasons is not None else [asked_reason(asked)]
 
 
 def asked_reason(asked: Asked) -> Reason:
@@ -469,9 +480,10 @@ def solve(
     try:
         found = registry.find(requirements, tags=tags, offline=_offline.get())
     except LauncherNotFoundError as exc:
-        collected = _solver_reasons.get()
-        if collected is not None:
-            collected.extend(exc.reasons)
+        trace = _solver_trace.get()
+        if trace is not None:
+            trace.calls += 1
+            trace.reasons.extend(exc.reasons)
         return None
     return registry.launcher_for(found)
 
