@@ -61,8 +61,10 @@ class Accelerator:
         if self.model is not None:
             check_model(self.model)
 
-    def sort_key(self) -> tuple[int, str]:
-        return (self.memory, (self.model or "").casefold())
+    def sort_key(self) -> tuple[int, str, str]:
+        """A total order, so that ``a & b == b & a`` even for models differing only in case."""
+        model = self.model or ""
+        return (self.memory, model.casefold(), model)
 
     def as_json(self) -> dict[str, Any]:
         return {"memory_bytes": self.memory, "model": self.model}

@@ -1,0 +1,466 @@
+"""reqsolve against experimaestro's launcher finder, same machine, same run, same files.
+
+    python3 benchmarks/run.py            # full run (~10 min; the peer's quadratic load dominates)
+    python3 benchmarks/run.py --quick    # ~1-2 min: smaller streams, the peer's 1,000-group
+                                         # first find extrapolated from 100 and 300 groups
+
+What it does, in order:
+
+1. creates ``benchmarks/.peer-venv`` with experimaestro 1.5.7 (once; see ``peer.py``);
+2. writes synthetic launcher files (``generate.py``) for 100 / 1,000 / 10,000 hosts, grouped and
+   one node group per host, under ``benchmarks/.work/``;
+3. measures reqsolve in fresh processes (``probe.py``): import, load, compile, first find, warm
+   find over a stream of distinct requirements, explain, parse, peak memory;
+4. measures the peer in its venv on the same files and the same requirement stream;
+5. times whole ``reqsolve find`` processes (median of N) on the seed example and on the
+   1,000-node-group file, and the peer's whole process on the same inputs;
+6. prints a Markdown report with ratios and the targets of issue 6, and writes it to
+   ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+import peer  # noqa: E402
+
+WORK = HERE / ".work"
+SEED_EXAMPLE_CANDIDATES = (
+    ROOT / "fixtures" / "docs_example" / "launchers.yaml",
+    ROOT / ".." / "shared" / "conformance" / "configs" / "docs_example" / "launchers.yaml",
+)
+SEED_REQUIREMENT = "duration=4 days & cuda(mem=20G)*2 & cpu(mem=400M, cores=4)"
+COLD_REQUIREMENT = "duration=40h & cuda(mem=24G)*2 & cpu(mem=20G, cores=8)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    sizes: tuple[int, ...]
+    stream: int
+    explain: int
+    cold_runs: int
+    peer_warm: int
+    peer_budget_s: float
+    # one-group-per-host sizes the peer really runs; larger ones are extrapolated (quadratic)
+    peer_per_host: tuple[int, ...]
+    peer_timeout_s: float
+
+
+FULL = Plan(False, (100, 1000, 10000), 2001, 200, 11, 1000, 60.0, (100, 300, 1000), 1200.0)
+QUICK = Plan(True, (100, 1000, 10000), 401, 50, 5, 200, 15.0, (100, 300), 300.0)
+
+
+@dataclass
+class Case:
+    hosts: int
+    per_host: bool
+    path: Path
+    groups: int
+    ours: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    peer: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.hosts:,} hosts, {'1 group/host' if self.per_host else 'grouped'}"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (no interpolation: p99 of 1,000 values is the 990th)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "–"
+    if seconds >= 1:
+        return f"{seconds:,.2f} s"
+    if seconds >= 0.01:
+        return f"{seconds * 1000:,.0f} ms"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.2f} ms"
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def ratio(theirs: float, ours: float) -> str:
+    if math.isnan(theirs) or math.isnan(ours) or ours <= 0:
+        return "–"
+    value = theirs / ours
+    return f"{value:,.0f}×" if value >= 10 else f"{value:.1f}×"
+
+
+def mib(kib_or_bytes: float, *, kib: bool) -> str:
+    if math.isnan(kib_or_bytes):
+        return "–"
+    value = kib_or_bytes / 1024 if kib else kib_or_bytes / 2**20
+    return f"{value:,.0f} MiB"
+
+
+def probe(request: dict[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any]:
+    """Run probe.py in a fresh interpreter; its JSON, or {"failed": last stderr line}."""
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "probe.py")], input=json.dumps(request),
+        capture_output=True, text=True, timeout=timeout_s, cwd=ROOT,
+    )
+    if completed.returncode != 0:
+        return {"failed": (completed.stderr.strip().splitlines() or ["no output"])[-1]}
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def cold_find(config: Path, expression: str, runs: int) -> dict[str, Any]:
+    """Median wall time of whole ``reqsolve find`` processes (after one unmeasured warm-up)."""
+    command = [sys.executable, "-m", "reqsolve", "find", "--config", str(config), "--offline",
+               "--format", "json", expression]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    times: list[float] = []
+    codes: set[int] = set()
+    stdout = ""
+    for index in range(runs + 1):
+        start = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env,
+                                   timeout=120)
+        elapsed = time.perf_counter() - start
+        codes.add(completed.returncode)
+        stdout = completed.stdout or completed.stderr
+        if index:  # the first run fills the OS file cache and writes .pyc files
+            times.append(elapsed)
+    return {"median_s": statistics.median(times), "min_s": min(times), "codes": sorted(codes),
+            "answer": stdout.strip()[:300]}
+
+
+def count_groups(path: Path) -> int:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return sum(len(partition.get("nodes") or [])
+               for launcher in data.get("slurm") or []
+               for partition in (launcher.get("partitions") or {}).values())
+
+
+def make_cases(plan: Plan) -> list[Case]:
+    cases = []
+    for per_host in (False, True):
+        for hosts in plan.sizes:
+            directory = WORK / f"{'perhost' if per_host else 'grouped'}-{hosts}"
+            path = directory / "launchers.yaml"
+            if not path.is_file():
+                generate.write(directory, hosts, one_group_per_host=per_host)
+            cases.append(Case(hosts, per_host, path, count_groups(path)))
+    return cases
+
+
+def extrapolate_quadratic(points: dict[int, float], target: int) -> float:
+    """Fit t = a·n² + b through the two largest measured points; t at ``target``."""
+    (n1, t1), (n2, t2) = sorted(points.items())[-2:]
+    a = (t2 - t1) / (n2**2 - n1**2)
+    b = t2 - a * n2**2
+    return a * target**2 + b
+
+
+def growth_exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
+    """k in t ∝ n^k between two sizes (1 = linear, 2 = quadratic)."""
+    (n1, t1), (n2, t2) = small, large
+    if t1 <= 0 or t2 <= 0:
+        return math.nan
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    python = peer.ensure_venv(log=log) if with_peer else None
+    stream = list(generate.requirement_stream(plan.stream))
+    cases = make_cases(plan)
+    for case in cases:
+        log(f"reqsolve on {case.label} ({case.groups} node groups)")
+        case.ours = probe({"config": str(case.path), "requirements": stream,
+                           "warm": plan.stream - 1, "explain": plan.explain})
+        case.memory = probe({"mode": "memory", "config": str(case.path),
+                             "requirements": stream, "warm": min(200, plan.stream)})
+    extra_peer: dict[int, dict[str, Any]] = {}
+    if python is not None:
+        for case in cases:
+            if case.per_host and case.hosts not in plan.peer_per_host:
+                continue
+            log(f"peer on {case.label} ({case.groups} node groups)")
+            case.peer = peer.measure(python, case.path.parent, stream, warm=plan.peer_warm,
+                                     budget_s=plan.peer_budget_s, timeout_s=plan.peer_timeout_s)
+        for hosts in plan.peer_per_host:
+            if hosts in plan.sizes:
+                continue
+            directory = WORK / f"perhost-{hosts}"
+            if not (directory / "launchers.yaml").is_file():
+                generate.write(directory, hosts, one_group_per_host=True)
+            log(f"peer on {hosts:,} hosts, 1 group/host (for the extrapolation)")
+            extra_peer[hosts] = peer.measure(python, directory, stream[:50], warm=20,
+                                             budget_s=5.0, timeout_s=plan.peer_timeout_s)
+
+    seed = next((p for p in SEED_EXAMPLE_CANDIDATES if p.is_file()), None)
+    cold: dict[str, Any] = {}
+    big = next(c for c in cases if c.per_host and c.hosts == 1000)
+    if seed is not None:
+        log("cold `reqsolve find` processes on the seed example")
+        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
+        if python is not None:
+            cold["peer_seed"] = peer.measure(python, seed.parent, [SEED_REQUIREMENT], warm=0,
+                                             budget_s=1.0, timeout_s=120)
+    log("cold `reqsolve find` processes on the 1,000-node-group file")
+    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs)
+    if python is not None and 1000 in plan.peer_per_host:
+        cold["peer_big"] = peer.measure(python, big.path.parent, [COLD_REQUIREMENT], warm=0,
+                                        budget_s=1.0, timeout_s=plan.peer_timeout_s)
+    return {"plan": plan, "cases": cases, "extra_peer": extra_peer, "cold": cold,
+            "seed": seed, "stream": len(stream), "elapsed_s": time.perf_counter() - started,
+            "peer_python": python}
+
+
+def _peer_first(case: Case) -> float:
+    p = case.peer
+    if "first_find_s" not in p:
+        return math.nan
+    return float(p["import_s"] + p["load_s"] + p["first_find_s"])
+
+
+def report(result: dict[str, Any]) -> str:
+    plan: Plan = result["plan"]
+    cases: list[Case] = result["cases"]
+    cold = result["cold"]
+    lines: list[str] = []
+    add = lines.append
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip()
+    add("# reqsolve vs experimaestro's launcher finder")
+    add("")
+    add(f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python3 benchmarks/run.py"
+        f"{' --quick' if plan.quick else ''}` in one run on one machine: {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}; "
+        f"reqsolve at `{commit}`, peer experimaestro {peer.PEER_VERSION} in its own venv "
+        f"(`benchmarks/.peer-venv`). Warm finds use a stream of {result['stream'] - 1:,} "
+        f"*distinct* requirements (`generate.requirement_stream`), the same for both; "
+        f"files from `generate.py` (~50 partitions, 5 QoS, accounts, GPU features decoded by "
+        f"`features_regex`, `min_mem_ratio`). Whole run: {result['elapsed_s']:.0f} s.")
+    add("")
+    by_key = {(c.hosts, c.per_host): c for c in cases}
+
+    # --- targets
+    add("## Targets (issue 6)")
+    add("")
+    add("| target | reqsolve | peer | ratio | goal | met |")
+    add("|---|---|---|---|---|---|")
+    big = by_key[(1000, True)]
+    ours_cold_big = cold.get("big", {}).get("median_s", math.nan)
+    peer_big = _peer_first(big)
+    note = ""
+    if math.isnan(peer_big) and big.peer == {} and result["peer_python"] is not None:
+        points = {h: float(r["import_s"] + r["load_s"] + r["first_find_s"])
+                  for h, r in result["extra_peer"].items() if "first_find_s" in r}
+        small = by_key.get((100, True))
+        if small is not None and not math.isnan(_peer_first(small)):
+            points[100] = _peer_first(small)
+        if len(points) >= 2:
+            peer_big = extrapolate_quadratic(points, 1000)
+            note = " (extrapolated, quadratic fit)"
+    met = ratio(peer_big, ours_cold_big)
+    add(f"| whole `reqsolve find` process, 1,000 node groups vs peer import + load + first find "
+        f"| {ms(ours_cold_big)} | {ms(peer_big)}{note} | {met} | ≥ 100× | "
+        f"{_yes(peer_big / ours_cold_big >= 100)} |")
+    for hosts, per_host in ((1000, False), (1000, True), (10000, False)):
+        case = by_key.get((hosts, per_host))
+        if case is None or "warm_s" not in case.ours or "warm_s" not in case.peer:
+            continue
+        ours_p50 = percentile(case.ours["warm_s"], 50)
+        peer_p50 = percentile(case.peer["warm_s"], 50)
+        add(f"| warm find p50, distinct requirements, {case.label} | {ms(ours_p50)} | "
+            f"{ms(peer_p50)} | {ratio(peer_p50, ours_p50)} | ≥ 10× | "
+            f"{_yes(peer_p50 / ours_p50 >= 10)} |")
+    huge = by_key[(10000, False)]
+    huge_h = by_key[(10000, True)]
+    for case in (huge, huge_h):
+        if "load_s" not in case.ours:
+            continue
+        load = case.ours["load_s"] + case.ours["compile_s"]
+        p99 = percentile(case.ours["warm_s"], 99)
+        peer_load = (case.peer.get("load_s", math.nan) + case.peer.get("first_find_s", math.nan))
+        add(f"| load + compile, {case.label} | {ms(load)} | {ms(peer_load)} (load + first find) "
+            f"| {ratio(peer_load, load)} | < 0.5 s | {_yes(load < 0.5)} |")
+        add(f"| find p99, {case.label} | {ms(p99)} | "
+            f"{ms(percentile(case.peer.get('warm_s', []), 99))} | "
+            f"{ratio(percentile(case.peer.get('warm_s', []), 99), p99)} | < 5 ms | "
+            f"{_yes(p99 < 0.005)} |")
+    if "seed" in cold:
+        peer_seed = cold.get("peer_seed", {}).get("process_wall_s", math.nan)
+        add(f"| whole `reqsolve find` process, seed example (`docs_example`) | "
+            f"{ms(cold['seed']['median_s'])} | {ms(peer_seed)} (whole process) | "
+            f"{ratio(peer_seed, cold['seed']['median_s'])} | < 0.25 s | "
+            f"{_yes(cold['seed']['median_s'] < 0.25)} |")
+    for per_host in (False, True):
+        small, large = by_key.get((1000, per_host)), by_key.get((10000, per_host))
+        if small is None or large is None or "load_s" not in small.ours \
+                or "load_s" not in large.ours:
+            continue
+        k_load = growth_exponent(
+            (small.hosts, small.ours["load_s"] + small.ours["compile_s"]),
+            (large.hosts, large.ours["load_s"] + large.ours["compile_s"]))
+        k_find = growth_exponent((small.hosts, percentile(small.ours["warm_s"], 50)),
+                                 (large.hosts, percentile(large.ours["warm_s"], 50)))
+        add(f"| growth 1,000 → 10,000 hosts ({'1 group/host' if per_host else 'grouped'}): "
+            f"exponent k in t ∝ n^k, load+compile / warm find | k = {k_load:.2f} / "
+            f"{k_find:.2f} | – | – | ≈ 1 (linear) or less | "
+            f"{_yes(k_load < 1.2 and k_find < 1.2)} |")
+    mem = huge_h.memory
+    if "peak_bytes" in mem:
+        add(f"| peak memory, {huge_h.label}: tracemalloc peak of load + compile + 200 finds / "
+            f"process max RSS | {mib(mem['peak_bytes'], kib=False)} / "
+            f"{mib(mem['maxrss_kib'], kib=True)} | "
+            f"{mib(huge_h.peer.get('maxrss_kib', math.nan), kib=True)} | – | reported | – |")
+    add("")
+
+    # --- detail
+    add("## Every file")
+    add("")
+    add("Times per file, each side in a fresh process. *load* = YAML → typed model (peer: "
+        "registry construction); *compile* = candidates (the peer does this inside its first "
+        "find); *first find* includes the parser's grammar build for both. RSS is the whole "
+        "process (interpreter included).")
+    add("")
+    add("| file | node groups | import | load | compile | first find | warm p50 | warm p99 | "
+        "explain p50 | parse p50 | tracemalloc peak | max RSS |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for case in cases:
+        o = case.ours
+        if "load_s" not in o:
+            add(f"| reqsolve, {case.label} | {case.groups:,} | failed: {o.get('failed')} |"
+                + " |" * 9)
+            continue
+        add(f"| reqsolve, {case.label} | {case.groups:,} | {ms(o['import_s'])} | "
+            f"{ms(o['load_s'])} | {ms(o['compile_s'])} | {ms(o['first_find_s'])} | "
+            f"{ms(percentile(o['warm_s'], 50))} | {ms(percentile(o['warm_s'], 99))} | "
+            f"{ms(percentile(o['explain_s'], 50))} | {ms(percentile(o['parse_s'], 50))} | "
+            f"{mib(case.memory.get('peak_bytes', math.nan), kib=False)} | "
+            f"{mib(o['maxrss_kib'], kib=True)} |")
+    for case in cases:
+        p = case.peer
+        if not p:
+            continue
+        if "first_find_s" not in p:
+            add(f"| peer, {case.label} | {case.groups:,} | {p} |" + " |" * 9)
+            continue
+        add(f"| peer, {case.label} | {case.groups:,} | {ms(p['import_s'])} | {ms(p['load_s'])} "
+            f"| (in first find) | {ms(p['first_find_s'])} | {ms(percentile(p['warm_s'], 50))} | "
+            f"{ms(percentile(p['warm_s'], 99))} | – | {ms(percentile(p.get('parse_s', []), 50))} "
+            f"| – | {mib(p['maxrss_kib'], kib=True)} |")
+    for hosts, p in sorted(result["extra_peer"].items()):
+        if "first_find_s" in p:
+            add(f"| peer, {hosts:,} hosts, 1 group/host | {hosts:,}+ | {ms(p['import_s'])} | "
+                f"{ms(p['load_s'])} | (in first find) | {ms(p['first_find_s'])} | "
+                f"{ms(percentile(p['warm_s'], 50))} | {ms(percentile(p['warm_s'], 99))} | – | "
+                f"{ms(percentile(p.get('parse_s', []), 50))} | – | "
+                f"{mib(p['maxrss_kib'], kib=True)} |")
+    add("")
+    _outcomes(add, cases)
+    _peer_extrapolation(add, cases, result)
+    _cold(add, cold, result)
+    return "\n".join(lines) + "\n"
+
+
+def _yes(condition: bool) -> str:
+    return "yes" if condition else "**no**"
+
+
+def _outcomes(add: Any, cases: list[Case]) -> None:
+    add("Answers over the stream (found / no launcher / crashed):")
+    add("")
+    for case in cases:
+        ours = case.ours.get("outcomes", {})
+        theirs = case.peer.get("outcomes")
+        text = f"- {case.label}: reqsolve {ours.get('found', '?')} / {ours.get('not_found', '?')}"
+        if theirs:
+            text += (f"; peer {theirs['found']} / {theirs['not_found']} / {theirs['crashed']} "
+                     f"(over its first {sum(theirs.values())})")
+        add(text)
+    add("")
+
+
+def _peer_extrapolation(add: Any, cases: list[Case], result: dict[str, Any]) -> None:
+    points = {c.hosts: _peer_first(c) for c in cases if c.per_host and c.peer}
+    for hosts, r in result["extra_peer"].items():
+        if "first_find_s" in r:
+            points[hosts] = float(r["import_s"] + r["load_s"] + r["first_find_s"])
+    points = {h: t for h, t in points.items() if not math.isnan(t)}
+    if len(points) < 2:
+        return
+    add("## The peer's first find grows quadratically")
+    add("")
+    add("One node group per host; import + load + first find, measured: "
+        + ", ".join(f"{h:,} hosts {ms(t)}" for h, t in sorted(points.items()))
+        + ". Its first find deep-copies the whole launcher once per (node group × QoS × "
+        "account), so the cost is ~n². Quadratic fit through the two largest points: "
+        + ", ".join(f"{n:,} hosts ≈ {ms(extrapolate_quadratic(points, n))}"
+                    for n in (2000, 10000) if n > max(points))
+        + " (extrapolated, not run).")
+    add("")
+
+
+def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
+    add("## Whole processes")
+    add("")
+    plan: Plan = result["plan"]
+    add(f"`reqsolve find --config FILE --offline --format json EXPR` run as a new process "
+        f"{plan.cold_runs} times (after one unmeasured run), median wall time:")
+    add("")
+    if "seed" in cold:
+        add(f"- seed example `{result['seed'].relative_to(ROOT.parent) if result['seed'] else ''}`"
+            f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
+            f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
+            f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
+    if "big" in cold:
+        add(f"- 1,000 node groups, `{COLD_REQUIREMENT}`: median {ms(cold['big']['median_s'])}, "
+            f"exit {cold['big']['codes']}; peer whole process "
+            f"{ms(cold.get('peer_big', {}).get('process_wall_s', math.nan))}")
+    add("")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller run (~1-2 min)")
+    parser.add_argument("--no-peer", action="store_true", help="reqsolve only")
+    parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    result = measure(QUICK if args.quick else FULL, with_peer=not args.no_peer)
+    text = report(result)
+    args.output.write_text(text, encoding="utf-8")
+    (WORK / "raw.json").write_text(json.dumps(
+        {"cases": [c.__dict__ | {"path": str(c.path)} for c in result["cases"]],
+         "extra_peer": result["extra_peer"], "cold": result["cold"]}, default=str, indent=1),
+        encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
