@@ -125,6 +125,10 @@ def parse(text: str) -> Requirement:
         raise InvalidExpression(str(error), text, Span(0, len(text))) from None
     except lark.exceptions.UnexpectedInput as error:
         raise _syntax_error(text, error) from None
+    except lark.exceptions.LarkError as error:  # pragma: no cover - lark's own failure
+        raise InvalidExpression(
+            f"cannot parse the expression ({error})", text, Span(0, len(text)), TERM_HINT
+        ) from None
     except RecursionError:  # pragma: no cover - the LALR parser does not recurse
         raise InvalidExpression(
             "expression is nested too deeply", text, Span(0, len(text)), "remove parentheses"
@@ -167,7 +171,15 @@ def _cache_file() -> Path | None:
         return None
     if not os.access(directory, os.W_OK | os.X_OK):
         return None
-    return directory / "requirement-grammar.lark-cache"
+    # one file per Python and lark version, so that two installations do not keep rebuilding
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}"
+    return directory / f"requirement-grammar-{version}.lark-cache"
+
+
+def _lark_version() -> str:
+    import lark
+
+    return str(lark.__version__)
 
 
 def _import_lark() -> None:
@@ -469,7 +481,7 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
     if function in ARGUMENTS and "_COMMA" in expected:
         hint = f"separate the arguments of {function}() with ','"
     else:
-        hint = "join terms with '&' and alternatives with '|'"
+        hint = _value_hint(expected)
     return InvalidExpression(f"expected {_describe(expected)}, got '{word}'", text, span, hint)
 
 
@@ -568,6 +580,12 @@ def _value_hint(expected: set[str]) -> str:
         return "write e.g. cuda(mem=4G)*2"
     if "MODEL" in expected:
         return 'write e.g. model=A100, or quote a name with spaces: model="RTX 3090"'
+    if "_EQ" in expected:
+        return "write the value after '=', e.g. duration=4h, mem=4G, cores=4"
+    if expected == {"LPAR"}:
+        return "cpu, cuda and gpu take parentheses, e.g. cpu(cores=4) or cuda(mem=4G)*2"
     if expected & _TERM_STARTS:
         return TERM_HINT
+    if "MEM_KW" in expected:
+        return "arguments are mem= and cores= for cpu(), mem= and model= for cuda()/gpu()"
     return "join terms with '&' and alternatives with '|'"

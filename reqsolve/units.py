@@ -75,12 +75,12 @@ DURATION_UNITS: dict[str, str] = {
     "weeks": "week",
 }
 
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"  # ASCII digits only, as the grammar
 _SIZE_RE = re.compile(rf"\s*(?P<num>[-+]?{_NUMBER})\s*(?P<unit>[A-Za-z]*)\s*")
 _DURATION_PART_RE = re.compile(rf"\s*(?P<num>{_NUMBER})\s*(?P<unit>[A-Za-z]+)")
 _CLOCK_RE = re.compile(
-    r"\s*(?:(?P<days>\d+)-(?P<dh>\d+)(?::(?P<dm>\d+)(?::(?P<ds>\d+))?)?"
-    r"|(?P<h>\d+):(?P<m>\d+):(?P<s>\d+))\s*"
+    r"\s*(?:(?P<days>[0-9]+)-(?P<dh>[0-9]+)(?::(?P<dm>[0-9]+)(?::(?P<ds>[0-9]+))?)?"
+    r"|(?P<h>[0-9]+):(?P<m>[0-9]+):(?P<s>[0-9]+))\s*",
 )
 
 
@@ -230,14 +230,15 @@ def parse_duration(text: str | int) -> int:
         raise InvalidValue(
             f"duration '{stripped}' has no unit (Slurm reads minutes, people mean hours); "
             f"write e.g. {stripped}h or {stripped}m",
-            f"Slurm's --time={stripped} would mean {stripped} minutes; reqsolve does not guess: "
+            f"Slurm's --time={stripped} would mean {stripped} minute"
+            f"{'' if stripped == '1' else 's'}; reqsolve does not guess: "
             "write the unit, e.g. 90m or 2h",
         )
     if stripped.startswith("-"):
         raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
     if stripped.startswith("+"):
         raw = stripped = stripped[1:]
-    if re.search(r"\d{40}", raw):
+    if re.search(r"[0-9]{40}", raw):
         raise InvalidValue(
             f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
         )

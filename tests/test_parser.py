@@ -95,6 +95,7 @@ ACCEPTED: list[tuple[str, str, Requirement]] = [
     ("dur-zero", "duration=0s", req(alt(0))),
     ("dur-ten-years", "duration=3652 days", req(alt(3652 * DAY))),
     ("dur-plus-sign", "duration=+4h", req(alt(4 * HOUR))),
+    ("dur-unicode-space", "duration=4\u2009days", req(alt(4 * DAY))),
     # cpu
     ("cpu-cores", "cpu(cores=8)", req(alt(cores=8))),
     ("cpu-mem", "cpu(mem=4G)", req(alt(mem=4 * G))),
@@ -346,6 +347,7 @@ REJECTED: list[tuple[str, str, str, tuple[int, int]]] = [
     ("cores-fraction", "cpu(cores=1.5)", "cores must be a whole number >= 1, got '1.5'", (10, 13)),
     ("cores-absurd", "cpu(cores=1000001)", "cores=1000001 is over 1000000", (10, 17)),
     ("cores-with-unit", "cpu(cores=4G)", "expected ',' or ')', got 'G'", (11, 12)),
+    ("cores-arabic-digit", "cpu(cores=\u0664)", "expected a whole number, got '\u0664'", (10, 11)),
     # GPU counts
     ("count-negative", "cuda(mem=4G)*-1", "GPU count must be at least 1", (13, 15)),
     ("count-fraction", "cuda(mem=4G)*1.5", "GPU count must be a whole number, got '1.5'", (13, 16)),
@@ -663,12 +665,48 @@ def test_tables_are_cached_in_the_user_cache_and_reused(tmp_path: Path) -> None:
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
-    (tmp_path / "reqsolve").mkdir()
-    (tmp_path / "reqsolve" / "requirement-grammar.lark-cache").write_bytes(b"garbage\n\x80\x04")
+    _parse_in_fresh_process(tmp_path)
+    [cached] = (tmp_path / "reqsolve").iterdir()
+    cached.write_bytes(b"garbage\n\x80\x04")
     assert _parse_in_fresh_process(tmp_path).startswith("duration=4d")
+    assert cached.read_bytes() != b"garbage\n\x80\x04"  # written again
 
 
 def test_an_unusable_cache_directory_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     assert _parse_in_fresh_process(blocker).startswith("duration=4d")
+
+
+# ---- the error catalogue of docs/expressions.md stays true ------------------------------------
+
+
+def _catalogue() -> list[tuple[str, str, str]]:
+    text = (ROOT / "docs" / "expressions.md").read_text(encoding="utf-8")
+    table = text.split("### Catalogue", 1)[1].split("\n\n", 2)[1]
+    rows = []
+    for line in table.splitlines()[2:]:
+        cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
+        wrote, message, hint = cells
+        if wrote.startswith("`") and wrote.endswith("`") and message.startswith("`"):
+            rows.append((wrote[1:-1], message[1:-1], hint))
+    return rows
+
+
+CATALOGUE = _catalogue()
+
+
+def test_catalogue_is_not_empty() -> None:
+    assert len(CATALOGUE) >= 25
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_documented_error(text: str, message: str, hint: str) -> None:
+    with pytest.raises(InvalidExpression) as caught:
+        parse(text)
+    assert caught.value.message == message
+    assert caught.value.hint is not None
+    if hint.endswith("…"):
+        assert caught.value.hint.startswith(hint[:-1].rstrip())
+    else:
+        assert caught.value.hint == hint

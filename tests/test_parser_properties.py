@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 
 import pytest
@@ -150,15 +151,23 @@ def test_damaged_canonical_text_is_refused_cleanly(
     _parse_or_refuse(text[:position] + text[position + 1 :])
 
 
+# Long runs, as tests/test_fuzz.py:
+#   REQSOLVE_SLOW=1 python3 -m pytest -m slow tests/test_parser_properties.py
+SLOW = os.environ.get("REQSOLVE_SLOW") == "1"
+slow_only = pytest.mark.skipif(not SLOW, reason="set REQSOLVE_SLOW=1 to run the long fuzzing")
+
+
 @pytest.mark.slow
+@slow_only
 @given(st.one_of(token_soup, printable, st.text(max_size=80)))
-@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_text_parses_or_raises_invalid_expression_long_run(text: str) -> None:
     _parse_or_refuse(text)
 
 
 @pytest.mark.slow
+@slow_only
 @given(requirements)
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=3_000, deadline=None)
 def test_canonical_text_reparses_long_run(requirement: Requirement) -> None:
     assert parse(str(requirement)) == requirement
