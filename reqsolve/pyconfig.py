@@ -15,10 +15,8 @@ By default that error ends the search (a broken file should be fixed, not silent
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
-import json
 import linecache
 import os
 import sys
@@ -137,6 +135,8 @@ def returned_problem(value: object, path: str, line: int, alternative: Alternati
 
 
 def module_name(path: str) -> str:
+    import hashlib  # here, not at the top: the CLI's cold start does not need it
+
     digest = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:16]
     return f"reqsolve_launchers_{digest}"
 
@@ -651,6 +651,7 @@ def _value_source(name: str | None, value: object, indent: int) -> str:
 
 def _string(text: str) -> str:
     """A double-quoted literal; raw when that spares backslashes (regexes)."""
+    import json
     if "\\" in text and text.isprintable() and '"' not in text and not text.endswith("\\"):
         return f'r"{text}"'
     return json.dumps(text)
