@@ -175,6 +175,12 @@ def test_explain_table_falls_through_to_yaml() -> None:
     assert out.rstrip().endswith("answer: cluster (alternative 0)")
 
 
+def test_explain_table_names_the_python_answer() -> None:
+    code, out, _ = cli("explain", "--config", str(WITH_YAML), "cuda(mem=20G) | cpu()")
+    assert code == 0
+    assert out.rstrip().endswith("answer: workstation (alternative 1) from launchers.py")
+
+
 # --- errors inside the user's file: ConfigError naming the file and line
 # (id, file, line, message fragment)
 BROKEN_CASES = [
