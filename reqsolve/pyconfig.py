@@ -15,10 +15,9 @@ By default that error ends the search (a broken file should be fixed, not silent
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
-import json
+import linecache
 import os
 import sys
 import threading
@@ -27,7 +26,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any, Literal
@@ -47,8 +46,17 @@ OnError = Literal["raise", "continue"]
 ON_ERROR_CHOICES = ("raise", "continue")
 # The search's --offline, seen by solve() calls made from inside a launchers.py
 _offline: ContextVar[bool] = ContextVar("reqsolve_offline", default=False)
-# Why solve() calls made from inside a launchers.py found nothing, to report them
-_solver_reasons: ContextVar[list[Reason] | None] = ContextVar("reqsolve_reasons", default=None)
+
+
+@dataclass
+class _SolverTrace:
+    """What solve() calls made from inside one find_launcher call found: why nothing fit."""
+
+    calls: int = 0
+    reasons: list[Reason] = field(default_factory=list)
+
+
+_solver_trace: ContextVar[_SolverTrace | None] = ContextVar("reqsolve_trace", default=None)
 
 
 class PythonLauncherWarning(UserWarning):
@@ -78,7 +86,13 @@ def error_line(exc: BaseException, path: str) -> tuple[int, int]:
     for frame in traceback.extract_tb(exc.__traceback__):
         if _same_file(frame.filename, path) and frame.lineno is not None:
             line = frame.lineno
-    return line, 1
+    return line, first_column(path, line)
+
+
+def first_column(path: str, line: int) -> int:
+    """Column of the first non-blank character of a line (where editors put the cursor)."""
+    text = linecache.getline(os.path.abspath(path), line)
+    return len(text) - len(text.lstrip()) + 1 if text.strip() else 1
 
 
 def _short(value: object) -> str:
@@ -86,10 +100,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def raised_problem(exc: BaseException, path: str, during: str) -> Problem:
+def raised_problem(
+    exc: BaseException, path: str, during: str, alternative: Alternative | None = None
+) -> Problem:
     line, column = error_line(exc, path)
     message = f"{during} raised {type(exc).__name__}: {exc}".splitlines()[0]
-    return Problem(path, line, column, "find_launcher", "error", message, _hint(exc))
+    if alternative is not None:
+        message += f" (requirement: {alternative})"
+    return Problem(path, line, column, "", "error", message, _hint(exc))
 
 
 def _hint(exc: BaseException) -> str | None:
@@ -104,11 +122,11 @@ def returned_problem(value: object, path: str, line: int, alternative: Alternati
     return Problem(
         path,
         line,
-        1,
-        "find_launcher",
+        first_column(path, line),
+        "",
         "error",
-        f"find_launcher returned {_short(value)} ({type(value).__name__}) for {alternative};"
-        " expected a LocalLauncher, a SlurmLauncher or None",
+        f"find_launcher returned {_short(value)} ({type(value).__name__});"
+        f" expected a LocalLauncher, a SlurmLauncher or None (requirement: {alternative})",
         "return None when this requirement is not for these launchers",
     )
 
@@ -117,6 +135,8 @@ def returned_problem(value: object, path: str, line: int, alternative: Alternati
 
 
 def module_name(path: str) -> str:
+    import hashlib  # here, not at the top: the CLI's cold start does not need it
+
     digest = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:16]
     return f"reqsolve_launchers_{digest}"
 
@@ -148,7 +168,7 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
                     path,
                     1,
                     1,
-                    "find_launcher",
+                    "",
                     "error",
                     "defines no find_launcher(requirements, tags) function",
                     "add: def find_launcher(requirements, tags=set()): ... return a launcher or"
@@ -165,7 +185,7 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
                     path,
                     definition_line(function),
                     1,
-                    "find_launcher",
+                    "",
                     "error",
                     f"find_launcher cannot be called as find_launcher(requirements, tags): {exc}",
                     "write: def find_launcher(requirements, tags=set())",
@@ -190,7 +210,7 @@ class Asked:
     alternative: Alternative
     launcher: Launcher | None
     error: ConfigError | None = None
-    reasons: tuple[Reason, ...] = ()  # from solve() calls made by find_launcher
+    reasons: tuple[Reason, ...] | None = None  # from solve() calls made by find_launcher
 
 
 class PythonLaunchers:
@@ -226,20 +246,22 @@ class PythonLaunchers:
         except ConfigError as exc:
             return Asked(index, alternative, None, exc)
         token = _offline.set(offline)
-        collected: list[Reason] = []
-        reasons_token = _solver_reasons.set(collected)
+        trace = _SolverTrace()
+        trace_token = _solver_trace.set(trace)
         try:
             value = function(Requirement((alternative,)), set(tags))
         except Exception as exc:
-            problem = raised_problem(exc, self.path, f"find_launcher({alternative})")
+            problem = raised_problem(exc, self.path, "find_launcher", alternative)
             error = ConfigError([problem])
             error.__cause__ = exc
             return Asked(index, alternative, None, error)
         finally:
             _offline.reset(token)
-            _solver_reasons.reset(reasons_token)
+            _solver_trace.reset(trace_token)
         if value is None:
-            found = tuple(replace(r, alternative=index) for r in collected)
+            if not trace.calls:
+                return Asked(index, alternative, None)
+            found = tuple(replace(r, alternative=index) for r in trace.reasons)
             return Asked(index, alternative, None, reasons=found)
         if not isinstance(value, LocalLauncher | SlurmLauncher):
             problem = returned_problem(value, self.path, definition_line(function), alternative)
@@ -315,7 +337,7 @@ def python_match(asked: Asked, path: str) -> PythonMatch:
 
 def asked_reasons(asked: Asked) -> list[Reason]:
     """Why ``launchers.py`` gave nothing: the solver's reasons when it used :func:`solve`."""
-    return list(asked.reasons) if asked.reasons else [asked_reason(asked)]
+    return list(asked.reasons) if asked.reasons is not None else [asked_reason(asked)]
 
 
 def asked_reason(asked: Asked) -> Reason:
@@ -458,9 +480,10 @@ def solve(
     try:
         found = registry.find(requirements, tags=tags, offline=_offline.get())
     except LauncherNotFoundError as exc:
-        collected = _solver_reasons.get()
-        if collected is not None:
-            collected.extend(exc.reasons)
+        trace = _solver_trace.get()
+        if trace is not None:
+            trace.calls += 1
+            trace.reasons.extend(exc.reasons)
         return None
     return registry.launcher_for(found)
 
@@ -539,37 +562,41 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         return list(exc.problems)
     from reqsolve.parser import parse
 
-    problems: list[Problem] = []
+    # the same mistake for several requirements is one problem: (line, message) -> problem, count
+    found: dict[tuple[int, str], tuple[Problem, int]] = {}
     answered = 0
     code = getattr(function, "__code__", None)
     for text in REPRESENTATIVE:
         alternative = parse(text).alternatives[0]
         lines: list[int] = []
         with _return_lines(code, lines):
-            asked = python.ask(0, alternative, ())
-        if asked.error is not None:
-            for problem in asked.error.problems:
-                if problem.message.startswith("find_launcher returned") and lines:
-                    problem = Problem(
-                        problem.file,
-                        lines[-1],
-                        1,
-                        problem.path,
-                        problem.severity,
-                        problem.message,
-                        problem.hint,
-                    )
-                if problem not in problems:
-                    problems.append(problem)
-        elif asked.launcher is not None:
+            asked = python.ask(0, alternative, (), offline=True)
+        if asked.launcher is not None:
             answered += 1
+        for problem in asked.error.problems if asked.error is not None else ():
+            if problem.message.startswith("find_launcher returned") and lines:
+                problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
+            key = (problem.line, problem.message.split(" (requirement: ")[0])
+            first, count = found.get(key, (problem, 0))
+            found[key] = (first, count + 1)
+    problems = [
+        problem
+        if count == 1
+        else replace(
+            problem,
+            message=problem.message.replace(
+                " (requirement: ", f" (for {count} of {len(REPRESENTATIVE)} requirements, e.g. "
+            ),
+        )
+        for problem, count in found.values()
+    ]
     if not problems and not answered:
         problems.append(
             Problem(
                 file,
                 definition_line(function),
-                1,
-                "find_launcher",
+                first_column(file, definition_line(function)),
+                "",
                 "warning",
                 f"find_launcher returned None for all {len(REPRESENTATIVE)} representative"
                 " requirements (e.g. cpu(cores=1)): it never picks a launcher",
@@ -624,6 +651,7 @@ def _value_source(name: str | None, value: object, indent: int) -> str:
 
 def _string(text: str) -> str:
     """A double-quoted literal; raw when that spares backslashes (regexes)."""
+    import json
     if "\\" in text and text.isprintable() and '"' not in text and not text.endswith("\\"):
         return f'r"{text}"'
     return json.dumps(text)

@@ -21,14 +21,17 @@ from reqsolve.slurm import jobs
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.tokens import hold_tokens
 
-OPTIONS = SlurmOptions(partition="gpu,small", constraint="(A&B)|(C)", gpus_per_node=2,
-                       time="02:00:00")
+OPTIONS = SlurmOptions(
+    partition="gpu,small", constraint="(A&B)|(C)", gpus_per_node=2, time="02:00:00"
+)
 
 
 def test_batch_script_is_exactly_this() -> None:
     script = jobs.batch_script(
-        OPTIONS, ["python", "train.py", "--name", "it's $HOME; `id`"],
-        launcherenv={"HF_HOME": "/data/hf cache", "X": "$(reboot)"}, job_name="train-1",
+        OPTIONS,
+        ["python", "train.py", "--name", "it's $HOME; `id`"],
+        launcherenv={"HF_HOME": "/data/hf cache", "X": "$(reboot)"},
+        job_name="train-1",
     )
     assert script == (
         "#!/bin/sh\n"
@@ -91,8 +94,9 @@ def test_submit_reads_parsable_output(tmp_path: Path, output: str, job_id: str) 
 
 
 def test_submit_refusal_and_garbage(tmp_path: Path) -> None:
-    folder = fake_bin(tmp_path, sbatch="echo 'sbatch: error: Invalid qos specification' >&2; "
-                      "exit 1")
+    folder = fake_bin(
+        tmp_path, sbatch="echo 'sbatch: error: Invalid qos specification' >&2; exit 1"
+    )
     with pytest.raises(SlurmQueryError) as info:
         jobs.submit(LocalConnector(), jobs.sbatch_argv(str(folder)), "x")
     assert info.value.returncode == 1 and "Invalid qos" in info.value.stderr
@@ -106,46 +110,66 @@ def polling_bin(tmp_path: Path, states: list[str], final: str) -> Path:
     counter = tmp_path / "count"
     counter.write_text("0")
     cases = "".join(f"  {i}) echo {s};;\n" for i, s in enumerate(states))
-    squeue = (f"n=$(cat {counter}); echo $((n+1)) > {counter}\n"
-              f'case "$n" in\n{cases}  *) exit 0;;\nesac')
-    return fake_bin(tmp_path, squeue=squeue, sacct=f"echo '{final}'",
-                    scontrol="exit 1")
+    squeue = (
+        f'n=$(cat {counter}); echo $((n+1)) > {counter}\ncase "$n" in\n{cases}  *) exit 0;;\nesac'
+    )
+    return fake_bin(tmp_path, squeue=squeue, sacct=f"echo '{final}'", scontrol="exit 1")
 
 
 @pytest.mark.parametrize(
     ("final", "state", "code"),
-    [("COMPLETED|0:0", "COMPLETED", 0), ("FAILED|3:0", "FAILED", 3),
-     ("CANCELLED by 0|0:15", "CANCELLED", 143), ("TIMEOUT|0:0", "TIMEOUT", 1)],
+    [
+        ("COMPLETED|0:0", "COMPLETED", 0),
+        ("FAILED|3:0", "FAILED", 3),
+        ("CANCELLED by 0|0:15", "CANCELLED", 143),
+        ("TIMEOUT|0:0", "TIMEOUT", 1),
+    ],
 )
-def test_wait_reports_each_change_and_the_exit_code(tmp_path: Path, final: str, state: str,
-                                                    code: int) -> None:
+def test_wait_reports_each_change_and_the_exit_code(
+    tmp_path: Path, final: str, state: str, code: int
+) -> None:
     folder = polling_bin(tmp_path, ["PENDING", "PENDING", "RUNNING", "RUNNING"], final)
     seen: list[str] = []
     sleeps: list[float] = []
-    result = jobs.wait(LocalConnector(), str(folder), "7", interval=2.5,
-                       report=lambda s: seen.append(s.state), sleep=sleeps.append)
+    result = jobs.wait(
+        LocalConnector(),
+        str(folder),
+        "7",
+        interval=2.5,
+        report=lambda s: seen.append(s.state),
+        sleep=sleeps.append,
+    )
     assert seen == ["PENDING", "RUNNING", state]
     assert result == jobs.JobState(state, code)
     assert sleeps == [2.5] * 4
 
 
 def test_wait_falls_back_to_scontrol(tmp_path: Path) -> None:
-    folder = fake_bin(tmp_path, squeue="exit 1", sacct="exit 1",
-                      scontrol="echo 'JobId=7 JobName=x JobState=COMPLETED Reason=None "
-                      "ExitCode=0:0'")
+    folder = fake_bin(
+        tmp_path,
+        squeue="exit 1",
+        sacct="exit 1",
+        scontrol="echo 'JobId=7 JobName=x JobState=COMPLETED Reason=None ExitCode=0:0'",
+    )
     assert jobs.query_state(LocalConnector(), str(folder), "7") == jobs.JobState("COMPLETED", 0)
-    folder = fake_bin(tmp_path, scontrol="echo 'slurm_load_jobs error: Invalid job id' >&2; "
-                      "exit 1")
+    folder = fake_bin(tmp_path, scontrol="echo 'slurm_load_jobs error: Invalid job id' >&2; exit 1")
     with pytest.raises(SlurmQueryError, match="job not found"):
         jobs.query_state(LocalConnector(), str(folder), "7")
 
 
 def test_run_slurm_dry_run_prints_exactly_what_would_run() -> None:
-    launcher = SimpleNamespace(options=OPTIONS, binpath="/opt/slurm/bin", interval=60,
-                               launcherenv={"A": "1"})
+    launcher = SimpleNamespace(
+        options=OPTIONS, binpath="/opt/slurm/bin", interval=60, launcherenv={"A": "1"}
+    )
     out = io.StringIO()
-    code = submit_cmd.run_slurm(launcher, ["echo", "hi there"], connector=LocalConnector(),
-                                stdout=out, dry_run=True, job_name="j")
+    code = submit_cmd.run_slurm(
+        launcher,
+        ["echo", "hi there"],
+        connector=LocalConnector(),
+        stdout=out,
+        dry_run=True,
+        job_name="j",
+    )
     assert code == 0
     assert out.getvalue() == (
         "# would run: /opt/slurm/bin/sbatch --parsable <<'EOF'\n"
@@ -156,50 +180,71 @@ def test_run_slurm_dry_run_prints_exactly_what_would_run() -> None:
     out = io.StringIO()
     submit_cmd.run_slurm(launcher, ["true"], connector=ssh, stdout=out, dry_run=True, hold=True)
     first = out.getvalue().splitlines()[0]
-    assert shlex.split(first[len("# would run: "):])[-3:] == [
-        "front.example.org", "/opt/slurm/bin/sbatch --parsable --hold", "<<EOF"]
+    assert shlex.split(first[len("# would run: ") :])[-3:] == [
+        "front.example.org",
+        "/opt/slurm/bin/sbatch --parsable --hold",
+        "<<EOF",
+    ]
 
 
 def test_run_slurm_submits_and_waits(tmp_path: Path) -> None:
     folder = polling_bin(tmp_path, ["RUNNING"], "FAILED|2:0")
     fake_bin(tmp_path, sbatch="cat > /dev/null; echo 42")
-    launcher = SimpleNamespace(options=OPTIONS, binpath=str(folder), interval=0.01,
-                               launcherenv=None)
+    launcher = SimpleNamespace(
+        options=OPTIONS, binpath=str(folder), interval=0.01, launcherenv=None
+    )
     out = io.StringIO()
-    code = submit_cmd.run_slurm(launcher, ["false"], connector=LocalConnector(), stdout=out,
-                                wait=True)
+    code = submit_cmd.run_slurm(
+        launcher, ["false"], connector=LocalConnector(), stdout=out, wait=True
+    )
     assert code == 2
-    assert out.getvalue() == ("submitted job 42\njob 42: RUNNING\njob 42: FAILED\n"
-                              "job 42 ended: FAILED, exit code 2\n")
+    assert out.getvalue() == (
+        "submitted job 42\njob 42: RUNNING\njob 42: FAILED\njob 42 ended: FAILED, exit code 2\n"
+    )
 
 
 def test_run_slurm_polls_through_main_launcher(tmp_path: Path) -> None:
     folder = polling_bin(tmp_path, ["RUNNING"], "COMPLETED|0:0")
     fake_bin(tmp_path, sbatch="cat > /dev/null; echo 43")
     main = SimpleNamespace(binpath=str(folder), interval=0.01)
-    launcher = SimpleNamespace(options=OPTIONS, binpath=str(folder), interval=3600,
-                               launcherenv=None, main=main)
+    launcher = SimpleNamespace(
+        options=OPTIONS, binpath=str(folder), interval=3600, launcherenv=None, main=main
+    )
     started = time.monotonic()
-    code = submit_cmd.run_slurm(launcher, ["true"], connector=LocalConnector(),
-                                stdout=io.StringIO(), wait=True)
+    code = submit_cmd.run_slurm(
+        launcher, ["true"], connector=LocalConnector(), stdout=io.StringIO(), wait=True
+    )
     assert code == 0 and time.monotonic() - started < 30
 
 
 SPLITS = [
     (["--", "ls", "-l"], {}, ["ls", "-l"]),
     (["--dry-run", "--", "ls"], {"dry_run": True}, ["ls"]),
-    (["--config", "f.yaml", "--wait", "--", "sh", "-c", "x"], {"config": "f.yaml", "wait": True},
-     ["sh", "-c", "x"]),
+    (
+        ["--config", "f.yaml", "--wait", "--", "sh", "-c", "x"],
+        {"config": "f.yaml", "wait": True},
+        ["sh", "-c", "x"],
+    ),
     (["--interval", "5", "ls", "--dry-run"], {"interval": 5.0}, ["ls", "--dry-run"]),
     (["ls"], {}, ["ls"]),
 ]
 
 
-@pytest.mark.parametrize(("rest", "changes", "command"), SPLITS,
-                         ids=[" ".join(r) for r, _, _ in SPLITS])
+@pytest.mark.parametrize(
+    ("rest", "changes", "command"), SPLITS, ids=[" ".join(r) for r, _, _ in SPLITS]
+)
 def test_split_command(rest: list[str], changes: dict[str, object], command: list[str]) -> None:
-    args = argparse.Namespace(rest=rest, config=None, tags="", offline=False, dry_run=False,
-                              wait=False, interval=None, job_name=None, hold=False)
+    args = argparse.Namespace(
+        rest=rest,
+        config=None,
+        tags="",
+        offline=False,
+        dry_run=False,
+        wait=False,
+        interval=None,
+        job_name=None,
+        hold=False,
+    )
     assert submit_cmd.split_command(args) == command
     for key, value in changes.items():
         assert getattr(args, key) == value
@@ -215,14 +260,39 @@ def test_run_local_dry_run_and_status(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     launcher = SimpleNamespace(tokens={"gpu": 1})
     out = io.StringIO()
-    assert submit_cmd.run_local(launcher, ["rm", "-rf", "x y"], capacities={"gpu": 2},
-                                stdout=out, stderr=io.StringIO(), dry_run=True) == 0
+    assert (
+        submit_cmd.run_local(
+            launcher,
+            ["rm", "-rf", "x y"],
+            capacities={"gpu": 2},
+            stdout=out,
+            stderr=io.StringIO(),
+            dry_run=True,
+        )
+        == 0
+    )
     assert out.getvalue() == "# would take tokens: gpu=1\n# would run: rm -rf 'x y'\n"
     assert not (tmp_path / "tokens").exists()
-    assert submit_cmd.run_local(launcher, ["sh", "-c", "exit 5"], capacities={"gpu": 2},
-                                stdout=out, stderr=io.StringIO()) == 5
-    assert submit_cmd.run_local(launcher, [str(tmp_path / "nope")], capacities={"gpu": 2},
-                                stdout=out, stderr=io.StringIO()) == 127
+    assert (
+        submit_cmd.run_local(
+            launcher,
+            ["sh", "-c", "exit 5"],
+            capacities={"gpu": 2},
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        == 5
+    )
+    assert (
+        submit_cmd.run_local(
+            launcher,
+            [str(tmp_path / "nope")],
+            capacities={"gpu": 2},
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        == 127
+    )
 
 
 HOLDER = """
@@ -242,12 +312,15 @@ with hold_tokens({"gpu": 1}, {"gpu": 2}, directory=folder, poll=0.02):
 def test_tokens_bound_concurrency_across_processes(tmp_path: Path) -> None:
     log = tmp_path / "log"
     root = Path(__file__).resolve().parents[1]
-    procs = [subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "t"), str(log)],
-                              cwd=root) for _ in range(5)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "t"), str(log)], cwd=root)
+        for _ in range(5)
+    ]
     for proc in procs:
         assert proc.wait(timeout=30) == 0
-    events = sorted((float(t), kind) for kind, t in
-                    (line.split() for line in log.read_text().splitlines()))
+    events = sorted(
+        (float(t), kind) for kind, t in (line.split() for line in log.read_text().splitlines())
+    )
     running = peak = 0
     for _, kind in events:
         running += 1 if kind == "start" else -1
@@ -268,13 +341,19 @@ def test_tokens_released_when_the_block_ends(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("wanted", "capacities", "message"),
-    [({"x": 1}, {}, "declared by no counter"), ({"x": 3}, {"x": 2}, "could never run"),
-     ({"../x": 1}, {"../x": 1}, "cannot be a file name")],
+    [
+        ({"x": 1}, {}, "declared by no counter"),
+        ({"x": 3}, {"x": 2}, "could never run"),
+        ({"../x": 1}, {"../x": 1}, "cannot be a file name"),
+    ],
 )
-def test_tokens_refuse(tmp_path: Path, wanted: dict[str, int], capacities: dict[str, int],
-                       message: str) -> None:
-    with pytest.raises(InvalidValue, match=message), hold_tokens(wanted, capacities,
-                                                                 directory=tmp_path):
+def test_tokens_refuse(
+    tmp_path: Path, wanted: dict[str, int], capacities: dict[str, int], message: str
+) -> None:
+    with (
+        pytest.raises(InvalidValue, match=message),
+        hold_tokens(wanted, capacities, directory=tmp_path),
+    ):
         pass
 
 
@@ -291,9 +370,20 @@ def submit(*argv: str) -> tuple[int, str, str]:
 
 
 def test_cli_dry_run_slurm_prints_the_script() -> None:
-    code, out, err = submit("--config", str(LAB_FILE), "--offline",
-                            "duration=3 days & cuda(mem=40G)", "--dry-run", "--job-name", "t",
-                            "--", "python", "train.py", "--lr", "0.1")
+    code, out, err = submit(
+        "--config",
+        str(LAB_FILE),
+        "--offline",
+        "duration=3 days & cuda(mem=40G)",
+        "--dry-run",
+        "--job-name",
+        "t",
+        "--",
+        "python",
+        "train.py",
+        "--lr",
+        "0.1",
+    )
     assert (code, err) == (0, "")
     assert out == (
         "# would run: /usr/bin/sbatch --parsable <<'EOF'\n"
@@ -312,8 +402,9 @@ def test_cli_dry_run_slurm_prints_the_script() -> None:
 def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     config = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
-    code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--dry-run", "--",
-                            "nvidia-smi", "-L")
+    code, out, err = submit(
+        "--config", str(config), "cuda(mem=8G)", "--dry-run", "--", "nvidia-smi", "-L"
+    )
     assert (code, err) == (0, "")
     assert out == "# would take tokens: localtoken=1\n# would run: nvidia-smi -L\n"
     code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--", "sh", "-c", "exit 6")
@@ -335,7 +426,41 @@ def test_cli_errors(argv: list[str], message: str) -> None:
 
 
 def test_cli_no_launcher_found() -> None:
-    code, _, err = submit("--config", str(LAB_FILE), "--offline", "cuda(mem=24G)*9",
-                          "--dry-run", "--", "true")
+    code, _, err = submit(
+        "--config", str(LAB_FILE), "--offline", "cuda(mem=24G)*9", "--dry-run", "--", "true"
+    )
     assert code == 1
     assert err.startswith("reqsolve: no launcher can run") and "8 host GPU" in err
+
+
+@pytest.mark.parametrize("as_directory", [False, True], ids=["file", "directory"])
+def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_directory: bool
+) -> None:
+    from reqsolve.cli import run
+
+    monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "docs_example"
+    config_dir = tmp_path / "conf"
+    config_dir.mkdir()
+    for name in ("launchers.yaml", "tokens.yaml"):
+        (config_dir / name).write_text((fixture / name).read_text())
+    config = config_dir if as_directory else config_dir / "launchers.yaml"
+    out, err = io.StringIO(), io.StringIO()
+    code = run(
+        [
+            "submit",
+            "--config",
+            str(config),
+            "--offline",
+            "--dry-run",
+            "cuda(mem=8G)",
+            "--",
+            "echo",
+            "hi",
+        ],
+        out,
+        err,
+    )
+    assert (code, err.getvalue()) == (0, "")
+    assert out.getvalue() == "# would take tokens: localtoken=1\n# would run: echo hi\n"

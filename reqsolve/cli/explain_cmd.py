@@ -44,5 +44,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             print("answer: none", file=stdout)
         else:
             chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
+            if getattr(match, "source", None):  # pyconfig hook: the answer of launchers.py
+                chosen += f" from {getattr(match, 'source', '')}"
             print(f"answer: {chosen}", file=stdout)
     return 0 if match is not None else 1

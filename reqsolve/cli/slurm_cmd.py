@@ -7,7 +7,6 @@ queries of ``query_slurm`` launchers through their connectors and prints the mer
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -85,22 +84,11 @@ def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def load_launcher_file(config: str | None) -> LauncherFile:
-    """The launcher file given, or the one the usual search finds (the config package's)."""
-    try:
-        loader = importlib.import_module("reqsolve.config.loader")
-    except ImportError:  # pragma: no cover - until the loader is part of the package
-        raise InvalidValue("the launcher-file loader is not available in this build") from None
-    path = config
-    if path is None:
-        try:
-            finder = importlib.import_module("reqsolve.config.discovery")
-        except ImportError:  # pragma: no cover
-            raise InvalidValue("no --config given") from None
-        found = finder.find_config_file(None)
-        if found is None:
-            raise InvalidValue("no launcher file found", "give one with --config FILE")
-        path = str(found)
-    launcher_file: LauncherFile = loader.load_config(path)
+    """The launcher file of ``--config`` (a file or a configuration directory), or the one the
+    usual search finds: resolved by the registry, so every command reads the same file."""
+    from reqsolve.registry import registry_for
+
+    launcher_file: LauncherFile = registry_for(config).state().launcher_file
     return launcher_file
 
 
