@@ -26,6 +26,7 @@ from reqsolve.units import format_duration, human_memory
 
 # How far the checks went before failing: a later stage means a closer candidate.
 STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
+_STAGE_OF = {code: index for index, code in enumerate(STAGES)}
 HALL_MAX_KINDS = 12  # 2^12 subsets; more distinct requested GPU kinds go to the solver directly
 
 
@@ -49,7 +50,7 @@ class Verdict:
 
     @property
     def stage(self) -> int:
-        return len(STAGES) if self.ok else STAGES.index(self.code)
+        return _STAGE_OF.get(self.code, len(STAGES))
 
 
 def _fail(code: str, reason: str, detail: str, **numbers: Any) -> Verdict:

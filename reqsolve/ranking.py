@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
@@ -20,9 +21,11 @@ from reqsolve.slurm.options import SlurmOptions
 MAX_CACHED_OUTCOMES = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Why one candidate (None: the whole launcher) does not answer one alternative."""
+class Failure(NamedTuple):
+    """Why one candidate (None: the whole launcher) does not answer one alternative.
+
+    A named tuple: thousands are made when a big cluster matches nothing, and a tuple is
+    several times cheaper to build than a frozen dataclass."""
 
     candidate: Candidate | None
     code: str
@@ -32,7 +35,7 @@ class Failure:
     limit: int = 0  # the capacity that fell short, to rank how close a candidate came
 
     @classmethod
-    def of(cls, candidate: Candidate, verdict: Verdict) -> Failure:
+    def of(cls, candidate: Candidate | None, verdict: Verdict) -> Failure:
         limit = verdict.numbers.get("limit", 0)
         return cls(candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit)
 
@@ -61,7 +64,8 @@ class Outcome:
         key = (index, launcher)
         cached = self.cache.get(key)
         if cached is None:
-            reasons = tuple(_reason(index, launcher, failure) for failure in self.failures)
+            shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
+            reasons = tuple(_reason(index, launcher, f, shared) for f in self.failures)
             cached = self.cache[key] = (reasons, closest(reasons))
         return cached
 
@@ -139,11 +143,15 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     kept = keep(launcher, alternative, satisfying)
     if not kept:
         # failures are built only here: a found answer never pays for them
-        failures = [
-            Failure.of(candidate, verdicts[index])
-            for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
+        # one template per shape, copied per candidate: thousands of nodes share a few shapes
+        templates = [
+            (v.code, v.reason, v.detail, v.stage, v.numbers.get("limit", 0)) for v in verdicts
         ]
-        return Outcome((), None, tuple(failures))
+        failures = tuple(
+            Failure(candidate, *templates[index])
+            for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
+        )
+        return Outcome((), None, failures)
     if launcher.kind == "local":
         return Outcome((launcher.candidates[kept[0].first],), None, ())
     emitted = emit(launcher, alternative, kept, verdicts[kept[0].shape_id])
@@ -190,8 +198,15 @@ def find(
     raise LauncherNotFoundError(reasons, not_found_message(requirement, best))
 
 
-def _reason(index: int, launcher: str, failure: Failure) -> Reason:
+def _reason(
+    index: int, launcher: str, failure: Failure, shared: dict[int, dict[str, Any]]
+) -> Reason:
     candidate = failure.candidate
+    key = hash((failure.detail, failure.stage, failure.limit))
+    details = shared.get(key)
+    if details is None or details["detail"] != failure.detail:
+        details = {"detail": failure.detail, "stage": failure.stage, "limit": failure.limit}
+        shared[key] = details
     return Reason(
         alternative=index,
         launcher=launcher,
@@ -201,7 +216,7 @@ def _reason(index: int, launcher: str, failure: Failure) -> Reason:
         account=candidate.account if candidate else None,
         reason=failure.reason,
         code=failure.code,
-        details={"detail": failure.detail, "stage": failure.stage, "limit": failure.limit},
+        details=details,
     )
 
 
