@@ -81,10 +81,20 @@ def measure(python: Path, config_dir: Path, requirements: list[str], *, warm: in
     return result
 
 
+
+def _peak_rss_kib() -> int:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that high-water
+    mark across exec, so a child would report its parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def _main() -> None:
     """Inside the peer's venv: measure and print one JSON line."""
     import logging
-    import resource
 
     logging.disable(logging.CRITICAL)  # the peer warns that YAML files are deprecated
     request = json.loads(sys.stdin.read())
@@ -132,7 +142,7 @@ def _main() -> None:
         "warm_s": warm_times,
         "parse_s": parse_times,
         "outcomes": outcomes,
-        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kib": _peak_rss_kib(),
     }))
 
 

@@ -61,11 +61,15 @@ class Plan:
     peer_budget_s: float
     # one-group-per-host sizes the peer really runs; larger ones are extrapolated (quadratic)
     peer_per_host: tuple[int, ...]
+    peer_grouped: tuple[int, ...]
     peer_timeout_s: float
+    budget_s: float  # wall-time cap on reqsolve's warm finds per file
 
 
-FULL = Plan(False, (100, 1000, 10000), 2001, 200, 11, 1000, 60.0, (100, 300, 1000), 1200.0)
-QUICK = Plan(True, (100, 1000, 10000), 401, 50, 5, 200, 15.0, (100, 300), 300.0)
+FULL = Plan(False, (100, 1000, 10000), 2001, 200, 11, 1000, 60.0, (100, 300, 1000),
+            (100, 1000, 10000), 1200.0, 60.0)
+QUICK = Plan(True, (100, 1000, 10000), 401, 50, 5, 200, 15.0, (100, 300), (100, 1000), 300.0,
+             15.0)
 
 
 @dataclass
@@ -155,6 +159,47 @@ def cold_find(config: Path, expression: str, runs: int) -> dict[str, Any]:
             "answer": stdout.strip()[:300]}
 
 
+def interpreter_start(python: str, runs: int) -> float:
+    """Median wall time of ``python -c pass``: what any process on this interpreter pays."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], check=True, timeout=60)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.registry", "reqsolve.ranking",
+                "reqsolve.model", "constraint", "reqsolve.candidates", "reqsolve.config.model",
+                "reqsolve.config.loader", "reqsolve.config.check", "yaml", "lark",
+                "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse")
+
+
+def import_profile(config: Path, expression: str) -> dict[str, float]:
+    """Cumulative import time (s) of the modules that matter, from ``-X importtime``."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reqsolve", "find", "--config", str(config),
+         "--offline", "--format", "json", expression],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    found: dict[str, float] = {}
+    total = 0.0
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if not cumulative.strip().isdigit():
+            continue
+        module = name.strip()
+        if name.startswith(" ") and not name.startswith("  "):  # top level
+            total += int(cumulative) / 1e6
+        if module in IMPORT_WATCH and module not in found:
+            found[module] = int(cumulative) / 1e6
+    found["(all imports)"] = total
+    return found
+
+
 def count_groups(path: Path) -> int:
     import yaml
 
@@ -200,13 +245,14 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     for case in cases:
         log(f"reqsolve on {case.label} ({case.groups} node groups)")
         case.ours = probe({"config": str(case.path), "requirements": stream,
-                           "warm": plan.stream - 1, "explain": plan.explain})
+                           "warm": plan.stream - 1, "explain": plan.explain,
+                           "budget_s": plan.budget_s})
         case.memory = probe({"mode": "memory", "config": str(case.path),
                              "requirements": stream, "warm": min(200, plan.stream)})
     extra_peer: dict[int, dict[str, Any]] = {}
     if python is not None:
         for case in cases:
-            if case.per_host and case.hosts not in plan.peer_per_host:
+            if case.hosts not in (plan.peer_per_host if case.per_host else plan.peer_grouped):
                 continue
             log(f"peer on {case.label} ({case.groups} node groups)")
             case.peer = peer.measure(python, case.path.parent, stream, warm=plan.peer_warm,
@@ -235,9 +281,26 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     if python is not None and 1000 in plan.peer_per_host:
         cold["peer_big"] = peer.measure(python, big.path.parent, [COLD_REQUIREMENT], warm=0,
                                         budget_s=1.0, timeout_s=plan.peer_timeout_s)
+    log("interpreter start-up, import profile, cProfile")
+    cold["python_start"] = interpreter_start(sys.executable, plan.cold_runs)
+    if python is not None:
+        cold["peer_python_start"] = interpreter_start(str(python), plan.cold_runs)
+    imports = import_profile(seed or big.path, SEED_REQUIREMENT)
+    profile_case = next(c for c in cases if not c.per_host and c.hosts == 1000)
+    profiles = {
+        "grouped-1000": probe({"mode": "profile", "config": str(profile_case.path),
+                               "requirements": stream, "warm": 200}),
+        "perhost-10000": probe({"mode": "profile", "config": str(huge_case(cases).path),
+                                "requirements": stream, "warm": 20}),
+    }
     return {"plan": plan, "cases": cases, "extra_peer": extra_peer, "cold": cold,
+            "imports": imports, "profiles": profiles,
             "seed": seed, "stream": len(stream), "elapsed_s": time.perf_counter() - started,
             "peer_python": python}
+
+
+def huge_case(cases: list[Case]) -> Case:
+    return next(c for c in cases if c.per_host and c.hosts == max(c.hosts for c in cases))
 
 
 def _peer_first(case: Case) -> float:
@@ -386,7 +449,36 @@ def report(result: dict[str, Any]) -> str:
     _outcomes(add, cases)
     _peer_extrapolation(add, cases, result)
     _cold(add, cold, result)
+    _dominant(add, result)
     return "\n".join(lines) + "\n"
+
+
+def _dominant(add: Any, result: dict[str, Any]) -> None:
+    add("## What dominates")
+    add("")
+    imports: dict[str, float] = result.get("imports", {})
+    if imports:
+        add("Cumulative import time of a `reqsolve find` process (`python -X importtime`; "
+            "nested modules are included in their parents):")
+        add("")
+        add("| module | import |")
+        add("|---|---|")
+        for module, seconds in sorted(imports.items(), key=lambda kv: -kv[1]):
+            add(f"| `{module}` | {ms(seconds)} |")
+        add("")
+    for name, profile in result.get("profiles", {}).items():
+        if "failed" in profile:
+            add(f"Profile of {name} failed: {profile['failed']}")
+            continue
+        for phase, title in (("load", "load + compile"), ("finds", "warm finds")):
+            add(f"cProfile, {title}, `{name}` (top functions by own time):")
+            add("")
+            add("| function | calls | own time | share | cumulative |")
+            add("|---|---|---|---|---|")
+            for row in profile[phase][:8]:
+                add(f"| `{row['function']}` | {row['calls']:,} | {ms(row['tottime'])} | "
+                    f"{row['share']:.0%} | {ms(row['cumtime'])} |")
+            add("")
 
 
 def _yes(condition: bool) -> str:
@@ -439,6 +531,12 @@ def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
             f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
             f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
             f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
+    if "python_start" in cold:
+        add(f"- bare interpreter start (`python -c pass`, median): reqsolve's interpreter "
+            f"{ms(cold['python_start'])}, the peer's venv interpreter "
+            f"{ms(cold.get('peer_python_start', math.nan))} — included in both whole-process "
+            f"figures; on this machine the base interpreter also runs a site `.pth` hook that "
+            f"imports certifi, which the peer's venv does not")
     if "big" in cold:
         add(f"- 1,000 node groups, `{COLD_REQUIREMENT}`: median {ms(cold['big']['median_s'])}, "
             f"exit {cold['big']['codes']}; peer whole process "
