@@ -1,6 +1,14 @@
-"""reqsolve: given what a job needs, where to run it and with exactly which scheduler options."""
+"""reqsolve: given what a job needs, where to run it and with exactly which scheduler options.
+
+Light names (errors, requirement values and builders) are imported eagerly; the solver, the
+config loader and Slurm support are imported on first use (PEP 562 ``__getattr__``), so that
+``import reqsolve`` stays cheap for a command-line process.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import (
     ConfigError,
@@ -24,25 +32,79 @@ from reqsolve.requirement import (
     gpu,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.config.loader import load_config
+    from reqsolve.hostspec import (
+        CPUSpecification,
+        CudaSpecification,
+        HostRequirement,
+        HostSpecification,
+        Match,
+    )
+    from reqsolve.launchers import LocalLauncher, SlurmLauncher
+    from reqsolve.parser import parse
+    from reqsolve.registry import Registry, find_launcher
+    from reqsolve.slurm.options import SlurmOptions
+    from reqsolve.units import format_time
+
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "CPUSpecification": "reqsolve.hostspec",
+    "CudaSpecification": "reqsolve.hostspec",
+    "HostRequirement": "reqsolve.hostspec",
+    "HostSpecification": "reqsolve.hostspec",
+    "LocalLauncher": "reqsolve.launchers",
+    "Match": "reqsolve.hostspec",
+    "Registry": "reqsolve.registry",
+    "SlurmLauncher": "reqsolve.launchers",
+    "SlurmOptions": "reqsolve.slurm.options",
+    "find_launcher": "reqsolve.registry",
+    "format_time": "reqsolve.units",
+    "load_config": "reqsolve.config.loader",
+    "parse": "reqsolve.parser",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reqsolve' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Accelerator",
     "Alternative",
+    "CPUSpecification",
     "ConfigError",
     "Cpu",
+    "CudaSpecification",
+    "HostRequirement",
+    "HostSpecification",
     "InvalidExpression",
     "InvalidValue",
     "LauncherNotFoundError",
+    "LocalLauncher",
+    "Match",
     "Problem",
     "Reason",
+    "Registry",
     "ReqsolveError",
     "Requirement",
+    "SlurmLauncher",
+    "SlurmOptions",
     "SlurmQueryError",
     "Span",
     "__version__",
     "cpu",
     "cuda_gpu",
     "duration",
+    "find_launcher",
+    "format_time",
     "gpu",
+    "load_config",
+    "parse",
 ]

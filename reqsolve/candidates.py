@@ -10,23 +10,19 @@ nodes), so shapes are interned and the matcher's verdicts are cached per shape.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from reqsolve.config.effective import group_configuration
 from reqsolve.config.model import (
     Configuration,
-    GpuConfig,
     LauncherConfig,
     LauncherFile,
     LocalLauncherConfig,
-    NodeGroup,
-    Partition,
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.units import parse_memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,49 +155,6 @@ def gpu_kind(count: int, configuration: Configuration) -> GpuKind:
     return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio)
 
 
-def _compile_regexes(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in patterns)
-
-
-def group_configuration(
-    launcher: SlurmLauncherConfig,
-    partition: Partition,
-    group: NodeGroup,
-    regexes: tuple[re.Pattern[str], ...] | None = None,
-) -> Configuration:
-    """Launcher -> partition -> node group -> ``features:`` entries -> ``features_regex`` values.
-
-    Later levels win field by field, even with 0 (SEMANTICS.md §2, §9). Every ``features:``
-    entry applies before any value decoded by a regex; regexes match at the start of a feature.
-    """
-    conf = launcher.configuration.merged(partition.configuration).merged(group.configuration)
-    by_feature = dict(launcher.features)
-    for feature in group.features:
-        extra = by_feature.get(feature)
-        if extra is not None:
-            conf = conf.merged(extra)
-    if regexes is None:
-        regexes = _compile_regexes(launcher.features_regex)
-    count: int | None = None
-    memory: int | None = None
-    model: str | None = None
-    for feature in group.features:
-        for regex in regexes:
-            match = regex.match(feature)
-            if match is None:
-                continue
-            found = match.groupdict()
-            if found.get("cuda_count"):
-                count = int(found["cuda_count"])
-            if found.get("cuda_memory"):
-                memory = parse_memory(found["cuda_memory"])
-            if found.get("cuda_model"):
-                model = found["cuda_model"]
-    if count is not None or memory is not None or model is not None:
-        conf = conf.merged(Configuration(gpu=GpuConfig(model=model, count=count, memory=memory)))
-    return conf
-
-
 def _smallest(*limits: int | None) -> int | None:
     known = [x for x in limits if x is not None]
     return min(known) if known else None
@@ -260,7 +213,6 @@ class _Interner:
 
 
 def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLauncher:
-    regexes = _compile_regexes(launcher.features_regex)
     interner = _Interner()
     candidates: list[Candidate] = []
     shape_index: list[int] = []
@@ -278,7 +230,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
             key = (p_index, group.features, group.configuration)
             conf = conf_cache.get(key)
             if conf is None:
-                conf = conf_cache[key] = group_configuration(launcher, partition, group, regexes)
+                conf = conf_cache[key] = group_configuration(launcher, partition, group)
             shapes: dict[tuple[str | None, str | None], Shape] = {}
             for qos in qos_list:
                 shape_id = interner.add(slurm_shape(launcher, conf, qos))

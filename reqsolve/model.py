@@ -14,13 +14,13 @@ and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
-from constraint import AllDifferentConstraint, FunctionConstraint, Problem
+from constraint import AllDifferentConstraint, Problem
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
 from reqsolve.requirement import Accelerator, Alternative
@@ -233,25 +233,29 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     return f"min_memory: this {size} GPU needs ≥ {human_memory(closest.min_memory)}, asked {asked}"
 
 
-def _less(a: int, b: int) -> bool:
-    return a < b
-
-
 def solve_assignment(
     kinds: Sequence[GpuKind], asked: Sequence[Accelerator], fitting: dict[Accelerator, list[int]]
 ) -> tuple[int, ...] | None:
     """The matching as a constraint problem: one variable per requested GPU, all different.
 
-    Host GPUs are numbered kind after kind; requests that are equal are ordered (x_i < x_j) so
-    the solver does not try their permutations.
+    Host GPUs are numbered kind after kind. Only called once Hall's condition holds, so a
+    solution exists; domains list first the host GPUs that fit the fewest kinds of request
+    (the scarce ones are left for those who need them), so the first dive nearly always
+    succeeds and identical GPUs are never permuted in vain.
     """
     first: list[int] = []
     start = 0
     for kind in kinds:
         first.append(start)
         start += kind.count
+    demand = {k: sum(1 for hosts in fitting.values() if k in hosts) for k in range(len(kinds))}
+    # python-constraint tries a domain's values from its end: put the scarce host GPUs last
     domains = {
-        gpu: [first[k] + j for k in hosts for j in range(kinds[k].count)]
+        gpu: [
+            first[k] + j
+            for k in sorted(hosts, key=lambda k: (-demand[k], -k))
+            for j in range(kinds[k].count)
+        ]
         for gpu, hosts in fitting.items()
     }
     if len(domains) == 1:
@@ -262,10 +266,6 @@ def solve_assignment(
     for index, gpu in enumerate(asked):
         problem.addVariable(index, domains[gpu])
     problem.addConstraint(AllDifferentConstraint(), list(range(len(asked))))
-    less: Callable[[int, int], bool] = _less
-    for index in range(1, len(asked)):
-        if asked[index] == asked[index - 1]:
-            problem.addConstraint(FunctionConstraint(less), [index - 1, index])
     solution = problem.getSolution()
     if not solution:
         return None

@@ -12,7 +12,6 @@ so that a cold ``reqsolve`` does not spend ~30 ms rebuilding the LALR tables.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -44,6 +43,7 @@ MAX_ALTERNATIVES = 1024
 """``(a|b) & (c|d) & ...`` multiplies alternatives; past this many it is a mistake, not a job."""
 
 MAX_LENGTH = 100_000
+MAX_DEPTH = 64
 """Longer text is refused before parsing (a requirement is one line, not a file)."""
 
 TERMS = ("duration", "cpu", "cuda", "gpu")
@@ -109,6 +109,7 @@ def parse(text: str) -> Requirement:
             Span(0, 80),
             "a requirement is one line such as cuda(mem=24G)*2 & duration=2 days",
         )
+    _check_nesting(text)
     parser = _parser()
     import lark
 
@@ -130,6 +131,24 @@ def parse(text: str) -> Requirement:
         ) from None
     requirement: Requirement = piece.value
     return requirement
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse absurd nesting before the parser sees it: no real requirement needs it, and a
+    100,000-deep input would otherwise cost the LALR parser seconds."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidExpression(
+                    f"expression is nested more than {MAX_DEPTH} parentheses deep",
+                    text,
+                    Span(index, index + 1),
+                    "remove parentheses: (a | b) & c is enough to group",
+                )
+        elif char == ")":
+            depth = max(depth - 1, 0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +248,9 @@ class _Builder:
             try:
                 combined = tuple(merge(a, b) for a in combined for b in right)
             except InvalidValue as error:
-                raise _Located.from_value(error, start, child.end) from None
+                raise _Located.from_value(
+                    error, start, child.end, "a job asks for at most 1024 GPUs on one node"
+                ) from None
         return _Piece(Requirement(combined), start, end)
 
     def group(self, children: list[Any]) -> _Piece:
@@ -269,7 +290,9 @@ class _Builder:
                 raise InvalidValue(f"cores must be a whole number >= 1, got '{text}'")
             value = check_cores(int(text))
         except InvalidValue as error:
-            raise _Located.from_value(error, _start(token), _end(token)) from None
+            raise _Located.from_value(
+                error, _start(token), _end(token), "write e.g. cores=4"
+            ) from None
         return _Piece(("cores", value), _start(keyword), _end(token))
 
     def model(self, children: list[lark.Token]) -> _Piece:
@@ -344,8 +367,11 @@ class _Located(ReqsolveError):
         self.hint = hint
 
     @classmethod
-    def from_value(cls, error: InvalidValue, start: int, end: int) -> _Located:
-        return cls(error.message, start, end, error.hint)
+    def from_value(
+        cls, error: InvalidValue, start: int, end: int, hint: str | None = None
+    ) -> _Located:
+        """``hint`` is used when the value error has none of its own."""
+        return cls(error.message, start, end, error.hint or hint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,7 +381,7 @@ class _Located(ReqsolveError):
 def _describe(expected: set[str]) -> str:
     names = set(expected)
     parts: list[str] = []
-    if names & _TERM_STARTS:
+    if names & {"DURATION_KW", "CPU_KW", "GPU_KW"}:
         parts.append("a term (duration=..., cpu(...), cuda(...), gpu(...) or '(')")
         names -= _TERM_STARTS
     parts.extend(_DESCRIPTIONS[n] for n in _DESCRIPTIONS if n in names)
@@ -403,6 +429,8 @@ def _word_at(text: str, position: int) -> tuple[int, int] | None:
 
 
 def _suggestion(word: str, choices: tuple[str, ...]) -> str | None:
+    import difflib  # only on the error path
+
     lowered = word.lower()
     if lowered in choices:
         return lowered
@@ -438,12 +466,11 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
         if guess == word:  # a known argument in the wrong place, e.g. `mem mem=`
             message = f"expected {_describe(expected)}, got '{word}'"
         return InvalidExpression(message, text, span, hint)
-    return InvalidExpression(
-        f"expected {_describe(expected)}, got '{word}'",
-        text,
-        span,
-        "join terms with '&' and alternatives with '|'",
-    )
+    if function in ARGUMENTS and "_COMMA" in expected:
+        hint = f"separate the arguments of {function}() with ','"
+    else:
+        hint = "join terms with '&' and alternatives with '|'"
+    return InvalidExpression(f"expected {_describe(expected)}, got '{word}'", text, span, hint)
 
 
 def _syntax_error(text: str, error: Any) -> InvalidExpression:

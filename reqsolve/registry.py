@@ -185,11 +185,13 @@ _registries_lock = threading.Lock()
 MAX_OBJECT_REGISTRIES = 16
 
 
-def registry_for(config: ConfigSpec = None) -> Registry:
+def registry_for(config: ConfigSpec = None, *, on_error: str = "raise") -> Registry:
     """The shared registry of a path, of a :class:`LauncherFile`, or of the discovered file.
 
     With nothing given and no launcher file found anywhere, the registry holds one local
-    launcher describing this machine.
+    launcher describing this machine. A directory or a ``launchers.py`` is served by
+    :mod:`reqsolve.pyconfig` (``on_error``: what a failing ``launchers.py`` does, "raise" or
+    "continue" with the YAML launchers).
     """
     if isinstance(config, LauncherFile):
         entry = _by_object.get(id(config))
@@ -202,17 +204,35 @@ def registry_for(config: ConfigSpec = None) -> Registry:
             _by_object[id(config)] = (config, registry)
         return registry
     if config is None:
-        path = discover_config_file()
+        # pyconfig hook: a user configuration directory may hold launchers.py beside the YAML
+        from reqsolve.pyconfig import discover_configuration
+
+        path = discover_configuration()
         if path is None:
             from reqsolve.hostinfo import embedded_launcher_file
 
             return registry_for(embedded_launcher_file())
         config = path
     key = os.path.abspath(os.fspath(config))
+    if os.path.isdir(key) or key.endswith(".py") or on_error != "raise":
+        return _python_registry(key, on_error)
     found = _registries.get(key)
     if found is None:
         with _registries_lock:
             found = _registries.setdefault(key, Registry(key))
+    return found
+
+
+def _python_registry(key: str, on_error: str) -> Registry:
+    """pyconfig hook: a directory (launchers.py and/or launchers.yaml) or a launchers.py."""
+    from reqsolve.pyconfig import make_registry
+
+    cache_key = f"{key}\0{on_error}"
+    found = _registries.get(cache_key)
+    if found is None:
+        made = make_registry(key, on_error)
+        with _registries_lock:
+            found = _registries.setdefault(cache_key, made)
     return found
 
 
@@ -230,21 +250,33 @@ def discover_config_file() -> Path | None:
 
 
 def find_match(
-    spec: Spec, *, tags: Iterable[str] = (), config: ConfigSpec = None, offline: bool = False
+    spec: Spec,
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
 ) -> tuple[Match, Launcher]:
     """The full answer (which alternative, which candidates, options) and its launcher."""
-    registry = registry_for(config)
+    registry = registry_for(config, on_error=on_error)
     match = registry.find(spec, tags=tags, offline=offline)
     return match, registry.launcher_for(match)
 
 
 def find_launcher(
-    spec: Spec, *, tags: Iterable[str] = (), config: ConfigSpec = None, offline: bool = False
+    spec: Spec,
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
 ) -> Launcher:
     """The launcher to run a job needing ``spec`` (an expression, or builders' value).
 
     ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
     file the usual way (and fall back to this machine). Raises
-    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate.
+    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate. A
+    configuration directory's ``launchers.py`` is asked first; when it raises,
+    ``on_error="continue"`` goes on with the YAML launchers instead of raising ConfigError.
     """
-    return find_match(spec, tags=tags, config=config, offline=offline)[1]
+    return find_match(spec, tags=tags, config=config, offline=offline, on_error=on_error)[1]

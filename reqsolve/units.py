@@ -235,6 +235,8 @@ def parse_duration(text: str | int) -> int:
         )
     if stripped.startswith("-"):
         raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
+    if stripped.startswith("+"):
+        raw = stripped = stripped[1:]
     if re.search(r"\d{40}", raw):
         raise InvalidValue(
             f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"

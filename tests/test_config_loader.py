@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqsolve.config.loader import check_config, load_config
 from reqsolve.config.model import (
@@ -294,3 +296,62 @@ def test_warnings_do_not_stop_loading(tmp_path: Path) -> None:
         "slurm[0].use_hosts",
         "slurm[0].partitions.p",
     ]
+
+
+def test_a_wrong_launcher_keeps_its_place(tmp_path: Path) -> None:
+    text = "local:\n  - 5\n  - cpu: {cores: 1, memory: 1G}\n  - id: local-2\n    cpu: {cores: 1}\n"
+    _, problems = check_config(write(tmp_path, text))
+    # local[1] is still local-1 (no false duplicate with local-2), and paths keep indices
+    assert [(p.severity, p.path) for p in problems] == [
+        ("error", "local[0]"),
+        ("warning", "local[2].cpu"),
+    ]
+
+
+def test_tokens_over_capacity(tmp_path: Path) -> None:
+    path = write(tmp_path, "local:\n  - tokens: {gpu: 3}\n    cpu: {cores: 1, memory: 1G}\n")
+    (tmp_path / "tokens.yaml").write_text("countertoken:\n  gpu: {tokens: 2}\n")
+    assert errors_of(path) == [
+        "local[0].tokens.gpu: one job takes 3 'gpu' tokens but the counter has only 2: "
+        "such a job would wait forever"
+    ]
+
+
+def test_connector_declared_twice(tmp_path: Path) -> None:
+    text = "connectors:\n  ssh:\n    c: {hostname: a}\n    local: {hostname: b}\nlocal: []\n"
+    path = write(tmp_path, text)
+    (tmp_path / "connectors.yaml").write_text("ssh:\n  c: {hostname: x}\n")
+    assert errors_of(path) == [
+        "connectors.ssh.c: connector 'c' is declared twice (connectors.yaml and connectors:)",
+        "connectors.ssh.local: 'local' is the built-in connector and cannot be redefined",
+    ]
+
+
+NAME = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.]{0,11}", fullmatch=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(partition=NAME, host=NAME, feature=NAME, qos=NAME, tag=NAME)
+def test_unquoted_names_are_read_as_written(
+    tmp_path_factory: pytest.TempPathFactory,
+    partition: str,
+    host: str,
+    feature: str,
+    qos: str,
+    tag: str,
+) -> None:
+    text = (
+        f"slurm:\n  - id: {tag}\n    tags: [{tag}]\n    qos:\n      {qos}: {{}}\n"
+        f"    partitions:\n      {partition}:\n        qos: [{qos}]\n        accounts: [{host}]\n"
+        f"        nodes: [{{hosts: [{host}], features: [{feature}]}}]\n"
+    )
+    path = tmp_path_factory.mktemp("names") / "launchers.yaml"
+    path.write_text(text)
+    (launcher,) = load_config(path).launchers
+    assert isinstance(launcher, SlurmLauncherConfig)
+    assert (launcher.id, launcher.tags) == (tag, (tag,))
+    assert launcher.qos[0].name == qos
+    (found,) = launcher.partitions
+    assert (found.name, found.qos, found.accounts) == (partition, (qos,), (host,))
+    assert found.nodes[0].hosts == (host,)
+    assert found.nodes[0].features == (feature,)

@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("reqsolve.cli.schema_cmd", "print the JSON Schema of launcher files"),
     "find": ("reqsolve.cli.find_cmd", "find the launcher for a requirement, print its options"),
     "explain": ("reqsolve.cli.explain_cmd", "show every launcher/candidate and why it fits or not"),
+    "slurm": ("reqsolve.cli.slurm_cmd", "launcher YAML from Slurm (convert, discover)"),
+    "submit": ("reqsolve.cli.submit_cmd", "run a command where a requirement fits"),
+    "convert": ("reqsolve.cli.convert_cmd", "print a launchers.py equivalent to a launcher file"),
 }
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2

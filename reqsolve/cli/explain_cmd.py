@@ -21,8 +21,15 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     registry = registry_for(args.config)
     requirement = as_spec(args.expression)
-    launchers = registry.launchers(offline=args.offline)
-    rows, match = explain(launchers, requirement, split_tags(args.tags))
+    # pyconfig hook: a launchers.py is asked first; its answer stops the search
+    from reqsolve.pyconfig import explain_python
+
+    tags = split_tags(args.tags)
+    rows, match = explain_python(registry, requirement, tags, offline=args.offline)
+    if match is None:
+        launchers = registry.launchers(offline=args.offline)
+        yaml_rows, match = explain(launchers, requirement, tags)
+        rows += yaml_rows
     if args.format == "json":
         data = {
             "requirement": str(requirement),

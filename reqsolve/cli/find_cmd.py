@@ -60,6 +60,9 @@ def answer_json(match: Match) -> dict[str, Any]:
         "launcher": {"id": config.id, "type": config.kind},
         "alternative": match.alternative_index,
     }
+    source = getattr(match, "source", None)  # pyconfig hook: the answer came from launchers.py
+    if source is not None:
+        data["launcher"]["source"] = source
     if config.kind == "local":
         data["tokens"] = dict(getattr(config, "tokens", ()))
         data["options"] = None

@@ -39,6 +39,11 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             print(f"reqsolve validate: {name}: no such file", file=stderr)
             missing = True
             continue
+        if path.suffix == ".py":  # pyconfig hook: import it, call it on a few requirements
+            from reqsolve.pyconfig import check_python_file
+
+            problems.extend(check_python_file(path))
+            continue
         _model, found = check_config(path)
         problems.extend(found)
     if args.format == "json":

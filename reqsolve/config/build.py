@@ -124,9 +124,13 @@ def build_slurm(index: int, data: Data) -> SlurmLauncherConfig:
     )
 
 
-def build_launchers(document: Data, order: list[str]) -> tuple[LauncherConfig, ...]:
-    """Launchers in file order: the groups in the order written, then items in order."""
+def build_launchers(
+    document: Data, order: list[str]
+) -> tuple[tuple[LauncherConfig, ...], tuple[str, ...]]:
+    """Launchers in file order (the groups in the order written, then items in order), and the
+    YAML path of each (``slurm[2]``: a wrong item is skipped but keeps its place)."""
     launchers: list[LauncherConfig] = []
+    paths: list[str] = []
     for group in order:
         for index, item in enumerate(document.get(group) or ()):
             if item is None:
@@ -135,7 +139,8 @@ def build_launchers(document: Data, order: list[str]) -> tuple[LauncherConfig, .
                 launchers.append(build_local(index, item))
             else:
                 launchers.append(build_slurm(index, item))
-    return tuple(launchers)
+            paths.append(f"{group}[{index}]")
+    return tuple(launchers), tuple(paths)
 
 
 def build_connectors(data: Data | None) -> tuple[SshConnector, ...]:

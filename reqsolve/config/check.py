@@ -13,7 +13,7 @@ from typing import Any
 
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.regex import check_features_regex
-from reqsolve.config.spec import Leaf, ListOf, MapOf, Obj, Spec
+from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
 from reqsolve.units import parse_duration, parse_memory
 
@@ -26,7 +26,9 @@ _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "
 _BARE_NUMBER_RE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 
 # Characters that would change the meaning of a Slurm option or of a shell word.
-_SLURM_FORBIDDEN = re.compile(r"[\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%]")
+_FORBIDDEN_CHARS = r"\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%\x00-\x1f\x7f"
+_SLURM_FORBIDDEN = re.compile(f"[{_FORBIDDEN_CHARS}]")
+_SLURM_OK = re.compile(f"[^{_FORBIDDEN_CHARS}-][^{_FORBIDDEN_CHARS}]*")
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -120,12 +122,17 @@ class Checker:
         result: dict[str, Any] = {}
         written: dict[str, str] = {}
         for key, value in self.entries(node, path):
+            if spec.extensions and key.value.startswith(EXTENSION_PREFIX):
+                continue  # e.g. ``x-gpu-node: &gpu {...}``, a place to define anchors
             name = spec.aliases.get(key.value, key.value)
             child = join(path, key.value)
             field_spec = spec.fields.get(name)
             if field_spec is None:
                 known = sorted([*spec.fields, *spec.aliases])
-                close = difflib.get_close_matches(key.value, known, n=1, cutoff=0.6)
+                # suggest the field's own name before an alias of it
+                close = difflib.get_close_matches(
+                    key.value, list(spec.fields), n=1, cutoff=0.6
+                ) or difflib.get_close_matches(key.value, list(spec.aliases), n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
                 self.error(key, child, f"unknown key '{key.value}' in a {spec.title}", hint)
                 continue
@@ -157,12 +164,17 @@ class Checker:
             self.error(node, path, f"expected a list, got {node.describe()}", hint)
             return INVALID
         result = []
+        item_spec = spec.item
+        check = self.leaf if isinstance(item_spec, Leaf) else self.check
+        positions = self.positions
         for index, item in enumerate(node.items):
             child = f"{path}[{index}]"
-            self.positions[child] = (item.line, item.column)
-            converted = self.check(item, spec.item, child)
+            positions[child] = (item.line, item.column)
+            converted = check(item, item_spec, child)  # type: ignore[arg-type]
             if converted is not INVALID:
                 result.append(converted)
+            elif spec.keep_places:
+                result.append(None)
         return result
 
     def _map(self, node: Node, spec: MapOf, path: str) -> Any:
@@ -174,11 +186,9 @@ class Checker:
         for key, value in self.entries(node, path):
             child = join(path, key.value)
             name = self.leaf(key, spec.key, child)
-            if name is INVALID:
-                continue
             self.positions[child] = (key.line, key.column)  # an entry is known by its name
-            converted = self.check(value, spec.value, child)
-            if converted is not INVALID:
+            converted = self.check(value, spec.value, child)  # even under a bad name: all problems
+            if name is not INVALID and converted is not INVALID:
                 result[name] = converted
         return result
 
@@ -236,8 +246,11 @@ class Checker:
 
     def _name(self, node: Scalar, kind: str, path: str) -> Any:
         text = node.value
-        if node.plain and text == "":
-            self.error(node, path, f"expected {_EXPECTED[kind]}, got nothing")
+        if kind == "slurm" and _SLURM_OK.fullmatch(text):  # the common case, one regex
+            return text
+        if text == "":
+            got = "nothing" if node.plain else "an empty string"
+            self.error(node, path, f"expected {_EXPECTED[kind]}, got {got}")
             return INVALID
         if _CONTROL_RE.search(text):
             self.error(node, path, "a name cannot hold control characters or line breaks")
@@ -268,13 +281,13 @@ class Checker:
             return True
         if node.plain and node.value in _FALSE:
             return False
-        hint = "remove the quotes" if not node.plain and node.value in _TRUE | _FALSE else None
+        hint = node.unquote_hint if not node.plain and node.value in _TRUE | _FALSE else None
         self.error(node, path, f"expected true or false, got {node.describe()}", hint)
         return INVALID
 
     def _number(self, node: Scalar, spec: Leaf, path: str) -> Any:
         text = node.value
-        hint = "remove the quotes" if not node.plain else None
+        hint = node.unquote_hint if not node.plain else None
         value: int | float
         if node.plain and _INT_RE.fullmatch(text):
             value = int(text.replace("_", ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
@@ -45,6 +45,11 @@ class _Linter:
         line, column = self.at(path)
         self.problems.append(Problem(self.file, line, column, path, severity, message, hint))
 
+    def top(self) -> str:
+        """The first top-level key written: where file-wide findings point."""
+        written = [key for key in ("local", "slurm", "connectors") if key in self.positions]
+        return min(written, key=lambda key: self.positions[key], default="")
+
     def warn(self, path: str, message: str, hint: str | None = None) -> None:
         self.report("warning", path, message, hint)
 
@@ -69,12 +74,20 @@ def lint(
     file: str,
     tokens_file: bool = False,
     memory_texts: Iterable[MemoryText] = (),
+    launcher_paths: Sequence[str] | None = None,
 ) -> list[Problem]:
-    """Every cross-reference error and warning of a checked launcher file."""
+    """Every cross-reference error and warning of a checked launcher file.
+
+    ``launcher_paths`` gives the YAML path of each launcher (by default counted in order).
+    """
     linter = _Linter(file, positions)
-    launchers = list(_launcher_paths(launcher_file))
+    if launcher_paths is None:
+        launchers = list(_launcher_paths(launcher_file))
+    else:
+        launchers = list(zip(launcher_paths, launcher_file.launchers, strict=True))
     _ids(linter, launchers)
     counters = dict(launcher_file.token_counters)
+    _connectors(linter, launcher_file)
     connectors = {connector.id for connector in launcher_file.connectors}
     for path, launcher in launchers:
         if launcher.connector != "local" and launcher.connector not in connectors:
@@ -91,6 +104,20 @@ def lint(
     _every_disabled(linter, [launcher for _, launcher in launchers])
     _units(linter, memory_texts)
     return linter.problems
+
+
+def _connectors(linter: _Linter, launcher_file: LauncherFile) -> None:
+    seen: set[str] = set()
+    for connector in launcher_file.connectors:
+        if connector.id in seen or connector.id == "local":
+            linter.error(
+                f"connectors.ssh.{connector.id}",
+                f"connector '{connector.id}' is declared twice (connectors.yaml and connectors:)"
+                if connector.id in seen
+                else "'local' is the built-in connector and cannot be redefined",
+                "give it another name",
+            )
+        seen.add(connector.id)
 
 
 def _ids(
@@ -115,7 +142,15 @@ def _local(
     counters: dict[str, int],
     tokens_file: bool,
 ) -> None:
-    for name, _count in launcher.tokens:
+    for name, count in launcher.tokens:
+        capacity = counters.get(name)
+        if capacity is not None and count > capacity:
+            linter.error(
+                f"{path}.tokens.{name}",
+                f"one job takes {count} '{name}' tokens but the counter has only {capacity}: "
+                "such a job would wait forever",
+                f"take at most {capacity}, or raise the counter in tokens.yaml",
+            )
         if name not in counters:
             hint = (
                 f"declare it in tokens.yaml under 'countertoken:', e.g. {name}: {{tokens: 1}}"
@@ -185,7 +220,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             if not group.hosts and group.count == 0:
                 linter.warn(
                     gpath,
-                    "node group has neither hosts nor count",
+                    "node group has no hosts and a count of 0",
                     "list its hosts (so they can be excluded when needed) or give count",
                 )
             for hindex, host in enumerate(group.hosts):
@@ -280,7 +315,7 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                     f"group '{name}' is not decoded (known: {', '.join(DECODED_GROUPS)})",
                     f"did you mean '{close[0]}'?" if close else None,
                 )
-        if not any(name in DECODED_GROUPS for name in names):
+        if not names:
             linter.warn(
                 rpath,
                 "features regex has no cuda_count, cuda_memory or cuda_model group: "
@@ -300,7 +335,7 @@ def _every_disabled(
 ) -> None:
     if not launchers:
         linter.warn(
-            "",
+            linter.top(),
             "the file declares no launcher: reqsolve find will find nothing",
             "add a launcher under local: or slurm:, or remove the file to use this machine",
         )
@@ -314,7 +349,17 @@ def _every_disabled(
         return False
 
     if all(off(launcher) for launcher in launchers):
-        linter.warn("", "every launcher is disabled: reqsolve find will find nothing")
+        line, column = linter.at(linter.top())
+        linter.problems.append(
+            Problem(
+                linter.file,
+                line,
+                column,
+                "",
+                "warning",
+                "every launcher is disabled: reqsolve find will find nothing",
+            )
+        )
 
 
 def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:

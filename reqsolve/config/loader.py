@@ -31,7 +31,8 @@ from reqsolve.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 8 * 2**20
 MAX_DEPTH = 64
-MAX_EXPANDED_NODES = 1_000_000
+MAX_EXPANDED_NODES = 250_000  # values after alias expansion, the whole document
+MAX_ALIASED_NODES = 100_000  # values reached through aliases (anchors share blocks, not data)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -133,51 +134,52 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
+def _refuse_tag(event: Any) -> _Refused:
+    mark = event.start_mark
+    return _Refused(
+        mark.line + 1,
+        mark.column + 1,
+        f"YAML tag '{event.tag}' is not allowed in a launcher file",
+        "remove the tag: values are plain mappings, lists and scalars",
+    )
+
+
 def _compose_events(loader: Any) -> Node | None:
+    """Nodes from events, without recursion; the hot loop of loading (one pass per event)."""
     anchors: dict[str, Node] = {}
-    stack: list[list[Any]] = []  # [container, pending key or None]
+    # open containers: [container, pending key or None, anchor]
+    stack: list[list[Any]] = []
     root: Node | None = None
     documents = 0
     expanded = 0
-
-    def attach(node: Node) -> None:
-        nonlocal root
-        if not stack:
-            root = node
-            return
-        frame = stack[-1]
-        container = frame[0]
-        container.size += node.size
-        if isinstance(container, Sequence):
-            container.items.append(node)
-        elif frame[1] is None:
-            frame[1] = node
-        else:
-            container.items.append((frame[1], node))
-            frame[1] = None
-
-    def check_tag(event: Any) -> None:
-        if event.tag not in _ALLOWED_TAGS:
+    aliased = 0
+    allowed_tags = _ALLOWED_TAGS
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    get_event = loader.get_event
+    while True:
+        event = get_event()
+        if event is None:
+            break
+        cls = type(event)
+        node: Node
+        if cls is scalar_event:
+            tag = event.tag
+            if tag is not None and tag not in allowed_tags:
+                raise _refuse_tag(event)
             mark = event.start_mark
-            raise _Refused(
-                mark.line + 1,
-                mark.column + 1,
-                f"YAML tag '{event.tag}' is not allowed in a launcher file",
-                "remove the tag: values are plain mappings, lists and scalars",
-            )
-
-    while loader.check_event():
-        event = loader.get_event()
-        kind = type(event).__name__
-        mark = event.start_mark
-        if kind == "ScalarEvent":
-            check_tag(event)
-            plain = event.style in (None, "") and event.tag != _STR_TAG
-            end = event.end_mark
-            end_column = end.column + 1 if end.line == mark.line else mark.column + 1
-            node: Node = Scalar(event.value, plain, mark.line + 1, mark.column + 1, end_column)
-        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
-            check_tag(event)
+            line = mark.line + 1
+            column = mark.column + 1
+            tagged = tag == _STR_TAG
+            node = Scalar(event.value, not event.style and not tagged, line, column, tagged)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            expanded += 1
+        elif cls is mapping_start or cls is sequence_start:
+            if event.tag is not None and event.tag not in allowed_tags:
+                raise _refuse_tag(event)
+            mark = event.start_mark
             if len(stack) >= MAX_DEPTH:
                 raise _Refused(
                     mark.line + 1,
@@ -185,35 +187,38 @@ def _compose_events(loader: Any) -> Node | None:
                     f"nesting deeper than {MAX_DEPTH} levels",
                     "a launcher file needs about ten levels",
                 )
-            cls = Mapping if kind == "MappingStartEvent" else Sequence
-            stack.append([cls(mark.line + 1, mark.column + 1), None, event.anchor])
+            container: Node = (Mapping if cls is mapping_start else Sequence)(
+                mark.line + 1, mark.column + 1
+            )
+            stack.append([container, None, event.anchor])
             expanded += 1
             continue
-        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-            container, _pending, anchor = stack.pop()
-            if anchor is not None:
-                anchors[anchor] = container
-            attach(container)
-            continue
-        elif kind == "AliasEvent":
+        elif cls in collection_end:
+            frame = stack.pop()
+            node = frame[0]
+            if frame[2] is not None:
+                anchors[frame[2]] = node
+        elif cls is alias_event:
+            mark = event.start_mark
             target = anchors.get(event.anchor)
             if target is None:
                 raise _Refused(
                     mark.line + 1, mark.column + 1, f"alias '*{event.anchor}' names no anchor"
                 )
             expanded += target.size
-            if expanded > MAX_EXPANDED_NODES:
+            aliased += target.size
+            if aliased > MAX_ALIASED_NODES:
                 raise _Refused(
                     mark.line + 1,
                     mark.column + 1,
-                    f"aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)",
+                    f"aliases expand to more than {MAX_ALIASED_NODES} values (an alias bomb?)",
                     "use anchors for shared configuration, not to multiply data",
                 )
-            attach(target)
-            continue
-        elif kind == "DocumentStartEvent":
+            node = target
+        elif cls is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
+                mark = event.start_mark
                 raise _Refused(
                     mark.line + 1,
                     mark.column + 1,
@@ -223,10 +228,28 @@ def _compose_events(loader: Any) -> Node | None:
             continue
         else:
             continue
-        if event.anchor is not None:
-            anchors[event.anchor] = node
-        expanded += 1
-        attach(node)
+        if expanded > MAX_EXPANDED_NODES:
+            mark = event.start_mark
+            raise _Refused(
+                mark.line + 1,
+                mark.column + 1,
+                f"more than {MAX_EXPANDED_NODES} values in the file",
+                "a launcher file describes groups of nodes, not each value of a data set",
+            )
+        # attach the finished node to its parent
+        if not stack:
+            root = node
+            continue
+        frame = stack[-1]
+        parent = frame[0]
+        parent.size += node.size
+        if type(parent) is Sequence:
+            parent.items.append(node)
+        elif frame[1] is None:
+            frame[1] = node
+        else:
+            parent.items.append((frame[1], node))
+            frame[1] = None
     return root
 
 
@@ -298,9 +321,12 @@ def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, lis
     tokens = _side_file(source, "tokens.yaml", TOKENS_FILE, problems)
     connectors = _side_file(source, "connectors.yaml", CONNECTORS, problems)
     inline = data.get("connectors")
+    launchers, launcher_paths = build_launchers(
+        data, [key for key in order if key in ("local", "slurm")]
+    )
     launcher_file = LauncherFile(
         path=file,
-        launchers=build_launchers(data, [key for key in order if key in ("local", "slurm")]),
+        launchers=launchers,
         token_counters=build_counters(tokens),
         connectors=build_connectors(connectors) + build_connectors(inline),
     )
@@ -310,15 +336,29 @@ def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, lis
             checker.positions,
             file=file,
             tokens_file=tokens is not None,
+            launcher_paths=launcher_paths,
             memory_texts=checker.memory_texts,
         )
     )
-    problems = _without_follow_ups(problems)
+    problems = _unique(_without_follow_ups(problems))
     problems.sort(key=lambda p: (p.file != file, p.file, p.line, p.column))
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
     return _with_extras(launcher_file, checker.positions, warnings), problems
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One report per place and message: a block shared through an alias is checked at each use,
+    but its mistake is written once."""
+    seen: set[tuple[str, int, int, str, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.column, problem.severity, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
 
 
 def _without_follow_ups(problems: list[Problem]) -> list[Problem]:

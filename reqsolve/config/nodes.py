@@ -19,8 +19,12 @@ class Scalar:
     plain: bool  # written without quotes and without an explicit ``!!str`` tag
     line: int  # 1-based
     column: int  # 1-based
-    end_column: int  # 1-based column just after the value when on the same line, else column
+    tagged: bool = False  # made a string by an explicit ``!!str`` tag rather than quotes
     size: int = 1
+
+    @property
+    def unquote_hint(self) -> str:
+        return "remove the !!str tag" if self.tagged else "remove the quotes"
 
     @property
     def is_null(self) -> bool:

@@ -19,6 +19,8 @@ def _token_width(line: str, start: int) -> int:
     if start >= len(line):
         return 1
     quote = line[start]
+    if quote in " \t[{" or (quote == "-" and line[start + 1 : start + 2] in ("", " ")):
+        return 1
     if quote in "'\"":
         end = line.find(quote, start + 1)
         return (end - start + 1) if end != -1 else len(line) - start

@@ -7,10 +7,20 @@ regex safety, duplicate keys).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from reqsolve.config.spec import LAUNCHER_FILE, NO_DEFAULT, Leaf, ListOf, MapOf, Obj, Spec
+from reqsolve.config.spec import (
+    EXTENSION_PREFIX,
+    LAUNCHER_FILE,
+    NO_DEFAULT,
+    Leaf,
+    ListOf,
+    MapOf,
+    Obj,
+    Spec,
+)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -103,6 +113,8 @@ class _Writer:
             "properties": properties,
             "additionalProperties": False,
         }
+        if spec.extensions:
+            body["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
         if spec.required:
             body["required"] = list(spec.required)
         if inline:
@@ -117,3 +129,68 @@ def json_schema() -> dict[str, Any]:
     writer = _Writer()
     root = writer.write(LAUNCHER_FILE, inline=True)
     return {"$schema": SCHEMA_DIALECT, **root, "$defs": dict(sorted(writer.defs.items()))}
+
+
+_KIND_NAMES = {
+    "name": "name",
+    "slurm": "Slurm name",
+    "token": "token name",
+    "text": "text",
+    "int": "integer",
+    "number": "number",
+    "bool": "boolean",
+    "memory": "size",
+    "duration": "duration",
+    "ratio": "ratio 0..1",
+    "regex": "regex",
+}
+_ENTRY_NAMES = {"partitions": "partition", "features": "feature", "tokens": "token", "ssh": "name"}
+
+
+def _default(spec: Spec) -> str:
+    return "" if spec.default is NO_DEFAULT else json.dumps(spec.default)
+
+
+def _walk(
+    spec: Spec, path: str, rows: list[tuple[str, str, str, str]], seen: dict[int, str]
+) -> None:
+    if isinstance(spec, Leaf):
+        kind = _KIND_NAMES[spec.kind]
+        if spec.minimum is not None:
+            kind += f" >= {spec.minimum}"
+        rows.append((path, kind, _default(spec), spec.doc))
+    elif isinstance(spec, ListOf):
+        if isinstance(spec.item, Leaf):
+            rows.append((path, f"list of {_KIND_NAMES[spec.item.kind]}", _default(spec), spec.doc))
+        else:
+            rows.append((path, "list", _default(spec), spec.doc))
+            _walk(spec.item, f"{path}[]", rows, seen)
+    elif isinstance(spec, MapOf):
+        entry = f"{path}.<{_ENTRY_NAMES.get(path.rsplit('.', 1)[-1], 'name')}>"
+        rows.append((path, f"mapping of {_KIND_NAMES[spec.key.kind]}s", _default(spec), spec.doc))
+        _walk(spec.value, entry, rows, seen)
+    else:
+        nullable = " or null" if spec.nullable else ""
+        first = seen.get(id(spec))
+        if first is not None:  # the same block again (configuration): say where it is described
+            rows.append((path, f"mapping{nullable}", "", f"As {first}."))
+            return
+        seen[id(spec)] = path
+        if path and rows[-1][0] != path:
+            rows.append((path, f"mapping{nullable}", "", spec.doc))
+        for name, child in spec.fields.items():
+            _walk(child, f"{path}.{name}" if path else name, rows, seen)
+        for alias, target in spec.aliases.items():
+            rows.append(
+                (f"{path}.{alias}" if path else alias, "alias", "", f"Alias of `{target}`.")
+            )
+
+
+def field_table() -> list[tuple[str, str, str, str]]:
+    """Every field of a launcher file as (path, type, default, description), in file order.
+
+    Paths read like the problem paths of ``validate``: ``slurm[].partitions.<partition>.nodes[]``.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    _walk(LAUNCHER_FILE, "", rows, {})
+    return rows

@@ -42,6 +42,7 @@ class ListOf:
     doc: str
     default: Any = NO_DEFAULT
     nullable: bool = False  # ``key:`` with nothing means an empty list
+    keep_places: bool = False  # a wrong item leaves ``None`` (positions name items by index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +62,10 @@ class Obj:
     required: tuple[str, ...] = ()
     nullable: bool = False  # ``key: null`` means "not written"
     default: Any = NO_DEFAULT
+    extensions: bool = False  # keys starting with ``x-`` are ignored (holders of YAML anchors)
 
+
+EXTENSION_PREFIX = "x-"
 
 Spec = Leaf | ListOf | MapOf | Obj
 
@@ -226,6 +230,7 @@ SLURM_LAUNCHER = Obj(
         "query_slurm": Leaf(
             "bool", "Ask scontrol for partitions, nodes and features.", default=False
         ),
+        "configuration": CONFIGURATION,
         "qos": MapOf(Leaf("slurm", "A QoS name."), QOS, "QoS definitions.", default={}),
         "features_regex": ListOf(
             Leaf(
@@ -242,7 +247,6 @@ SLURM_LAUNCHER = Obj(
             "Configuration attached to features.",
             default={},
         ),
-        "configuration": CONFIGURATION,
         "partitions": MapOf(
             Leaf("slurm", "A partition name."), PARTITION, "Partitions, in order.", default={}
         ),
@@ -278,10 +282,15 @@ LAUNCHER_FILE = Obj(
     "launchers file",
     "Launchers reqsolve chooses from (experimaestro's launchers.yaml format).",
     {
-        "local": ListOf(LOCAL_LAUNCHER, "Local launchers.", default=[], nullable=True),
-        "slurm": ListOf(SLURM_LAUNCHER, "Slurm launchers.", default=[], nullable=True),
+        "local": ListOf(
+            LOCAL_LAUNCHER, "Local launchers.", default=[], nullable=True, keep_places=True
+        ),
+        "slurm": ListOf(
+            SLURM_LAUNCHER, "Slurm launchers.", default=[], nullable=True, keep_places=True
+        ),
         "connectors": CONNECTORS,
     },
+    extensions=True,
 )
 
 COUNTER = Obj(

@@ -1,0 +1,216 @@
+"""``reqsolve submit EXPR [--config F] [--tags a,b] [--dry-run] [--wait] -- COMMAND...``
+
+Finds the launcher as ``reqsolve find`` does, then either submits an ``#SBATCH`` script with
+``sbatch --parsable`` through the launcher's connector, or runs the command here while holding
+the launcher's tokens. ``--dry-run`` prints what would run and runs nothing (no token taken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from reqsolve.errors import InvalidValue
+
+
+def _add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="launcher file")
+    parser.add_argument("--tags", default="", help="only launchers with one of these tags (a,b)")
+    parser.add_argument("--offline", action="store_true", help="no Slurm discovery")
+    parser.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
+    parser.add_argument("--wait", action="store_true",
+                        help="follow a Slurm job until it ends; exit with its exit code")
+    parser.add_argument("--interval", type=float, default=None,
+                        help="seconds between two polls with --wait (default: the launcher's)")
+    parser.add_argument("--job-name", default=None, help="Slurm job name")
+    parser.add_argument("--hold", action="store_true", help="submit the Slurm job held")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_options(parser)
+    parser.add_argument("expression", metavar="EXPR", help="requirement expression")
+    # not "command": the dispatcher keeps the subcommand's name there
+    parser.add_argument(
+        "rest", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run"
+    )
+
+
+def split_command(args: argparse.Namespace) -> list[str]:
+    """Options written after EXPR (argparse leaves them in the remainder), then the command.
+
+    ``submit EXPR --dry-run -- cmd -x`` -> options ``--dry-run``, command ``cmd -x``; without
+    ``--`` the command starts at the first word that is not an option.
+    """
+    rest = list(args.rest)
+    if "--" in rest:
+        cut = rest.index("--")
+        before, command = rest[:cut], rest[cut + 1 :]
+    else:
+        before, command = [], rest
+        while command and command[0].startswith("-"):
+            before.append(command.pop(0))
+            if before[-1] in _VALUED and command:
+                before.append(command.pop(0))
+    if before:
+        extra = argparse.ArgumentParser(prog="reqsolve submit", add_help=False, exit_on_error=False)
+        _add_options(extra)
+        try:
+            parsed, unknown = extra.parse_known_args(before)
+        except argparse.ArgumentError as exc:
+            raise InvalidValue(f"reqsolve submit: {exc}") from None
+        if unknown:
+            raise InvalidValue(f"reqsolve submit: unknown option(s) {' '.join(unknown)}",
+                               "put the command after --")
+        defaults = vars(extra.parse_args([]))
+        for key, value in vars(parsed).items():
+            if value != defaults[key]:
+                setattr(args, key, value)
+    return command
+
+
+_VALUED = {"--config", "--tags", "--interval", "--job-name"}
+
+
+def _connector(launcher: Any, launcher_file: Any) -> Any:
+    from reqsolve.config.model import SshConnector as SshConnectorConfig
+    from reqsolve.connectors import LocalConnector, SshConnector, connector_for
+
+    connector = getattr(launcher, "connector", None)
+    if connector is None or connector == "local":
+        return LocalConnector()
+    if isinstance(connector, SshConnectorConfig):
+        return SshConnector(connector)
+    return connector_for(str(connector), launcher_file)
+
+
+def _launcher_file(config: str | None) -> Any:
+    from reqsolve.cli.slurm_cmd import load_launcher_file
+
+    return load_launcher_file(config)
+
+
+def run_slurm(
+    launcher: Any,
+    command: Sequence[str],
+    *,
+    connector: Any,
+    stdout: TextIO,
+    dry_run: bool = False,
+    wait: bool = False,
+    interval: float | None = None,
+    job_name: str | None = None,
+    hold: bool = False,
+) -> int:
+    """Submit ``command`` with the launcher's options; with ``wait``, its exit code."""
+    from reqsolve.slurm import jobs
+    from reqsolve.slurm.options import SlurmOptions
+
+    options = launcher.options or SlurmOptions()
+    binpath = getattr(launcher, "binpath", "/usr/bin")
+    script = jobs.batch_script(
+        options, command, launcherenv=getattr(launcher, "launcherenv", None), job_name=job_name
+    )
+    argv = jobs.sbatch_argv(binpath, hold=hold)
+    if dry_run:
+        print(f"# would run: {shlex.join(connector.describe(argv))} <<'EOF'", file=stdout)
+        stdout.write(script)
+        print("EOF", file=stdout)
+        return 0
+    job_id = jobs.submit(connector, argv, script)
+    print(f"submitted job {job_id}", file=stdout, flush=True)
+    if not wait:
+        return 0
+
+    def report(state: jobs.JobState) -> None:
+        print(f"job {job_id}: {state.state}", file=stdout, flush=True)
+
+    # a launcher with a `main` polls as its main launcher does (one rhythm, one set of binaries)
+    poller = getattr(launcher, "main", None) or launcher
+    every = interval if interval is not None else float(getattr(poller, "interval", 60))
+    poll_path = getattr(poller, "binpath", binpath)
+    final = jobs.wait(connector, poll_path, job_id, interval=every, report=report)
+    print(f"job {job_id} ended: {final.state}, exit code {final.exit_code}", file=stdout)
+    return final.exit_code or 0
+
+
+def run_local(
+    launcher: Any,
+    command: Sequence[str],
+    *,
+    capacities: dict[str, int],
+    stdout: TextIO,
+    stderr: TextIO,
+    dry_run: bool = False,
+) -> int:
+    """Run ``command`` here while holding the launcher's tokens; its exit status."""
+    from reqsolve.tokens import hold_tokens
+
+    if not command:
+        raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
+    wanted = dict(getattr(launcher, "tokens", {}) or {})
+    if dry_run:
+        if wanted:
+            taken = ", ".join(f"{n}={c}" for n, c in wanted.items())
+            print(f"# would take tokens: {taken}", file=stdout)
+        print(f"# would run: {shlex.join(command)}", file=stdout)
+        return 0
+
+    def waiting(name: str) -> None:
+        print(f"reqsolve: waiting for a free '{name}' token", file=stderr, flush=True)
+
+    with hold_tokens(wanted, capacities, on_wait=waiting):
+        try:
+            done = subprocess.run(list(command), check=False)
+        except FileNotFoundError:
+            print(f"reqsolve: command not found: {command[0]}", file=stderr)
+            return 127
+    return done.returncode
+
+
+def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    command = split_command(args)
+    if not command:
+        raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
+    registry = importlib.import_module("reqsolve.registry")
+    tags = [t for t in args.tags.split(",") if t]
+    from reqsolve.errors import LauncherNotFoundError
+
+    try:
+        launcher = registry.find_launcher(
+            args.expression, tags=tags, config=args.config, offline=args.offline
+        )
+    except LauncherNotFoundError as exc:
+        print(f"reqsolve: {exc}", file=stderr)
+        return 1
+    if getattr(launcher, "type", None) == "slurm":
+        launcher_file = _launcher_file(args.config) if isinstance(
+            getattr(launcher, "connector", None), str
+        ) and launcher.connector != "local" else None
+        return run_slurm(
+            launcher,
+            command,
+            connector=_connector(launcher, launcher_file),
+            stdout=stdout,
+            dry_run=args.dry_run,
+            wait=args.wait,
+            interval=args.interval,
+            job_name=args.job_name,
+            hold=args.hold,
+        )
+    capacities: dict[str, int] = {}
+    if getattr(launcher, "tokens", None):
+        capacities = dict(_launcher_file(args.config).token_counters)
+    stdout.flush()
+    return run_local(
+        launcher,
+        command,
+        capacities=capacities,
+        stdout=stdout if stdout is not sys.stdout else sys.stdout,
+        stderr=stderr,
+        dry_run=args.dry_run,
+    )

@@ -1,0 +1,249 @@
+"""Where Slurm commands run: on this machine, or through the system ``ssh`` client.
+
+A command is always an argv list. Locally it is executed without a shell; over ssh the remote
+side necessarily has one, so every argument is quoted with :func:`shlex.quote` and the remote
+shell splits the line back into exactly that argv. Every failure (command not found, timeout,
+non-zero exit, ssh refused) becomes a :class:`SlurmQueryError` naming the command, its exit
+status and its stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from reqsolve.config.model import LauncherFile
+from reqsolve.config.model import SshConnector as SshConnectorConfig
+from reqsolve.errors import InvalidValue, SlurmQueryError
+
+DEFAULT_TIMEOUT = 30.0
+_SAFE_HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\[\]%-]*")
+_SAFE_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
+_SAFE_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]*[= ][^\n\r]*")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    command: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Connector(Protocol):
+    """Runs an argv somewhere and returns its output, or raises :class:`SlurmQueryError`."""
+
+    name: str
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        input: str | None = None,
+        check: bool = True,
+    ) -> CommandResult: ...
+
+    def describe(self, argv: Sequence[str]) -> list[str]:
+        """The argv that :meth:`run` would execute on this machine (for ``--dry-run``)."""
+        ...
+
+
+def _execute(
+    shown: Sequence[str],
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input: str | None,
+    env: Mapping[str, str] | None,
+    check: bool,
+    not_found: str = "command not found",
+    cwd: str | None = None,
+) -> CommandResult:
+    """Run ``argv`` in its own session so a timeout kills the whole process group.
+
+    ``subprocess.run`` kills only the child on timeout and then waits for the pipes, which a
+    grandchild (``sleep`` in a wrapper script) may hold open: it would hang anyway.
+    """
+    command = tuple(shown)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            cwd=cwd,
+        )
+    except FileNotFoundError:
+        raise SlurmQueryError(command, not_found, returncode=127) from None
+    except PermissionError as exc:
+        raise SlurmQueryError(command, f"cannot execute ({exc.strerror})", returncode=126) from None
+    except OSError as exc:
+        raise SlurmQueryError(command, f"cannot start ({exc})") from None
+    try:
+        stdout, stderr = process.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise SlurmQueryError(
+            command, f"timed out after {timeout:g} s", stderr=stderr or ""
+        ) from None
+    if check and process.returncode != 0:
+        raise SlurmQueryError(
+            command, "failed", returncode=process.returncode, stderr=stderr or ""
+        )
+    return CommandResult(command, process.returncode, stdout or "", stderr or "")
+
+
+class LocalConnector:
+    """Runs commands on this machine, without a shell.
+
+    The environment is this process's (so ``SLURM_CONF`` reaches the Slurm clients) with
+    ``env`` on top; ``cwd`` is where commands start (sbatch writes ``slurm-<id>.out`` there).
+    """
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        name: str = "local",
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.extra_env = dict(env or {})
+        self.cwd = None if cwd is None else os.fspath(cwd)
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.extra_env}
+
+    def describe(self, argv: Sequence[str]) -> list[str]:
+        return list(argv)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        input: str | None = None,
+        check: bool = True,
+    ) -> CommandResult:
+        if not argv:
+            raise InvalidValue("empty command")
+        return _execute(
+            argv,
+            argv,
+            timeout=timeout,
+            input=input,
+            env=self.environment(),
+            check=check,
+            cwd=self.cwd,
+        )
+
+
+class SshConnector:
+    """Runs commands on another machine through the system ``ssh`` client.
+
+    ``BatchMode=yes`` makes ssh fail instead of asking for a password (nobody is there to type
+    it); ``ConnectTimeout`` bounds an unreachable host. ssh's own failures exit with 255.
+    """
+
+    def __init__(
+        self,
+        config: SshConnectorConfig,
+        *,
+        ssh: str = "ssh",
+        connect_timeout: int = 10,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not _SAFE_HOST.fullmatch(config.hostname):
+            raise InvalidValue(
+                f"connector {config.id}: hostname {config.hostname!r} is not a host name"
+            )
+        if config.user is not None and not _SAFE_USER.fullmatch(config.user):
+            raise InvalidValue(f"connector {config.id}: user {config.user!r} is not a user name")
+        if config.port is not None and not 0 < config.port < 65536:
+            raise InvalidValue(f"connector {config.id}: port {config.port} out of range")
+        for option in config.options:
+            if not _SAFE_OPTION.fullmatch(option):
+                raise InvalidValue(
+                    f"connector {config.id}: ssh option {option!r} is not 'Key=value'"
+                )
+        self.config = config
+        self.name = config.id
+        self.ssh = ssh
+        self.connect_timeout = connect_timeout
+        self.env = dict(env) if env is not None else None
+
+    def ssh_argv(self, argv: Sequence[str]) -> list[str]:
+        """The local argv: ``ssh -o BatchMode=yes ... -- host 'quoted' 'remote' 'words'``."""
+        command = [self.ssh, "-o", "BatchMode=yes", "-o", f"ConnectTimeout={self.connect_timeout}"]
+        for option in self.config.options:
+            command += ["-o", option]
+        if self.config.port is not None:
+            command += ["-p", str(self.config.port)]
+        if self.config.user is not None:
+            command += ["-l", self.config.user]
+        command += ["--", self.config.hostname, shlex.join(argv)]
+        return command
+
+    def describe(self, argv: Sequence[str]) -> list[str]:
+        return self.ssh_argv(argv)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        input: str | None = None,
+        check: bool = True,
+    ) -> CommandResult:
+        if not argv:
+            raise InvalidValue("empty command")
+        shown = [f"{self.name}:", *argv]
+        result = _execute(
+            shown,
+            self.ssh_argv(argv),
+            timeout=timeout,
+            input=input,
+            env=self.env,
+            check=False,
+            not_found=f"ssh client {self.ssh!r} not found",
+        )
+        if result.returncode == 255:
+            raise SlurmQueryError(
+                shown,
+                f"ssh to {self.config.hostname} failed",
+                returncode=255,
+                stderr=result.stderr,
+            )
+        if check and result.returncode != 0:
+            raise SlurmQueryError(
+                shown, "failed", returncode=result.returncode, stderr=result.stderr
+            )
+        return result
+
+
+def connector_for(name: str, launcher_file: LauncherFile | None = None) -> Connector:
+    """The connector a launcher names: ``local``, or one of the file's ``connectors:``."""
+    if name == "local":
+        return LocalConnector()
+    if launcher_file is not None:
+        for connector in launcher_file.connectors:
+            if connector.id == name:
+                return SshConnector(connector)
+    known = ["local"] + [c.id for c in (launcher_file.connectors if launcher_file else ())]
+    raise InvalidValue(
+        f"unknown connector {name!r}", f"declare it under connectors:, known: {', '.join(known)}"
+    )

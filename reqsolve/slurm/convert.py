@@ -1,0 +1,294 @@
+"""Slurm records -> the typed launcher model, and a launcher -> launcher-file YAML text.
+
+Hosts of one partition that Slurm describes identically (features, CPUs, memory, GPUs) form
+one node group, so a 400-node cluster becomes a handful of groups. Nodes that cannot take a
+job (down, drained, not responding...) are left out and remembered with the reason, so
+``explain`` and ``slurm convert`` can say why a host is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reqsolve.config.model import (
+    Configuration,
+    CpuConfig,
+    GpuConfig,
+    NodeGroup,
+    Partition,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
+from reqsolve.units import format_duration, format_memory
+
+GIB, MIB = 2**30, 2**20
+
+
+def memory_text(value: int) -> str:
+    """Binary units first, as Slurm counts memory in MiB (``125GiB``, ``96000MiB``)."""
+    if value and value % GIB == 0:
+        return f"{value // GIB}GiB"
+    if value and value % MIB == 0:
+        return f"{value // MIB}MiB"
+    return format_memory(value)
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A host that discovery did not offer, and why (``drained (bad gpu)``)."""
+
+    host: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """What Slurm said, as model values, before any merge with the launcher file."""
+
+    partitions: tuple[Partition, ...]
+    qos: tuple[Qos, ...]
+    left_out: tuple[LeftOut, ...] = ()
+
+
+def node_configuration(node: NodeRecord) -> Configuration:
+    """The capacity Slurm reports for one node: CPUs, RealMemory, GPU count and type."""
+    return Configuration(
+        cpu=CpuConfig(cores=node.cpus, memory=node.memory),
+        gpu=GpuConfig(count=node.gpu_count, model=node.gpu_model),
+    )
+
+
+def group_nodes(nodes: Iterable[NodeRecord]) -> tuple[NodeGroup, ...]:
+    """Hosts with identical features and configuration, in order of first appearance."""
+    groups: dict[tuple[tuple[str, ...], Configuration], list[str]] = {}
+    for node in nodes:
+        key = (node.features, node_configuration(node))
+        groups.setdefault(key, []).append(node.name)
+    return tuple(
+        NodeGroup(hosts=tuple(hosts), features=features, configuration=configuration)
+        for (features, configuration), hosts in groups.items()
+    )
+
+
+def partition_configuration(record: PartitionRecord) -> Configuration | None:
+    if record.max_time is None and record.def_mem_per_cpu is None:
+        return None
+    return Configuration(
+        max_duration=record.max_time, cpu=CpuConfig(mem_per_cpu=record.def_mem_per_cpu)
+    )
+
+
+def to_qos(record: QosRecord) -> Qos:
+    """Slurm's QoS ``Priority`` is a scheduling weight, not reqsolve's preference between
+    candidates: mapped over, it would send every job to the QoS with the highest weight (often
+    a restricted one). It stays 0; the launcher file sets preferences."""
+    return Qos(name=record.name, max_duration=record.max_wall, min_gpu=record.min_gpus)
+
+
+def build(
+    nodes: Sequence[NodeRecord],
+    partitions: Sequence[PartitionRecord] | None = None,
+    qos: Sequence[QosRecord] = (),
+) -> Discovered:
+    """Model partitions and QoS from Slurm records.
+
+    Without partition records (``slurm convert`` reading nodes only), partitions are the ones
+    the nodes name, in order of first appearance, with no limits.
+    """
+    by_name = {node.name: node for node in nodes}
+    left_out: dict[str, LeftOut] = {}
+    for node in nodes:
+        why = node.unusable
+        if why is not None:
+            left_out[node.name] = LeftOut(node.name, why)
+    if partitions is None:
+        names: list[str] = []
+        for node in nodes:
+            for name in node.partitions:
+                if name not in names:
+                    names.append(name)
+            if not node.partitions and node.name not in left_out:
+                left_out[node.name] = LeftOut(node.name, "in no partition")
+        partitions = [
+            PartitionRecord(
+                name=name,
+                nodes=tuple(n.name for n in nodes if name in n.partitions),
+                max_time=None,
+                def_mem_per_cpu=None,
+                allow_qos=None,
+                allow_accounts=None,
+                state="UP",
+            )
+            for name in names
+        ]
+    model_partitions = []
+    for record in partitions:
+        usable: list[NodeRecord] = []
+        for host in record.nodes:
+            found = by_name.get(host)
+            if found is None:
+                why = f"listed by partition {record.name} but not among the nodes"
+                left_out.setdefault(host, LeftOut(host, why))
+            elif host not in left_out:
+                usable.append(found)
+        model_partitions.append(
+            Partition(
+                name=record.name,
+                nodes=group_nodes(usable),
+                configuration=partition_configuration(record),
+                qos=record.allow_qos or (),
+                accounts=record.allow_accounts or (),
+                disabled=record.state.upper() != "UP",
+            )
+        )
+    return Discovered(
+        partitions=tuple(model_partitions),
+        qos=tuple(to_qos(q) for q in qos),
+        left_out=tuple(left_out.values()),
+    )
+
+
+def launcher_from(discovered: Discovered, *, id: str = "slurm") -> SlurmLauncherConfig:
+    return SlurmLauncherConfig(id=id, qos=discovered.qos, partitions=discovered.partitions)
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def _configuration_data(configuration: Configuration | None) -> dict[str, Any] | None:
+    if configuration is None:
+        return None
+    data: dict[str, Any] = {}
+    if configuration.max_duration is not None:
+        data["max_duration"] = format_duration(configuration.max_duration)
+    cpu: dict[str, Any] = {}
+    c = configuration.cpu
+    if c.cores is not None:
+        cpu["cores"] = c.cores
+    if c.memory is not None:
+        cpu["memory"] = memory_text(c.memory)
+    if c.mem_per_cpu is not None:
+        cpu["mem_per_cpu"] = memory_text(c.mem_per_cpu)
+    if c.cpu_per_gpu is not None:
+        cpu["cpu_per_gpu"] = c.cpu_per_gpu
+    if cpu:
+        data["cpu"] = cpu
+    gpu: dict[str, Any] = {}
+    g = configuration.gpu
+    if g.model is not None:
+        gpu["model"] = g.model
+    if g.count is not None:
+        gpu["count"] = g.count
+    if g.memory is not None:
+        gpu["memory"] = memory_text(g.memory)
+    if g.min_memory is not None:
+        gpu["min_memory"] = memory_text(g.min_memory)
+    if g.min_mem_ratio is not None:
+        gpu["min_mem_ratio"] = g.min_mem_ratio
+    if gpu:
+        data["gpu"] = gpu
+    return data or None
+
+
+def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
+    """One ``slurm:`` item as plain data, writing only what differs from the defaults."""
+    data: dict[str, Any] = {"id": launcher.id}
+    defaults = SlurmLauncherConfig(id=launcher.id)
+    if launcher.connector != defaults.connector:
+        data["connector"] = launcher.connector
+    if launcher.path != defaults.path:
+        data["path"] = launcher.path
+    if launcher.tags:
+        data["tags"] = list(launcher.tags)
+    if launcher.weight != defaults.weight:
+        data["weight"] = launcher.weight
+    if launcher.use_features != defaults.use_features:
+        data["use_features"] = launcher.use_features
+    if launcher.use_memory_constraint != defaults.use_memory_constraint:
+        data["use_memory_contraint"] = launcher.use_memory_constraint
+    if launcher.query_slurm:
+        data["query_slurm"] = True
+    if launcher.disabled:
+        data["disabled"] = True
+    if launcher.features_regex:
+        data["features_regex"] = list(launcher.features_regex)
+    if launcher.qos:
+        qos_data: dict[str, Any] = {}
+        for qos in launcher.qos:
+            entry: dict[str, Any] = {}
+            if qos.max_duration is not None:
+                entry["max_duration"] = format_duration(qos.max_duration)
+            if qos.min_gpu:
+                entry["min_gpu"] = qos.min_gpu
+            if qos.priority:
+                entry["priority"] = qos.priority
+            qos_data[qos.name] = entry
+        data["qos"] = qos_data
+    if launcher.features:
+        data["features"] = {
+            name: _configuration_data(conf) or {} for name, conf in launcher.features
+        }
+    top = _configuration_data(launcher.configuration)
+    if top:
+        data["configuration"] = top
+    partitions: dict[str, Any] = {}
+    for partition in launcher.partitions:
+        entry = {}
+        if partition.disabled:
+            entry["disabled"] = True
+        if partition.priority:
+            entry["priority"] = partition.priority
+        if partition.qos:
+            entry["qos"] = list(partition.qos)
+        if partition.accounts:
+            entry["accounts"] = list(partition.accounts)
+        conf = _configuration_data(partition.configuration)
+        if conf:
+            entry["configuration"] = conf
+        groups = []
+        for group in partition.nodes:
+            group_data: dict[str, Any] = {}
+            if group.hosts:
+                group_data["hosts"] = list(group.hosts)
+            else:
+                group_data["count"] = group.count
+            if group.features:
+                group_data["features"] = list(group.features)
+            group_conf = _configuration_data(group.configuration)
+            if group_conf:
+                group_data["configuration"] = group_conf
+            groups.append(group_data)
+        entry["nodes"] = groups
+        partitions[partition.name] = entry
+    data["partitions"] = partitions
+    return data
+
+
+def launcher_yaml(
+    launchers: Sequence[SlurmLauncherConfig], left_out: Sequence[LeftOut] = ()
+) -> str:
+    """A launcher file holding these slurm launchers (``left_out`` hosts as comments)."""
+    import yaml
+
+    lines = []
+    for item in left_out:
+        lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
+    class _Dumper(yaml.SafeDumper):
+        """Lists of names on one line (``hosts: [yop, yep]``), mappings in block style."""
+
+    def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+        flow = all(isinstance(item, (str, int, float)) for item in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+    _Dumper.add_representer(list, _list)
+    body = yaml.dump(
+        {"slurm": [launcher_data(launcher) for launcher in launchers]},
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+    )
+    return "".join(line + "\n" for line in lines) + body

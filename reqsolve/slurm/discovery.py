@@ -1,0 +1,309 @@
+"""``query_slurm: true``: ask Slurm for nodes, partitions and QoS, then merge with the file.
+
+The launcher file wins, field by field: a partition written in the YAML keeps what it writes
+(``heavy: {disabled: true}`` disables a partition Slurm reports), and takes from Slurm what it
+leaves out. Answers are cached per launcher for ``ttl`` seconds in this process, and optionally
+on disk (raw outputs, re-read on load), so a burst of ``reqsolve find`` calls asks Slurm once.
+A failure anywhere raises :class:`SlurmQueryError` before anything is cached or merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reqsolve.config.model import LauncherFile, Partition, Qos, SlurmLauncherConfig
+from reqsolve.connectors import Connector, connector_for
+from reqsolve.errors import SlurmQueryError
+from reqsolve.slurm import readers
+from reqsolve.slurm.convert import Discovered, LeftOut, build
+
+DEFAULT_TTL = 300.0
+_CACHE_FORMAT = 1
+# JSON output of scontrol/sacctmgr appeared in 23.02; sinfo --json in 21.08.
+_SCONTROL_JSON_SINCE = (23, 2)
+_SINFO_JSON_SINCE = (21, 8)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryResult:
+    launcher: SlurmLauncherConfig  # merged with the file
+    discovered: Discovered  # what Slurm said, before the merge
+    commands: tuple[tuple[str, ...], ...]  # what was run (empty when served from a cache)
+    cached: bool = False
+
+    @property
+    def left_out(self) -> tuple[LeftOut, ...]:
+        return self.discovered.left_out
+
+
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    version: tuple[int, int]
+    nodes: tuple[tuple[str, ...], str]
+    partitions: tuple[tuple[str, ...], str]
+    qos: tuple[tuple[str, ...], str] | None  # None: no accounting database
+
+    @property
+    def commands(self) -> tuple[tuple[str, ...], ...]:
+        found = [self.nodes[0], self.partitions[0]]
+        if self.qos is not None:
+            found.append(self.qos[0])
+        return tuple(found)
+
+    def discovered(self) -> Discovered:
+        nodes = readers.read_nodes(self.nodes[1], self.nodes[0])
+        partitions = readers.read_partitions(self.partitions[1], self.partitions[0])
+        qos = [] if self.qos is None else readers.read_qos(self.qos[1], self.qos[0])
+        if not nodes:
+            raise SlurmQueryError(self.nodes[0], "Slurm reported no node")
+        return build(nodes, partitions, qos)
+
+
+_memory: dict[str, tuple[float, _Outputs]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every in-process answer (tests, or after changing the cluster)."""
+    _memory.clear()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reqsolve"
+
+
+def _key(launcher: SlurmLauncherConfig, launcher_file: LauncherFile) -> str:
+    raw = "\0".join((launcher_file.path, launcher.id, launcher.connector, launcher.path))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _binary(launcher: SlurmLauncherConfig, name: str) -> str:
+    return f"{launcher.path.rstrip('/')}/{name}" if launcher.path else name
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``slurm 22.05.8`` / ``slurm-wlm 22.05.8`` -> (22, 5)."""
+    match = re.search(r"(\d+)\.(\d+)", text)
+    if match is None:
+        raise ValueError(f"no version number in {text.strip()[:80]!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _query(
+    launcher: SlurmLauncherConfig, connector: Connector, timeout: float
+) -> _Outputs:
+    scontrol, sinfo = _binary(launcher, "scontrol"), _binary(launcher, "sinfo")
+    sacctmgr = _binary(launcher, "sacctmgr")
+    version_command = (scontrol, "--version")
+    version_text = connector.run(version_command, timeout=timeout).stdout
+    try:
+        version = parse_version(version_text)
+    except ValueError as exc:
+        raise SlurmQueryError(version_command, f"unexpected output: {exc}") from None
+    if version >= _SCONTROL_JSON_SINCE:
+        nodes_command: tuple[str, ...] = (scontrol, "show", "nodes", "--json")
+        partitions_command: tuple[str, ...] = (scontrol, "show", "partition", "--json")
+        qos_command: tuple[str, ...] = (sacctmgr, "show", "qos", "--json")
+    else:
+        if version >= _SINFO_JSON_SINCE:
+            nodes_command = (sinfo, "--json")
+        else:
+            nodes_command = (scontrol, "--oneliner", "show", "nodes")
+        partitions_command = (scontrol, "--oneliner", "show", "partition")
+        qos_command = (sacctmgr, *readers.QOS_COMMAND[1:])
+    nodes = connector.run(nodes_command, timeout=timeout).stdout
+    partitions = connector.run(partitions_command, timeout=timeout).stdout
+    qos_result = connector.run(qos_command, timeout=timeout, check=False)
+    qos: tuple[tuple[str, ...], str] | None = (qos_command, qos_result.stdout)
+    if qos_result.returncode != 0:
+        if "accounting_storage/slurmdbd" in qos_result.stderr:
+            qos = None  # no accounting database: Slurm enforces no QoS at all
+        else:
+            raise SlurmQueryError(
+                qos_command, "failed", returncode=qos_result.returncode, stderr=qos_result.stderr
+            )
+    return _Outputs(version, (nodes_command, nodes), (partitions_command, partitions), qos)
+
+
+def _read_disk(path: Path, ttl: float, now: float) -> tuple[float, _Outputs] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        written = float(data["time"])
+        if data.get("format") != _CACHE_FORMAT or not 0 <= now - written <= ttl:
+            return None
+        qos = data["qos"]
+        return written, _Outputs(
+            version=(int(data["version"][0]), int(data["version"][1])),
+            nodes=(tuple(data["nodes"][0]), str(data["nodes"][1])),
+            partitions=(tuple(data["partitions"][0]), str(data["partitions"][1])),
+            qos=None if qos is None else (tuple(qos[0]), str(qos[1])),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # absent, stale or damaged: ask Slurm again
+
+
+def _write_disk(path: Path, outputs: _Outputs, now: float) -> None:
+    data = {
+        "format": _CACHE_FORMAT,
+        "time": now,
+        "version": list(outputs.version),
+        "nodes": [list(outputs.nodes[0]), outputs.nodes[1]],
+        "partitions": [list(outputs.partitions[0]), outputs.partitions[1]],
+        "qos": None if outputs.qos is None else [list(outputs.qos[0]), outputs.qos[1]],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs a query next time
+
+
+def merge_qos(written: tuple[Qos, ...], discovered: tuple[Qos, ...]) -> tuple[Qos, ...]:
+    """The file's QoS entries (file order) over Slurm's, then Slurm's others in Slurm's order."""
+    found = {q.name: q for q in discovered}
+    merged = []
+    for qos in written:
+        slurm = found.get(qos.name)
+        if slurm is None:
+            merged.append(qos)
+            continue
+        merged.append(
+            Qos(
+                name=qos.name,
+                max_duration=qos.max_duration if qos.max_duration is not None
+                else slurm.max_duration,
+                min_gpu=qos.min_gpu or slurm.min_gpu,
+                priority=qos.priority or slurm.priority,
+            )
+        )
+    names = {q.name for q in written}
+    merged.extend(q for q in discovered if q.name not in names)
+    return tuple(merged)
+
+
+def merge_partition(written: Partition, discovered: Partition) -> Partition:
+    """One partition, the file's fields winning over Slurm's.
+
+    Node groups, QoS and account lists are taken whole from the file when it writes them.
+    ``disabled`` is true when either side says so: the file cannot re-enable a partition that
+    Slurm reports down (a job sent there would only pend).
+    """
+    if discovered.configuration is None:
+        configuration = written.configuration
+    else:
+        configuration = discovered.configuration.merged(written.configuration)
+    return Partition(
+        name=written.name,
+        nodes=written.nodes or discovered.nodes,
+        configuration=configuration,
+        qos=written.qos or discovered.qos,
+        accounts=written.accounts or discovered.accounts,
+        priority=written.priority or discovered.priority,
+        disabled=written.disabled or discovered.disabled,
+    )
+
+
+def merge(launcher: SlurmLauncherConfig, discovered: Discovered) -> SlurmLauncherConfig:
+    """The launcher as written, completed by discovery.
+
+    Partition order: the file's partitions in file order, then the ones only Slurm knows, in
+    Slurm's order (the file's order decides the order of ``--partition`` in answers).
+    """
+    found = {p.name: p for p in discovered.partitions}
+    partitions = []
+    for partition in launcher.partitions:
+        slurm = found.get(partition.name)
+        partitions.append(partition if slurm is None else merge_partition(partition, slurm))
+    names = {p.name for p in launcher.partitions}
+    partitions.extend(p for p in discovered.partitions if p.name not in names)
+    return replace(
+        launcher, qos=merge_qos(launcher.qos, discovered.qos), partitions=tuple(partitions)
+    )
+
+
+def discover_details(
+    launcher: SlurmLauncherConfig,
+    launcher_file: LauncherFile,
+    *,
+    ttl: float = DEFAULT_TTL,
+    runner: Connector | None = None,
+    timeout: float = 30.0,
+    cache_dir: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> DiscoveryResult:
+    """Discovery with what was run and which hosts were left out (see :func:`discover`)."""
+    key = _key(launcher, launcher_file)
+    now = clock()
+    found = _memory.get(key)
+    if found is not None and not 0 <= now - found[0] <= ttl:
+        found = None
+    disk_path = None
+    if cache_dir is not None:
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", launcher.id)[:40]
+        disk_path = cache_dir / f"slurm-{safe_id}-{key}.json"
+        if found is None:
+            found = _read_disk(disk_path, ttl, now)
+    if found is not None:
+        written, outputs = found
+        discovered = outputs.discovered()
+        _memory[key] = (written, outputs)
+        return DiscoveryResult(merge(launcher, discovered), discovered, (), cached=True)
+    connector = runner if runner is not None else connector_for(launcher.connector, launcher_file)
+    outputs = _query(launcher, connector, timeout)
+    discovered = outputs.discovered()  # raises on garbled output, before anything is kept
+    _memory[key] = (now, outputs)
+    if disk_path is not None:
+        _write_disk(disk_path, outputs, now)
+    return DiscoveryResult(merge(launcher, discovered), discovered, outputs.commands)
+
+
+def left_out(
+    launcher: SlurmLauncherConfig, launcher_file: LauncherFile
+) -> tuple[LeftOut, ...]:
+    """Hosts the last discovery of this launcher (in this process) left out, with reasons.
+
+    For ``explain``: a drained or down node is not a candidate, and this says why it is
+    missing. Empty when the launcher was never discovered here.
+    """
+    found = _memory.get(_key(launcher, launcher_file))
+    if found is None:
+        return ()
+    try:
+        return found[1].discovered().left_out
+    except SlurmQueryError:  # pragma: no cover - cached outputs were read once already
+        return ()
+
+
+def discover(
+    launcher: SlurmLauncherConfig,
+    launcher_file: LauncherFile,
+    *,
+    ttl: float = DEFAULT_TTL,
+    runner: Connector | None = None,
+    timeout: float = 30.0,
+    cache_dir: Path | None = None,
+    disk_cache: bool = True,
+) -> SlurmLauncherConfig:
+    """The launcher completed by what its Slurm reports (``query_slurm: true``).
+
+    Runs ``scontrol``/``sinfo``/``sacctmgr`` from ``launcher.path`` through the launcher's
+    connector (or ``runner``); raises :class:`SlurmQueryError` when any of them fails or prints
+    something unreadable — the caller skips the launcher with that reason. Answers are kept
+    ``ttl`` seconds in this process and, unless ``disk_cache`` is false or
+    ``REQSOLVE_NO_DISK_CACHE=1``, under ``cache_dir`` (default ``~/.cache/reqsolve``), so
+    successive ``reqsolve find`` processes ask Slurm once.
+    """
+    if cache_dir is None and disk_cache and os.environ.get("REQSOLVE_NO_DISK_CACHE") != "1":
+        cache_dir = default_cache_dir()
+    return discover_details(
+        launcher, launcher_file, ttl=ttl, runner=runner, timeout=timeout, cache_dir=cache_dir
+    ).launcher

@@ -1,0 +1,581 @@
+"""Readers of what Slurm prints: text and JSON in, plain records out (no subprocess here).
+
+Slurm 22.05 prints nodes and partitions as ``Key=Value`` text (``scontrol show``, multi-line or
+``--oneliner``) and nodes as JSON (``sinfo --json``, OpenAPI v0.0.38); partitions and QoS as
+JSON only through slurmrestd. Later releases add ``--json`` to scontrol/sacctmgr with other
+data_parser versions, so the JSON readers accept the shapes of both generations. Anything that
+does not look like what Slurm prints raises :class:`SlurmQueryError`, never a bare exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reqsolve.errors import SlurmQueryError
+from reqsolve.units import parse_slurm_time
+
+MIB = 2**20
+
+NODES_COMMAND = ("scontrol", "--oneliner", "show", "nodes")
+PARTITIONS_COMMAND = ("scontrol", "--oneliner", "show", "partition")
+QOS_FIELDS = ("Name", "Priority", "MaxWall", "MaxTRES", "MinTRES", "Flags")
+QOS_COMMAND = ("sacctmgr", "--parsable2", "show", "qos", "format=" + ",".join(QOS_FIELDS))
+
+# Node states (upper case, any of the `+`-joined words) that keep jobs off a node.
+UNUSABLE_STATES = {
+    "DOWN": "down",
+    "DRAIN": "drained",
+    "DRAINED": "drained",
+    "DRAINING": "draining",
+    "FAIL": "failing",
+    "FAILING": "failing",
+    "NOT_RESPONDING": "not responding",
+    "NO_RESPOND": "not responding",
+    "FUTURE": "not yet in service (FUTURE)",
+    "INVAL": "invalid (configuration mismatch)",
+    "INVALID": "invalid (configuration mismatch)",
+    "UNKNOWN": "in an unknown state (slurmd never registered)",
+    "MAINT": "under maintenance",
+    "REBOOT_ISSUED": "rebooting",
+    "REBOOT_REQUESTED": "waiting for a reboot",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GpuGres:
+    """One ``gpu`` item of a node's Gres: ``gpu:a100:8(S:0-1)`` -> model a100, count 8."""
+
+    model: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    name: str
+    cpus: int | None
+    memory: int | None  # bytes (RealMemory is MiB)
+    features: tuple[str, ...]
+    gpus: tuple[GpuGres, ...]
+    state: str  # as printed, e.g. IDLE+DRAIN
+    partitions: tuple[str, ...]
+    reason: str | None = None  # the admin's Reason= text
+
+    @property
+    def gpu_count(self) -> int:
+        return sum(g.count for g in self.gpus)
+
+    @property
+    def gpu_model(self) -> str | None:
+        """The model when every GPU of the node has the same declared type."""
+        models = {g.model for g in self.gpus}
+        if len(models) == 1:
+            return next(iter(models))
+        return None
+
+    @property
+    def unusable(self) -> str | None:
+        """Why no job can start on this node (None when it can): ``drained (bad gpu)``."""
+        words = re.split(r"[+]", self.state.upper())
+        why: list[str] = []
+        for word in words:
+            stripped = word.rstrip("*~#!%$@^-")
+            if stripped in UNUSABLE_STATES and UNUSABLE_STATES[stripped] not in why:
+                why.append(UNUSABLE_STATES[stripped])
+            if word.endswith("*") and "not responding" not in why:
+                why.append("not responding")
+        if not why:
+            return None
+        text = " and ".join(why)
+        if self.reason:
+            text += f" ({self.reason})"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionRecord:
+    name: str
+    nodes: tuple[str, ...]  # expanded host names
+    max_time: int | None  # seconds; None = UNLIMITED
+    def_mem_per_cpu: int | None  # bytes
+    allow_qos: tuple[str, ...] | None  # None = ALL
+    allow_accounts: tuple[str, ...] | None  # None = ALL
+    state: str  # UP, DOWN, DRAIN, INACTIVE
+    default: bool = False
+    max_nodes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QosRecord:
+    name: str
+    max_wall: int | None  # seconds
+    priority: int = 0
+    min_gpus: int = 0  # MinTRES gres/gpu
+    max_gpus: int | None = None  # MaxTRES(PerJob) gres/gpu
+    flags: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _garbled(command: Sequence[str], message: str, text: str = "") -> SlurmQueryError:
+    excerpt = text.strip().splitlines()[0][:200] if text.strip() else ""
+    detail = f"{message}; output begins {excerpt!r}" if excerpt else message
+    return SlurmQueryError(tuple(command), f"unexpected output: {detail}")
+
+
+def expand_hostlist(expression: str) -> tuple[str, ...]:
+    """Slurm hostlist expression to names: ``yip,a100-0[1-2],n[1,3-4]`` -> yip a100-01 ...
+
+    Zero padding is kept as Slurm does (``[08-10]`` -> 08 09 10); several brackets in one name
+    multiply (``r[1-2]n[1-2]``).
+    """
+    text = expression.strip()
+    if text in ("", "(null)"):
+        return ()
+    items: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"unbalanced ']' in host list {expression!r}")
+        elif char == "," and depth == 0:
+            items.append(text[start:index])
+            start = index + 1
+    if depth != 0:
+        raise ValueError(f"unbalanced '[' in host list {expression!r}")
+    items.append(text[start:])
+    names: list[str] = []
+    for item in items:
+        if not item:
+            raise ValueError(f"empty item in host list {expression!r}")
+        names.extend(_expand_one(item))
+    return tuple(names)
+
+
+def _expand_one(item: str) -> list[str]:
+    open_at = item.find("[")
+    if open_at < 0:
+        return [item]
+    close_at = item.index("]", open_at)
+    prefix, ranges, rest = item[:open_at], item[open_at + 1 : close_at], item[close_at + 1 :]
+    values: list[str] = []
+    for part in ranges.split(","):
+        if "-" in part:
+            low, high = part.split("-", 1)
+            if not (low.isdigit() and high.isdigit()) or int(high) < int(low):
+                raise ValueError(f"bad range {part!r} in host list item {item!r}")
+            width = len(low)
+            values.extend(str(n).zfill(width) for n in range(int(low), int(high) + 1))
+        elif part.isdigit():
+            values.append(part)
+        else:
+            raise ValueError(f"bad range {part!r} in host list item {item!r}")
+    return [prefix + value + tail for value in values for tail in _expand_one(rest)]
+
+
+def parse_gres(text: str) -> tuple[GpuGres, ...]:
+    """GPU items of a Gres string: ``gpu:4``, ``gpu:a100:4``, ``gpu:a6000:3(S:0-1),mps:100``."""
+    value = text.strip()
+    if value in ("", "(null)", "N/A"):
+        return ()
+    items: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(value):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(value[start:index])
+            start = index + 1
+    items.append(value[start:])
+    gpus: list[GpuGres] = []
+    for raw in items:
+        item = raw.split("(", 1)[0].strip()
+        parts = item.split(":")
+        if parts[0] != "gpu":
+            continue
+        if len(parts) == 2:
+            model, count_text = None, parts[1]
+        elif len(parts) == 3:
+            model, count_text = parts[1] or None, parts[2]
+        else:
+            raise ValueError(f"unreadable gres item {raw!r}")
+        if not count_text.isdigit():
+            raise ValueError(f"unreadable gres count in {raw!r}")
+        gpus.append(GpuGres(model, int(count_text)))
+    return tuple(gpus)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    value = text.strip()
+    if value in ("", "(null)", "N/A", "NONE"):
+        return ()
+    return tuple(n for n in value.split(",") if n)
+
+
+def _allow(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    value = text.strip()
+    if value in ("", "ALL", "(null)"):
+        return None
+    return _names(value)
+
+
+_KEY_RE = re.compile(r"(?:(?<=\s)|^)([A-Z][A-Za-z0-9_]*)=")
+
+
+def parse_key_values(text: str, record_key: str) -> list[dict[str, str]]:
+    """``scontrol show`` text (multi-line or ``--oneliner``) to one dict per record.
+
+    A record starts at ``record_key=`` at the beginning of a line; a value runs to the next
+    ``Key=`` on its line, so values with spaces (``OS=Linux 6.1 #1 SMP``, ``Reason=fan
+    failure [root@...]``) are kept whole.
+    """
+    records: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith(record_key + "="):
+            current = {}
+            records.append(current)
+        elif current is None:
+            raise ValueError(f"text before the first {record_key}= record: {line.strip()[:80]!r}")
+        keys = list(_KEY_RE.finditer(line))
+        if not keys:
+            raise ValueError(f"line without Key=Value: {line.strip()[:80]!r}")
+        if line[: keys[0].start()].strip():
+            raise ValueError(f"text before Key=Value: {line.strip()[:80]!r}")
+        for index, match in enumerate(keys):
+            end = keys[index + 1].start() if index + 1 < len(keys) else len(line)
+            current[match.group(1)] = line[match.end() : end].strip()
+    return records
+
+
+def _int(value: Any, what: str) -> int | None:
+    """An int from text or from the ``{"set", "infinite", "number"}`` objects of newer JSON."""
+    if isinstance(value, Mapping):
+        if value.get("infinite") or value.get("set") is False:
+            return None
+        value = value.get("number")
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("", "N/A", "(null)", "UNLIMITED", "NONE"):
+            return None
+        if text.lstrip("-").isdigit():
+            return int(text)
+    raise ValueError(f"{what}: expected a number, got {value!r}")
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+def read_nodes_text(text: str, command: Sequence[str] = NODES_COMMAND) -> list[NodeRecord]:
+    """``scontrol show nodes`` (multi-line or ``--oneliner``) to node records."""
+    if not text.strip():
+        return []
+    try:
+        records = parse_key_values(text, "NodeName")
+        nodes = [_node_from_text(record) for record in records]
+    except (ValueError, KeyError) as exc:
+        raise _garbled(command, f"not scontrol node output ({exc})", text) from None
+    if not nodes:
+        raise _garbled(command, "no NodeName= record", text)
+    return nodes
+
+
+def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
+    name = record["NodeName"].split()[0]
+    if not name:
+        raise ValueError("empty NodeName")
+    cpus = _int(record.get("CPUEfctv", record.get("CPUTot")), f"{name} CPUTot")
+    memory_mib = _int(record.get("RealMemory"), f"{name} RealMemory")
+    # Each node is read on its own: "(null)" means no feature, never the previous node's.
+    features = _names(record.get("AvailableFeatures", record.get("Features", "")))
+    # "Reason=fan failure [root@2026-11-25T12:46:02]": keep the admin's words, as JSON does
+    reason = re.sub(r"\s*\[[^\]]*@[^\]]*\]$", "", record.get("Reason", ""))
+    return NodeRecord(
+        name=name,
+        cpus=cpus,
+        memory=None if memory_mib is None else memory_mib * MIB,
+        features=features,
+        gpus=parse_gres(record.get("Gres", "")),
+        state=record.get("State", "UNKNOWN").split()[0] if record.get("State") else "UNKNOWN",
+        partitions=_names(record.get("Partitions", "")),
+        reason=reason or None,
+    )
+
+
+def read_nodes_json(text: str, command: Sequence[str] = ("sinfo", "--json")) -> list[NodeRecord]:
+    """``sinfo --json`` / slurmrestd ``/nodes`` (v0.0.38) and the list-valued later versions."""
+    data = _load_json(text, command)
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list):
+        raise _garbled(command, "JSON without a 'nodes' list", text)
+    try:
+        return [_node_from_json(node) for node in nodes]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _garbled(command, f"unreadable node in JSON ({exc})", text) from None
+
+
+def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
+    name = node["name"]
+    if not isinstance(name, str) or not name:
+        raise ValueError("node without a name")
+    features = node.get("features", "")
+    if isinstance(features, list):
+        feature_names = tuple(str(f) for f in features)
+    else:
+        feature_names = _names(str(features or ""))
+    state = node.get("state", "unknown")
+    words = [str(s) for s in state] if isinstance(state, list) else [str(state)]
+    words += [str(s) for s in node.get("state_flags", []) or []]
+    memory_mib = _int(node.get("real_memory"), f"{name} real_memory")
+    gres = node.get("gres", "")
+    partitions = node.get("partitions", []) or []
+    reason = node.get("reason") or None
+    return NodeRecord(
+        name=name,
+        cpus=_int(node.get("cpus"), f"{name} cpus"),
+        memory=None if memory_mib is None else memory_mib * MIB,
+        features=feature_names,
+        gpus=parse_gres(gres if isinstance(gres, str) else ""),
+        state="+".join(w.upper() for w in words),
+        partitions=tuple(str(p) for p in partitions),
+        reason=str(reason) if reason else None,
+    )
+
+
+def read_nodes(text: str, command: Sequence[str] = NODES_COMMAND) -> list[NodeRecord]:
+    """Nodes from either form, told apart by the first character (``{`` is JSON)."""
+    if text.lstrip().startswith("{"):
+        return read_nodes_json(text, command)
+    return read_nodes_text(text, command)
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def read_partitions_text(
+    text: str, command: Sequence[str] = PARTITIONS_COMMAND
+) -> list[PartitionRecord]:
+    """``scontrol show partition`` (multi-line or ``--oneliner``) to partition records."""
+    if not text.strip():
+        return []
+    try:
+        records = parse_key_values(text, "PartitionName")
+        partitions = [_partition_from_text(record) for record in records]
+    except (ValueError, KeyError) as exc:
+        raise _garbled(command, f"not scontrol partition output ({exc})", text) from None
+    if not partitions:
+        raise _garbled(command, "no PartitionName= record", text)
+    return partitions
+
+
+def _partition_from_text(record: Mapping[str, str]) -> PartitionRecord:
+    name = record["PartitionName"]
+    if not name:
+        raise ValueError("empty PartitionName")
+    max_time_text = record.get("MaxTime", "UNLIMITED")
+    try:
+        max_time = parse_slurm_time(max_time_text)
+    except ValueError:
+        raise ValueError(f"{name}: unreadable MaxTime {max_time_text!r}") from None
+    mem = _int(record.get("DefMemPerCPU"), f"{name} DefMemPerCPU")
+    return PartitionRecord(
+        name=name,
+        nodes=expand_hostlist(record.get("Nodes", "")),
+        max_time=max_time,
+        def_mem_per_cpu=None if mem is None else mem * MIB,
+        allow_qos=_allow(record.get("AllowQos")),
+        allow_accounts=_allow(record.get("AllowAccounts")),
+        state=record.get("State", "UP"),
+        default=record.get("Default", "NO") == "YES",
+        max_nodes=_int(record.get("MaxNodes"), f"{name} MaxNodes"),
+    )
+
+
+_INFINITE_MINUTES = 0xFFFFFFFE
+
+
+def read_partitions_json(
+    text: str, command: Sequence[str] = ("scontrol", "show", "partition", "--json")
+) -> list[PartitionRecord]:
+    """slurmrestd ``/partitions`` v0.0.38, or the nested shape of ``--json`` in later releases."""
+    data = _load_json(text, command)
+    partitions = data.get("partitions")
+    if not isinstance(partitions, list):
+        raise _garbled(command, "JSON without a 'partitions' list", text)
+    try:
+        return [_partition_from_json(p) for p in partitions]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _garbled(command, f"unreadable partition in JSON ({exc})", text) from None
+
+
+def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
+    name = p["name"]
+    if isinstance(p.get("nodes"), Mapping):  # v0.0.39+: nested objects
+        nodes = p["nodes"].get("configured", "")
+        minutes = _int(p.get("maximums", {}).get("time"), f"{name} maximums.time")
+        mem = _int(p.get("defaults", {}).get("memory_per_cpu"), f"{name} memory_per_cpu")
+        qos = p.get("qos", {}).get("allowed")
+        accounts = p.get("accounts", {}).get("allowed")
+        state_value = p.get("partition", {}).get("state", ["UP"])
+        state_words = state_value if isinstance(state_value, list) else [state_value]
+        default = "DEFAULT" in [str(f).upper() for f in state_words]
+        state_value = [w for w in state_words if str(w).upper() != "DEFAULT"] or ["UP"]
+        max_nodes = _int(p.get("maximums", {}).get("nodes"), f"{name} maximums.nodes")
+    else:  # v0.0.38
+        nodes = p.get("nodes", "")
+        minutes = _int(p.get("max_time_limit"), f"{name} max_time_limit")
+        mem = _int(p.get("default_memory_per_cpu"), f"{name} default_memory_per_cpu")
+        qos = p.get("allowed_qos")
+        accounts = p.get("allowed_accounts")
+        state_value = p.get("state", "UP")
+        default = "default" in [str(f).lower() for f in p.get("flags", []) or []]
+        max_nodes = _int(p.get("maximum_nodes_per_job"), f"{name} maximum_nodes_per_job")
+    if minutes is not None and (minutes < 0 or minutes >= _INFINITE_MINUTES):
+        minutes = None
+    if max_nodes is not None and max_nodes < 0:
+        max_nodes = None
+    state = "+".join(state_value) if isinstance(state_value, list) else str(state_value)
+    return PartitionRecord(
+        name=str(name),
+        nodes=expand_hostlist(str(nodes or "")),
+        max_time=None if minutes is None else minutes * 60,
+        def_mem_per_cpu=None if mem is None or mem <= 0 else mem * MIB,
+        allow_qos=_allow(qos),
+        allow_accounts=_allow(accounts),
+        state=state.upper(),
+        default=bool(default),
+        max_nodes=max_nodes,
+    )
+
+
+def read_partitions(
+    text: str, command: Sequence[str] = PARTITIONS_COMMAND
+) -> list[PartitionRecord]:
+    if text.lstrip().startswith("{"):
+        return read_partitions_json(text, command)
+    return read_partitions_text(text, command)
+
+
+# --------------------------------------------------------------------------- QoS
+
+
+def _tres_gpus(text: str) -> int | None:
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() in ("gres/gpu", "gpu") and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def read_qos_parsable(text: str, command: Sequence[str] = QOS_COMMAND) -> list[QosRecord]:
+    """``sacctmgr --parsable2 show qos`` with its header line (any field order, any extra field)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    header = lines[0].split("|")
+    if "Name" not in header:
+        raise _garbled(command, "no 'Name' column in the header line", text)
+    index = {name: i for i, name in enumerate(header)}
+    records = []
+    for line in lines[1:]:
+        cells = line.split("|")
+        if len(cells) != len(header):
+            raise _garbled(command, f"{len(cells)} fields where the header has {len(header)}", line)
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            return cells[index[name]].strip() if name in index else ""
+
+        name = cell("Name")
+        if not name:
+            raise _garbled(command, "QoS without a name", line)
+        try:
+            max_wall = parse_slurm_time(cell("MaxWall"))
+            priority = _int(cell("Priority"), f"{name} Priority") or 0
+        except ValueError as exc:
+            raise _garbled(command, f"QoS {name}: {exc}", line) from None
+        max_tres = cell("MaxTRES") or cell("MaxTRESPerJob")
+        records.append(
+            QosRecord(
+                name=name,
+                max_wall=max_wall,
+                priority=priority,
+                min_gpus=_tres_gpus(cell("MinTRES")) or 0,
+                max_gpus=_tres_gpus(max_tres),
+                flags=_names(cell("Flags")),
+            )
+        )
+    return records
+
+
+def read_qos_json(
+    text: str, command: Sequence[str] = ("sacctmgr", "show", "qos", "--json")
+) -> list[QosRecord]:
+    """slurmrestd ``/slurmdb/qos`` (v0.0.38 key ``QOS``) or ``sacctmgr --json`` (key ``qos``)."""
+    data = _load_json(text, command)
+    items = data.get("QOS", data.get("qos"))
+    if not isinstance(items, list):
+        raise _garbled(command, "JSON without a 'qos' list", text)
+    try:
+        return [_qos_from_json(q) for q in items]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _garbled(command, f"unreadable QoS in JSON ({exc})", text) from None
+
+
+def _qos_from_json(q: Mapping[str, Any]) -> QosRecord:
+    name = str(q["name"])
+    limits = q.get("limits", {}) or {}
+    wall = limits.get("max", {}).get("wall_clock", {}).get("per", {}).get("job")
+    minutes = _int(wall, f"{name} wall_clock")
+    per_job = limits.get("max", {}).get("tres", {}).get("per", {}).get("job", []) or []
+    min_job = limits.get("min", {}).get("tres", {}).get("per", {}).get("job", []) or []
+
+    def gpus(entries: Iterable[Mapping[str, Any]]) -> int | None:
+        for entry in entries:
+            if entry.get("type") == "gres" and entry.get("name") == "gpu":
+                return _int(entry.get("count"), f"{name} gres/gpu")
+        return None
+
+    return QosRecord(
+        name=name,
+        max_wall=None if minutes is None else minutes * 60,
+        priority=_int(q.get("priority"), f"{name} priority") or 0,
+        min_gpus=gpus(min_job) or 0,
+        max_gpus=gpus(per_job),
+        flags=tuple(str(f) for f in q.get("flags", []) or []),
+    )
+
+
+def read_qos(text: str, command: Sequence[str] = QOS_COMMAND) -> list[QosRecord]:
+    if text.lstrip().startswith("{"):
+        return read_qos_json(text, command)
+    return read_qos_parsable(text, command)
+
+
+def _load_json(text: str, command: Sequence[str]) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _garbled(command, f"invalid JSON ({exc.msg} at line {exc.lineno})", text) from None
+    if not isinstance(data, dict):
+        raise _garbled(command, "JSON is not an object", text)
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors:
+        raise SlurmQueryError(tuple(command), f"Slurm reported errors: {json.dumps(errors)[:500]}")
+    return data

@@ -1,0 +1,254 @@
+"""The check "does a node of this shape satisfy this alternative" (SEMANTICS.md §4)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.model import assign_gpus, check
+from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
+
+G = 10**9
+GIB = 2**30
+
+
+def shape(
+    *gpus: GpuKind,
+    cores: int | None = None,
+    memory: int | None = None,
+    mem_per_cpu: int | None = None,
+    use_memory_constraint: bool = True,
+    max_duration: int | None = None,
+    duration_source: str | None = None,
+    min_gpu: int = 0,
+    min_gpu_source: str | None = None,
+) -> Shape:
+    return Shape(
+        cores,
+        memory,
+        mem_per_cpu,
+        use_memory_constraint,
+        tuple(gpus),
+        max_duration,
+        duration_source,
+        min_gpu,
+        min_gpu_source,
+    )
+
+
+def gpu(memory: int, min_memory: int = 0, count: int = 1, model: str | None = None) -> GpuKind:
+    return GpuKind(count, memory, min_memory, model)
+
+
+def ratio_gpu(memory: int, ratio: float, count: int = 1) -> GpuKind:
+    return GpuKind(count, memory, ratio_memory(memory, ratio), None, ratio)
+
+
+def alt(value: Alternative | object) -> Alternative:
+    assert isinstance(value, Alternative)
+    return value
+
+
+# (id, shape, alternative, ok)
+MATCHES = [
+    # a greedy zip of the sorted request with the host GPUs misses these
+    (
+        "non-greedy-min-memory",
+        shape(gpu(48 * G, 10 * G), gpu(40 * G, 35 * G)),
+        cuda_gpu(mem="38G") & cuda_gpu(mem="20G"),
+        True,
+    ),
+    (
+        "non-greedy-plain",
+        shape(gpu(48 * G), gpu(16 * G)),
+        cuda_gpu(mem="16G") & cuda_gpu(mem="40G"),
+        True,
+    ),
+    ("too-many", shape(gpu(48 * G, count=2)), cuda_gpu(mem="1G") * 3, False),
+    ("exact-memory", shape(gpu(24 * G)), cuda_gpu(mem="24G"), True),
+    ("one-byte-over", shape(gpu(24 * G)), cuda_gpu(mem="24000000001B"), False),
+    ("ratio-boundary-in", shape(ratio_gpu(24 * G, 0.7)), cuda_gpu(mem="16800M"), True),
+    ("ratio-boundary-out", shape(ratio_gpu(24 * G, 0.7)), cuda_gpu(mem="16799M"), False),
+    ("ratio-gib", shape(ratio_gpu(40 * GIB, 0.7)), cuda_gpu(mem="28GiB"), True),
+    ("model-casefold", shape(gpu(80 * G, model="A100")), cuda_gpu(mem="1G", model="a100"), True),
+    ("model-other", shape(gpu(80 * G, model="A100")), cuda_gpu(model="H100"), False),
+    ("unknown-gpu-memory", shape(GpuKind(2, None)), cuda_gpu(mem="80G") * 2, True),
+    ("no-gpu-asked", shape(), cpu(cores=2), True),
+    ("unknown-cores", shape(), cpu(cores=10_000, mem="10T"), True),
+    ("cores-equal", shape(cores=8, memory=16 * G), cpu(cores=8, mem="16G"), True),
+    ("cores-over", shape(cores=8, memory=16 * G), cpu(cores=9), False),
+    ("memory-over", shape(cores=8, memory=16 * G), cpu(mem="17G"), False),
+    ("duration-equal", shape(max_duration=7200), duration("2h"), True),
+    ("duration-over", shape(max_duration=7200), duration("2h1s"), False),
+    ("min-gpu", shape(gpu(10 * G, count=4), min_gpu=2), cuda_gpu(mem="1G"), False),
+    ("min-gpu-met", shape(gpu(10 * G, count=4), min_gpu=2), cuda_gpu(mem="1G") * 2, True),
+    (
+        "mem-per-cpu-fits",
+        shape(cores=4, mem_per_cpu=4 * G, use_memory_constraint=False),
+        cpu(mem="16G"),
+        True,
+    ),
+    (
+        "mem-per-cpu-needs-more-cores",
+        shape(cores=4, mem_per_cpu=4 * G, use_memory_constraint=False),
+        cpu(mem="16000000001B"),
+        False,
+    ),
+    (
+        "mem-per-cpu-unknown",
+        shape(cores=4, use_memory_constraint=False),
+        cpu(mem="1G"),
+        False,
+    ),
+    ("mem-per-cpu-no-memory", shape(cores=4, use_memory_constraint=False), cpu(cores=2), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("node", "alternative", "ok"), [m[1:] for m in MATCHES], ids=[m[0] for m in MATCHES]
+)
+def test_check(node: Shape, alternative: Alternative, ok: bool) -> None:
+    assert check(node, alternative).ok is ok
+
+
+# (id, shape, alternative, reason, detail): the first unmet condition, in numbers
+FAILURES = [
+    (
+        "duration-first",
+        shape(cores=1, max_duration=72000, duration_source="QoS qos_gpu-t3"),
+        duration("4 days") & cpu(cores=2),
+        "duration 345600s > max 72000s",
+        "QoS qos_gpu-t3 max 20h < 4d asked",
+    ),
+    ("cores", shape(cores=32), cpu(cores=33), "cores 33 > 32", "33 cores asked, the node has 32"),
+    (
+        "memory",
+        shape(cores=32, memory=256 * G),
+        cpu(mem="300G"),
+        "memory 300000000000 > 256000000000",
+        "memory 300G asked, the node has 256G",
+    ),
+    (
+        "mem-per-cpu-unknown",
+        shape(use_memory_constraint=False),
+        cpu(mem="4G"),
+        "use_memory_contraint: false and mem_per_cpu unknown",
+        "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is configured"
+        " to turn it into cores",
+    ),
+    (
+        "min-gpu",
+        shape(gpu(32 * G, count=4), min_gpu=2, min_gpu_source="QoS gpu_long"),
+        cuda_gpu(mem="81G"),
+        "min_gpu 2 > 1 asked",
+        "QoS gpu_long needs at least 2 GPU(s), 1 asked",
+    ),
+    (
+        "gpu-memory",
+        shape(gpu(24 * G, count=2)),
+        cuda_gpu(mem="30G"),
+        "no assignment of 1 GPU(s) to 2 host GPU(s)",
+        "GPU memory 24G < 30G asked",
+    ),
+    (
+        "gpu-ratio",
+        shape(ratio_gpu(48 * G, 0.7, count=3)),
+        cuda_gpu(mem="24G"),
+        "no assignment of 1 GPU(s) to 3 host GPU(s)",
+        "min_mem_ratio 0.7: this 48G GPU needs ≥ 33.6G, asked 24G",
+    ),
+    (
+        "gpu-min-memory",
+        shape(gpu(48 * G, 40 * G, count=2)),
+        cuda_gpu(mem="39G"),
+        "no assignment of 1 GPU(s) to 2 host GPU(s)",
+        "min_memory: this 48G GPU needs ≥ 40G, asked 39G",
+    ),
+    (
+        "gpu-count",
+        shape(gpu(48 * G, count=2)),
+        cuda_gpu(mem="1G") * 3,
+        "no assignment of 3 GPU(s) to 2 host GPU(s)",
+        "3 GPU(s) asked on one node, the node has 2",
+    ),
+    (
+        "gpu-hall",
+        shape(gpu(11 * G, count=4)),
+        cuda_gpu(mem="11G") * 3 & cuda_gpu(mem="20G"),
+        "no assignment of 4 GPU(s) to 4 host GPU(s)",
+        "GPU memory 11G < 20G asked",
+    ),
+    (
+        "gpu-hall-shortage",
+        shape(gpu(48 * G), gpu(16 * G, count=3)),
+        cuda_gpu(mem="40G") * 2 & cuda_gpu(mem="1G"),
+        "no assignment of 3 GPU(s) to 4 host GPU(s)",
+        "cuda(mem=40GB)*2: 2 GPU(s) asked, only 1 host GPU(s) fit",
+    ),
+    (
+        "gpu-model",
+        shape(gpu(80 * G, model="A100")),
+        cuda_gpu(model="H100"),
+        "no assignment of 1 GPU(s) to 1 host GPU(s)",
+        "model H100 asked, the node has A100",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("node", "alternative", "reason", "detail"),
+    [f[1:] for f in FAILURES],
+    ids=[f[0] for f in FAILURES],
+)
+def test_first_unmet_condition(
+    node: Shape, alternative: Alternative, reason: str, detail: str | None
+) -> None:
+    verdict = check(node, alternative)
+    assert not verdict.ok
+    assert verdict.reason == reason
+    assert verdict.detail == (detail or reason)
+
+
+@pytest.mark.parametrize(
+    ("node", "alternative", "cpus"),
+    [
+        (shape(), cpu(cores=3), 3),
+        (shape(), duration("1h"), None),
+        (shape(mem_per_cpu=4 * G, use_memory_constraint=False), cpu(mem="10G"), 3),
+        (shape(mem_per_cpu=4 * G, use_memory_constraint=False), cpu(mem="10G", cores=8), 8),
+        (shape(mem_per_cpu=4 * G), cpu(mem="10G"), 1),  # memory constraint used: no coupling
+    ],
+    ids=["cores", "no-cpu-term", "from-memory", "cores-win", "memory-constraint"],
+)
+def test_cpus_per_task(node: Shape, alternative: Alternative, cpus: int | None) -> None:
+    assert check(node, alternative).cpus_per_task == cpus
+
+
+def test_assignment_is_injective_and_fits() -> None:
+    kinds = (gpu(48 * G, 10 * G), gpu(40 * G, 35 * G), gpu(16 * G, count=2))
+    asked = alt(cuda_gpu(mem="38G") & cuda_gpu(mem="20G") & cuda_gpu(mem="16G") * 2).gpus
+    result = assign_gpus(kinds, asked)
+    assert isinstance(result, tuple)
+    assert len(set(result)) == len(asked)
+    flat = [k for k in kinds for _ in range(k.count)]
+    for request, host in zip(asked, result, strict=True):
+        assert flat[host].min_memory <= request.memory <= (flat[host].memory or 0)
+
+
+def test_hopeless_pigeonhole_is_fast() -> None:
+    """64 identical requests on 63 GPUs plus one too-small one: no exponential search."""
+    node = shape(gpu(80 * G, count=63), gpu(1 * G))
+    request = alt(cuda_gpu(mem="40G") * 64)
+    start = time.perf_counter()
+    assert not check(node, request).ok
+    big_mixed = alt(cuda_gpu(mem="40G") * 30 & cuda_gpu(mem="1G") * 2)
+    assert check(node, big_mixed).ok
+    assert time.perf_counter() - start < 0.5
+
+
+def test_verdicts_are_cached_per_shape() -> None:
+    node = shape(gpu(24 * G, count=2))
+    request = alt(cuda_gpu(mem="20G") * 2)
+    assert check(node, request) is check(shape(gpu(24 * G, count=2)), request)

@@ -1,0 +1,265 @@
+"""Discovery through real commands: fake Slurm binaries (shell scripts) printing real outputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reqsolve.config.model import (
+    Configuration,
+    CpuConfig,
+    LauncherFile,
+    NodeGroup,
+    Partition,
+    Qos,
+    SlurmLauncherConfig,
+)
+from reqsolve.errors import SlurmQueryError
+from reqsolve.slurm import convert, discovery, readers
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm" / "default"
+HOUR, DAY, MIB = 3600, 86400, 2**20
+
+
+def fake_slurm(
+    tmp_path: Path,
+    *,
+    version: str = "slurm 22.05.8",
+    nodes: str = "cat {f}/sinfo.json",
+    partitions: str = "cat {f}/scontrol_show_partition_oneliner.txt",
+    qos: str = "cat {f}/sacctmgr_show_qos_parsable.txt",
+) -> Path:
+    """A bin directory whose scontrol/sinfo/sacctmgr print captured outputs (calls logged)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    log = tmp_path / "calls.log"
+    bodies = {
+        "scontrol": f"""case "$*" in
+  --version) echo '{version}';;
+  "--oneliner show partition"|"show partition --json") {partitions};;
+  "--oneliner show nodes"|"show nodes --json") {nodes};;
+  *) echo "scontrol: unexpected $*" >&2; exit 2;;
+esac""",
+        "sinfo": f'[ "$*" = --json ] || exit 2\n{nodes}',
+        "sacctmgr": qos,
+    }
+    for name, body in bodies.items():
+        path = bin_dir / name
+        path.write_text(
+            f'#!/bin/sh\necho "{name} $*" >> {log}\n' + body.replace("{f}", str(FIXTURES)) + "\n",
+            encoding="utf-8",
+        )
+        path.chmod(0o755)
+    return bin_dir
+
+
+def calls(tmp_path: Path) -> list[str]:
+    log = tmp_path / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    discovery.clear_cache()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def test_default_disk_cache_under_xdg_cache_home(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    written = launcher(fake_slurm(tmp_path))
+    discovery.discover(written, FILE)
+    assert len(list((tmp_path / "xdg" / "reqsolve").glob("slurm-lab-*.json"))) == 1
+    monkeypatch.setenv("REQSOLVE_NO_DISK_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))
+    discovery.discover(written, FILE)
+    assert not (tmp_path / "other").exists()
+
+
+def launcher(bin_dir: Path, **changes: object) -> SlurmLauncherConfig:
+    return replace(SlurmLauncherConfig(id="lab", path=str(bin_dir), query_slurm=True), **changes)
+
+
+FILE = LauncherFile(path="/tmp/launchers.yaml")
+
+
+def expected_from_fixtures() -> convert.Discovered:
+    return convert.build(
+        readers.read_nodes((FIXTURES / "sinfo.json").read_text()),
+        readers.read_partitions((FIXTURES / "scontrol_show_partition.txt").read_text()),
+        readers.read_qos((FIXTURES / "sacctmgr_show_qos_parsable.txt").read_text()),
+    )
+
+
+def test_discovery_alone_equals_conversion(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(tmp_path)
+    result = discovery.discover_details(launcher(bin_dir), FILE)
+    expected = expected_from_fixtures()
+    assert result.launcher.partitions == expected.partitions
+    assert result.launcher.qos == expected.qos
+    assert result.launcher.query_slurm
+    assert [c[0].rsplit("/", 1)[1] for c in result.commands] == ["sinfo", "scontrol", "sacctmgr"]
+    assert calls(tmp_path)[0] == "scontrol --version"
+
+
+def test_file_wins_field_by_field(tmp_path: Path) -> None:
+    written = launcher(
+        fake_slurm(tmp_path),
+        qos=(Qos("qos_gpu-t3", priority=7), Qos("mine", max_duration=HOUR)),
+        partitions=(
+            Partition("cpu", disabled=True),
+            Partition("gpu", configuration=Configuration(max_duration=2 * DAY), priority=3),
+            Partition("ghost", nodes=(NodeGroup(count=2),)),
+            Partition("a100", nodes=(NodeGroup(hosts=("a100-01",), features=("a100",)),),
+                      accounts=("other",)),
+        ),
+    )
+    merged = discovery.discover(written, FILE)
+    parts = {p.name: p for p in merged.partitions}
+    # file order first, then the partitions only Slurm knows, in Slurm's order
+    assert list(parts) == ["cpu", "gpu", "ghost", "a100", "small", "heavy", "maint", "legacy"]
+    assert parts["cpu"].disabled and parts["cpu"].nodes  # disabled by the file, nodes from Slurm
+    gpu = parts["gpu"].configuration
+    assert gpu is not None
+    assert gpu.max_duration == 2 * DAY  # the file
+    assert gpu.cpu.mem_per_cpu == 3000 * MIB  # Slurm, not written in the file
+    assert parts["gpu"].priority == 3
+    assert parts["ghost"] == Partition("ghost", nodes=(NodeGroup(count=2),))
+    assert parts["a100"].nodes == (NodeGroup(hosts=("a100-01",), features=("a100",)),)
+    assert parts["a100"].accounts == ("other",)
+    assert parts["a100"].qos == ("qos_gpu-dev", "qos_gpu-t3", "qos_gpu-t4")  # from Slurm
+    assert parts["heavy"].disabled  # INACTIVE in Slurm
+    qos = {q.name: q for q in merged.qos}
+    assert [q.name for q in merged.qos][:2] == ["qos_gpu-t3", "mine"]
+    # max_duration from Slurm (not written), priority from the file
+    assert qos["qos_gpu-t3"] == Qos("qos_gpu-t3", max_duration=20 * HOUR, priority=7)
+    # Slurm's QoS Priority is a scheduling weight, not a preference: not taken over
+    assert qos["qos_gpu-dev"] == Qos("qos_gpu-dev", max_duration=2 * HOUR, priority=0)
+    assert qos["qos_gpu-t4"].max_duration == 100 * HOUR
+
+
+def test_answers_are_cached_for_ttl(tmp_path: Path) -> None:
+    written = launcher(fake_slurm(tmp_path))
+    now = [1000.0]
+    first = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    count = len(calls(tmp_path))
+    now[0] += 59
+    second = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    assert second.cached and second.commands == () and len(calls(tmp_path)) == count
+    assert second.launcher == first.launcher
+    now[0] += 2
+    third = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    assert not third.cached and len(calls(tmp_path)) == 2 * count
+
+
+def test_disk_cache_survives_the_process_cache(tmp_path: Path) -> None:
+    written = launcher(fake_slurm(tmp_path))
+    cache = tmp_path / "cache"
+    first = discovery.discover(written, FILE, cache_dir=cache)
+    count = len(calls(tmp_path))
+    (stored,) = cache.glob("slurm-lab-*.json")
+    discovery.clear_cache()
+    again = discovery.discover_details(written, FILE, cache_dir=cache)
+    assert again.cached and again.launcher == first and len(calls(tmp_path)) == count
+    stored.write_text("{damaged", encoding="utf-8")
+    discovery.clear_cache()
+    assert not discovery.discover_details(written, FILE, cache_dir=cache).cached
+
+
+def test_no_accounting_database_means_no_qos(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(tmp_path, qos="echo \"sacctmgr: error: Only 'accounting_storage/slurmdbd'"
+                                         " is supported\" >&2; exit 1")
+    merged = discovery.discover(launcher(bin_dir), FILE)
+    assert merged.qos == () and len(merged.partitions) == 7
+
+
+def test_newer_slurm_uses_json(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(
+        tmp_path,
+        version="slurm 23.11.4",
+        partitions="cat {f}/restd_partitions.json",
+        qos='[ "$*" = "show qos --json" ] || exit 2\ncat {f}/restd_qos.json',
+    )
+    result = discovery.discover_details(launcher(bin_dir), FILE)
+    assert [c[1:] for c in result.commands] == [
+        ("show", "nodes", "--json"), ("show", "partition", "--json"), ("show", "qos", "--json")]
+    expected = expected_from_fixtures()
+    assert result.launcher.partitions == expected.partitions
+
+
+FAILURES = [
+    pytest.param({"partitions": "echo 'slurm_load_partitions: Unable to contact slurm "
+                  "controller' >&2; exit 1"}, "Unable to contact", id="controller-down"),
+    pytest.param({"nodes": "echo '{\"nodes\": [{\"name\": 3' "}, "unexpected output",
+                  id="garbled-json"),
+    pytest.param({"partitions": "echo PartitionName=p MaxTime=never"}, "unexpected output",
+                  id="garbled-text"),
+    pytest.param({"version": "no version"}, "no version number", id="garbled-version"),
+    pytest.param({"qos": "echo 'sacctmgr: error: Problem talking to the database' >&2; exit 1"},
+                 "Problem talking", id="qos-failure"),
+    pytest.param({"nodes": "echo '{\"nodes\": []}'"}, "no node", id="no-nodes"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), FAILURES)
+def test_failures_raise_and_keep_nothing(tmp_path: Path, change: dict[str, str],
+                                         message: str) -> None:
+    written = launcher(fake_slurm(tmp_path, **change))
+    cache = tmp_path / "cache"
+    with pytest.raises(SlurmQueryError, match=message):
+        discovery.discover(written, FILE, cache_dir=cache)
+    with pytest.raises(SlurmQueryError, match=message):
+        discovery.discover(written, FILE)
+    assert discovery._memory == {}
+    assert not cache.exists() or not list(cache.iterdir())
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_hanging_command_times_out(tmp_path: Path) -> None:
+    written = launcher(fake_slurm(tmp_path, nodes="sleep 20"))
+    with pytest.raises(SlurmQueryError, match="timed out"):
+        discovery.discover(written, FILE, timeout=0.5)
+
+
+def test_missing_binaries(tmp_path: Path) -> None:
+    with pytest.raises(SlurmQueryError, match="command not found") as info:
+        discovery.discover(launcher(tmp_path / "nowhere"), FILE)
+    assert info.value.command[0].endswith("nowhere/scontrol")
+
+
+def test_failure_after_success_keeps_the_good_answer_only_until_ttl(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(tmp_path)
+    written = launcher(bin_dir)
+    good = discovery.discover(written, FILE, ttl=0, disk_cache=False)
+    (bin_dir / "sinfo").write_text("#!/bin/sh\necho garbage\n", encoding="utf-8")
+    with pytest.raises(SlurmQueryError):
+        discovery.discover(written, FILE, ttl=0, disk_cache=False)
+    # the failed attempt left the previous answer as it was, never a half-merged one
+    assert discovery.discover(written, FILE, ttl=3600) == good
+
+
+@pytest.mark.parametrize(("text", "version"), [("slurm 22.05.8", (22, 5)),
+                                               ("slurm-wlm 23.11.4\n", (23, 11))])
+def test_parse_version(text: str, version: tuple[int, int]) -> None:
+    assert discovery.parse_version(text) == version
+
+
+def test_merge_keeps_configuration_written_when_slurm_has_none() -> None:
+    written = Partition("heavy", configuration=Configuration(cpu=CpuConfig(cores=4)))
+    slurm = Partition("heavy", configuration=None, disabled=True)
+    merged = discovery.merge_partition(written, slurm)
+    assert merged.configuration == written.configuration and merged.disabled
+
+
+def test_left_out_hosts_are_kept_for_explain(tmp_path: Path) -> None:
+    custom = FIXTURES.parent / "custom"
+    bin_dir = fake_slurm(tmp_path, nodes=f"cat {custom}/sinfo.json",
+                         partitions=f"cat {custom}/scontrol_show_partition_oneliner.txt")
+    written = launcher(bin_dir)
+    assert discovery.left_out(written, FILE) == ()
+    merged = discovery.discover(written, FILE)
+    assert [(x.host, x.reason) for x in discovery.left_out(written, FILE)] == [
+        ("big", "down (fan failure)"), ("n3", "drained (bad gpu)")]
+    hosts = {h for p in merged.partitions for g in p.nodes for h in g.hosts}
+    assert hosts == {"n1", "n2", "plain01"}

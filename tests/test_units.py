@@ -1,0 +1,328 @@
+"""Sizes and durations: the factor table agrees with pint, parsing, formatting, monotonicity."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reqsolve.errors import InvalidValue
+from reqsolve.units import (
+    DURATION_UNITS,
+    MAX_BYTES,
+    MAX_SECONDS,
+    MEMORY_UNITS,
+    UNIT_FACTORS,
+    format_duration,
+    format_mem_mib,
+    format_memory,
+    format_time,
+    human_memory,
+    memory_bytes,
+    memory_factor,
+    parse_duration,
+    parse_memory,
+    parse_slurm_time,
+    pint_factor,
+    registry,
+)
+
+
+@pytest.mark.parametrize("unit", sorted(UNIT_FACTORS))
+def test_factor_table_matches_pint(unit: str) -> None:
+    """The table that spares pint's import time says exactly what pint says from units.txt."""
+    base = "B" if unit[-1] == "B" else "second"
+    assert UNIT_FACTORS[unit] == pint_factor(unit, base)
+
+
+def test_every_spelling_has_a_factor() -> None:
+    assert set(MEMORY_UNITS.values()) | set(DURATION_UNITS.values()) == set(UNIT_FACTORS)
+
+
+def test_registry_reads_prefixes_as_reqsolve_means_them() -> None:
+    ureg = registry()
+    assert ureg.Quantity(1, "GB").to("B").magnitude == 10**9
+    assert ureg.Quantity(1, "GiB").to("B").magnitude == 2**30
+    assert ureg.Quantity(1, "day").to("second").magnitude == 86400
+
+
+def test_parsing_does_not_import_pint() -> None:
+    code = (
+        "import sys; from reqsolve.parser import parse; "
+        "parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'); "
+        "from reqsolve.units import parse_memory; parse_memory('8116MiB'); "
+        "print('pint' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"
+
+
+MEMORY = [
+    ("400M", 400_000_000),
+    ("8116MiB", 8116 * 2**20),
+    ("4G", 4 * 10**9),
+    ("4g", 4 * 10**9),
+    ("4gb", 4 * 10**9),
+    ("4GiB", 4 * 2**30),
+    ("4 GiB", 4 * 2**30),
+    ("1.5 GB", 1_500_000_000),
+    ("1K", 1000),
+    ("1Ki", 1024),
+    ("1T", 10**12),
+    ("1Ti", 2**40),
+    ("1P", 10**15),
+    ("1Pi", 2**50),
+    ("12B", 12),
+    ("0.5B", 1),
+    ("+2M", 2 * 10**6),
+    ("1000P", 10**18),
+    ("0G", 0),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MEMORY, ids=[m[0] for m in MEMORY])
+def test_parse_memory(text: str, expected: int) -> None:
+    assert parse_memory(text) == expected
+
+
+MEMORY_ERRORS = [
+    ("1000", "memory size '1000' has no unit (ambiguous: bytes or MiB?); write e.g. 1000M"),
+    ("-4G", "memory size '-4G' is negative"),
+    ("1001P", "memory size '1001P' is over 10^18 bytes"),
+    ("4X", "unknown memory unit 'X'"),
+    ("lots", "'lots' is not a memory size"),
+    ("4G4", "'4G4' is not a memory size"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MEMORY_ERRORS, ids=[m[0] for m in MEMORY_ERRORS])
+def test_parse_memory_errors(text: str, message: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_memory(text)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("value", [True, 4.5, None, [1]], ids=["bool", "float", "none", "list"])
+def test_parse_memory_refuses_non_text(value: object) -> None:
+    with pytest.raises(InvalidValue, match="expected a memory size"):
+        parse_memory(value)  # type: ignore[arg-type]
+
+
+def test_int_memory_is_refused_as_bare_number() -> None:
+    with pytest.raises(InvalidValue, match="has no unit"):
+        parse_memory(1000)
+
+
+DURATIONS = [
+    ("4 days", 4 * 86400),
+    ("4d", 4 * 86400),
+    ("36h", 36 * 3600),
+    ("36 hours", 36 * 3600),
+    ("90m", 5400),
+    ("90min", 5400),
+    ("30s", 30),
+    ("1.5h", 5400),
+    ("1d12h", 36 * 3600),
+    ("2h30m", 9000),
+    ("1w", 7 * 86400),
+    ("01:30:00", 5400),
+    ("1-12", 36 * 3600),
+    ("1-12:30", 36 * 3600 + 1800),
+    ("1-12:30:15", 36 * 3600 + 1815),
+    ("0.4s", 1),
+    ("+4h", 4 * 3600),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DURATIONS, ids=[d[0] for d in DURATIONS])
+def test_parse_duration(text: str, expected: int) -> None:
+    assert parse_duration(text) == expected
+
+
+DURATION_ERRORS = [
+    ("4", "duration '4' has no unit (Slurm reads minutes, people mean hours); write e.g. 4h or 4m"),
+    ("-4", "duration '-4' is negative"),
+    ("-4h", "duration '-4h' is negative"),
+    ("3653 days", "duration '3653 days' is over 10 years"),
+    ("4 fortnights", "unknown duration unit 'fortnights'"),
+    ("soon", "'soon' is not a duration"),
+    ("1:60:00", "'1:60:00' is not a valid clock time"),
+    ("1-24", "'1-24' is not a valid clock time"),
+    ("9" * 60 + "h", "duration '" + "9" * 60 + "h' is over 10 years"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), DURATION_ERRORS, ids=[d[0][:12] for d in DURATION_ERRORS]
+)
+def test_parse_duration_errors(text: str, message: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_duration(text)
+    assert caught.value.message == message
+
+
+def test_huge_size_digits_are_refused_not_crashing() -> None:
+    with pytest.raises(InvalidValue, match="over 10\\^18"):
+        memory_bytes("9" * 5000, "G")
+
+
+FORMATS = [
+    (0, "0B"),
+    (1, "1B"),
+    (4 * 10**9, "4GB"),
+    (4 * 2**30, "4GiB"),
+    (8116 * 2**20, "8116MiB"),
+    (1500 * 10**6, "1500MB"),
+    (10**18, "1000PB"),
+]
+
+
+@pytest.mark.parametrize(("value", "text"), FORMATS, ids=[f[1] for f in FORMATS])
+def test_format_memory(value: int, text: str) -> None:
+    assert format_memory(value) == text
+    assert parse_memory(text) == value
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (30, "30s"),
+        (5400, "1h30m"),
+        (86400, "1d"),
+        (129600, "1d12h"),
+        (90061, "1d1h1m1s"),
+    ],
+)
+def test_format_duration(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "00:00:00"),
+        (5400, "01:30:00"),
+        (86399, "23:59:59"),
+        (86400, "1-00:00:00"),
+        (4 * 86400, "4-00:00:00"),
+        (36 * 3600 + 5, "1-12:00:05"),
+    ],
+)
+def test_format_time_is_slurm_time(seconds: int, text: str) -> None:
+    assert format_time(seconds) == text
+    assert parse_slurm_time(text) == seconds
+    assert parse_duration(text) == seconds
+
+
+def test_format_time_refuses_negative() -> None:
+    with pytest.raises(InvalidValue):
+        format_time(-1)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("UNLIMITED", None),
+        ("infinite", None),
+        ("30", 1800),
+        ("30:15", 1815),
+        ("2:00:00", 7200),
+        ("1-00", 86400),
+        ("1-02:03", 93780),
+        ("1-02:03:04", 93784),
+    ],
+)
+def test_parse_slurm_time(text: str, seconds: int | None) -> None:
+    assert parse_slurm_time(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(400 * 10**6, "382M"), (2**20, "1M"), (2**20 + 1, "2M"), (0, "0M"), (4 * 2**30, "4096M")],
+)
+def test_format_mem_mib_rounds_up(value: int, text: str) -> None:
+    assert format_mem_mib(value) == text
+    assert int(text[:-1]) * 2**20 >= value
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(40 * 2**30, "40GiB"), (33_600_000_000, "33.6G"), (1500, "1.5K"), (12, "12B")],
+)
+def test_human_memory(value: int, text: str) -> None:
+    assert human_memory(value) == text
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+numbers = st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False)
+
+
+@given(numbers, numbers, st.sampled_from(sorted(MEMORY_UNITS)))
+@settings(deadline=None)
+def test_memory_is_monotone_in_the_number(a: object, b: object, unit: str) -> None:
+    low, high = sorted([Fraction(str(a)), Fraction(str(b))])
+    low_text, high_text = f"{float(low):.3f}", f"{float(high):.3f}"
+    try:
+        high_bytes = parse_memory(high_text + unit)
+    except InvalidValue:
+        return  # over the limit
+    assert parse_memory(low_text + unit) <= high_bytes
+
+
+@given(
+    st.integers(min_value=0, max_value=10**5),
+    st.sampled_from(sorted(MEMORY_UNITS)),
+    st.sampled_from(sorted(MEMORY_UNITS)),
+)
+@settings(deadline=None)
+def test_memory_is_monotone_in_the_unit(number: int, unit_a: str, unit_b: str) -> None:
+    small, large = sorted([unit_a, unit_b], key=memory_factor)
+    try:
+        large_bytes = parse_memory(f"{number}{large}")
+    except InvalidValue:
+        return  # over the limit
+    assert parse_memory(f"{number}{small}") <= large_bytes
+
+
+@given(
+    st.integers(min_value=0, max_value=10**5),
+    st.integers(min_value=0, max_value=10**5),
+    st.sampled_from(sorted(DURATION_UNITS)),
+)
+@settings(deadline=None)
+def test_duration_is_monotone(a: int, b: int, unit: str) -> None:
+    low, high = sorted([a, b])
+    try:
+        high_seconds = parse_duration(f"{high}{unit}")
+    except InvalidValue:
+        return  # over ten years
+    assert parse_duration(f"{low}{unit}") <= high_seconds
+
+
+@given(st.integers(min_value=0, max_value=MAX_BYTES))
+@settings(deadline=None)
+def test_format_memory_round_trips(value: int) -> None:
+    assert parse_memory(format_memory(value)) == value
+
+
+@given(st.integers(min_value=0, max_value=MAX_SECONDS))
+@settings(deadline=None)
+def test_format_duration_and_time_round_trip(seconds: int) -> None:
+    assert parse_duration(format_duration(seconds)) == seconds
+    assert parse_slurm_time(format_time(seconds)) == seconds
+
+
+@given(st.integers(min_value=0, max_value=MAX_BYTES))
+@settings(deadline=None)
+def test_mem_mib_never_asks_less(value: int) -> None:
+    mib = int(format_mem_mib(value)[:-1])
+    assert mib * 2**20 >= value > (mib - 1) * 2**20 or value == mib == 0

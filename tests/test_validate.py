@@ -1,0 +1,162 @@
+"""``reqsolve validate``: pinned diagnostics for every broken fixture, formats, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reqsolve.cli import run
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = sorted(p.parent for p in (ROOT / "fixtures" / "broken").glob("*/launchers.yaml"))
+GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
+PINNED = sorted(
+    path.parent
+    for pattern in ("*/expected.txt", "broken/*/expected.txt")
+    for path in (ROOT / "fixtures").glob(pattern)
+)
+
+
+def validate(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["validate", *argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # file names in the pinned outputs are relative to the repository
+
+
+def test_enough_broken_fixtures() -> None:
+    assert len(BROKEN) >= 15
+
+
+def test_every_fixture_is_pinned() -> None:
+    assert set(BROKEN) | {p.parent for p in GOOD} <= set(PINNED)
+
+
+@pytest.mark.parametrize("case", PINNED, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_fixture_prints_exactly_the_pinned_diagnostics(case: Path) -> None:
+    relative = case.relative_to(ROOT) / "launchers.yaml"
+    expected = (case / "expected.txt").read_text(encoding="utf-8")
+    code, out, err = validate(str(relative))
+    assert out == expected
+    assert err == ""
+    assert code == (1 if ": error: " in expected else 0)
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=lambda p: p.name)
+def test_strict_fails_on_warnings_too(case: Path) -> None:
+    code, _, _ = validate(str(case / "launchers.yaml"), "--strict")
+    assert code == 1
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.parent.name)
+def test_good_fixtures_have_no_error(path: Path) -> None:
+    code, out, _ = validate(str(path), "--format", "json")
+    assert code == 0
+    assert all(problem["severity"] == "warning" for problem in json.loads(out))
+
+
+def test_clean_file_prints_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "launchers.yaml"
+    path.write_text("local:\n  - cpu: {cores: 4, memory: 16G}\n")
+    assert validate(str(path)) == (0, "", "")
+    assert validate(str(path), "--strict") == (0, "", "")
+
+
+def test_json_format_is_section_7() -> None:
+    path = "fixtures/broken/unknown_keys/launchers.yaml"
+    code, out, _ = validate(path, "--format", "json")
+    assert code == 1
+    problems = json.loads(out)
+    assert problems[0] == {
+        "file": path,
+        "line": 3,
+        "column": 21,
+        "path": "local[0].cpu.memry",
+        "severity": "error",
+        "message": "unknown key 'memry' in a local cpu",
+        "hint": "did you mean 'memory'?",
+    }
+    assert {tuple(sorted(p)) for p in problems} <= {
+        ("column", "file", "hint", "line", "message", "path", "severity"),
+        ("column", "file", "line", "message", "path", "severity"),
+    }
+
+
+def test_github_format() -> None:
+    code, out, _ = validate("fixtures/broken/duplicate_ids/launchers.yaml", "--format", "github")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "::error file=fixtures/broken/duplicate_ids/launchers.yaml,line=4,col=9::"
+        "local[1].id: launcher id 'local-0' is already used by local[0] "
+        "(hint: give each launcher its own id: answers name launchers by id)"
+    )
+    code, out, _ = validate("fixtures/broken/no_launcher/launchers.yaml", "--format", "github")
+    assert code == 0
+    assert out.startswith("::warning file=fixtures/broken/no_launcher/launchers.yaml,line=2,")
+
+
+def test_github_escapes_newlines_and_commas(tmp_path: Path) -> None:
+    path = tmp_path / "a,b.yaml"
+    path.write_text('local:\n  - cpu: {cores: 1, memory: 1G}\n    tags: "x"\n')
+    _, out, _ = validate(str(path), "--format", "github")
+    assert "file=" + str(path).replace(",", "%2C") + ",line=3" in out
+    assert "\n" not in out.rstrip("\n")
+
+
+def test_several_files_all_reported() -> None:
+    code, out, _ = validate(
+        "fixtures/broken/units/launchers.yaml",
+        "fixtures/broken/duplicate_ids/launchers.yaml",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    assert {p["file"] for p in json.loads(out)} == {
+        "fixtures/broken/units/launchers.yaml",
+        "fixtures/broken/duplicate_ids/launchers.yaml",
+    }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["does/not/exist.yaml"], id="missing-file"),
+        pytest.param(["fixtures"], id="directory"),
+        pytest.param([], id="no-file"),
+        pytest.param(["fixtures/upstream_test/launchers.yaml", "--format", "xml"], id="format"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    code, _, err = validate(*argv)
+    assert code == 2
+    assert err
+
+
+def test_missing_file_still_checks_the_others() -> None:
+    code, out, err = validate("nope.yaml", "fixtures/broken/units/launchers.yaml")
+    assert code == 2
+    assert "nope.yaml: no such file" in err
+    assert "units/launchers.yaml:5:21: error:" in out
+
+
+def test_real_subprocess() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reqsolve", "validate", "fixtures/broken/tabs/launchers.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stdout == (ROOT / "fixtures/broken/tabs/expected.txt").read_text()
+    assert "Traceback" not in result.stderr
