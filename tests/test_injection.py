@@ -104,12 +104,7 @@ def _lines_holding(path: Path, value: str) -> set[int]:
             if quoted in line}
 
 
-# Known gap, reported to the lead: the loader accepts an empty name ("") for these fields; the
-# search then fails in SlurmOptions' own validation instead of the file being refused at load.
-EMPTY_ACCEPTED = pytest.mark.xfail(
-    reason="config loader accepts '' as a partition/QoS/account/feature/host name", strict=False)
-CASES = [pytest.param(field, value, id=f"{field}-{name}",
-                      marks=[EMPTY_ACCEPTED] if value == "" else [])
+CASES = [pytest.param(field, value, id=f"{field}-{name}")
          for field in OPTION_OF for name, value in HOSTILE.items()]
 
 
