@@ -138,9 +138,17 @@ def probe(request: dict[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any
     return result
 
 
-def cold_find(config: Path, expression: str, runs: int) -> dict[str, Any]:
+def runtime_dependencies() -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return list(project.get("dependencies", []))
+
+
+def cold_find(config: Path, expression: str, runs: int,
+              python: str = sys.executable) -> dict[str, Any]:
     """Median wall time of whole ``reqsolve find`` processes (after one unmeasured warm-up)."""
-    command = [sys.executable, "-m", "reqsolve", "find", "--config", str(config), "--offline",
+    command = [python, "-m", "reqsolve", "find", "--config", str(config), "--offline",
                "--format", "json", expression]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     times: list[float] = []
@@ -270,19 +278,24 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     seed = next((p for p in SEED_EXAMPLE_CANDIDATES if p.is_file()), None)
     cold: dict[str, Any] = {}
     big = next(c for c in cases if c.per_host and c.hosts == 1000)
+    clean = peer.ensure_clean_venv(runtime_dependencies(), log=log)
+    cold_python = str(clean) if clean is not None else sys.executable
+    cold["clean_venv"] = clean is not None
     if seed is not None:
         log("cold `reqsolve find` processes on the seed example")
-        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
+        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs, cold_python)
+        cold["seed_base"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
         if python is not None:
             cold["peer_seed"] = peer.measure(python, seed.parent, [SEED_REQUIREMENT], warm=0,
                                              budget_s=1.0, timeout_s=120)
     log("cold `reqsolve find` processes on the 1,000-node-group file")
-    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs)
+    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs, cold_python)
     if python is not None and 1000 in plan.peer_per_host:
         cold["peer_big"] = peer.measure(python, big.path.parent, [COLD_REQUIREMENT], warm=0,
                                         budget_s=1.0, timeout_s=plan.peer_timeout_s)
     log("interpreter start-up, import profile, cProfile")
     cold["python_start"] = interpreter_start(sys.executable, plan.cold_runs)
+    cold["clean_python_start"] = interpreter_start(cold_python, plan.cold_runs)
     if python is not None:
         cold["peer_python_start"] = interpreter_start(str(python), plan.cold_runs)
     imports = import_profile(seed or big.path, SEED_REQUIREMENT)
@@ -440,7 +453,7 @@ def report(result: dict[str, Any]) -> str:
             f"| – | {mib(p['maxrss_kib'], kib=True)} |")
     for hosts, p in sorted(result["extra_peer"].items()):
         if "first_find_s" in p:
-            add(f"| peer, {hosts:,} hosts, 1 group/host | {hosts:,}+ | {ms(p['import_s'])} | "
+            add(f"| peer, {hosts:,} hosts, 1 group/host | {hosts:,} | {ms(p['import_s'])} | "
                 f"{ms(p['load_s'])} | (in first find) | {ms(p['first_find_s'])} | "
                 f"{ms(percentile(p['warm_s'], 50))} | {ms(percentile(p['warm_s'], 99))} | – | "
                 f"{ms(percentile(p.get('parse_s', []), 50))} | – | "
@@ -523,20 +536,27 @@ def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
     add("## Whole processes")
     add("")
     plan: Plan = result["plan"]
+    where = ("a clean venv holding only reqsolve's runtime dependencies "
+             "(`benchmarks/.reqsolve-venv`, the working tree on PYTHONPATH), as a user's "
+             "`pip install` gives" if cold.get("clean_venv") else "the current interpreter")
     add(f"`reqsolve find --config FILE --offline --format json EXPR` run as a new process "
-        f"{plan.cold_runs} times (after one unmeasured run), median wall time:")
+        f"{plan.cold_runs} times (after one unmeasured run) in {where}, median wall time:")
     add("")
     if "seed" in cold:
         add(f"- seed example `{result['seed'].relative_to(ROOT.parent) if result['seed'] else ''}`"
             f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
             f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
             f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
+    if "seed_base" in cold:
+        add(f"- the same with this machine's base interpreter (`{sys.executable}`): median "
+            f"{ms(cold['seed_base']['median_s'])}")
     if "python_start" in cold:
-        add(f"- bare interpreter start (`python -c pass`, median): reqsolve's interpreter "
-            f"{ms(cold['python_start'])}, the peer's venv interpreter "
-            f"{ms(cold.get('peer_python_start', math.nan))} — included in both whole-process "
-            f"figures; on this machine the base interpreter also runs a site `.pth` hook that "
-            f"imports certifi, which the peer's venv does not")
+        add(f"- bare interpreter start (`python -c pass`, median): clean venv "
+            f"{ms(cold.get('clean_python_start', math.nan))}, base interpreter "
+            f"{ms(cold['python_start'])}, the peer's venv "
+            f"{ms(cold.get('peer_python_start', math.nan))}"
+            f" — included in the whole-process figures (the base interpreter here also runs a "
+            f"site `.pth` hook that imports certifi at every start)")
     if "big" in cold:
         add(f"- 1,000 node groups, `{COLD_REQUIREMENT}`: median {ms(cold['big']['median_s'])}, "
             f"exit {cold['big']['codes']}; peer whole process "
