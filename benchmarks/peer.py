@@ -60,6 +60,32 @@ def ensure_venv(root: Path = VENV, *, log: Any = print) -> Path | None:
     return python
 
 
+CLEAN_VENV = Path(__file__).resolve().parent / ".reqsolve-venv"
+
+
+def ensure_clean_venv(dependencies: list[str], root: Path = CLEAN_VENV, *,
+                      log: Any = print) -> Path | None:
+    """A venv holding only reqsolve's runtime dependencies (the working tree is put on
+    PYTHONPATH, so no reinstall is needed after an edit): the interpreter a user gets from
+    ``pip install reqsolve``, without whatever the machine's base interpreter loads at start."""
+    key = "\n".join(sorted(dependencies))
+    marker = root / ".installed"
+    python = venv_python(root)
+    if marker.is_file() and python.is_file() and marker.read_text(encoding="utf-8") == key:
+        return python
+    log(f"setting up a clean venv for reqsolve's cold-process runs in {root} (once)")
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(root)
+        subprocess.run([str(python), "-m", "pip", "install", "-q",
+                        "--disable-pip-version-check", *dependencies],
+                       check=True, timeout=900, capture_output=True, text=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log(f"clean venv set-up failed ({exc}); cold runs use the current interpreter only")
+        return None
+    marker.write_text(key, encoding="utf-8")
+    return python
+
+
 def measure(python: Path, config_dir: Path, requirements: list[str], *, warm: int,
             budget_s: float, timeout_s: float) -> dict[str, Any]:
     """Run this file in the peer's venv on one config dir; the JSON it prints, or a failure."""
@@ -81,10 +107,20 @@ def measure(python: Path, config_dir: Path, requirements: list[str], *, warm: in
     return result
 
 
+
+def _peak_rss_kib() -> int:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that high-water
+    mark across exec, so a child would report its parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def _main() -> None:
     """Inside the peer's venv: measure and print one JSON line."""
     import logging
-    import resource
 
     logging.disable(logging.CRITICAL)  # the peer warns that YAML files are deprecated
     request = json.loads(sys.stdin.read())
@@ -132,7 +168,7 @@ def _main() -> None:
         "warm_s": warm_times,
         "parse_s": parse_times,
         "outcomes": outcomes,
-        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kib": _peak_rss_kib(),
     }))
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that high-water
+    mark across exec, so a child would report its parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
@@ -51,10 +60,13 @@ def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
     find(requirements[0])
     t4 = time.perf_counter()
     warm: list[float] = []
+    deadline = time.perf_counter() + request.get("budget_s", 60.0)
     for text in requirements[1 : 1 + request["warm"]]:
         start = time.perf_counter()
         find(text)
         warm.append(time.perf_counter() - start)
+        if start > deadline:
+            break
 
     from reqsolve.explain import explain
 
@@ -63,6 +75,8 @@ def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         explain(registry.launchers(offline=True), parse(text))
         explain_times.append(time.perf_counter() - start)
+        if start > deadline:
+            break
 
     parse_times: list[float] = []
     for text in requirements[1 : 1 + request["warm"]]:
@@ -79,7 +93,7 @@ def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
         "explain_s": explain_times,
         "parse_s": parse_times,
         "outcomes": outcomes,
-        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kib": _peak_rss_kib(),
     }
 
 
@@ -102,14 +116,50 @@ def _memory_mode(request: dict[str, Any]) -> dict[str, Any]:
         "load_peak_bytes": load_peak,
         "peak_bytes": peak,
         "retained_bytes": current,
-        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kib": _peak_rss_kib(),
     }
+
+
+def _profile_mode(request: dict[str, Any]) -> dict[str, Any]:
+    """cProfile of load + compile, then of the warm finds: the functions that dominate."""
+    import cProfile
+    import pstats
+
+    import reqsolve.registry as registry_module
+    from reqsolve.config.loader import load_config
+    from reqsolve.errors import LauncherNotFoundError
+
+    def top(profile: cProfile.Profile) -> list[dict[str, Any]]:
+        stats = pstats.Stats(profile)
+        rows = []
+        entries: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+        total = sum(entry[2] for entry in entries.values())
+        for (file, line, name), entry in entries.items():
+            where = f"{Path(file).name}:{line}" if line else file
+            rows.append({"function": f"{name} ({where})", "calls": entry[1],
+                         "tottime": entry[2], "cumtime": entry[3]})
+        rows.sort(key=lambda row: -row["tottime"])
+        return [{**row, "share": row["tottime"] / total if total else 0.0} for row in rows[:12]]
+
+    load = cProfile.Profile()
+    load.enable()
+    registry = registry_module.Registry(load_config(Path(request["config"])))
+    load.disable()
+    finds = cProfile.Profile()
+    finds.enable()
+    for text in request["requirements"][: request["warm"]]:
+        with contextlib.suppress(LauncherNotFoundError):
+            registry.find(text, offline=True)
+    finds.disable()
+    return {"load": top(load), "finds": top(finds)}
+
+
+MODES = {"time": _time_mode, "memory": _memory_mode, "profile": _profile_mode}
 
 
 def main() -> None:
     request = json.loads(sys.stdin.read())
-    mode = _memory_mode if request.get("mode") == "memory" else _time_mode
-    print(json.dumps(mode(request)))
+    print(json.dumps(MODES[request.get("mode", "time")](request)))
 
 
 if __name__ == "__main__":

@@ -61,11 +61,15 @@ class Plan:
     peer_budget_s: float
     # one-group-per-host sizes the peer really runs; larger ones are extrapolated (quadratic)
     peer_per_host: tuple[int, ...]
+    peer_grouped: tuple[int, ...]
     peer_timeout_s: float
+    budget_s: float  # wall-time cap on reqsolve's warm finds per file
 
 
-FULL = Plan(False, (100, 1000, 10000), 2001, 200, 11, 1000, 60.0, (100, 300, 1000), 1200.0)
-QUICK = Plan(True, (100, 1000, 10000), 401, 50, 5, 200, 15.0, (100, 300), 300.0)
+FULL = Plan(False, (100, 1000, 10000), 2001, 200, 11, 1000, 60.0, (100, 300, 1000),
+            (100, 1000, 10000), 1200.0, 60.0)
+QUICK = Plan(True, (100, 1000, 10000), 401, 50, 5, 200, 15.0, (100, 300), (100, 1000), 300.0,
+             15.0)
 
 
 @dataclass
@@ -134,9 +138,17 @@ def probe(request: dict[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any
     return result
 
 
-def cold_find(config: Path, expression: str, runs: int) -> dict[str, Any]:
+def runtime_dependencies() -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return list(project.get("dependencies", []))
+
+
+def cold_find(config: Path, expression: str, runs: int,
+              python: str = sys.executable) -> dict[str, Any]:
     """Median wall time of whole ``reqsolve find`` processes (after one unmeasured warm-up)."""
-    command = [sys.executable, "-m", "reqsolve", "find", "--config", str(config), "--offline",
+    command = [python, "-m", "reqsolve", "find", "--config", str(config), "--offline",
                "--format", "json", expression]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     times: list[float] = []
@@ -153,6 +165,47 @@ def cold_find(config: Path, expression: str, runs: int) -> dict[str, Any]:
             times.append(elapsed)
     return {"median_s": statistics.median(times), "min_s": min(times), "codes": sorted(codes),
             "answer": stdout.strip()[:300]}
+
+
+def interpreter_start(python: str, runs: int) -> float:
+    """Median wall time of ``python -c pass``: what any process on this interpreter pays."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], check=True, timeout=60)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.registry", "reqsolve.ranking",
+                "reqsolve.model", "constraint", "reqsolve.candidates", "reqsolve.config.model",
+                "reqsolve.config.loader", "reqsolve.config.check", "yaml", "lark",
+                "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse")
+
+
+def import_profile(config: Path, expression: str) -> dict[str, float]:
+    """Cumulative import time (s) of the modules that matter, from ``-X importtime``."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reqsolve", "find", "--config", str(config),
+         "--offline", "--format", "json", expression],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    found: dict[str, float] = {}
+    total = 0.0
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if not cumulative.strip().isdigit():
+            continue
+        module = name.strip()
+        if name.startswith(" ") and not name.startswith("  "):  # top level
+            total += int(cumulative) / 1e6
+        if module in IMPORT_WATCH and module not in found:
+            found[module] = int(cumulative) / 1e6
+    found["(all imports)"] = total
+    return found
 
 
 def count_groups(path: Path) -> int:
@@ -200,13 +253,14 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     for case in cases:
         log(f"reqsolve on {case.label} ({case.groups} node groups)")
         case.ours = probe({"config": str(case.path), "requirements": stream,
-                           "warm": plan.stream - 1, "explain": plan.explain})
+                           "warm": plan.stream - 1, "explain": plan.explain,
+                           "budget_s": plan.budget_s})
         case.memory = probe({"mode": "memory", "config": str(case.path),
                              "requirements": stream, "warm": min(200, plan.stream)})
     extra_peer: dict[int, dict[str, Any]] = {}
     if python is not None:
         for case in cases:
-            if case.per_host and case.hosts not in plan.peer_per_host:
+            if case.hosts not in (plan.peer_per_host if case.per_host else plan.peer_grouped):
                 continue
             log(f"peer on {case.label} ({case.groups} node groups)")
             case.peer = peer.measure(python, case.path.parent, stream, warm=plan.peer_warm,
@@ -224,20 +278,42 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     seed = next((p for p in SEED_EXAMPLE_CANDIDATES if p.is_file()), None)
     cold: dict[str, Any] = {}
     big = next(c for c in cases if c.per_host and c.hosts == 1000)
+    clean = peer.ensure_clean_venv(runtime_dependencies(), log=log)
+    cold_python = str(clean) if clean is not None else sys.executable
+    cold["clean_venv"] = clean is not None
     if seed is not None:
         log("cold `reqsolve find` processes on the seed example")
-        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
+        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs, cold_python)
+        cold["seed_base"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
         if python is not None:
             cold["peer_seed"] = peer.measure(python, seed.parent, [SEED_REQUIREMENT], warm=0,
                                              budget_s=1.0, timeout_s=120)
     log("cold `reqsolve find` processes on the 1,000-node-group file")
-    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs)
+    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs, cold_python)
     if python is not None and 1000 in plan.peer_per_host:
         cold["peer_big"] = peer.measure(python, big.path.parent, [COLD_REQUIREMENT], warm=0,
                                         budget_s=1.0, timeout_s=plan.peer_timeout_s)
+    log("interpreter start-up, import profile, cProfile")
+    cold["python_start"] = interpreter_start(sys.executable, plan.cold_runs)
+    cold["clean_python_start"] = interpreter_start(cold_python, plan.cold_runs)
+    if python is not None:
+        cold["peer_python_start"] = interpreter_start(str(python), plan.cold_runs)
+    imports = import_profile(seed or big.path, SEED_REQUIREMENT)
+    profile_case = next(c for c in cases if not c.per_host and c.hosts == 1000)
+    profiles = {
+        "grouped-1000": probe({"mode": "profile", "config": str(profile_case.path),
+                               "requirements": stream, "warm": 200}),
+        "perhost-10000": probe({"mode": "profile", "config": str(huge_case(cases).path),
+                                "requirements": stream, "warm": 20}),
+    }
     return {"plan": plan, "cases": cases, "extra_peer": extra_peer, "cold": cold,
+            "imports": imports, "profiles": profiles,
             "seed": seed, "stream": len(stream), "elapsed_s": time.perf_counter() - started,
             "peer_python": python}
+
+
+def huge_case(cases: list[Case]) -> Case:
+    return next(c for c in cases if c.per_host and c.hosts == max(c.hosts for c in cases))
 
 
 def _peer_first(case: Case) -> float:
@@ -377,7 +453,7 @@ def report(result: dict[str, Any]) -> str:
             f"| – | {mib(p['maxrss_kib'], kib=True)} |")
     for hosts, p in sorted(result["extra_peer"].items()):
         if "first_find_s" in p:
-            add(f"| peer, {hosts:,} hosts, 1 group/host | {hosts:,}+ | {ms(p['import_s'])} | "
+            add(f"| peer, {hosts:,} hosts, 1 group/host | {hosts:,} | {ms(p['import_s'])} | "
                 f"{ms(p['load_s'])} | (in first find) | {ms(p['first_find_s'])} | "
                 f"{ms(percentile(p['warm_s'], 50))} | {ms(percentile(p['warm_s'], 99))} | – | "
                 f"{ms(percentile(p.get('parse_s', []), 50))} | – | "
@@ -386,7 +462,36 @@ def report(result: dict[str, Any]) -> str:
     _outcomes(add, cases)
     _peer_extrapolation(add, cases, result)
     _cold(add, cold, result)
+    _dominant(add, result)
     return "\n".join(lines) + "\n"
+
+
+def _dominant(add: Any, result: dict[str, Any]) -> None:
+    add("## What dominates")
+    add("")
+    imports: dict[str, float] = result.get("imports", {})
+    if imports:
+        add("Cumulative import time of a `reqsolve find` process (`python -X importtime`; "
+            "nested modules are included in their parents):")
+        add("")
+        add("| module | import |")
+        add("|---|---|")
+        for module, seconds in sorted(imports.items(), key=lambda kv: -kv[1]):
+            add(f"| `{module}` | {ms(seconds)} |")
+        add("")
+    for name, profile in result.get("profiles", {}).items():
+        if "failed" in profile:
+            add(f"Profile of {name} failed: {profile['failed']}")
+            continue
+        for phase, title in (("load", "load + compile"), ("finds", "warm finds")):
+            add(f"cProfile, {title}, `{name}` (top functions by own time):")
+            add("")
+            add("| function | calls | own time | share | cumulative |")
+            add("|---|---|---|---|---|")
+            for row in profile[phase][:8]:
+                add(f"| `{row['function']}` | {row['calls']:,} | {ms(row['tottime'])} | "
+                    f"{row['share']:.0%} | {ms(row['cumtime'])} |")
+            add("")
 
 
 def _yes(condition: bool) -> str:
@@ -431,14 +536,27 @@ def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
     add("## Whole processes")
     add("")
     plan: Plan = result["plan"]
+    where = ("a clean venv holding only reqsolve's runtime dependencies "
+             "(`benchmarks/.reqsolve-venv`, the working tree on PYTHONPATH), as a user's "
+             "`pip install` gives" if cold.get("clean_venv") else "the current interpreter")
     add(f"`reqsolve find --config FILE --offline --format json EXPR` run as a new process "
-        f"{plan.cold_runs} times (after one unmeasured run), median wall time:")
+        f"{plan.cold_runs} times (after one unmeasured run) in {where}, median wall time:")
     add("")
     if "seed" in cold:
         add(f"- seed example `{result['seed'].relative_to(ROOT.parent) if result['seed'] else ''}`"
             f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
             f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
             f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
+    if "seed_base" in cold:
+        add(f"- the same with this machine's base interpreter (`{sys.executable}`): median "
+            f"{ms(cold['seed_base']['median_s'])}")
+    if "python_start" in cold:
+        add(f"- bare interpreter start (`python -c pass`, median): clean venv "
+            f"{ms(cold.get('clean_python_start', math.nan))}, base interpreter "
+            f"{ms(cold['python_start'])}, the peer's venv "
+            f"{ms(cold.get('peer_python_start', math.nan))}"
+            f" — included in the whole-process figures (the base interpreter here also runs a "
+            f"site `.pth` hook that imports certifi at every start)")
     if "big" in cold:
         add(f"- 1,000 node groups, `{COLD_REQUIREMENT}`: median {ms(cold['big']['median_s'])}, "
             f"exit {cold['big']['codes']}; peer whole process "
