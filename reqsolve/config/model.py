@@ -8,24 +8,13 @@ Sizes are bytes and durations seconds (ints). ``None`` means "not written at thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Literal, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
     from reqsolve.errors import Problem
-
-T = TypeVar("T", "CpuConfig", "GpuConfig")
-
-
-def _merge_fields(base: T, over: T | None) -> T:
-    if over is None:
-        return base
-    changes = {
-        f.name: getattr(over, f.name) for f in fields(over) if getattr(over, f.name) is not None
-    }
-    return replace(base, **changes) if changes else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +25,15 @@ class CpuConfig:
     cpu_per_gpu: int | None = None
 
     def merged(self, over: CpuConfig | None) -> CpuConfig:
-        return _merge_fields(self, over)
+        # field by field, later wins even with 0; spelled out: runs for every node group
+        if over is None or over == _NO_CPU:
+            return self
+        return CpuConfig(
+            self.cores if over.cores is None else over.cores,
+            self.memory if over.memory is None else over.memory,
+            self.mem_per_cpu if over.mem_per_cpu is None else over.mem_per_cpu,
+            self.cpu_per_gpu if over.cpu_per_gpu is None else over.cpu_per_gpu,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +45,19 @@ class GpuConfig:
     min_mem_ratio: float | None = None
 
     def merged(self, over: GpuConfig | None) -> GpuConfig:
-        return _merge_fields(self, over)
+        if over is None or over == _NO_GPU:
+            return self
+        return GpuConfig(
+            self.model if over.model is None else over.model,
+            self.count if over.count is None else over.count,
+            self.memory if over.memory is None else over.memory,
+            self.min_memory if over.min_memory is None else over.min_memory,
+            self.min_mem_ratio if over.min_mem_ratio is None else over.min_mem_ratio,
+        )
+
+
+_NO_CPU = CpuConfig()
+_NO_GPU = GpuConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,8 @@ class Configuration:
     def merged(self, over: Configuration | None) -> Configuration:
         """This configuration overridden field by field by ``over`` (``None`` = keep)."""
         if over is None:
+            return self
+        if over.max_duration is None and over.cpu == _NO_CPU and over.gpu == _NO_GPU:
             return self
         return Configuration(
             max_duration=over.max_duration if over.max_duration is not None else self.max_duration,
