@@ -194,7 +194,9 @@ def memory_bytes(number: str, unit: str) -> int:
             f"memory size '{number}{unit}' is over 10^18 bytes",
             "this looks like a typo: no job needs an exabyte",
         )
-    value = math.ceil(Fraction(number) * memory_factor(unit))
+    factor = memory_factor(unit)
+    # whole numbers (nearly all sizes) need no Fraction, which costs ~10 µs to build
+    value = int(number) * factor if number.isdecimal() else math.ceil(Fraction(number) * factor)
     return check_memory(value, f"{number}{unit}")
 
 
@@ -253,7 +255,7 @@ def parse_duration(text: str | int) -> int:
         if minutes >= 60 or seconds >= 60 or (clock["days"] is not None and hours >= 24):
             raise InvalidValue(f"'{stripped}' is not a valid clock time", "write e.g. 1-12:00:00")
         return check_duration(((days * 24 + hours) * 60 + minutes) * 60 + seconds, stripped)
-    total = Fraction(0)
+    total: int | Fraction = 0
     position = 0
     while position < len(raw):
         part = _DURATION_PART_RE.match(raw, position)
@@ -263,7 +265,9 @@ def parse_duration(text: str | int) -> int:
             raise InvalidValue(
                 f"'{stripped}' is not a duration", "write e.g. 4h, 90m, 1d12h or 2-00:00:00"
             )
-        total += Fraction(part["num"]) * duration_factor(part["unit"])
+        number = part["num"]
+        factor = duration_factor(part["unit"])
+        total += int(number) * factor if number.isdecimal() else Fraction(number) * factor
         position = part.end()
     if position == 0:
         raise InvalidValue(f"'{stripped}' is not a duration", "write e.g. 4h")
