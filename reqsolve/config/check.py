@@ -47,6 +47,7 @@ class Checker:
         self.positions: dict[str, tuple[int, int]] = {}
         # every memory size as written: (path, text, line, column), for the units lint rule
         self.memory_texts: list[tuple[str, str, int, int]] = []
+        self._memory: dict[str, int] = {}  # text -> bytes: a file repeats a few sizes
 
     # --- reporting
 
@@ -60,13 +61,8 @@ class Checker:
     # --- walking
 
     def check(self, node: Node, spec: Spec, path: str) -> Any:
-        if isinstance(spec, Obj):
-            return self._obj(node, spec, path)
-        if isinstance(spec, ListOf):
-            return self._list(node, spec, path)
-        if isinstance(spec, MapOf):
-            return self._map(node, spec, path)
-        return self.leaf(node, spec, path)
+        # one dict look-up instead of an isinstance chain: runs for every value of the file
+        return _WALKERS[type(spec)](self, node, spec, path)
 
     def entries(self, node: Mapping, path: str) -> list[tuple[Scalar, Node]]:
         """The key/value pairs of a mapping: keys checked, duplicates refused, ``<<`` merged."""
@@ -107,12 +103,6 @@ class Checker:
                 explicit.append((key, value))
         return explicit
 
-    def _place(self, path: str, key: Scalar, value: Node) -> None:
-        if isinstance(value, Scalar) and not value.is_null:
-            self.positions[path] = (value.line, value.column)
-        else:
-            self.positions[path] = (key.line, key.column)
-
     def _obj(self, node: Node, spec: Obj, path: str) -> Any:
         if isinstance(node, Scalar) and node.is_null and spec.nullable:
             return None
@@ -121,12 +111,13 @@ class Checker:
             return INVALID
         result: dict[str, Any] = {}
         written: dict[str, str] = {}
+        aliases, fields, positions = spec.aliases, spec.fields, self.positions
         for key, value in self.entries(node, path):
             if spec.extensions and key.value.startswith(EXTENSION_PREFIX):
                 continue  # e.g. ``x-gpu-node: &gpu {...}``, a place to define anchors
-            name = spec.aliases.get(key.value, key.value)
-            child = join(path, key.value)
-            field_spec = spec.fields.get(name)
+            name = aliases.get(key.value, key.value) if aliases else key.value
+            child = f"{path}.{key.value}" if path else key.value
+            field_spec = fields.get(name)
             if field_spec is None:
                 known = sorted([*spec.fields, *spec.aliases])
                 # suggest the field's own name before an alias of it
@@ -145,8 +136,12 @@ class Checker:
                 )
                 continue
             written[name] = key.value
-            self._place(child, key, value)
-            converted = self.check(value, field_spec, child)
+            # a scalar is known by its value, a collection (or null) by its key
+            if type(value) is Scalar and not value.is_null:
+                positions[child] = (value.line, value.column)
+            else:
+                positions[child] = (key.line, key.column)
+            converted = _WALKERS[type(field_spec)](self, value, field_spec, child)
             if converted is not INVALID:
                 result[name] = converted
         for name in spec.required:
@@ -165,12 +160,12 @@ class Checker:
             return INVALID
         result = []
         item_spec = spec.item
-        check = self.leaf if isinstance(item_spec, Leaf) else self.check
+        walk = _WALKERS[type(item_spec)]
         positions = self.positions
         for index, item in enumerate(node.items):
             child = f"{path}[{index}]"
             positions[child] = (item.line, item.column)
-            converted = check(item, item_spec, child)  # type: ignore[arg-type]
+            converted = walk(self, item, item_spec, child)
             if converted is not INVALID:
                 result.append(converted)
             elif spec.keep_places:
@@ -221,7 +216,9 @@ class Checker:
                     )
                     return INVALID
                 try:
-                    value = parse_memory(text)
+                    value = self._memory.get(text)
+                    if value is None:
+                        value = self._memory[text] = parse_memory(text)
                 except InvalidValue:
                     if _is_duration(text):
                         message = f"'{text}' is a duration, expected a memory size"
@@ -350,4 +347,12 @@ _EXPECTED: dict[str, str] = {
     "duration": "a duration such as 20h",
     "ratio": "a ratio between 0 and 1",
     "regex": "a regular expression",
+}
+
+
+_WALKERS: dict[type, Any] = {
+    Obj: Checker._obj,
+    ListOf: Checker._list,
+    MapOf: Checker._map,
+    Leaf: Checker.leaf,
 }
