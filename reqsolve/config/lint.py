@@ -13,7 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
-from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.config.model import (
+    Configuration,
+    LauncherFile,
+    LocalLauncherConfig,
+    SlurmLauncherConfig,
+)
 from reqsolve.config.regex import DECODED_GROUPS
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
@@ -215,6 +220,8 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                 "list its node groups under nodes:, or set disabled: true",
             )
         seen_hosts: dict[str, int] = {}
+        # groups repeat (same features, same configuration): merge each kind once
+        configurations: dict[tuple[tuple[str, ...], Configuration | None], Configuration] = {}
         for gindex, group in enumerate(partition.nodes):
             gpath = f"{ppath}.nodes[{gindex}]"
             if not group.hosts and group.count == 0:
@@ -233,7 +240,12 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                     )
                 else:
                     seen_hosts.setdefault(host, gindex)
-            configuration = group_configuration(launcher, partition, group)
+            conf_key = (group.features, group.configuration)
+            configuration = configurations.get(conf_key)
+            if configuration is None:
+                configuration = configurations[conf_key] = group_configuration(
+                    launcher, partition, group
+                )
             if configuration.cpu.mem_per_cpu is not None:
                 mem_per_cpu_known = True
             if partition.disabled:
@@ -365,13 +377,21 @@ def _every_disabled(
 def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
     """Warn when ``48G`` and ``48GiB`` both appear: they differ by 7% and are likely one size."""
     first: dict[tuple[Fraction, str, bool], tuple[str, int]] = {}
+    # text -> (number, prefix, binary): a file writes the same few sizes thousands of times
+    keys: dict[str, tuple[Fraction, str, bool] | None] = {}
     for path, text, line, _column in memory_texts:
-        match = _SIZE_RE.fullmatch(text)
-        if match is None:
+        if text in keys:
+            key = keys[text]
+        else:
+            match = _SIZE_RE.fullmatch(text)
+            key = keys[text] = (
+                None
+                if match is None
+                else (Fraction(match["num"]), match["prefix"].upper(), bool(match["i"]))
+            )
+        if key is None:
             continue
-        number = Fraction(match["num"])
-        prefix = match["prefix"].upper()
-        binary = bool(match["i"])
+        number, prefix, binary = key
         other = first.get((number, prefix, not binary))
         if other is not None:
             linter.warn(
