@@ -639,8 +639,9 @@ def test_canonical_form_of_the_seed() -> None:
 
 # ---- the compiled-table cache ---------------------------------------------------------------
 
+# the lark path itself: a valid expression would take the lark-free fast path
 _PARSE_SEED = (
-    "from reqsolve.parser import parse; "
+    "from reqsolve.parser import _lark_parse as parse; "
     "print(parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'))"
 )
 
