@@ -355,3 +355,26 @@ def test_unquoted_names_are_read_as_written(
     assert (found.name, found.qos, found.accounts) == (partition, (qos,), (host,))
     assert found.nodes[0].hosts == (host,)
     assert found.nodes[0].features == (feature,)
+
+
+# ---- the cyclic collector is paused while loading, and left as it was -----------------------
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector-on", "collector-off"])
+@pytest.mark.parametrize(
+    "name",
+    ["docs_example/launchers.yaml", "broken/duplicate_keys/launchers.yaml"],
+    ids=["good", "bad"],
+)
+def test_loading_leaves_the_garbage_collector_as_it_was(enabled: bool, name: str) -> None:
+    import gc
+
+    path = FIXTURES / name
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        launcher_file, _problems = check_config(path)
+        assert gc.isenabled() is enabled
+        assert (launcher_file is None) is ("broken" in name)
+    finally:
+        gc.enable() if was else gc.disable()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -313,30 +312,23 @@ def _side_file(path: Path, name: str, spec: Obj, problems: list[Problem]) -> dic
     return data
 
 
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Loading allocates one object per YAML value and frees none of them: with the cyclic
     collector running, each of its passes walks every object still alive, which made a
     10,000-group file load about twice as slow. The node tree, checked data and model hold no
-    reference cycles, so nothing is lost by pausing it (nested and concurrent loads included)."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
+    reference cycles, so nothing is lost by pausing it.
+
+    Concurrent loads need no lock: a load that found the collector on turns it back on when it
+    ends, one that found it off leaves it alone, so it ends on if it was on before any of them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, list[Problem]]:
