@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,8 @@ from reqsolve.errors import InvalidValue
 from reqsolve.resources import resource_path
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fractions import Fraction
+
     import pint
 
 MAX_BYTES = 10**18
@@ -196,7 +197,12 @@ def memory_bytes(number: str, unit: str) -> int:
         )
     factor = memory_factor(unit)
     # whole numbers (nearly all sizes) need no Fraction, which costs ~10 µs to build
-    value = int(number) * factor if number.isdecimal() else math.ceil(Fraction(number) * factor)
+    if number.isdecimal():
+        value = int(number) * factor
+    else:
+        from fractions import Fraction
+
+        value = math.ceil(Fraction(number) * factor)
     return check_memory(value, f"{number}{unit}")
 
 
@@ -267,7 +273,12 @@ def parse_duration(text: str | int) -> int:
             )
         number = part["num"]
         factor = duration_factor(part["unit"])
-        total += int(number) * factor if number.isdecimal() else Fraction(number) * factor
+        if number.isdecimal():
+            total += int(number) * factor
+        else:
+            from fractions import Fraction
+
+            total += Fraction(number) * factor
         position = part.end()
     if position == 0:
         raise InvalidValue(f"'{stripped}' is not a duration", "write e.g. 4h")

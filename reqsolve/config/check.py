@@ -7,7 +7,6 @@ while the problems are reported: a user sees all mistakes of a file at once, not
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -119,6 +118,8 @@ class Checker:
             child = f"{path}.{key.value}" if path else key.value
             field_spec = fields.get(name)
             if field_spec is None:
+                import difflib  # only when a key is unknown
+
                 known = sorted([*spec.fields, *spec.aliases])
                 # suggest the field's own name before an alias of it
                 close = difflib.get_close_matches(

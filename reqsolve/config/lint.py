@@ -7,10 +7,9 @@ the file works, but probably not as its author thinks (see docs/launchers-file.m
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
@@ -22,6 +21,9 @@ from reqsolve.config.model import (
 from reqsolve.config.regex import DECODED_GROUPS
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fractions import Fraction
 
 MemoryText = tuple[str, str, int, int]  # path, text as written, line, column
 
@@ -321,6 +323,8 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         names = list(pattern.groupindex)
         for name in names:
             if name not in DECODED_GROUPS:
+                import difflib  # only for a misspelt group
+
                 close = difflib.get_close_matches(name, DECODED_GROUPS, n=1, cutoff=0.6)
                 linter.warn(
                     rpath,
@@ -376,6 +380,7 @@ def _every_disabled(
 
 def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
     """Warn when ``48G`` and ``48GiB`` both appear: they differ by 7% and are likely one size."""
+    from fractions import Fraction  # not needed by a cold ``reqsolve find`` before this
     first: dict[tuple[Fraction, str, bool], tuple[str, int]] = {}
     # text -> (number, prefix, binary): a file writes the same few sizes thousands of times
     keys: dict[str, tuple[Fraction, str, bool] | None] = {}
