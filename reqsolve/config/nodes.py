@@ -8,19 +8,27 @@ that string, while ``disabled: true`` is a boolean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 NULL_TEXTS = frozenset({"", "~", "null", "Null", "NULL"})
 
+# Plain classes with __slots__ rather than dataclasses: nodes compare by identity and are only
+# built by the loader, and each dataclass costs ~1 ms of a cold ``reqsolve find`` to create.
 
-@dataclass(slots=True, eq=False)
+
 class Scalar:
-    value: str
-    plain: bool  # written without quotes and without an explicit ``!!str`` tag
-    line: int  # 1-based
-    column: int  # 1-based
-    tagged: bool = False  # made a string by an explicit ``!!str`` tag rather than quotes
-    size: int = 1
+    __slots__ = ("column", "line", "plain", "size", "tagged", "value")
+
+    def __init__(
+        self, value: str, plain: bool, line: int, column: int, tagged: bool = False, size: int = 1
+    ) -> None:
+        self.value = value
+        self.plain = plain  # written without quotes and without an explicit ``!!str`` tag
+        self.line = line  # 1-based
+        self.column = column  # 1-based
+        self.tagged = tagged  # made a string by an explicit ``!!str`` tag rather than quotes
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r}, plain={self.plain}, line={self.line}, column={self.column})"
 
     @property
     def unquote_hint(self) -> str:
@@ -38,23 +46,33 @@ class Scalar:
         return f"'{self.value}'"
 
 
-@dataclass(slots=True, eq=False)
 class Sequence:
-    line: int
-    column: int
-    items: list[Node] = field(default_factory=list)
-    size: int = 1
+    __slots__ = ("column", "items", "line", "size")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+        self.items: list[Node] = []
+        self.size = 1
+
+    def __repr__(self) -> str:
+        return f"Sequence(line={self.line}, column={self.column}, {len(self.items)} items)"
 
     def describe(self) -> str:
         return "a list"
 
 
-@dataclass(slots=True, eq=False)
 class Mapping:
-    line: int
-    column: int
-    items: list[tuple[Node, Node]] = field(default_factory=list)
-    size: int = 1
+    __slots__ = ("column", "items", "line", "size")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+        self.items: list[tuple[Node, Node]] = []
+        self.size = 1
+
+    def __repr__(self) -> str:
+        return f"Mapping(line={self.line}, column={self.column}, {len(self.items)} items)"
 
     def describe(self) -> str:
         return "a mapping"
