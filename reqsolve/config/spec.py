@@ -7,7 +7,6 @@ is known to all three, so they cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 LeafKind = Literal[
@@ -27,42 +26,87 @@ LeafKind = Literal[
 NO_DEFAULT: Any = object()
 
 
-@dataclass(frozen=True, eq=False)
+# Plain classes rather than dataclasses: each dataclass costs ~1 ms of a cold ``reqsolve find``
+# to create, and these descriptions are written once, here, and compared by identity.
+
+
 class Leaf:
-    kind: LeafKind
-    doc: str
-    default: Any = NO_DEFAULT
-    minimum: int | None = None
-    maximum: int | None = None
+    __slots__ = ("default", "doc", "kind", "maximum", "minimum")
+
+    def __init__(
+        self,
+        kind: LeafKind,
+        doc: str,
+        default: Any = NO_DEFAULT,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.doc = doc
+        self.default = default
+        self.minimum = minimum
+        self.maximum = maximum
 
 
-@dataclass(frozen=True, eq=False)
 class ListOf:
-    item: Spec
-    doc: str
-    default: Any = NO_DEFAULT
-    nullable: bool = False  # ``key:`` with nothing means an empty list
-    keep_places: bool = False  # a wrong item leaves ``None`` (positions name items by index)
+    __slots__ = ("default", "doc", "item", "keep_places", "nullable")
+
+    def __init__(
+        self,
+        item: Spec,
+        doc: str,
+        default: Any = NO_DEFAULT,
+        nullable: bool = False,
+        keep_places: bool = False,
+    ) -> None:
+        self.item = item
+        self.doc = doc
+        self.default = default
+        self.nullable = nullable  # ``key:`` with nothing means an empty list
+        self.keep_places = keep_places  # a wrong item leaves ``None`` (positions name items)
 
 
-@dataclass(frozen=True, eq=False)
 class MapOf:
-    key: Leaf
-    value: Spec
-    doc: str
-    default: Any = NO_DEFAULT
+    __slots__ = ("default", "doc", "key", "value")
+
+    def __init__(self, key: Leaf, value: Spec, doc: str, default: Any = NO_DEFAULT) -> None:
+        self.key = key
+        self.value = value
+        self.doc = doc
+        self.default = default
 
 
-@dataclass(frozen=True, eq=False)
 class Obj:
-    title: str
-    doc: str
-    fields: dict[str, Spec]
-    aliases: dict[str, str] = field(default_factory=dict)  # alias -> field name
-    required: tuple[str, ...] = ()
-    nullable: bool = False  # ``key: null`` means "not written"
-    default: Any = NO_DEFAULT
-    extensions: bool = False  # keys starting with ``x-`` are ignored (holders of YAML anchors)
+    __slots__ = (
+        "aliases",
+        "default",
+        "doc",
+        "extensions",
+        "fields",
+        "nullable",
+        "required",
+        "title",
+    )
+
+    def __init__(
+        self,
+        title: str,
+        doc: str,
+        fields: dict[str, Spec],
+        aliases: dict[str, str] | None = None,
+        required: tuple[str, ...] = (),
+        nullable: bool = False,
+        default: Any = NO_DEFAULT,
+        extensions: bool = False,
+    ) -> None:
+        self.title = title
+        self.doc = doc
+        self.fields = fields
+        self.aliases = aliases if aliases is not None else {}  # alias -> field name
+        self.required = required
+        self.nullable = nullable  # ``key: null`` means "not written"
+        self.default = default
+        self.extensions = extensions  # keys starting with ``x-`` are ignored (anchor holders)
 
 
 EXTENSION_PREFIX = "x-"
