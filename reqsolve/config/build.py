@@ -25,27 +25,43 @@ from reqsolve.config.model import (
 Data = dict[str, Any]
 
 
+# Values -> the one frozen Configuration holding them. A file with a node group per host writes
+# the same few configurations thousands of times: building each once saves the frozen
+# dataclasses' construction, memory, and lets later dictionaries keyed on configurations compare
+# them by identity. Bounded so that a long-running process reloading files stays small.
+_ConfigurationKey = tuple[
+    int | None,
+    tuple[int | None, int | None, int | None, int | None],
+    tuple[str | None, int | None, int | None, int | None, float | None],
+]
+_CONFIGURATIONS: dict[_ConfigurationKey, Configuration] = {}
+_MAX_CONFIGURATIONS = 4096
+
+
 def build_configuration(data: Data | None) -> Configuration | None:
     if data is None:
         return None
     cpu = data.get("cpu") or {}
     gpu = data.get("gpu") or {}
-    return Configuration(
-        max_duration=data.get("max_duration"),
-        cpu=CpuConfig(
-            cores=cpu.get("cores"),
-            memory=cpu.get("memory"),
-            mem_per_cpu=cpu.get("mem_per_cpu"),
-            cpu_per_gpu=cpu.get("cpu_per_gpu"),
-        ),
-        gpu=GpuConfig(
-            model=gpu.get("model"),
-            count=gpu.get("count"),
-            memory=gpu.get("memory"),
-            min_memory=gpu.get("min_memory"),
-            min_mem_ratio=_float(gpu.get("min_mem_ratio")),
+    key: _ConfigurationKey = (
+        data.get("max_duration"),
+        (cpu.get("cores"), cpu.get("memory"), cpu.get("mem_per_cpu"), cpu.get("cpu_per_gpu")),
+        (
+            gpu.get("model"),
+            gpu.get("count"),
+            gpu.get("memory"),
+            gpu.get("min_memory"),
+            _float(gpu.get("min_mem_ratio")),
         ),
     )
+    found = _CONFIGURATIONS.get(key)
+    if found is not None:
+        return found
+    configuration = Configuration(key[0], CpuConfig(*key[1]), GpuConfig(*key[2]))
+    if len(_CONFIGURATIONS) >= _MAX_CONFIGURATIONS:
+        _CONFIGURATIONS.clear()
+    _CONFIGURATIONS[key] = configuration
+    return configuration
 
 
 def _float(value: float | int | None) -> float | None:
