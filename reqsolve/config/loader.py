@@ -152,7 +152,8 @@ def _refuse_tag(event: Any) -> _Refused:
 def _compose_events(loader: Any) -> Node | None:
     """Nodes from events, without recursion; the hot loop of loading (one pass per event)."""
     anchors: dict[str, Node] = {}
-    # open containers: [container, pending key or None, anchor]
+    # open containers: [container, pending key or None, anchor, values expanded before it];
+    # a container's size is the count of values expanded between its start and its end
     stack: list[list[Any]] = []
     root: Node | None = None
     documents = 0
@@ -195,12 +196,13 @@ def _compose_events(loader: Any) -> Node | None:
             container: Node = (Mapping if cls is mapping_start else Sequence)(
                 mark.line + 1, mark.column + 1
             )
-            stack.append([container, None, event.anchor])
+            stack.append([container, None, event.anchor, expanded])
             expanded += 1
             continue
         elif cls in collection_end:
             frame = stack.pop()
             node = frame[0]
+            node.size = expanded - frame[3]
             if frame[2] is not None:
                 anchors[frame[2]] = node
         elif cls is alias_event:
@@ -247,7 +249,6 @@ def _compose_events(loader: Any) -> Node | None:
             continue
         frame = stack[-1]
         parent = frame[0]
-        parent.size += node.size
         if type(parent) is Sequence:
             parent.items.append(node)
         elif frame[1] is None:
