@@ -314,11 +314,12 @@ def _side_file(path: Path, name: str, spec: Obj, problems: list[Problem]) -> dic
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Loading allocates one object per YAML value and frees none of them: with the cyclic
     collector running, each of its passes walks every object still alive, which made a
     10,000-group file load about twice as slow. The node tree, checked data and model hold no
-    reference cycles, so nothing is lost by pausing it.
+    reference cycles, so nothing is lost by pausing it. Compiling candidates from a loaded file
+    is the same kind of work and may use it too.
 
     Concurrent loads need no lock: a load that found the collector on turns it back on when it
     ends, one that found it off leaves it alone, so it ends on if it was on before any of them.
@@ -334,7 +335,7 @@ def _collector_paused() -> Iterator[None]:
 
 def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, list[Problem]]:
     """Every problem of a launcher file (errors and warnings) and, when no error, its model."""
-    with _collector_paused():
+    with collector_paused():
         return _check_config(path)
 
 
