@@ -159,13 +159,22 @@ class Checker:
                 hint = "write [] for an empty list"
             self.error(node, path, f"expected a list, got {node.describe()}", hint)
             return INVALID
-        result = []
+        result: list[Any] = []
         item_spec = spec.item
         walk = _WALKERS[type(item_spec)]
         positions = self.positions
+        # hosts and features lists: a well-formed Slurm name is taken as is (as leaf() would)
+        slurm_ok = (
+            _SLURM_OK.fullmatch
+            if type(item_spec) is Leaf and item_spec.kind == "slurm"
+            else None
+        )
         for index, item in enumerate(node.items):
             child = f"{path}[{index}]"
             positions[child] = (item.line, item.column)
+            if slurm_ok is not None and type(item) is Scalar and slurm_ok(item.value):
+                result.append(item.value)
+                continue
             converted = walk(self, item, item_spec, child)
             if converted is not INVALID:
                 result.append(converted)
