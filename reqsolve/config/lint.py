@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
@@ -21,9 +20,6 @@ from reqsolve.config.model import (
 from reqsolve.config.regex import DECODED_GROUPS
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fractions import Fraction
 
 MemoryText = tuple[str, str, int, int]  # path, text as written, line, column
 
@@ -381,9 +377,11 @@ def _every_disabled(
 def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
     """Warn when ``48G`` and ``48GiB`` both appear: they differ by 7% and are likely one size."""
     from fractions import Fraction  # not needed by a cold ``reqsolve find`` before this
-    first: dict[tuple[Fraction, str, bool], tuple[str, int]] = {}
+
+    # the number as an exact (numerator, denominator): equal like Fractions, cheaper to hash
+    first: dict[tuple[tuple[int, int], str, bool], tuple[str, int]] = {}
     # text -> (number, prefix, binary): a file writes the same few sizes thousands of times
-    keys: dict[str, tuple[Fraction, str, bool] | None] = {}
+    keys: dict[str, tuple[tuple[int, int], str, bool] | None] = {}
     for path, text, line, _column in memory_texts:
         if text in keys:
             key = keys[text]
@@ -392,7 +390,11 @@ def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
             key = keys[text] = (
                 None
                 if match is None
-                else (Fraction(match["num"]), match["prefix"].upper(), bool(match["i"]))
+                else (
+                    Fraction(match["num"]).as_integer_ratio(),
+                    match["prefix"].upper(),
+                    bool(match["i"]),
+                )
             )
         if key is None:
             continue
