@@ -284,17 +284,7 @@ class _Reader:
         self.terminals = _value_terminals()
 
     def skip(self) -> None:
-        # str.isspace() is what \s matches in a str pattern; most places have no blank at all
-        text, position = self.text, self.position
-        if position < len(text) and text[position].isspace():
-            self.position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
-
-    def expect(self, word: str) -> None:
-        """Punctuation the builder never sees (``=``): checked, no token made."""
-        self.skip()
-        if not self.text.startswith(word, self.position):
-            raise _NoFastParse
-        self.position += len(word)
+        self.position = _SPACE.match(self.text, self.position).end()  # type: ignore[union-attr]
 
     def literal(self, kind: str, word: str) -> _Token:
         """The keyword or punctuation ``word`` at the current place (after blanks)."""
@@ -336,7 +326,7 @@ class _Reader:
         text, at = self.text, self.position
         if text.startswith("duration", at):
             keyword = self.literal("DURATION_KW", "duration")
-            self.expect("=")
+            self.literal("_EQ", "=")
             return _BUILDER.duration([keyword, self.value("DURATION")])  # type: ignore[list-item]
         if text.startswith("cpu", at):
             keyword = self.literal("CPU_KW", "cpu")
@@ -367,7 +357,7 @@ class _Reader:
             for name, terminal in values.items():
                 if self.text.startswith(name, self.position):
                     keyword = self.literal(f"{name.upper()}_KW", name)
-                    self.expect("=")
+                    self.literal("_EQ", "=")
                     builder = getattr(_BUILDER, name)
                     children.append(builder([keyword, self.value(terminal)]))
                     break
