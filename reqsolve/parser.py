@@ -113,14 +113,6 @@ def parse(text: str) -> Requirement:
             "a requirement is one line such as cuda(mem=24G)*2 & duration=2 days",
         )
     _check_nesting(text)
-    fast = _fast_parse(text)
-    if fast is not None:
-        return fast
-    return _lark_parse(text)
-
-
-def _lark_parse(text: str) -> Requirement:
-    """The reference parse with lark: every syntax error is described from lark's state."""
     parser = _parser()
     import lark
 
@@ -221,161 +213,6 @@ def _parser() -> lark.Lark:
         transformer=_Builder(),
         cache=str(cache_file) if cache_file is not None else False,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The fast path: a valid expression without lark
-
-
-class _Token(str):
-    """What the builder reads of a ``lark.Token``: the text, its terminal and its place."""
-
-    type: str
-    start_pos: int
-    end_pos: int
-
-
-class _NoFastParse(Exception):
-    """The fast path stops here: lark parses the text again and says what is wrong."""
-
-
-@cache
-def _value_terminals() -> dict[str, re.Pattern[str]]:
-    """The grammar's value terminals (DURATION, SIZE, ...), compiled from the grammar file itself
-    so that the fast path cannot drift from what lark accepts."""
-    grammar = resource_path("requirement.lark").read_text(encoding="utf-8")
-    found = dict(re.findall(r"(?m)^([A-Z]+): /(.*)/$", grammar))
-    names = ("DURATION", "SIZE", "NUMBER", "COUNT", "MODEL")
-    return {name: re.compile(found[name]) for name in names}
-
-
-_SPACE = re.compile(r"\s*")  # the grammar's %ignore /\s+/, also matching nothing
-
-
-def _fast_parse(text: str) -> Requirement | None:
-    """The requirement, when ``text`` is valid; ``None`` sends it to lark.
-
-    Importing lark and running its LALR tables costs more than a whole ``reqsolve find`` should,
-    so valid expressions are read by this recursive descent over the same terminals (the
-    grammar's regexes) and built by the same :class:`_Builder`. In every state of the grammar
-    the allowed terminals start with different characters, so lark's contextual lexer and this
-    reader cut the text into the same tokens. Anything unexpected — a syntax error, a value
-    error, a limit — returns ``None``, and lark's parse produces the answer or the error, so
-    messages do not depend on this path (tests compare both paths on generated text).
-    """
-    try:
-        reader = _Reader(text)
-        piece = reader.alternatives()
-        reader.skip()
-        if reader.position != len(text):
-            return None
-        requirement: Requirement = _BUILDER.start([piece]).value
-    except Exception:  # lark reports it, whatever it is
-        return None
-    return requirement
-
-
-class _Reader:
-    """Recursive descent over ``alternatives`` (nesting is bounded by :data:`MAX_DEPTH`)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.position = 0
-        self.terminals = _value_terminals()
-
-    def skip(self) -> None:
-        self.position = _SPACE.match(self.text, self.position).end()  # type: ignore[union-attr]
-
-    def literal(self, kind: str, word: str) -> _Token:
-        """The keyword or punctuation ``word`` at the current place (after blanks)."""
-        self.skip()
-        start = self.position
-        if not self.text.startswith(word, start):
-            raise _NoFastParse
-        self.position = start + len(word)
-        return _token(word, kind, start)
-
-    def value(self, kind: str) -> _Token:
-        self.skip()
-        match = self.terminals[kind].match(self.text, self.position)
-        if match is None or match.end() == self.position:
-            raise _NoFastParse
-        self.position = match.end()
-        return _token(match.group(), kind, match.start())
-
-    def peek(self, char: str) -> bool:
-        self.skip()
-        return self.text.startswith(char, self.position)
-
-    def alternatives(self) -> _Piece:
-        children = [self.conjunction()]
-        while self.peek("|"):
-            self.position += 1
-            children.append(self.conjunction())
-        return _BUILDER.alternatives(children)
-
-    def conjunction(self) -> _Piece:
-        children = [self.factor()]
-        while self.peek("&"):
-            self.position += 1
-            children.append(self.factor())
-        return _BUILDER.conjunction(children)
-
-    def factor(self) -> _Piece:
-        self.skip()
-        text, at = self.text, self.position
-        if text.startswith("duration", at):
-            keyword = self.literal("DURATION_KW", "duration")
-            self.literal("_EQ", "=")
-            return _BUILDER.duration([keyword, self.value("DURATION")])  # type: ignore[list-item]
-        if text.startswith("cpu", at):
-            keyword = self.literal("CPU_KW", "cpu")
-            children: list[Any] = [keyword, *self.arguments({"mem": "SIZE", "cores": "NUMBER"})]
-            return _BUILDER.cpu(children)
-        for word in ("cuda", "gpu"):
-            if text.startswith(word, at):
-                keyword = self.literal("GPU_KW", word)
-                children = [keyword, *self.arguments({"mem": "SIZE", "model": "MODEL"})]
-                if self.peek("*"):
-                    self.position += 1
-                    children.append(self.value("COUNT"))
-                return _BUILDER.accelerator(children)
-        if text.startswith("(", at):
-            lpar = self.literal("LPAR", "(")
-            inner = self.alternatives()
-            return _BUILDER.group([lpar, inner, self.literal("RPAR", ")")])
-        raise _NoFastParse
-
-    def arguments(self, values: dict[str, str]) -> list[Any]:
-        """``(`` arguments ``)`` of cpu/cuda/gpu: the tokens and pieces the builder expects."""
-        children: list[Any] = [self.literal("LPAR", "(")]
-        if self.peek(")"):
-            children.append(self.literal("RPAR", ")"))
-            return children
-        while True:
-            self.skip()
-            for name, terminal in values.items():
-                if self.text.startswith(name, self.position):
-                    keyword = self.literal(f"{name.upper()}_KW", name)
-                    self.literal("_EQ", "=")
-                    builder = getattr(_BUILDER, name)
-                    children.append(builder([keyword, self.value(terminal)]))
-                    break
-            else:
-                raise _NoFastParse
-            if self.peek(","):
-                self.position += 1
-                continue
-            children.append(self.literal("RPAR", ")"))
-            return children
-
-
-def _token(text: str, kind: str, start: int) -> _Token:
-    token = _Token(text)
-    token.type = kind
-    token.start_pos = start
-    token.end_pos = start + len(text)
-    return token
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,9 +365,6 @@ class _Builder:
         except InvalidValue as error:
             raise _Located.from_value(error, _start(keyword), end) from None
         return _Piece(Alternative(gpus=(gpu,) * count), _start(keyword), end)
-
-
-_BUILDER = _Builder()
 
 
 def _alternatives_of(value: Requirement | Alternative) -> tuple[Alternative, ...]:

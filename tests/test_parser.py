@@ -639,9 +639,8 @@ def test_canonical_form_of_the_seed() -> None:
 
 # ---- the compiled-table cache ---------------------------------------------------------------
 
-# the lark path itself: a valid expression would take the lark-free fast path
 _PARSE_SEED = (
-    "from reqsolve.parser import _lark_parse as parse; "
+    "from reqsolve.parser import parse; "
     "print(parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'))"
 )
 
