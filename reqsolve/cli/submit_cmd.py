@@ -78,13 +78,13 @@ _VALUED = {"--config", "--tags", "--interval", "--job-name"}
 
 def _connector(launcher: Any, launcher_file: Any) -> Any:
     from reqsolve.config.model import SshConnector as SshConnectorConfig
-    from reqsolve.connectors import LocalConnector, SshConnector, connector_for
+    from reqsolve.connectors import connector_for
 
     connector = getattr(launcher, "connector", None)
-    if connector is None or connector == "local":
-        return LocalConnector()
+    if connector is None:
+        return connector_for("local")
     if isinstance(connector, SshConnectorConfig):
-        return SshConnector(connector)
+        return connector_for(connector)
     return connector_for(str(connector), launcher_file)
 
 
