@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue, ReqsolveError
-from reqsolve.slurm.options import SlurmOptions, format_time
+from reqsolve.slurm.options import OPTION_FIELDS, SlurmOptions, check_name, format_time
 
 FULL = SlurmOptions(
     partition="hard,electronic",
@@ -169,3 +169,38 @@ def test_any_accepted_partition_is_a_safe_word(text: str) -> None:
     arg = options.args()[0]
     assert shlex.quote(arg) == arg and shlex.split(options.sbatch_header()) == ["#SBATCH", arg]
     assert not text.startswith("-")
+
+
+def test_option_fields_are_the_peers() -> None:
+    """SEMANTICS §6 lists the fields; OPTION_FIELDS is read from the dataclass itself."""
+    assert OPTION_FIELDS == (
+        "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
+        "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time",
+    )
+    with pytest.raises(InvalidValue) as info:
+        SlurmOptions().config(colour="red", size=2)
+    assert str(info.value) == (
+        "SlurmOptions has no field colour, size\nhint: fields: " + ", ".join(OPTION_FIELDS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("qos", "-x", "SlurmOptions.qos: '-x' starts with '-' and would read as an option"),
+        ("partition", "gpu,-x", "SlurmOptions.partition: '-x' starts with '-' and would read "
+         "as an option"),
+        ("exclude", "-a[1-2]", "SlurmOptions.exclude: '-a[1-2]' starts with '-' and would read "
+         "as an option"),
+        ("constraint", "-A", "SlurmOptions.constraint: '-A' would read as an option"),
+    ],
+    ids=["name", "list-item", "host-list", "constraint"],
+)
+def test_option_like_values_messages(field: str, value: str, message: str) -> None:
+    with pytest.raises(InvalidValue) as info:
+        SlurmOptions(**{field: value})  # type: ignore[arg-type]
+    assert str(info.value) == message
+    if field == "qos":
+        with pytest.raises(InvalidValue) as direct:
+            check_name(field, value)
+        assert str(direct.value) == message
