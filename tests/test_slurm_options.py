@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -204,3 +205,40 @@ def test_option_like_values_messages(field: str, value: str, message: str) -> No
         with pytest.raises(InvalidValue) as direct:
             check_name(field, value)
         assert str(direct.value) == message
+
+
+def test_name_regex_is_the_name_alphabet() -> None:
+    from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+
+    chars = [chr(code) for code in range(0x3000)]
+    assert {c for c in chars if not SLURM_NAME_OUTSIDE_RE.fullmatch(c)} == SLURM_NAME_CHARS
+    assert {c for c in chars if SLURM_NAME_RE.fullmatch("a" + c)} == SLURM_NAME_CHARS
+    assert {c for c in chars if SLURM_NAME_RE.fullmatch(c)} == SLURM_NAME_CHARS - {"-"}
+
+
+NON_ASCII_NAMES = ["gpu\u00e9", "\uff21100", "gpu\u0663"]  # é, fullwidth A, Arabic-Indic 3
+
+
+@pytest.mark.parametrize("name", NON_ASCII_NAMES, ids=["accent", "fullwidth", "arabic-digit"])
+def test_slurm_options_refuse_non_ascii_names(name: str) -> None:
+    with pytest.raises(InvalidValue, match="is not allowed in the name"):
+        SlurmOptions(qos=name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="config/check.py _name accepts non-ASCII Slurm names that SlurmOptions refuses "
+    "(the fix, using reqsolve.names, is in the cleanup report)",
+)
+@pytest.mark.parametrize("name", NON_ASCII_NAMES, ids=["accent", "fullwidth", "arabic-digit"])
+def test_loader_refuses_what_slurm_options_refuse(tmp_path: Path, name: str) -> None:
+    from reqsolve.config.loader import load_config
+    from reqsolve.errors import ConfigError
+
+    path = tmp_path / "launchers.yaml"
+    path.write_text(
+        f"slurm:\n  - id: c\n    partitions:\n      {name}:\n        nodes: [{{hosts: [n1]}}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="cannot be a Slurm name"):
+        load_config(str(path))

@@ -14,17 +14,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from reqsolve.errors import InvalidValue
+from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
 from reqsolve.units import format_time, parse_slurm_time
 
 __all__ = ["OPTION_FIELDS", "SlurmOptions", "check_name", "format_time"]
 
-# One name as Slurm spells partitions, QoS, accounts, features and hosts. `@` appears in real
-# account names (`iea@a100`), `.` in features (`cuda11.8`), `+` in some QoS, `/` is accepted by
-# the launcher-file loader; a name never starts with `-` (it would read as an option). ASCII
-# only: every accepted value is a word `shlex.quote` leaves as it is.
-_NAME_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@+:/"
-)
+# One name as Slurm spells partitions, QoS, accounts, features and hosts (see reqsolve.names).
+_NAME_CHARS = SLURM_NAME_CHARS
 # A host list may also use Slurm's hostlist ranges (`a100-[01-02]`).
 _HOSTLIST_CHARS = _NAME_CHARS | frozenset("[],")
 # A constraint expression: features with Slurm's operators (`& | , [ ] ( ) *`).
@@ -63,7 +59,7 @@ def _check_chars(field: str, value: str, allowed: frozenset[str], what: str) -> 
             raise InvalidValue(
                 f"SlurmOptions.{field}: character {_describe(char)} is not allowed in {what} "
                 f"{value!r}",
-                "names may use ASCII letters, digits and _ . - @ + : / only",
+                SLURM_NAME_HINT,
             )
 
 
