@@ -14,13 +14,11 @@ from reqsolve.config.model import LauncherFile
 from reqsolve.config.model import SshConnector as SshConnectorConfig
 from reqsolve.connectors import LocalConnector, SshConnector, connector_for
 from reqsolve.errors import InvalidValue, SlurmQueryError
+from tests.commands import write_commands
 
 
 def script(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / name
-    path.write_text("#!/bin/sh\n" + body, encoding="utf-8")
-    path.chmod(0o755)
-    return str(path)
+    return str(write_commands(tmp_path, **{name: body}) / name)
 
 
 def test_local_runs_argv_without_a_shell(tmp_path: Path) -> None:

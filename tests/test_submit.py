@@ -20,6 +20,7 @@ from reqsolve.errors import InvalidValue, SlurmQueryError
 from reqsolve.slurm import jobs
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.tokens import hold_tokens
+from tests.commands import write_commands
 
 OPTIONS = SlurmOptions(
     partition="gpu,small", constraint="(A&B)|(C)", gpus_per_node=2, time="02:00:00"
@@ -76,13 +77,7 @@ def test_batch_script_needs_a_command() -> None:
 
 
 def fake_bin(tmp_path: Path, **bodies: str) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir(exist_ok=True)
-    for name, body in bodies.items():
-        path = folder / name
-        path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
-        path.chmod(0o755)
-    return folder
+    return write_commands(tmp_path / "bin", **bodies)
 
 
 @pytest.mark.parametrize(("output", "job_id"), [("123\n", "123"), ("456;cluster\n", "456")])
