@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from reqsolve.launchers import LocalLauncher, SlurmLauncher
     from reqsolve.parser import parse
-    from reqsolve.registry import Registry, find_launcher
+    from reqsolve.registry import Registry, find_launcher, find_match
     from reqsolve.slurm.options import SlurmOptions
     from reqsolve.units import format_time
 
@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "SlurmLauncher": "reqsolve.launchers",
     "SlurmOptions": "reqsolve.slurm.options",
     "find_launcher": "reqsolve.registry",
+    "find_match": "reqsolve.registry",
     "format_time": "reqsolve.units",
     "load_config": "reqsolve.config.loader",
     "parse": "reqsolve.parser",
@@ -103,6 +104,7 @@ __all__ = [
     "cuda_gpu",
     "duration",
     "find_launcher",
+    "find_match",
     "format_time",
     "gpu",
     "load_config",
