@@ -391,24 +391,21 @@ def test_garbled_output_messages(kind: str, output: str, message: str) -> None:
 
 
 def test_every_configuration_field_is_written_in_model_order() -> None:
-    from reqsolve.config.model import (
-        Configuration,
-        CpuConfig,
-        GpuConfig,
-        NodeGroup,
-        Partition,
-        SlurmLauncherConfig,
-    )
+    from reqsolve.config import model
 
-    everything = Configuration(
+    everything = model.Configuration(
         max_duration=90000,
-        cpu=CpuConfig(cores=8, memory=64 * 2**30, mem_per_cpu=4 * 10**9, cpu_per_gpu=2),
-        gpu=GpuConfig(model="a100", count=4, memory=80 * 10**9, min_memory=2**34,
-                      min_mem_ratio=0.5),
+        cpu=model.CpuConfig(cores=8, memory=64 * 2**30, mem_per_cpu=4 * 10**9, cpu_per_gpu=2),
+        gpu=model.GpuConfig(model="a100", count=4, memory=80 * 10**9, min_memory=2**34,
+                            min_mem_ratio=0.5),
     )
-    partition = Partition(name="p", configuration=Configuration(cpu=CpuConfig(cores=2)),
-                          nodes=(NodeGroup(count=1),))
-    launcher = SlurmLauncherConfig(id="x", configuration=everything, partitions=(partition,))
+    partition = model.Partition(
+        name="p",
+        configuration=model.Configuration(cpu=model.CpuConfig(cores=2)),
+        nodes=(model.NodeGroup(count=1),),
+    )
+    launcher = model.SlurmLauncherConfig(id="x", configuration=everything,
+                                         partitions=(partition,))
     assert convert.launcher_yaml([launcher]) == (
         "slurm:\n- id: x\n  configuration:\n    max_duration: 1d1h\n    cpu:\n      cores: 8\n"
         "      memory: 64GiB\n      mem_per_cpu: 4GB\n      cpu_per_gpu: 2\n    gpu:\n"

@@ -255,39 +255,18 @@ def test_run_local_dry_run_and_status(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     launcher = SimpleNamespace(tokens={"gpu": 1})
     out = io.StringIO()
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            ["rm", "-rf", "x y"],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-            dry_run=True,
+
+    def run_local(command: list[str], *, dry_run: bool = False) -> int:
+        return submit_cmd.run_local(
+            launcher, command, capacities={"gpu": 2}, stdout=out, stderr=io.StringIO(),
+            dry_run=dry_run,
         )
-        == 0
-    )
+
+    assert run_local(["rm", "-rf", "x y"], dry_run=True) == 0
     assert out.getvalue() == "# would take tokens: gpu=1\n# would run: rm -rf 'x y'\n"
     assert not (tmp_path / "tokens").exists()
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            ["sh", "-c", "exit 5"],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-        )
-        == 5
-    )
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            [str(tmp_path / "nope")],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-        )
-        == 127
-    )
+    assert run_local(["sh", "-c", "exit 5"]) == 5
+    assert run_local([str(tmp_path / "nope")]) == 127
 
 
 HOLDER = """
