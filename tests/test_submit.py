@@ -229,17 +229,10 @@ SPLITS = [
     ("rest", "changes", "command"), SPLITS, ids=[" ".join(r) for r, _, _ in SPLITS]
 )
 def test_split_command(rest: list[str], changes: dict[str, object], command: list[str]) -> None:
-    args = argparse.Namespace(
-        rest=rest,
-        config=None,
-        tags="",
-        offline=False,
-        dry_run=False,
-        wait=False,
-        interval=None,
-        job_name=None,
-        hold=False,
-    )
+    parser = argparse.ArgumentParser()
+    submit_cmd.add_arguments(parser)
+    args = parser.parse_args(["EXPR"])  # every option at its default, as the CLI leaves them
+    args.rest = rest
     assert submit_cmd.split_command(args) == command
     for key, value in changes.items():
         assert getattr(args, key) == value
