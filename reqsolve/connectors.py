@@ -63,14 +63,14 @@ def _execute(
     timeout: float,
     input: str | None,
     env: Mapping[str, str] | None,
-    check: bool,
     not_found: str = "command not found",
     cwd: str | None = None,
 ) -> CommandResult:
     """Run ``argv`` in its own session so a timeout kills the whole process group.
 
     ``subprocess.run`` kills only the child on timeout and then waits for the pipes, which a
-    grandchild (``sleep`` in a wrapper script) may hold open: it would hang anyway.
+    grandchild (``sleep`` in a wrapper script) may hold open: it would hang anyway. The exit
+    status is returned, not judged: :meth:`_Connector.run` does that once for every connector.
     """
     command = tuple(shown)
     try:
@@ -100,14 +100,36 @@ def _execute(
         raise SlurmQueryError(
             command, f"timed out after {timeout:g} s", stderr=stderr or ""
         ) from None
-    if check and process.returncode != 0:
-        raise SlurmQueryError(
-            command, "failed", returncode=process.returncode, stderr=stderr or ""
-        )
     return CommandResult(command, process.returncode, stdout or "", stderr or "")
 
 
-class LocalConnector:
+class _Connector:
+    """What every connector does around its own way of starting a command."""
+
+    name: str
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        input: str | None = None,
+        check: bool = True,
+    ) -> CommandResult:
+        if not argv:
+            raise InvalidValue("empty command")
+        result = self._start(argv, timeout=timeout, input=input)
+        if check and result.returncode != 0:
+            raise SlurmQueryError(
+                result.command, "failed", returncode=result.returncode, stderr=result.stderr
+            )
+        return result
+
+    def _start(self, argv: Sequence[str], *, timeout: float, input: str | None) -> CommandResult:
+        raise NotImplementedError
+
+
+class LocalConnector(_Connector):
     """Runs commands on this machine, without a shell.
 
     The environment is this process's (so ``SLURM_CONF`` reaches the Slurm clients) with
@@ -131,28 +153,13 @@ class LocalConnector:
     def describe(self, argv: Sequence[str]) -> list[str]:
         return list(argv)
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        input: str | None = None,
-        check: bool = True,
-    ) -> CommandResult:
-        if not argv:
-            raise InvalidValue("empty command")
+    def _start(self, argv: Sequence[str], *, timeout: float, input: str | None) -> CommandResult:
         return _execute(
-            argv,
-            argv,
-            timeout=timeout,
-            input=input,
-            env=self.environment(),
-            check=check,
-            cwd=self.cwd,
+            argv, argv, timeout=timeout, input=input, env=self.environment(), cwd=self.cwd
         )
 
 
-class SshConnector:
+class SshConnector(_Connector):
     """Runs commands on another machine through the system ``ssh`` client.
 
     ``BatchMode=yes`` makes ssh fail instead of asking for a password (nobody is there to type
@@ -201,48 +208,38 @@ class SshConnector:
     def describe(self, argv: Sequence[str]) -> list[str]:
         return self.ssh_argv(argv)
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        input: str | None = None,
-        check: bool = True,
-    ) -> CommandResult:
-        if not argv:
-            raise InvalidValue("empty command")
-        shown = [f"{self.name}:", *argv]
+    def _start(self, argv: Sequence[str], *, timeout: float, input: str | None) -> CommandResult:
         result = _execute(
-            shown,
+            [f"{self.name}:", *argv],
             self.ssh_argv(argv),
             timeout=timeout,
             input=input,
             env=self.env,
-            check=False,
             not_found=f"ssh client {self.ssh!r} not found",
         )
-        if result.returncode == 255:
+        if result.returncode == 255:  # ssh itself failed, whatever ``check`` says
             raise SlurmQueryError(
-                shown,
+                result.command,
                 f"ssh to {self.config.hostname} failed",
                 returncode=255,
                 stderr=result.stderr,
             )
-        if check and result.returncode != 0:
-            raise SlurmQueryError(
-                shown, "failed", returncode=result.returncode, stderr=result.stderr
-            )
         return result
 
 
-def connector_for(name: str, launcher_file: LauncherFile | None = None) -> Connector:
-    """The connector a launcher names: ``local``, or one of the file's ``connectors:``."""
+def connector_for(
+    name: str | SshConnectorConfig, launcher_file: LauncherFile | None = None
+) -> Connector:
+    """The connector a launcher names: ``local``, or one of the file's ``connectors:`` (by name,
+    or already resolved to its configuration)."""
+    from reqsolve.launchers import resolve_connector
+
+    if isinstance(name, str) and name != "local":  # `local` is this machine, whatever the file
+        name = resolve_connector(name, launcher_file)
+    if isinstance(name, SshConnectorConfig):
+        return SshConnector(name)
     if name == "local":
         return LocalConnector()
-    if launcher_file is not None:
-        for connector in launcher_file.connectors:
-            if connector.id == name:
-                return SshConnector(connector)
     known = ["local"] + [c.id for c in (launcher_file.connectors if launcher_file else ())]
     raise InvalidValue(
         f"unknown connector {name!r}", f"declare it under connectors:, known: {', '.join(known)}"

@@ -15,7 +15,7 @@ unlimited (``max_duration``; 0 is unlimited too, as for the peer).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -42,17 +42,10 @@ def as_bytes(value: Size | None, what: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{what}: expected a size such as 24GiB or bytes, got {value}")
-    if isinstance(value, int):
-        return check_memory(value, f"{value}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidValue(f"{what}: {value} is not a size")
-        return check_memory(math.ceil(value), f"{value}")  # fractions of a byte round up (§9)
+    if isinstance(value, int | float):
+        return _whole(value, what, "size", check_memory, f"{value}")
     if isinstance(value, str):
-        try:
-            return parse_memory(value)
-        except InvalidValue as exc:
-            raise InvalidValue(f"{what}: {exc.message}", exc.hint) from None
+        return _parsed(value, what, parse_memory)
     raise InvalidValue(f"{what}: expected a size such as 24GiB or a number of bytes, got {value!r}")
 
 
@@ -64,18 +57,28 @@ def as_seconds(value: Duration | None, what: str) -> int | None:
         raise InvalidValue(f"{what}: expected a duration such as 100h or seconds, got {value}")
     if isinstance(value, timedelta):
         value = value.total_seconds()
-    if isinstance(value, int):
-        return check_duration(value, f"{value}s")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidValue(f"{what}: {value} is not a duration")
-        return check_duration(math.ceil(value), f"{value}s")
+    if isinstance(value, int | float):
+        return _whole(value, what, "duration", check_duration, f"{value}s")
     if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except InvalidValue as exc:
-            raise InvalidValue(f"{what}: {exc.message}", exc.hint) from None
+        return _parsed(value, what, parse_duration)
     raise InvalidValue(f"{what}: expected a duration such as 100h or seconds, got {value!r}")
+
+
+def _whole(
+    value: int | float, what: str, noun: str, check: Callable[[int, str], int], text: str
+) -> int:
+    """A number of bytes or seconds within the bounds; fractions round up (SEMANTICS §9)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValue(f"{what}: {value} is not a {noun}")
+    return check(math.ceil(value), text)
+
+
+def _parsed(text: str, what: str, parse: Callable[[str], int]) -> int:
+    """Text with a unit, parsed as the expression language does; the message names ``what``."""
+    try:
+        return parse(text)
+    except InvalidValue as exc:
+        raise InvalidValue(f"{what}: {exc.message}", exc.hint) from None
 
 
 def _count(value: int, what: str) -> int:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reqsolve.cli import run
+from tests.commands import reqsolve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)"
@@ -118,25 +116,10 @@ def test_missing_expression_is_a_usage_error() -> None:
 
 def test_real_process() -> None:
     """Once through ``python -m reqsolve``: the entry point, encoding, exit status and streams."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ok = subprocess.run(
-        [sys.executable, "-m", "reqsolve", "parse", "--format", "json", SEED],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    ok = reqsolve_process("parse", "--format", "json", SEED)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["alternatives"][0]["duration_s"] == 345600
-    bad = subprocess.run(
-        [sys.executable, "-m", "reqsolve", "parse", "cpu(cores=0)"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    bad = reqsolve_process("parse", "cpu(cores=0)")
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert "cores must be a whole number >= 1, got '0'" in bad.stderr

@@ -14,13 +14,11 @@ from reqsolve.config.model import LauncherFile
 from reqsolve.config.model import SshConnector as SshConnectorConfig
 from reqsolve.connectors import LocalConnector, SshConnector, connector_for
 from reqsolve.errors import InvalidValue, SlurmQueryError
+from tests.commands import write_commands
 
 
 def script(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / name
-    path.write_text("#!/bin/sh\n" + body, encoding="utf-8")
-    path.chmod(0o755)
-    return str(path)
+    return str(write_commands(tmp_path, **{name: body}) / name)
 
 
 def test_local_runs_argv_without_a_shell(tmp_path: Path) -> None:
@@ -159,3 +157,39 @@ def test_connector_for_names() -> None:
 def test_empty_command_refused() -> None:
     with pytest.raises(InvalidValue):
         LocalConnector().run([])
+
+
+def test_connector_for_configuration_and_local_first() -> None:
+    shadow = SshConnectorConfig(id="local", hostname="elsewhere")
+    jz = SshConnectorConfig(id="jz", hostname="j")
+    launchers = LauncherFile(path="x.yaml", connectors=(shadow, jz))
+    assert isinstance(connector_for("local", launchers), LocalConnector)  # never the file's
+    resolved = connector_for(jz)
+    assert isinstance(resolved, SshConnector) and resolved.config is jz
+    with pytest.raises(InvalidValue) as info:
+        connector_for("other", launchers)
+    assert str(info.value) == (
+        "unknown connector 'other'\nhint: declare it under connectors:, known: local, local, jz"
+    )
+
+
+def test_ssh_failure_raises_even_unchecked(tmp_path: Path) -> None:
+    fake = script(tmp_path, "fake-ssh", "echo 'Connection refused' >&2; exit 255\n")
+    ssh = SshConnector(SshConnectorConfig(id="c", hostname="h"), ssh=fake)
+    with pytest.raises(SlurmQueryError) as info:
+        ssh.run(["sinfo"], check=False)
+    assert str(info.value) == (
+        "c: sinfo: ssh to h failed (exit status 255)\nstderr: Connection refused"
+    )
+    fake = script(tmp_path, "fake-ssh2", "exit 3\n")
+    unchecked = SshConnector(SshConnectorConfig(id="c", hostname="h"), ssh=fake)
+    assert unchecked.run(["sinfo"], check=False).returncode == 3
+    with pytest.raises(SlurmQueryError) as failed:
+        unchecked.run(["sinfo"])
+    assert str(failed.value) == "c: sinfo: failed (exit status 3)"
+
+
+def test_empty_command_refused_by_every_connector() -> None:
+    for connector in (LocalConnector(), SshConnector(SshConnectorConfig(id="c", hostname="h"))):
+        with pytest.raises(InvalidValue, match=r"^empty command$"):
+            connector.run([])

@@ -332,3 +332,44 @@ def test_heterogeneous_gpus_are_a_real_matching(
     assert (Requirement((alternative,)).match(spec) is not None) == brute_force_fits(
         [(m * G, n * G) for m, n in host], [a * G for a in asked]
     )
+
+
+CONVERSIONS = [
+    ("bytes-nan", "bytes", float("nan"), "W: nan is not a size"),
+    ("bytes-inf", "bytes", float("inf"), "W: inf is not a size"),
+    ("bytes-negative", "bytes", -1.5,
+     "memory size '-1.5' is negative\nhint: write a size such as 4G"),
+    ("bytes-fraction", "bytes", 1.5, 2),
+    ("bytes-huge", "bytes", 2 * 10**18, "memory size '2000000000000000000' is over 10^18 "
+     "bytes\nhint: this looks like a typo: no job needs an exabyte"),
+    ("bytes-text", "bytes", "4 days", "W: unknown memory unit 'days'\nhint: use K, M, G, T, P "
+     "(decimal) or Ki, Mi, Gi, Ti, Pi (binary), optionally + B"),
+    ("bytes-bool", "bytes", True, "W: expected a size such as 24GiB or bytes, got True"),
+    ("bytes-list", "bytes", [1], "W: expected a size such as 24GiB or a number of bytes, "
+     "got [1]"),
+    ("seconds-inf", "seconds", float("-inf"), "W: -inf is not a duration"),
+    ("seconds-fraction", "seconds", 0.2, 1),
+    ("seconds-timedelta-negative", "seconds", timedelta(seconds=-3),
+     "duration '-3.0s' is negative\nhint: write a duration such as 4h"),
+    ("seconds-huge", "seconds", 10**10,
+     "duration '10000000000s' is over 10 years\nhint: this looks like a typo: write e.g. 4 days"),
+    ("seconds-text", "seconds", "4G",
+     "W: unknown duration unit 'G'\nhint: use s, m/min, h, d/days or w"),
+    ("seconds-bool", "seconds", False, "W: expected a duration such as 100h or seconds, got False"),
+    ("seconds-dict", "seconds", {}, "W: expected a duration such as 100h or seconds, got {}"),
+    ("seconds-timedelta", "seconds", timedelta(hours=1.5), 5400),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "outcome"), [c[1:] for c in CONVERSIONS],
+                         ids=[c[0] for c in CONVERSIONS])
+def test_size_and_duration_conversions(kind: str, value: object, outcome: object) -> None:
+    from reqsolve.hostspec import as_bytes, as_seconds
+
+    convert = as_bytes if kind == "bytes" else as_seconds
+    if isinstance(outcome, int):
+        assert convert(value, "W") == outcome  # type: ignore[arg-type]
+    else:
+        with pytest.raises(InvalidValue) as info:
+            convert(value, "W")  # type: ignore[arg-type]
+        assert str(info.value) == outcome

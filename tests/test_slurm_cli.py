@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from reqsolve.cli import run
+from tests.commands import reqsolve_process, write_commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,8 @@ def test_convert_errors(monkeypatch: pytest.MonkeyPatch, stdin: str, argv: list[
 
 
 def test_convert_output_passes_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    loader = pytest.importorskip("reqsolve.config.loader", reason="config loader not merged yet")
+    from reqsolve.config import loader
+
     code, out, _ = convert(monkeypatch, (FIXTURES / "custom" / "sinfo.json").read_text())
     assert code == 0
     path = tmp_path / "launchers.yaml"
@@ -69,11 +70,10 @@ def test_convert_output_passes_validate(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_convert_as_a_real_subprocess() -> None:
-    source = (FIXTURES / "custom" / "scontrol_show_nodes.txt").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "reqsolve", "slurm", "convert"], input=source,
-                          capture_output=True, cwd=ROOT, check=False, timeout=60)
+    source = (FIXTURES / "custom" / "scontrol_show_nodes.txt").read_text(encoding="utf-8")
+    done = reqsolve_process("slurm", "convert", input=source)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.decode() == (FIXTURES / "custom" / "expected_convert.yaml").read_text()
+    assert done.stdout == (FIXTURES / "custom" / "expected_convert.yaml").read_text()
 
 
 def test_slurm_without_subcommand() -> None:
@@ -84,22 +84,16 @@ def test_slurm_without_subcommand() -> None:
 
 def write_fake_slurm(tmp_path: Path) -> Path:
     default = FIXTURES / "default"
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    bodies = {
-        "scontrol": f'[ "$1" = --version ] && {{ echo "slurm 22.05.8"; exit 0; }}\n'
-                    f"cat {default}/scontrol_show_partition_oneliner.txt",
-        "sinfo": f"cat {default}/sinfo.json",
-        "sacctmgr": f"cat {default}/sacctmgr_show_qos_parsable.txt",
-    }
-    for name, body in bodies.items():
-        (folder / name).write_text("#!/bin/sh\n" + body + "\n")
-        (folder / name).chmod(0o755)
-    return folder
+    return write_commands(
+        tmp_path / "bin",
+        scontrol=f'[ "$1" = --version ] && {{ echo "slurm 22.05.8"; exit 0; }}\n'
+        f"cat {default}/scontrol_show_partition_oneliner.txt",
+        sinfo=f"cat {default}/sinfo.json",
+        sacctmgr=f"cat {default}/sacctmgr_show_qos_parsable.txt",
+    )
 
 
 def test_discover_prints_the_merged_configuration(tmp_path: Path) -> None:
-    pytest.importorskip("reqsolve.config.loader", reason="config loader not merged yet")
     from reqsolve.slurm import discovery
 
     discovery.clear_cache()

@@ -18,6 +18,7 @@ from reqsolve.config.model import (
 )
 from reqsolve.errors import SlurmQueryError
 from reqsolve.slurm import convert, discovery, readers
+from tests.commands import write_commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm" / "default"
 HOUR, DAY, MIB = 3600, 86400, 2**20
@@ -32,8 +33,6 @@ def fake_slurm(
     qos: str = "cat {f}/sacctmgr_show_qos_parsable.txt",
 ) -> Path:
     """A bin directory whose scontrol/sinfo/sacctmgr print captured outputs (calls logged)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
     log = tmp_path / "calls.log"
     bodies = {
         "scontrol": f"""case "$*" in
@@ -45,14 +44,11 @@ esac""",
         "sinfo": f'[ "$*" = --json ] || exit 2\n{nodes}',
         "sacctmgr": qos,
     }
-    for name, body in bodies.items():
-        path = bin_dir / name
-        path.write_text(
-            f'#!/bin/sh\necho "{name} $*" >> {log}\n' + body.replace("{f}", str(FIXTURES)) + "\n",
-            encoding="utf-8",
-        )
-        path.chmod(0o755)
-    return bin_dir
+    logged = {
+        name: f'echo "{name} $*" >> {log}\n' + body.replace("{f}", str(FIXTURES))
+        for name, body in bodies.items()
+    }
+    return write_commands(tmp_path / "bin", **logged)
 
 
 def calls(tmp_path: Path) -> list[str]:

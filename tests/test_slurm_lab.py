@@ -8,7 +8,6 @@ real jobs.
 
 from __future__ import annotations
 
-import importlib
 import io
 import math
 import random
@@ -20,6 +19,9 @@ import pytest
 
 from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
+from reqsolve.errors import LauncherNotFoundError
+from reqsolve.launchers import SlurmLauncher
+from reqsolve.registry import find_launcher
 from reqsolve.slurm import convert, discovery, jobs
 from reqsolve.slurm.options import SlurmOptions
 from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab
@@ -87,23 +89,12 @@ ENABLED = {"gpu": [], "small": [], "cpu": [],
            "a100": ["--account=iea@a100", "--qos=qos_gpu-t4"]}
 
 
-def find_module() -> object | None:
-    """The solver's registry once it is part of the package (None before)."""
-    try:
-        return importlib.import_module("reqsolve.registry")
-    except ModuleNotFoundError:
-        return None
-
-
-def emitted(expression: str, hand: SlurmOptions, **where: object) -> SlurmOptions:
-    registry = find_module()
-    if registry is None:
-        return hand
-    launcher = registry.find_launcher(  # type: ignore[attr-defined]
-        expression, config=str(LAB_FILE), **where)
+def emitted(expression: str, *, offline: bool = False, tags: tuple[str, ...] = ()) -> SlurmOptions:
+    """The options reqsolve answers for the lab's launcher file."""
+    launcher = find_launcher(expression, config=str(LAB_FILE), offline=offline, tags=tags)
     assert launcher.type == "slurm"
-    options: SlurmOptions = launcher.options
-    return options
+    assert isinstance(launcher, SlurmLauncher) and launcher.options is not None
+    return launcher.options
 
 
 def clauses(constraint: str | None) -> set[frozenset[str]]:
@@ -124,22 +115,19 @@ def test_emitted_options_are_accepted(slurm_lab: SlurmLab, expression: str,
     ok, message = slurm_lab.test_only(*hand.args())
     VERDICTS.append((f"hand: {expression}", ok))
     assert ok, f"{hand.args()}: {message}"
-    options = emitted(expression, hand, offline=True)
-    if options is not hand:
-        ok, message = slurm_lab.test_only(*options.args())
-        VERDICTS.append((f"emitted: {expression}", ok))
-        assert ok, f"{options.args()}: {message}"
-        assert same_request(options, hand), f"{options.args()} != {hand.args()}"
+    options = emitted(expression, offline=True)
+    ok, message = slurm_lab.test_only(*options.args())
+    VERDICTS.append((f"emitted: {expression}", ok))
+    assert ok, f"{options.args()}: {message}"
+    assert same_request(options, hand), f"{options.args()} != {hand.args()}"
 
 
 @pytest.mark.parametrize(("expression", "hand"), FEASIBLE, ids=[e for e, _ in FEASIBLE])
 def test_options_from_live_discovery_are_accepted(
     slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch, expression: str, hand: SlurmOptions
 ) -> None:
-    if find_module() is None:
-        pytest.fail("reqsolve.registry missing", pytrace=False)
     monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
-    options = emitted(expression, hand, tags=["discovered"])
+    options = emitted(expression, tags=("discovered",))
     ok, message = slurm_lab.test_only(*options.args())
     VERDICTS.append((f"discovered: {expression}", ok))
     assert ok, f"{options.args()}: {message}"
@@ -153,13 +141,8 @@ def test_impossible_requests_are_refused_by_slurm(slurm_lab: SlurmLab, expressio
         IMPOSSIBLE_VERDICTS.append((f"{partition} {naive}", not ok))
         assert not ok, f"Slurm accepted {partition} {naive}: {message}"
         assert "allocation failure" in message or "error" in message
-    registry = find_module()
-    if registry is not None:
-        from reqsolve.errors import LauncherNotFoundError
-
-        with pytest.raises(LauncherNotFoundError):
-            registry.find_launcher(  # type: ignore[attr-defined]
-                expression, config=str(LAB_FILE), offline=True)
+    with pytest.raises(LauncherNotFoundError):
+        find_launcher(expression, config=str(LAB_FILE), offline=True)
 
 
 def test_discovery_from_live_controller(slurm_lab: SlurmLab) -> None:
@@ -202,7 +185,6 @@ WAITED = [
 def test_submit_and_wait_returns_exit_code(slurm_lab: SlurmLab, tmp_path: Path,
                                            command: list[str], code: int, state: str) -> None:
     from reqsolve.cli.submit_cmd import run_slurm
-    from reqsolve.launchers import SlurmLauncher
 
     connector = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]}, cwd=tmp_path)
     launcher = SlurmLauncher(options=SlurmOptions(partition="cpu", time="00:01:00"),
@@ -281,19 +263,13 @@ def test_grid_every_answer_is_accepted_and_lands_on_a_fitting_node(
     slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     """Slurm accepts every option set, and the node it would start the job on can run it."""
-    registry = find_module()
-    if registry is None:
-        pytest.fail("reqsolve.registry missing", pytrace=False)
-    from reqsolve.errors import LauncherNotFoundError
-
     monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
-    kwargs: dict[str, object] = ({"offline": True} if where == "offline"
-                                 else {"tags": ["discovered"]})
+    offline = where == "offline"
+    tags = () if offline else ("discovered",)
     answered = refused = 0
     for expression, need in grid():
         try:
-            launcher = registry.find_launcher(  # type: ignore[attr-defined]
-                expression, config=str(LAB_FILE), **kwargs)
+            options = emitted(expression, offline=offline, tags=tags)
         except LauncherNotFoundError:
             refused += 1
             FOUND_NOTHING.append(expression)
@@ -302,9 +278,9 @@ def test_grid_every_answer_is_accepted_and_lands_on_a_fitting_node(
                            for h in hosts for p in parts), expression
             continue
         answered += 1
-        ok, message = slurm_lab.test_only(*launcher.options.args())
+        ok, message = slurm_lab.test_only(*options.args())
         VERDICTS.append((f"grid {where}: {expression}", ok))
-        assert ok, f"{expression}: {launcher.options.args()}: {message}"
+        assert ok, f"{expression}: {options.args()}: {message}"
         found = START_RE.search(message)
         assert found is not None, message
         nodes, partition = found.groups()

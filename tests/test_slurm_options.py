@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue, ReqsolveError
-from reqsolve.slurm.options import SlurmOptions, format_time
+from reqsolve.slurm.options import OPTION_FIELDS, SlurmOptions, check_name, format_time
 
 FULL = SlurmOptions(
     partition="hard,electronic",
@@ -169,3 +170,75 @@ def test_any_accepted_partition_is_a_safe_word(text: str) -> None:
     arg = options.args()[0]
     assert shlex.quote(arg) == arg and shlex.split(options.sbatch_header()) == ["#SBATCH", arg]
     assert not text.startswith("-")
+
+
+def test_option_fields_are_the_peers() -> None:
+    """SEMANTICS §6 lists the fields; OPTION_FIELDS is read from the dataclass itself."""
+    assert OPTION_FIELDS == (
+        "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
+        "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time",
+    )
+    with pytest.raises(InvalidValue) as info:
+        SlurmOptions().config(colour="red", size=2)
+    assert str(info.value) == (
+        "SlurmOptions has no field colour, size\nhint: fields: " + ", ".join(OPTION_FIELDS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("qos", "-x", "SlurmOptions.qos: '-x' starts with '-' and would read as an option"),
+        ("partition", "gpu,-x", "SlurmOptions.partition: '-x' starts with '-' and would read "
+         "as an option"),
+        ("exclude", "-a[1-2]", "SlurmOptions.exclude: '-a[1-2]' starts with '-' and would read "
+         "as an option"),
+        ("constraint", "-A", "SlurmOptions.constraint: '-A' would read as an option"),
+    ],
+    ids=["name", "list-item", "host-list", "constraint"],
+)
+def test_option_like_values_messages(field: str, value: str, message: str) -> None:
+    with pytest.raises(InvalidValue) as info:
+        SlurmOptions(**{field: value})  # type: ignore[arg-type]
+    assert str(info.value) == message
+    if field == "qos":
+        with pytest.raises(InvalidValue) as direct:
+            check_name(field, value)
+        assert str(direct.value) == message
+
+
+def test_name_regex_is_the_name_alphabet() -> None:
+    from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+
+    chars = [chr(code) for code in range(0x3000)]
+    assert {c for c in chars if not SLURM_NAME_OUTSIDE_RE.fullmatch(c)} == SLURM_NAME_CHARS
+    assert {c for c in chars if SLURM_NAME_RE.fullmatch("a" + c)} == SLURM_NAME_CHARS
+    assert {c for c in chars if SLURM_NAME_RE.fullmatch(c)} == SLURM_NAME_CHARS - {"-"}
+
+
+NON_ASCII_NAMES = ["gpu\u00e9", "\uff21100", "gpu\u0663"]  # é, fullwidth A, Arabic-Indic 3
+
+
+@pytest.mark.parametrize("name", NON_ASCII_NAMES, ids=["accent", "fullwidth", "arabic-digit"])
+def test_slurm_options_refuse_non_ascii_names(name: str) -> None:
+    with pytest.raises(InvalidValue, match="is not allowed in the name"):
+        SlurmOptions(qos=name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="config/check.py _name accepts non-ASCII Slurm names that SlurmOptions refuses "
+    "(the fix, using reqsolve.names, is in the cleanup report)",
+)
+@pytest.mark.parametrize("name", NON_ASCII_NAMES, ids=["accent", "fullwidth", "arabic-digit"])
+def test_loader_refuses_what_slurm_options_refuse(tmp_path: Path, name: str) -> None:
+    from reqsolve.config.loader import load_config
+    from reqsolve.errors import ConfigError
+
+    path = tmp_path / "launchers.yaml"
+    path.write_text(
+        f"slurm:\n  - id: c\n    partitions:\n      {name}:\n        nodes: [{{hosts: [n1]}}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="cannot be a Slurm name"):
+        load_config(str(path))

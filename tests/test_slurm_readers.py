@@ -313,3 +313,103 @@ def test_newer_json_shapes() -> None:
     long, free = readers.read_qos(NEWER_QOS)
     assert (long.max_wall, long.priority, long.max_gpus) == (2 * 86400, 3, 8)
     assert (free.max_wall, free.priority) == (None, 0)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("n[1-", "unbalanced '[' in host list 'n[1-'"),
+        ("n]1", "unbalanced ']' in host list 'n]1'"),
+        ("a]b[", "unbalanced ']' in host list 'a]b['"),
+        ("a,,b", "empty item in host list 'a,,b'"),
+    ],
+    ids=["open", "close", "close-first", "empty-item"],
+)
+def test_bad_hostlist_messages(expression: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        readers.expand_hostlist(expression)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("gres", "outcome"),
+    [
+        ("gpu:2(S:0-1", (GpuGres(None, 2),)),  # an unclosed socket list is read, not refused
+        ("gpu:2)(,gpu:a:1", "unreadable gres count in 'gpu:2)('"),
+        ("gpu:a:1),gpu:3", "unreadable gres item 'gpu:a:1),gpu:3'"),
+    ],
+    ids=["unclosed", "stray-close", "comma-after-stray-close"],
+)
+def test_gres_brackets_are_read_leniently(gres: str, outcome: object) -> None:
+    if isinstance(outcome, str):
+        with pytest.raises(ValueError) as caught:
+            readers.parse_gres(gres)
+        assert str(caught.value) == outcome
+    else:
+        assert readers.parse_gres(gres) == outcome
+
+
+QOS_SHOWN = "sacctmgr --parsable2 show qos format=Name,Priority,MaxWall,MaxTRES,MinTRES,Flags"
+GARBLED = [
+    ("nodes", '{"nodes": 3}', "scontrol --oneliner show nodes: unexpected output: JSON without "
+     "a 'nodes' list; output begins '{\"nodes\": 3}'"),
+    ("partitions", '{"partitions": {}}', "scontrol --oneliner show partition: unexpected "
+     "output: JSON without a 'partitions' list; output begins '{\"partitions\": {}}'"),
+    ("qos", '{"qos": 1}', f"{QOS_SHOWN}: unexpected output: JSON without a 'qos' list; "
+     "output begins '{\"qos\": 1}'"),
+    ("qos", '{"QOS": null, "qos": []}', f"{QOS_SHOWN}: unexpected output: JSON without a 'qos' "
+     "list; output begins '{\"QOS\": null, \"qos\": []}'"),
+    ("qos", '{"QOS": [{"x":1}]}', f"{QOS_SHOWN}: unexpected output: unreadable QoS in JSON "
+     "('name'); output begins '{\"QOS\": [{\"x\":1}]}'"),
+    ("nodes", '{"nodes": [{"name": ""}]}', "scontrol --oneliner show nodes: unexpected output: "
+     "unreadable node in JSON (node without a name); output begins '{\"nodes\": [{\"name\": "
+     "\"\"}]}'"),
+    ("partitions", '{"partitions": [{}]}', "scontrol --oneliner show partition: unexpected "
+     "output: unreadable partition in JSON ('name'); output begins '{\"partitions\": [{}]}'"),
+    ("nodes", "Foo=1", "scontrol --oneliner show nodes: unexpected output: not scontrol node "
+     "output (text before the first NodeName= record: 'Foo=1'); output begins 'Foo=1'"),
+    ("partitions", "PartitionName=\n", "scontrol --oneliner show partition: unexpected output: "
+     "not scontrol partition output (empty PartitionName); output begins 'PartitionName='"),
+    ("nodes", "NodeName=a CPUTot=x", "scontrol --oneliner show nodes: unexpected output: not "
+     "scontrol node output (a CPUTot: expected a number, got 'x'); output begins "
+     "'NodeName=a CPUTot=x'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "output", "message"), GARBLED,
+    ids=["nodes-json-not-list", "partitions-json-not-list", "qos-json-not-list",
+         "QOS-key-wins", "qos-json-item", "nodes-json-item", "partitions-json-item",
+         "nodes-text-before", "partitions-text-empty", "nodes-text-number"],
+)
+def test_garbled_output_messages(kind: str, output: str, message: str) -> None:
+    read = {"nodes": readers.read_nodes, "partitions": readers.read_partitions,
+            "qos": readers.read_qos}[kind]
+    with pytest.raises(SlurmQueryError) as caught:
+        read(output)
+    assert str(caught.value) == message
+
+
+def test_every_configuration_field_is_written_in_model_order() -> None:
+    from reqsolve.config import model
+
+    everything = model.Configuration(
+        max_duration=90000,
+        cpu=model.CpuConfig(cores=8, memory=64 * 2**30, mem_per_cpu=4 * 10**9, cpu_per_gpu=2),
+        gpu=model.GpuConfig(model="a100", count=4, memory=80 * 10**9, min_memory=2**34,
+                            min_mem_ratio=0.5),
+    )
+    partition = model.Partition(
+        name="p",
+        configuration=model.Configuration(cpu=model.CpuConfig(cores=2)),
+        nodes=(model.NodeGroup(count=1),),
+    )
+    launcher = model.SlurmLauncherConfig(id="x", configuration=everything,
+                                         partitions=(partition,))
+    assert convert.launcher_yaml([launcher]) == (
+        "slurm:\n- id: x\n  configuration:\n    max_duration: 1d1h\n    cpu:\n      cores: 8\n"
+        "      memory: 64GiB\n      mem_per_cpu: 4GB\n      cpu_per_gpu: 2\n    gpu:\n"
+        "      model: a100\n      count: 4\n      memory: 80GB\n      min_memory: 16GiB\n"
+        "      min_mem_ratio: 0.5\n  partitions:\n    p:\n      configuration:\n        cpu:\n"
+        "          cores: 2\n      nodes:\n      - count: 1\n"
+    )

@@ -20,6 +20,7 @@ from reqsolve.errors import InvalidValue, SlurmQueryError
 from reqsolve.slurm import jobs
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.tokens import hold_tokens
+from tests.commands import write_commands
 
 OPTIONS = SlurmOptions(
     partition="gpu,small", constraint="(A&B)|(C)", gpus_per_node=2, time="02:00:00"
@@ -76,13 +77,7 @@ def test_batch_script_needs_a_command() -> None:
 
 
 def fake_bin(tmp_path: Path, **bodies: str) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir(exist_ok=True)
-    for name, body in bodies.items():
-        path = folder / name
-        path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
-        path.chmod(0o755)
-    return folder
+    return write_commands(tmp_path / "bin", **bodies)
 
 
 @pytest.mark.parametrize(("output", "job_id"), [("123\n", "123"), ("456;cluster\n", "456")])
@@ -234,17 +229,10 @@ SPLITS = [
     ("rest", "changes", "command"), SPLITS, ids=[" ".join(r) for r, _, _ in SPLITS]
 )
 def test_split_command(rest: list[str], changes: dict[str, object], command: list[str]) -> None:
-    args = argparse.Namespace(
-        rest=rest,
-        config=None,
-        tags="",
-        offline=False,
-        dry_run=False,
-        wait=False,
-        interval=None,
-        job_name=None,
-        hold=False,
-    )
+    parser = argparse.ArgumentParser()
+    submit_cmd.add_arguments(parser)
+    args = parser.parse_args(["EXPR"])  # every option at its default, as the CLI leaves them
+    args.rest = rest
     assert submit_cmd.split_command(args) == command
     for key, value in changes.items():
         assert getattr(args, key) == value
@@ -260,39 +248,18 @@ def test_run_local_dry_run_and_status(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     launcher = SimpleNamespace(tokens={"gpu": 1})
     out = io.StringIO()
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            ["rm", "-rf", "x y"],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-            dry_run=True,
+
+    def run_local(command: list[str], *, dry_run: bool = False) -> int:
+        return submit_cmd.run_local(
+            launcher, command, capacities={"gpu": 2}, stdout=out, stderr=io.StringIO(),
+            dry_run=dry_run,
         )
-        == 0
-    )
+
+    assert run_local(["rm", "-rf", "x y"], dry_run=True) == 0
     assert out.getvalue() == "# would take tokens: gpu=1\n# would run: rm -rf 'x y'\n"
     assert not (tmp_path / "tokens").exists()
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            ["sh", "-c", "exit 5"],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-        )
-        == 5
-    )
-    assert (
-        submit_cmd.run_local(
-            launcher,
-            [str(tmp_path / "nope")],
-            capacities={"gpu": 2},
-            stdout=out,
-            stderr=io.StringIO(),
-        )
-        == 127
-    )
+    assert run_local(["sh", "-c", "exit 5"]) == 5
+    assert run_local([str(tmp_path / "nope")]) == 127
 
 
 HOLDER = """

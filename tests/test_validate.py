@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reqsolve.cli import run
+from tests.commands import reqsolve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = sorted(p.parent for p in (ROOT / "fixtures" / "broken").glob("*/launchers.yaml"))
@@ -149,14 +148,7 @@ def test_missing_file_still_checks_the_others() -> None:
 
 
 def test_real_subprocess() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "reqsolve", "validate", "fixtures/broken/tabs/launchers.yaml"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=60,
-    )
+    result = reqsolve_process("validate", "fixtures/broken/tabs/launchers.yaml")
     assert result.returncode == 1
     assert result.stdout == (ROOT / "fixtures/broken/tabs/expected.txt").read_text()
     assert "Traceback" not in result.stderr

@@ -8,10 +8,8 @@ the launcher's tokens. ``--dry-run`` prints what would run and runs nothing (no 
 from __future__ import annotations
 
 import argparse
-import importlib
 import shlex
 import subprocess
-import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -78,13 +76,13 @@ _VALUED = {"--config", "--tags", "--interval", "--job-name"}
 
 def _connector(launcher: Any, launcher_file: Any) -> Any:
     from reqsolve.config.model import SshConnector as SshConnectorConfig
-    from reqsolve.connectors import LocalConnector, SshConnector, connector_for
+    from reqsolve.connectors import connector_for
 
     connector = getattr(launcher, "connector", None)
-    if connector is None or connector == "local":
-        return LocalConnector()
+    if connector is None:
+        return connector_for("local")
     if isinstance(connector, SshConnectorConfig):
-        return SshConnector(connector)
+        return connector_for(connector)
     return connector_for(str(connector), launcher_file)
 
 
@@ -176,12 +174,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     command = split_command(args)
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
-    registry = importlib.import_module("reqsolve.registry")
-    tags = [t for t in args.tags.split(",") if t]
     from reqsolve.errors import LauncherNotFoundError
+    from reqsolve.registry import find_launcher
 
+    tags = [t for t in args.tags.split(",") if t]
     try:
-        launcher = registry.find_launcher(
+        launcher = find_launcher(
             args.expression, tags=tags, config=args.config, offline=args.offline
         )
     except LauncherNotFoundError as exc:
@@ -210,7 +208,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         launcher,
         command,
         capacities=capacities,
-        stdout=stdout if stdout is not sys.stdout else sys.stdout,
+        stdout=stdout,
         stderr=stderr,
         dry_run=args.dry_run,
     )

@@ -9,7 +9,7 @@ job (down, drained, not responding...) are left out and remembered with the reas
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from reqsolve.config.model import (
@@ -158,36 +158,30 @@ def launcher_from(discovered: Discovered, *, id: str = "slurm") -> SlurmLauncher
 # --------------------------------------------------------------------------- YAML
 
 
+# Fields of `cpu:` and `gpu:` that hold bytes, written as memory text.
+_SIZE_KEYS = frozenset({"memory", "mem_per_cpu", "min_memory"})
+
+
+def _section_data(section: CpuConfig | GpuConfig) -> dict[str, Any]:
+    """The fields of a section that are written (not None), keys as the file spells them."""
+    data: dict[str, Any] = {}
+    for field in fields(section):
+        value = getattr(section, field.name)
+        if value is not None:
+            data[field.name] = memory_text(value) if field.name in _SIZE_KEYS else value
+    return data
+
+
 def _configuration_data(configuration: Configuration | None) -> dict[str, Any] | None:
     if configuration is None:
         return None
     data: dict[str, Any] = {}
     if configuration.max_duration is not None:
         data["max_duration"] = format_duration(configuration.max_duration)
-    cpu: dict[str, Any] = {}
-    c = configuration.cpu
-    if c.cores is not None:
-        cpu["cores"] = c.cores
-    if c.memory is not None:
-        cpu["memory"] = memory_text(c.memory)
-    if c.mem_per_cpu is not None:
-        cpu["mem_per_cpu"] = memory_text(c.mem_per_cpu)
-    if c.cpu_per_gpu is not None:
-        cpu["cpu_per_gpu"] = c.cpu_per_gpu
+    cpu = _section_data(configuration.cpu)
     if cpu:
         data["cpu"] = cpu
-    gpu: dict[str, Any] = {}
-    g = configuration.gpu
-    if g.model is not None:
-        gpu["model"] = g.model
-    if g.count is not None:
-        gpu["count"] = g.count
-    if g.memory is not None:
-        gpu["memory"] = memory_text(g.memory)
-    if g.min_memory is not None:
-        gpu["min_memory"] = memory_text(g.min_memory)
-    if g.min_mem_ratio is not None:
-        gpu["min_mem_ratio"] = g.min_mem_ratio
+    gpu = _section_data(configuration.gpu)
     if gpu:
         data["gpu"] = gpu
     return data or None

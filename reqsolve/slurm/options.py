@@ -14,33 +14,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from reqsolve.errors import InvalidValue
+from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
 from reqsolve.units import format_time, parse_slurm_time
 
 __all__ = ["OPTION_FIELDS", "SlurmOptions", "check_name", "format_time"]
 
-OPTION_FIELDS = (
-    "account",
-    "constraint",
-    "cpus_per_task",
-    "exclude",
-    "gpus",
-    "gpus_per_node",
-    "mem",
-    "mem_per_gpu",
-    "nodelist",
-    "nodes",
-    "partition",
-    "qos",
-    "time",
-)
-
-# One name as Slurm spells partitions, QoS, accounts, features and hosts. `@` appears in real
-# account names (`iea@a100`), `.` in features (`cuda11.8`), `+` in some QoS, `/` is accepted by
-# the launcher-file loader; a name never starts with `-` (it would read as an option). ASCII
-# only: every accepted value is a word `shlex.quote` leaves as it is.
-_NAME_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@+:/"
-)
+# One name as Slurm spells partitions, QoS, accounts, features and hosts (see reqsolve.names).
+_NAME_CHARS = SLURM_NAME_CHARS
 # A host list may also use Slurm's hostlist ranges (`a100-[01-02]`).
 _HOSTLIST_CHARS = _NAME_CHARS | frozenset("[],")
 # A constraint expression: features with Slurm's operators (`& | , [ ] ( ) *`).
@@ -79,17 +59,21 @@ def _check_chars(field: str, value: str, allowed: frozenset[str], what: str) -> 
             raise InvalidValue(
                 f"SlurmOptions.{field}: character {_describe(char)} is not allowed in {what} "
                 f"{value!r}",
-                "names may use ASCII letters, digits and _ . - @ + : / only",
+                SLURM_NAME_HINT,
             )
+
+
+def _check_not_option(field: str, name: str) -> None:
+    if name.startswith("-"):
+        raise InvalidValue(
+            f"SlurmOptions.{field}: {name!r} starts with '-' and would read as an option"
+        )
 
 
 def check_name(field: str, value: str) -> str:
     """``value`` if it is a safe Slurm name (partition, QoS, account, feature, host)."""
     _check_chars(field, value, _NAME_CHARS, "the name")
-    if value.startswith("-"):
-        raise InvalidValue(
-            f"SlurmOptions.{field}: {value!r} starts with '-' and would read as an option"
-        )
+    _check_not_option(field, value)
     return value
 
 
@@ -98,10 +82,7 @@ def _check_list(field: str, value: str, allowed: frozenset[str], what: str) -> N
     for item in value.split(","):
         if item == "":
             raise InvalidValue(f"SlurmOptions.{field}: empty item in {what} {value!r}")
-        if item.startswith("-"):
-            raise InvalidValue(
-                f"SlurmOptions.{field}: {item!r} starts with '-' and would read as an option"
-            )
+        _check_not_option(field, item)
 
 
 def _check_constraint(value: str) -> None:
@@ -182,8 +163,7 @@ class SlurmOptions:
 
     def config(self, **changes: Any) -> SlurmOptions:
         """A changed copy (``options.config(gpus_per_node=1)``), validated like the original."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
+        unknown = sorted(set(changes) - set(OPTION_FIELDS))
         if unknown:
             raise InvalidValue(
                 f"SlurmOptions has no field {', '.join(unknown)}",
@@ -254,6 +234,10 @@ class SlurmOptions:
     def from_seconds(cls, seconds: int, **others: Any) -> SlurmOptions:
         """Options whose ``time`` is ``seconds`` in Slurm's format."""
         return cls(time=format_time(seconds), **others)
+
+
+# The dataclass's own field names, in declaration (alphabetical) order.
+OPTION_FIELDS = tuple(f.name for f in fields(SlurmOptions))
 
 
 def _require_str(field: str, value: object) -> None:

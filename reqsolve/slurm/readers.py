@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reqsolve.errors import SlurmQueryError
-from reqsolve.units import parse_slurm_time
+from reqsolve.units import MIB, parse_slurm_time
 
-MIB = 2**20
+_Record = TypeVar("_Record")
 
 NODES_COMMAND = ("scontrol", "--oneliner", "show", "nodes")
 PARTITIONS_COMMAND = ("scontrol", "--oneliner", "show", "partition")
@@ -136,27 +136,38 @@ def expand_hostlist(expression: str) -> tuple[str, ...]:
     text = expression.strip()
     if text in ("", "(null)"):
         return ()
-    items: list[str] = []
-    depth, start = 0, 0
-    for index, char in enumerate(text):
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth < 0:
-                raise ValueError(f"unbalanced ']' in host list {expression!r}")
-        elif char == "," and depth == 0:
-            items.append(text[start:index])
-            start = index + 1
-    if depth != 0:
-        raise ValueError(f"unbalanced '[' in host list {expression!r}")
-    items.append(text[start:])
     names: list[str] = []
-    for item in items:
+    for item in _split_outside(text, "[", "]", strict=f"host list {expression!r}"):
         if not item:
             raise ValueError(f"empty item in host list {expression!r}")
         names.extend(_expand_one(item))
     return tuple(names)
+
+
+def _split_outside(
+    text: str, opening: str, closing: str, *, strict: str | None = None
+) -> list[str]:
+    """``text`` cut at the commas outside the brackets: ``a[1,2],b`` -> ``a[1,2]``, ``b``.
+
+    Host lists must balance: with ``strict`` (what the text is, for the message) a stray bracket
+    raises ValueError. Gres strings are read leniently, as they always were.
+    """
+    items: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(text):
+        if char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            if depth < 0 and strict is not None:
+                raise ValueError(f"unbalanced {closing!r} in {strict}")
+        elif char == "," and depth == 0:
+            items.append(text[start:index])
+            start = index + 1
+    if depth != 0 and strict is not None:
+        raise ValueError(f"unbalanced {opening!r} in {strict}")
+    items.append(text[start:])
+    return items
 
 
 def _expand_one(item: str) -> list[str]:
@@ -185,19 +196,8 @@ def parse_gres(text: str) -> tuple[GpuGres, ...]:
     value = text.strip()
     if value in ("", "(null)", "N/A"):
         return ()
-    items: list[str] = []
-    depth, start = 0, 0
-    for index, char in enumerate(value):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(value[start:index])
-            start = index + 1
-    items.append(value[start:])
     gpus: list[GpuGres] = []
-    for raw in items:
+    for raw in _split_outside(value, "(", ")"):
         item = raw.split("(", 1)[0].strip()
         parts = item.split(":")
         if parts[0] != "gpu":
@@ -285,16 +285,7 @@ def _int(value: Any, what: str) -> int | None:
 
 def read_nodes_text(text: str, command: Sequence[str] = NODES_COMMAND) -> list[NodeRecord]:
     """``scontrol show nodes`` (multi-line or ``--oneliner``) to node records."""
-    if not text.strip():
-        return []
-    try:
-        records = parse_key_values(text, "NodeName")
-        nodes = [_node_from_text(record) for record in records]
-    except (ValueError, KeyError) as exc:
-        raise _garbled(command, f"not scontrol node output ({exc})", text) from None
-    if not nodes:
-        raise _garbled(command, "no NodeName= record", text)
-    return nodes
+    return _read_text(text, command, "NodeName", "node", _node_from_text)
 
 
 def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
@@ -321,14 +312,7 @@ def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
 
 def read_nodes_json(text: str, command: Sequence[str] = ("sinfo", "--json")) -> list[NodeRecord]:
     """``sinfo --json`` / slurmrestd ``/nodes`` (v0.0.38) and the list-valued later versions."""
-    data = _load_json(text, command)
-    nodes = data.get("nodes")
-    if not isinstance(nodes, list):
-        raise _garbled(command, "JSON without a 'nodes' list", text)
-    try:
-        return [_node_from_json(node) for node in nodes]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _garbled(command, f"unreadable node in JSON ({exc})", text) from None
+    return _read_json(text, command, ("nodes",), "node", _node_from_json)
 
 
 def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
@@ -361,7 +345,7 @@ def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
 
 def read_nodes(text: str, command: Sequence[str] = NODES_COMMAND) -> list[NodeRecord]:
     """Nodes from either form, told apart by the first character (``{`` is JSON)."""
-    if text.lstrip().startswith("{"):
+    if _is_json(text):
         return read_nodes_json(text, command)
     return read_nodes_text(text, command)
 
@@ -373,16 +357,7 @@ def read_partitions_text(
     text: str, command: Sequence[str] = PARTITIONS_COMMAND
 ) -> list[PartitionRecord]:
     """``scontrol show partition`` (multi-line or ``--oneliner``) to partition records."""
-    if not text.strip():
-        return []
-    try:
-        records = parse_key_values(text, "PartitionName")
-        partitions = [_partition_from_text(record) for record in records]
-    except (ValueError, KeyError) as exc:
-        raise _garbled(command, f"not scontrol partition output ({exc})", text) from None
-    if not partitions:
-        raise _garbled(command, "no PartitionName= record", text)
-    return partitions
+    return _read_text(text, command, "PartitionName", "partition", _partition_from_text)
 
 
 def _partition_from_text(record: Mapping[str, str]) -> PartitionRecord:
@@ -415,14 +390,7 @@ def read_partitions_json(
     text: str, command: Sequence[str] = ("scontrol", "show", "partition", "--json")
 ) -> list[PartitionRecord]:
     """slurmrestd ``/partitions`` v0.0.38, or the nested shape of ``--json`` in later releases."""
-    data = _load_json(text, command)
-    partitions = data.get("partitions")
-    if not isinstance(partitions, list):
-        raise _garbled(command, "JSON without a 'partitions' list", text)
-    try:
-        return [_partition_from_json(p) for p in partitions]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _garbled(command, f"unreadable partition in JSON ({exc})", text) from None
+    return _read_json(text, command, ("partitions",), "partition", _partition_from_json)
 
 
 def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
@@ -468,7 +436,7 @@ def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
 def read_partitions(
     text: str, command: Sequence[str] = PARTITIONS_COMMAND
 ) -> list[PartitionRecord]:
-    if text.lstrip().startswith("{"):
+    if _is_json(text):
         return read_partitions_json(text, command)
     return read_partitions_text(text, command)
 
@@ -528,14 +496,7 @@ def read_qos_json(
     text: str, command: Sequence[str] = ("sacctmgr", "show", "qos", "--json")
 ) -> list[QosRecord]:
     """slurmrestd ``/slurmdb/qos`` (v0.0.38 key ``QOS``) or ``sacctmgr --json`` (key ``qos``)."""
-    data = _load_json(text, command)
-    items = data.get("QOS", data.get("qos"))
-    if not isinstance(items, list):
-        raise _garbled(command, "JSON without a 'qos' list", text)
-    try:
-        return [_qos_from_json(q) for q in items]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _garbled(command, f"unreadable QoS in JSON ({exc})", text) from None
+    return _read_json(text, command, ("QOS", "qos"), "QoS", _qos_from_json)
 
 
 def _qos_from_json(q: Mapping[str, Any]) -> QosRecord:
@@ -563,9 +524,53 @@ def _qos_from_json(q: Mapping[str, Any]) -> QosRecord:
 
 
 def read_qos(text: str, command: Sequence[str] = QOS_COMMAND) -> list[QosRecord]:
-    if text.lstrip().startswith("{"):
+    if _is_json(text):
         return read_qos_json(text, command)
     return read_qos_parsable(text, command)
+
+
+def _is_json(text: str) -> bool:
+    """Which reader: Slurm's JSON is one object, its text never starts with ``{``."""
+    return text.lstrip().startswith("{")
+
+
+def _read_text(
+    text: str,
+    command: Sequence[str],
+    record_key: str,
+    what: str,
+    build: Callable[[Mapping[str, str]], _Record],
+) -> list[_Record]:
+    """``scontrol show`` records built one by one; no output at all is no record.
+
+    Output that is not blank holds at least one record: :func:`parse_key_values` refuses a
+    first line that does not start one.
+    """
+    if not text.strip():
+        return []
+    try:
+        return [build(record) for record in parse_key_values(text, record_key)]
+    except (ValueError, KeyError) as exc:
+        raise _garbled(command, f"not scontrol {what} output ({exc})", text) from None
+
+
+def _read_json(
+    text: str,
+    command: Sequence[str],
+    keys: tuple[str, ...],
+    what: str,
+    build: Callable[[Mapping[str, Any]], _Record],
+) -> list[_Record]:
+    """The list under the first of ``keys`` present (slurmrestd and ``--json`` spell some
+    differently), each item built into a record."""
+    data = _load_json(text, command)
+    items = next((data[key] for key in keys if key in data), None)
+    if not isinstance(items, list):
+        raise _garbled(command, f"JSON without a {keys[-1]!r} list", text)
+    try:
+        return [build(item) for item in items]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _garbled(command, f"unreadable {what} in JSON ({exc})", text) from None
 
 
 def _load_json(text: str, command: Sequence[str]) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""Commands tests run: stand-in executables, and reqsolve itself as a real process.
+
+The connector, discovery, submit and ``slurm`` command tests replace Slurm's (or ssh's)
+binaries with small ``sh`` scripts; the CLI tests run ``python -m reqsolve`` once each, as a
+user would. One writer and one runner keep shebang, permissions, working directory and
+timeout the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_commands(folder: Path, **bodies: str) -> Path:
+    """``folder/<name>`` for each ``name=body``: ``#!/bin/sh``, the body, a final newline."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in bodies.items():
+        path = folder / name
+        path.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        path.chmod(0o755)
+    return folder
+
+
+def reqsolve_process(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m reqsolve ARGS`` from the repository root (importable without installing)."""
+    return subprocess.run(
+        [sys.executable, "-m", "reqsolve", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
