@@ -225,11 +225,6 @@ def test_slurm_options_refuse_non_ascii_names(name: str) -> None:
         SlurmOptions(qos=name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/check.py _name accepts non-ASCII Slurm names that SlurmOptions refuses "
-    "(the fix, using reqsolve.names, is in the cleanup report)",
-)
 @pytest.mark.parametrize("name", NON_ASCII_NAMES, ids=["accent", "fullwidth", "arabic-digit"])
 def test_loader_refuses_what_slurm_options_refuse(tmp_path: Path, name: str) -> None:
     from reqsolve.config.loader import load_config

@@ -14,6 +14,7 @@ from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.regex import check_features_regex
 from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
+from reqsolve.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 from reqsolve.units import parse_duration, parse_memory
 
 INVALID: Any = object()
@@ -24,10 +25,10 @@ _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
 _BARE_NUMBER_RE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 
-# Characters that would change the meaning of a Slurm option or of a shell word.
-_FORBIDDEN_CHARS = r"\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%\x00-\x1f\x7f"
-_SLURM_FORBIDDEN = re.compile(f"[{_FORBIDDEN_CHARS}]")
-_SLURM_OK = re.compile(f"[^{_FORBIDDEN_CHARS}-][^{_FORBIDDEN_CHARS}]*")
+# The one alphabet of Slurm names, shared with SlurmOptions (ASCII only), so that a name the
+# loader accepts is never refused later when the options are built.
+_SLURM_FORBIDDEN = SLURM_NAME_OUTSIDE_RE
+_SLURM_OK = SLURM_NAME_RE
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
