@@ -167,6 +167,14 @@ class CompiledLauncher:
     by_partition: dict[int, tuple[GroupSlot, ...]] = field(default_factory=dict, repr=False)
     slot_classes: dict[int, tuple[SlotClass, ...]] = field(default_factory=dict, repr=False)
     classes: tuple[CandidateClass, ...] = field(default=(), repr=False)
+    # the search order of a query: each distinct shape once, in the order its first class comes
+    # when classes are sorted by (decreasing priority, file order), with that class
+    search: tuple[tuple[int, CandidateClass], ...] = field(default=(), repr=False)
+    # classes by (priority, QoS, account), in file order: what a query keeps beside the first
+    tiers: dict[tuple[int, str | None, str | None], tuple[CandidateClass, ...]] = field(
+        default_factory=dict, repr=False
+    )
+    shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[GroupSlot]] = {}
@@ -177,6 +185,18 @@ class CompiledLauncher:
             index: _slot_classes(slots) for index, slots in self.by_partition.items()
         }
         self.classes = _candidate_classes(self.candidates, self.shape_index)
+        search: dict[int, CandidateClass] = {}
+        for klass in sorted(self.classes, key=lambda k: (-k.priority, k.first)):
+            search.setdefault(klass.shape_id, klass)
+        self.search = tuple(search.items())
+        tiers: dict[tuple[int, str | None, str | None], list[CandidateClass]] = {}
+        for klass in sorted(self.classes, key=lambda k: k.first):
+            tiers.setdefault((klass.priority, klass.qos, klass.account), []).append(klass)
+        self.tiers = {key: tuple(classes) for key, classes in tiers.items()}
+        shape_first: dict[int, int] = {}
+        for position, shape_id in enumerate(self.shape_index):
+            shape_first.setdefault(shape_id, position)
+        self.shape_first = shape_first
 
     @property
     def id(self) -> str:
