@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from reqsolve.config.effective import group_configuration
 from reqsolve.config.model import (
@@ -256,6 +257,7 @@ def _candidate_classes(
     return tuple(CandidateClass(*key, members=tuple(members)) for key, members in found.items())
 
 
+@lru_cache(maxsize=4096)  # a few GPU sizes x ratios per file, met once per node group
 def ratio_memory(memory: int, ratio: float) -> int:
     """``memory x ratio`` in whole bytes, rounded up, computed exactly (0.7 means 7/10)."""
     return math.ceil(Fraction(memory) * Fraction(repr(ratio)))
@@ -333,6 +335,9 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     slots: list[GroupSlot] = []
     # node groups repeat (same features, same configuration): compute each configuration once
     conf_cache: dict[tuple[int, tuple[str, ...], Configuration | None], Configuration] = {}
+    # and each (configuration, QoS) shape once: one node group per host repeats them thousands
+    # of times (keyed by identity: the configurations are kept alive by conf_cache)
+    shape_ids: dict[tuple[int, str | None], int] = {}
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
             continue
@@ -347,7 +352,10 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 conf = conf_cache[key] = group_configuration(launcher, partition, group)
             shapes: dict[tuple[str | None, str | None], Shape] = {}
             for qos in qos_list:
-                shape_id = interner.add(slurm_shape(launcher, conf, qos))
+                shape_key = (id(conf), None if qos is None else qos.name)
+                shape_id = shape_ids.get(shape_key)
+                if shape_id is None:
+                    shape_id = shape_ids[shape_key] = interner.add(slurm_shape(launcher, conf, qos))
                 shape = interner.shapes[shape_id]
                 for account in accounts:
                     qos_name = qos.name if qos is not None else None
