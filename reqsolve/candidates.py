@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 
@@ -171,6 +171,10 @@ class CompiledLauncher:
     # the search order of a query: each distinct shape once, in the order its first class comes
     # when classes are sorted by (decreasing priority, file order), with that class
     search: tuple[tuple[int, CandidateClass], ...] = field(default=(), repr=False)
+    # each shape as (max_duration, min_gpu, index in ``hardware``): its limits apart from its
+    # node, so that a query judges each distinct node once (a handful of QoS share nodes)
+    parts: tuple[tuple[int | None, int, int], ...] = field(default=(), repr=False)
+    hardware: tuple[Shape, ...] = field(default=(), repr=False)  # shapes without limits
     # classes by (priority, QoS, account), in file order: what a query keeps beside the first
     tiers: dict[tuple[int, str | None, str | None], tuple[CandidateClass, ...]] = field(
         default_factory=dict, repr=False
@@ -194,6 +198,16 @@ class CompiledLauncher:
         for klass in sorted(self.classes, key=lambda k: k.first):
             tiers.setdefault((klass.priority, klass.qos, klass.account), []).append(klass)
         self.tiers = {key: tuple(classes) for key, classes in tiers.items()}
+        hardware: dict[Shape, int] = {}
+        parts = []
+        for shape in self.shapes:
+            bare = replace(
+                shape, max_duration=None, duration_source=None, min_gpu=0, min_gpu_source=None
+            )
+            node = hardware.setdefault(bare, len(hardware))
+            parts.append((shape.max_duration, shape.min_gpu, node))
+        self.parts = tuple(parts)
+        self.hardware = tuple(hardware)
         shape_first: dict[int, int] = {}
         for position, shape_id in enumerate(self.shape_index):
             shape_first.setdefault(shape_id, position)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
-from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher
+from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.model import STAGES, Ask, Unmet, Verdict, check, cpus_for, unmet
@@ -145,37 +145,40 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         return Outcome((), None, lambda: discovery)
     ask = Ask(alternative)
     shapes = launcher.shapes
-    fitting: dict[int, bool] = {}
-    failed: dict[int, Unmet] = {}
-    first: CandidateClass | None = None
-    for shape_id, klass in launcher.search:
-        found = unmet(shapes[shape_id], ask)
-        if found is None:
-            fitting[shape_id] = True
-            first = klass
-            break
-        fitting[shape_id] = False
-        failed[shape_id] = found
+    parts = launcher.parts
+    hardware = launcher.hardware
+    duration = ask.duration
+    n_gpus = ask.n_gpus
+    # a shape fits when its limits (duration, min_gpu) and its node (the rest of unmet()) do
+    on_node: dict[int, bool] = {}
+
+    def fits(shape_id: int) -> bool:
+        max_duration, min_gpu, node = parts[shape_id]
+        if (max_duration is not None and duration > max_duration) or n_gpus < min_gpu:
+            return False
+        known = on_node.get(node)
+        if known is None:
+            known = on_node[node] = unmet(hardware[node], ask) is None
+        return known
+
+    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
         return Outcome(
             (),
             None,
             partial(_failures, launcher, alternative),
-            partial(_nearest, launcher, alternative, failed),
+            partial(_nearest, launcher, ask),
         )
     if launcher.kind == "local":
         return Outcome((launcher.candidates[first.first],), None)
     first_shape = shapes[first.shape_id]
     per_cpu = uses_mem_per_cpu(first_shape, alternative)
-    kept: list[CandidateClass] = []
-    for klass in launcher.tiers[(first.priority, first.qos, first.account)]:
-        known = fitting.get(klass.shape_id)
-        if known is None:
-            known = fitting[klass.shape_id] = unmet(shapes[klass.shape_id], ask) is None
-        if known and (
-            not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu
-        ):
-            kept.append(klass)
+    kept = [
+        klass
+        for klass in launcher.tiers[(first.priority, first.qos, first.account)]
+        if fits(klass.shape_id)
+        and (not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu)
+    ]
     emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
     if emitted.options is not None:
         return Outcome(emitted.kept, emitted.options)
@@ -196,22 +199,19 @@ def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Fai
 
 
 def _nearest(
-    launcher: CompiledLauncher,
-    alternative: Alternative,
-    failed: dict[int, Unmet],
-    index: int,
-    launcher_id: str,
+    launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
 ) -> Reason | None:
     """What :func:`closest` picks among :func:`_failures`: the largest (stage, limit), then the
     first candidate in file order — decided per shape, on the numbers of :func:`unmet`."""
     best: tuple[Unmet, int, int] | None = None  # (stage, limit), first candidate, shape
     for shape_id, first in launcher.shape_first.items():
-        key = failed[shape_id]
+        key = unmet(launcher.shapes[shape_id], ask)
+        assert key is not None, "a shape fits where the search found none"
         if best is None or key > best[0] or (key == best[0] and first < best[1]):
             best = (key, first, shape_id)
     if best is None:
         return None
-    verdict = check(launcher.shapes[best[2]], alternative)
+    verdict = check(launcher.shapes[best[2]], ask.alternative)
     return _reason(index, launcher_id, Failure.of(launcher.candidates[best[1]], verdict), {})
 
 
