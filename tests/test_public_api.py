@@ -1,0 +1,32 @@
+"""The names reqsolve promises in ``__all__`` exist, and the heavy ones load only when used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import reqsolve
+
+
+@pytest.mark.parametrize("name", sorted(reqsolve.__all__))
+def test_every_public_name_resolves(name: str) -> None:
+    assert getattr(reqsolve, name) is not None
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        reqsolve.nope  # noqa: B018
+
+
+def test_import_does_not_load_the_solver_yaml_or_pint() -> None:
+    code = (
+        "import sys, reqsolve; "
+        "print(sorted(m for m in ('yaml', 'pint', 'constraint', 'lark', 'reqsolve.registry') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
