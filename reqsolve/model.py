@@ -9,7 +9,10 @@ solver, after exact and cheap pre-checks (counts, an empty domain, Hall's condit
 distinct request kinds) that also keep the solver away from hopeless pigeonhole searches.
 
 Verdicts depend only on the candidate's :class:`~reqsolve.candidates.Shape` and the alternative,
-and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes.
+and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes. Choosing a
+launcher needs only the decision: :func:`unmet` gives it as two integers (stage, limit), with
+exact shortcuts for the usual node (one kind of GPU: the count decides) and a memo of the
+matching for the others; :func:`check` adds the words, for reasons and ``explain``.
 """
 
 from __future__ import annotations
