@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import lru_cache
 
 from reqsolve.config.effective import group_configuration
 from reqsolve.config.model import (
@@ -167,6 +168,18 @@ class CompiledLauncher:
     by_partition: dict[int, tuple[GroupSlot, ...]] = field(default_factory=dict, repr=False)
     slot_classes: dict[int, tuple[SlotClass, ...]] = field(default_factory=dict, repr=False)
     classes: tuple[CandidateClass, ...] = field(default=(), repr=False)
+    # the search order of a query: each distinct shape once, in the order its first class comes
+    # when classes are sorted by (decreasing priority, file order), with that class
+    search: tuple[tuple[int, CandidateClass], ...] = field(default=(), repr=False)
+    # each shape as (max_duration, min_gpu, index in ``hardware``): its limits apart from its
+    # node, so that a query judges each distinct node once (a handful of QoS share nodes)
+    parts: tuple[tuple[int | None, int, int], ...] = field(default=(), repr=False)
+    hardware: tuple[Shape, ...] = field(default=(), repr=False)  # shapes without limits
+    # classes by (priority, QoS, account), in file order: what a query keeps beside the first
+    tiers: dict[tuple[int, str | None, str | None], tuple[CandidateClass, ...]] = field(
+        default_factory=dict, repr=False
+    )
+    shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[GroupSlot]] = {}
@@ -177,6 +190,28 @@ class CompiledLauncher:
             index: _slot_classes(slots) for index, slots in self.by_partition.items()
         }
         self.classes = _candidate_classes(self.candidates, self.shape_index)
+        search: dict[int, CandidateClass] = {}
+        for klass in sorted(self.classes, key=lambda k: (-k.priority, k.first)):
+            search.setdefault(klass.shape_id, klass)
+        self.search = tuple(search.items())
+        tiers: dict[tuple[int, str | None, str | None], list[CandidateClass]] = {}
+        for klass in sorted(self.classes, key=lambda k: k.first):
+            tiers.setdefault((klass.priority, klass.qos, klass.account), []).append(klass)
+        self.tiers = {key: tuple(classes) for key, classes in tiers.items()}
+        hardware: dict[Shape, int] = {}
+        parts = []
+        for shape in self.shapes:
+            bare = replace(
+                shape, max_duration=None, duration_source=None, min_gpu=0, min_gpu_source=None
+            )
+            node = hardware.setdefault(bare, len(hardware))
+            parts.append((shape.max_duration, shape.min_gpu, node))
+        self.parts = tuple(parts)
+        self.hardware = tuple(hardware)
+        shape_first: dict[int, int] = {}
+        for position, shape_id in enumerate(self.shape_index):
+            shape_first.setdefault(shape_id, position)
+        self.shape_first = shape_first
 
     @property
     def id(self) -> str:
@@ -236,6 +271,7 @@ def _candidate_classes(
     return tuple(CandidateClass(*key, members=tuple(members)) for key, members in found.items())
 
 
+@lru_cache(maxsize=4096)  # a few GPU sizes x ratios per file, met once per node group
 def ratio_memory(memory: int, ratio: float) -> int:
     """``memory x ratio`` in whole bytes, rounded up, computed exactly (0.7 means 7/10)."""
     return math.ceil(Fraction(memory) * Fraction(repr(ratio)))
@@ -313,6 +349,9 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     slots: list[GroupSlot] = []
     # node groups repeat (same features, same configuration): compute each configuration once
     conf_cache: dict[tuple[int, tuple[str, ...], Configuration | None], Configuration] = {}
+    # and each (configuration, QoS) shape once: one node group per host repeats them thousands
+    # of times (keyed by identity: the configurations are kept alive by conf_cache)
+    shape_ids: dict[tuple[int, str | None], int] = {}
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
             continue
@@ -327,7 +366,10 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 conf = conf_cache[key] = group_configuration(launcher, partition, group)
             shapes: dict[tuple[str | None, str | None], Shape] = {}
             for qos in qos_list:
-                shape_id = interner.add(slurm_shape(launcher, conf, qos))
+                shape_key = (id(conf), None if qos is None else qos.name)
+                shape_id = shape_ids.get(shape_key)
+                if shape_id is None:
+                    shape_id = shape_ids[shape_key] = interner.add(slurm_shape(launcher, conf, qos))
                 shape = interner.shapes[shape_id]
                 for account in accounts:
                     qos_name = qos.name if qos is not None else None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape
-from reqsolve.model import Verdict, check
+from reqsolve.model import Ask, Verdict, check, unmet
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.units import format_mem_mib, format_time
@@ -50,7 +50,7 @@ def runs(shape: Shape, alternative: Alternative, cpus_per_task: int | None) -> V
     """Whether a node of ``shape`` can run the job with the options emitted for another group.
 
     With memory per CPU, the node must also give ``cpus_per_task`` x its own mem_per_cpu at
-    least the memory asked, on cores it has.
+    least the memory asked, on cores it has. (In words: :func:`runs_with` decides the same.)
     """
     verdict = check(shape, alternative)
     if not verdict.ok or cpus_per_task is None or not uses_mem_per_cpu(shape, alternative):
@@ -69,22 +69,35 @@ def runs(shape: Shape, alternative: Alternative, cpus_per_task: int | None) -> V
     return verdict
 
 
+def runs_with(shape: Shape, ask: Ask, cpus_per_task: int | None) -> bool:
+    """:func:`runs` without words: what the soundness rule decides on every admitted group."""
+    if unmet(shape, ask) is not None:
+        return False
+    if cpus_per_task is None or shape.use_memory_constraint or not ask.memory:
+        return True
+    if cpus_per_task * (shape.mem_per_cpu or 0) < ask.memory:
+        return False
+    return shape.cores is None or cpus_per_task <= shape.cores
+
+
 def emit(
     launcher: CompiledLauncher,
     alternative: Alternative,
     kept: Sequence[CandidateClass],
-    verdict: Verdict,
+    cpus: int | None,
+    ask: Ask | None = None,
 ) -> Emitted:
     """SlurmOptions for the kept candidates of a slurm launcher, after the soundness rule.
 
-    ``kept`` are classes of candidates in file order; ``verdict`` is the first one's (they
-    share QoS, account and — when it matters — mem_per_cpu, hence ``cpus_per_task``).
+    ``kept`` are classes of candidates in file order; ``cpus`` is the first one's
+    ``--cpus-per-task`` (they share QoS, account and — when it matters — mem_per_cpu).
+    ``ask`` is the alternative as the query prepared it (made here when not given).
     """
     config = launcher.config
     assert config.kind == "slurm"
     candidates = launcher.candidates
     current = list(kept)
-    cpus = verdict.cpus_per_task
+    ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
     while current:
         qos, account = current[0].qos, current[0].account
@@ -96,7 +109,7 @@ def emit(
         bad_partitions: dict[int, str] = {}
         # groups repeat feature sets and shapes: decide each distinct one once
         admits: dict[frozenset[str], bool] = {}
-        verdicts: dict[int, Verdict] = {}  # by id: shapes are interned when compiled
+        verdicts: dict[int, bool] = {}  # by id: shapes are interned when compiled
         for index in partitions:
             for slot in launcher.slot_classes.get(index, ()):
                 if clauses is not None:
@@ -110,14 +123,15 @@ def emit(
                 shape = slot.shapes[(qos, account)]
                 found = verdicts.get(id(shape))
                 if found is None:
-                    found = verdicts[id(shape)] = runs(shape, alternative, cpus)
-                if found.ok:
+                    found = verdicts[id(shape)] = runs_with(shape, ask, cpus)
+                if found:
                     continue
                 if slot.hostless:
+                    why = runs(shape, alternative, cpus).reason
                     bad_partitions[index] = (
                         f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
                         f" has no host names, matches the constraint and cannot run the job"
-                        f" ({found.reason})"
+                        f" ({why})"
                     )
                     break
                 exclude.update(dict.fromkeys(slot.hosts))

@@ -9,7 +9,10 @@ solver, after exact and cheap pre-checks (counts, an empty domain, Hall's condit
 distinct request kinds) that also keep the solver away from hopeless pigeonhole searches.
 
 Verdicts depend only on the candidate's :class:`~reqsolve.candidates.Shape` and the alternative,
-and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes.
+and are cached on that pair: a cluster of 10,000 nodes has a handful of shapes. Choosing a
+launcher needs only the decision: :func:`unmet` gives it as two integers (stage, limit), with
+exact shortcuts for the usual node (one kind of GPU: the count decides) and a memo of the
+matching for the others; :func:`check` adds the words, for reasons and ``explain``.
 """
 
 from __future__ import annotations
@@ -68,11 +71,110 @@ def cpus_for(shape: Shape, alternative: Alternative) -> int | None:
     return cores
 
 
+class Ask:
+    """An alternative prepared once per query: what :func:`unmet` reads, as plain attributes.
+
+    ``kinds`` are the distinct requested GPUs with their counts (``alternative.gpus`` is
+    sorted, so equal requests are adjacent).
+    """
+
+    __slots__ = ("alternative", "cores", "cpu", "duration", "kinds", "memory", "n_gpus")
+
+    def __init__(self, alternative: Alternative) -> None:
+        self.alternative = alternative
+        self.duration = alternative.duration
+        cpu = alternative.cpu
+        self.cpu = cpu is not None
+        self.cores = cpu.cores if cpu is not None else 0
+        self.memory = cpu.memory if cpu is not None else 0
+        gpus = alternative.gpus
+        self.n_gpus = len(gpus)
+        counts: dict[Accelerator, int] = {}
+        for gpu in gpus:
+            counts[gpu] = counts.get(gpu, 0) + 1
+        self.kinds: tuple[tuple[Accelerator, int], ...] = tuple(counts.items())
+
+
+# (stage index in STAGES, the capacity that fell short or 0): what ranking needs of a failure
+Unmet = tuple[int, int]
+_DURATION, _CORES, _MEMORY, _MEM_PER_CPU, _MIN_GPU, _GPU_COUNT, _GPUS = range(len(STAGES))
+_GPU_MEMO: dict[tuple[tuple[GpuKind, ...], tuple[tuple[Accelerator, int], ...]], bool] = {}
+GPU_MEMO_SIZE = 65536
+
+
+def unmet(shape: Shape, ask: Ask) -> Unmet | None:
+    """The first unmet condition of ``ask`` on a node of ``shape`` as (stage, limit), or None.
+
+    The decision of :func:`check` without its messages: the choice of a launcher calls this
+    for every shape it looks at, and only a failure that must be explained pays for words.
+    ``limit`` is ``Verdict.numbers["limit"]`` (0 when the verdict has none).
+    """
+    max_duration = shape.max_duration
+    if max_duration is not None and ask.duration > max_duration:
+        return (_DURATION, max_duration)
+    cores = shape.cores
+    if ask.cpu and cores is not None and ask.cores > cores:
+        return (_CORES, cores)
+    memory = ask.memory
+    if memory:
+        if shape.memory is not None and memory > shape.memory:
+            return (_MEMORY, shape.memory)
+        if not shape.use_memory_constraint:
+            per_cpu = shape.mem_per_cpu
+            if not per_cpu:
+                return (_MEM_PER_CPU, 0)
+            if cores is not None and max(ask.cores, -(-memory // per_cpu)) > cores:
+                return (_MEM_PER_CPU, cores)
+    asked = ask.n_gpus
+    if asked < shape.min_gpu:
+        return (_MIN_GPU, shape.min_gpu)
+    if not asked:
+        return None
+    kinds = shape.gpus
+    if len(kinds) == 1:
+        # one kind of host GPU (the usual node): any request kind fitting it fits every one of
+        # its GPUs, so the count decides (Hall's condition reduces to it)
+        kind = kinds[0]
+        if asked > kind.count:
+            return (_GPU_COUNT, kind.count)
+        for gpu, _ in ask.kinds:
+            if not fits(kind, gpu):
+                return (_GPUS, kind.count)
+        return None
+    total = sum(kind.count for kind in kinds)
+    if asked > total:
+        return (_GPU_COUNT, total)
+    key = (kinds, ask.kinds)
+    feasible = _GPU_MEMO.get(key)
+    if feasible is None:
+        feasible = not isinstance(assign_gpus(kinds, ask.alternative.gpus), Verdict)
+        if len(_GPU_MEMO) >= GPU_MEMO_SIZE:
+            _GPU_MEMO.clear()
+        _GPU_MEMO[key] = feasible
+    return None if feasible else (_GPUS, total)
+
+
 @lru_cache(maxsize=65536)
 def check(shape: Shape, alternative: Alternative) -> Verdict:
     """The first unmet condition of ``alternative`` on a node of ``shape``, or ok."""
+    found = unmet(shape, Ask(alternative))
+    cpus = cpus_for(shape, alternative)
+    if found is None:
+        if not alternative.gpus:
+            return Verdict(True, cpus_per_task=cpus)
+        gpus = assign_gpus(shape.gpus, alternative.gpus)
+        assert not isinstance(gpus, Verdict), "unmet() and assign_gpus() disagree"
+        return Verdict(True, cpus_per_task=cpus, assignment=gpus)
+    return describe(shape, alternative, found[0], cpus)
+
+
+def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | None) -> Verdict:
+    """The failed verdict of ``stage``, in words and numbers."""
     duration = alternative.duration
-    if shape.max_duration is not None and duration > shape.max_duration:
+    cpu = alternative.cpu
+    memory = cpu.memory if cpu is not None else 0
+    if stage == _DURATION:
+        assert shape.max_duration is not None
         return _fail(
             "duration",
             f"duration {duration}s > max {shape.max_duration}s",
@@ -81,9 +183,8 @@ def check(shape: Shape, alternative: Alternative) -> Verdict:
             asked=duration,
             limit=shape.max_duration,
         )
-    cpu = alternative.cpu
-    memory = cpu.memory if cpu is not None else 0
-    if cpu is not None and shape.cores is not None and cpu.cores > shape.cores:
+    if stage == _CORES:
+        assert cpu is not None and shape.cores is not None
         return _fail(
             "cores",
             f"cores {cpu.cores} > {shape.cores}",
@@ -91,7 +192,8 @@ def check(shape: Shape, alternative: Alternative) -> Verdict:
             asked=cpu.cores,
             limit=shape.cores,
         )
-    if memory and shape.memory is not None and memory > shape.memory:
+    if stage == _MEMORY:
+        assert shape.memory is not None
         return _fail(
             "memory",
             f"memory {memory} > {shape.memory}",
@@ -99,8 +201,7 @@ def check(shape: Shape, alternative: Alternative) -> Verdict:
             asked=memory,
             limit=shape.memory,
         )
-    cpus = cpus_for(shape, alternative)
-    if memory and not shape.use_memory_constraint:
+    if stage == _MEM_PER_CPU:
         if not shape.mem_per_cpu:
             return _fail(
                 "mem_per_cpu",
@@ -108,17 +209,17 @@ def check(shape: Shape, alternative: Alternative) -> Verdict:
                 "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is"
                 " configured to turn it into cores",
             )
-        if cpus is not None and shape.cores is not None and cpus > shape.cores:
-            return _fail(
-                "mem_per_cpu",
-                f"cores {cpus} > {shape.cores}",
-                f"{human_memory(memory)} at {human_memory(shape.mem_per_cpu)} per CPU needs"
-                f" {cpus} cores, the node has {shape.cores}",
-                asked=cpus,
-                limit=shape.cores,
-            )
+        assert cpus is not None and shape.cores is not None
+        return _fail(
+            "mem_per_cpu",
+            f"cores {cpus} > {shape.cores}",
+            f"{human_memory(memory)} at {human_memory(shape.mem_per_cpu)} per CPU needs"
+            f" {cpus} cores, the node has {shape.cores}",
+            asked=cpus,
+            limit=shape.cores,
+        )
     asked = alternative.gpus
-    if len(asked) < shape.min_gpu:
+    if stage == _MIN_GPU:
         return _fail(
             "min_gpu",
             f"min_gpu {shape.min_gpu} > {len(asked)} asked",
@@ -127,12 +228,9 @@ def check(shape: Shape, alternative: Alternative) -> Verdict:
             asked=len(asked),
             limit=shape.min_gpu,
         )
-    if not asked:
-        return Verdict(True, cpus_per_task=cpus)
-    gpus = assign_gpus(shape.gpus, asked)
-    if isinstance(gpus, Verdict):
-        return gpus
-    return Verdict(True, cpus_per_task=cpus, assignment=gpus)
+    failed = assign_gpus(shape.gpus, asked)
+    assert isinstance(failed, Verdict), "unmet() and assign_gpus() disagree"
+    return failed
 
 
 def fits(kind: GpuKind, gpu: Accelerator) -> bool:

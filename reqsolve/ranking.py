@@ -7,14 +7,15 @@ costs a few dictionary look-ups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
-from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher
+from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.model import STAGES, Verdict, check
+from reqsolve.model import STAGES, Ask, Unmet, Verdict, check, cpus_for, unmet
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.options import SlurmOptions
 
@@ -44,30 +45,50 @@ class Failure(NamedTuple):
 class Outcome:
     """One launcher on one alternative: the kept candidates and options, or every failure.
 
-    The reasons built from the failures are cached per alternative index (``reasons``), so a
-    repeated query that matches nothing does not rebuild thousands of them.
+    Failures are built on first use (``build``): a launcher that does not answer costs nothing
+    more when another one does. They and the reasons built from them are cached (``cache``),
+    so a repeated query that matches nothing does not rebuild thousands of them.
     """
 
     kept: tuple[Candidate, ...]
     options: SlurmOptions | None
-    failures: tuple[Failure, ...]
-    cache: dict[tuple[int, str], tuple[tuple[Reason, ...], Reason | None]] = field(
-        default_factory=dict, compare=False, repr=False
+    build: Callable[[], tuple[Failure, ...]] | None = field(
+        default=None, compare=False, repr=False
     )
+    # the closest failure, (index, launcher) -> reason, found without building every failure
+    nearest: Callable[[int, str], Reason | None] | None = field(
+        default=None, compare=False, repr=False
+    )
+    cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def found(self) -> bool:
         return bool(self.kept)
 
+    @property
+    def failures(self) -> tuple[Failure, ...]:
+        """Why each candidate does not answer (empty when the launcher answers)."""
+        failures: tuple[Failure, ...] | None = self.cache.get("failures")
+        if failures is None:
+            failures = self.cache["failures"] = self.build() if self.build is not None else ()
+        return failures
+
     def reasons(self, index: int, launcher: str) -> tuple[tuple[Reason, ...], Reason | None]:
         """The reasons for alternative ``index``, and the closest of them."""
         key = (index, launcher)
-        cached = self.cache.get(key)
+        cached: tuple[tuple[Reason, ...], Reason | None] | None = self.cache.get(key)
         if cached is None:
             shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
             reasons = tuple(_reason(index, launcher, f, shared) for f in self.failures)
             cached = self.cache[key] = (reasons, closest(reasons))
         return cached
+
+    def closest(self, index: int, launcher: str) -> Reason | None:
+        """The closest reason for alternative ``index`` (the second item of :meth:`reasons`),
+        found from one verdict per shape when the outcome knows how."""
+        if self.nearest is None or (index, launcher) in self.cache:
+            return self.reasons(index, launcher)[1]
+        return self.nearest(index, launcher)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,28 +120,6 @@ def launcher_order(
     return sorted(eligible, key=lambda launcher: (-launcher.config.weight, launcher.position))
 
 
-def keep(
-    launcher: CompiledLauncher, alternative: Alternative, satisfying: Sequence[CandidateClass]
-) -> list[CandidateClass]:
-    """The highest priority tier, then those sharing the first one's QoS, account, mem_per_cpu
-    ("first" in file order)."""
-    if not satisfying:
-        return []
-    top = max(k.priority for k in satisfying)
-    tier = [k for k in satisfying if k.priority == top]
-    first = min(tier, key=lambda k: k.first)
-    shapes = launcher.shapes
-    per_cpu = uses_mem_per_cpu(shapes[first.shape_id], alternative)
-    mem_per_cpu = shapes[first.shape_id].mem_per_cpu
-
-    def same(k: CandidateClass) -> bool:
-        if k.qos != first.qos or k.account != first.account:
-            return False
-        return not per_cpu or shapes[k.shape_id].mem_per_cpu == mem_per_cpu
-
-    return sorted((k for k in tier if same(k)), key=lambda k: k.first)
-
-
 def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     """The outcome of one launcher on one alternative (cached on the launcher)."""
     cached = launcher.outcomes.get(alternative)
@@ -135,43 +134,107 @@ def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outc
 
 
 def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
+    """The highest priority tier of satisfying candidates, then those sharing the QoS, account
+    and — when memory becomes cores — mem_per_cpu of the first one in file order.
+
+    Shapes are tried in the order of their first class by (decreasing priority, file order), so
+    the first shape that fits gives that first candidate; only its tier is looked at further.
+    """
     if launcher.failure is not None:
-        failure = launcher.failure
-        return Outcome((), None, (Failure(None, "discovery", failure, failure, -1),))
-    verdicts = [check(shape, alternative) for shape in launcher.shapes]
-    satisfying = [k for k in launcher.classes if verdicts[k.shape_id].ok]
-    kept = keep(launcher, alternative, satisfying)
-    if not kept:
-        # failures are built only here: a found answer never pays for them
-        # one template per shape, copied per candidate: thousands of nodes share a few shapes
-        templates = [
-            (v.code, v.reason, v.detail, v.stage, v.numbers.get("limit", 0)) for v in verdicts
-        ]
-        failures = tuple(
-            Failure(candidate, *templates[index])
-            for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
+        discovery = (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
+        return Outcome((), None, lambda: discovery)
+    ask = Ask(alternative)
+    shapes = launcher.shapes
+    parts = launcher.parts
+    hardware = launcher.hardware
+    duration = ask.duration
+    n_gpus = ask.n_gpus
+    # a shape fits when its limits (duration, min_gpu) and its node (the rest of unmet()) do
+    on_node: dict[int, bool] = {}
+
+    def fits(shape_id: int) -> bool:
+        max_duration, min_gpu, node = parts[shape_id]
+        if (max_duration is not None and duration > max_duration) or n_gpus < min_gpu:
+            return False
+        known = on_node.get(node)
+        if known is None:
+            known = on_node[node] = unmet(hardware[node], ask) is None
+        return known
+
+    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
+    if first is None:  # every shape was tried and failed
+        return Outcome(
+            (),
+            None,
+            partial(_failures, launcher, alternative),
+            partial(_nearest, launcher, ask),
         )
-        return Outcome((), None, failures)
     if launcher.kind == "local":
-        return Outcome((launcher.candidates[kept[0].first],), None, ())
-    emitted = emit(launcher, alternative, kept, verdicts[kept[0].shape_id])
+        return Outcome((launcher.candidates[first.first],), None)
+    first_shape = shapes[first.shape_id]
+    per_cpu = uses_mem_per_cpu(first_shape, alternative)
+    kept = [
+        klass
+        for klass in launcher.tiers[(first.priority, first.qos, first.account)]
+        if fits(klass.shape_id)
+        and (not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu)
+    ]
+    emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
     if emitted.options is not None:
-        return Outcome(emitted.kept, emitted.options, ())
-    # every partition dropped by the soundness rule: say so for each kept candidate
-    unsound = {id(c): why for c, why in emitted.dropped}
-    all_failures: list[Failure] = []
-    for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True):
-        verdict = verdicts[index]
+        return Outcome(emitted.kept, emitted.options)
+    return Outcome((), None, partial(_unsound, launcher, alternative, emitted.dropped))
+
+
+def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Failure, ...]:
+    """One failure per candidate when none fits; one template per shape, copied per candidate
+    (thousands of nodes share a few shapes)."""
+    templates = []
+    for shape in launcher.shapes:
+        v = check(shape, alternative)
+        templates.append((v.code, v.reason, v.detail, v.stage, v.numbers.get("limit", 0)))
+    return tuple(
+        Failure(candidate, *templates[index])
+        for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
+    )
+
+
+def _nearest(
+    launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
+) -> Reason | None:
+    """What :func:`closest` picks among :func:`_failures`: the largest (stage, limit), then the
+    first candidate in file order — decided per shape, on the numbers of :func:`unmet`."""
+    best: tuple[Unmet, int, int] | None = None  # (stage, limit), first candidate, shape
+    for shape_id, first in launcher.shape_first.items():
+        key = unmet(launcher.shapes[shape_id], ask)
+        assert key is not None, "a shape fits where the search found none"
+        if best is None or key > best[0] or (key == best[0] and first < best[1]):
+            best = (key, first, shape_id)
+    if best is None:
+        return None
+    verdict = check(launcher.shapes[best[2]], ask.alternative)
+    return _reason(index, launcher_id, Failure.of(launcher.candidates[best[1]], verdict), {})
+
+
+def _unsound(
+    launcher: CompiledLauncher,
+    alternative: Alternative,
+    dropped: tuple[tuple[Candidate, str], ...],
+) -> tuple[Failure, ...]:
+    """Every partition dropped by the soundness rule: say so for each candidate that fits."""
+    unsound = {id(c): why for c, why in dropped}
+    failures: list[Failure] = []
+    for candidate in launcher.candidates:
+        verdict = check(candidate.shape, alternative)
         if verdict.ok:
             why = unsound.get(
                 id(candidate),
                 "not kept: a higher priority or another QoS/account was preferred, and that"
                 " choice was dropped as unsound",
             )
-            all_failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
+            failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
         else:
-            all_failures.append(Failure.of(candidate, verdict))
-    return Outcome((), None, tuple(all_failures))
+            failures.append(Failure.of(candidate, verdict))
+    return tuple(failures)
 
 
 def find(
@@ -184,18 +247,59 @@ def find(
     Raises :class:`LauncherNotFoundError` with one reason per candidate tried.
     """
     ordered = launcher_order(launchers, tags)
-    reasons: list[Reason] = []
-    best: list[Reason] = []
+    tried: list[tuple[int, CompiledLauncher, Outcome]] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
             if outcome.found:
                 return Match(launcher, index, alternative, outcome.kept, outcome.options)
-            these, nearest = outcome.reasons(index, launcher.id)
-            reasons.extend(these)
-            if nearest is not None:
-                best.append(nearest)
-    raise LauncherNotFoundError(reasons, not_found_message(requirement, best))
+            tried.append((index, launcher, outcome))
+    # nothing answers: the message names the closest candidate; the reasons (one per
+    # candidate: thousands on a big cluster) are built when the error's ``reasons`` is read
+    best = [
+        nearest
+        for index, launcher, outcome in tried
+        if (nearest := outcome.closest(index, launcher.id)) is not None
+    ]
+    raise NoLauncherFound(partial(_all_reasons, tried), not_found_message(requirement, best))
+
+
+def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
+    for index, launcher, outcome in tried:
+        reasons.extend(outcome.reasons(index, launcher.id)[0])
+    return tuple(reasons)
+
+
+class NoLauncherFound(LauncherNotFoundError):
+    """A :class:`LauncherNotFoundError` whose ``reasons`` are built on first read.
+
+    A query matching nothing on a cluster of 10,000 node groups has tens of thousands of
+    reasons; a caller that only catches the error, or reads its message, never pays for them.
+    Copied or pickled, it becomes a plain LauncherNotFoundError with the reasons built.
+    """
+
+    def __init__(self, build: Callable[[], tuple[Reason, ...]], message: str) -> None:
+        self._build: Callable[[], tuple[Reason, ...]] | None = build
+        self._reasons: tuple[Reason, ...] | None = None
+        super().__init__((), message)
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._reasons is None:
+            build = self._build
+            self._reasons = build() if build is not None else ()
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: tuple[Reason, ...]) -> None:
+        # the base class stores () first; anything else written later replaces the builder
+        if value or self._reasons is not None:
+            self._build = None
+            self._reasons = tuple(value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LauncherNotFoundError, (self.reasons, str(self)))
 
 
 def _reason(

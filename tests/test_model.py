@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
-from reqsolve.model import assign_gpus, check
+from reqsolve.model import Ask, assign_gpus, check, unmet
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
 
 G = 10**9
@@ -252,3 +254,71 @@ def test_verdicts_are_cached_per_shape() -> None:
     node = shape(gpu(24 * G, count=2))
     request = alt(cuda_gpu(mem="20G") * 2)
     assert check(node, request) is check(shape(gpu(24 * G, count=2)), request)
+
+
+def _numbers(node: Shape, alternative: Alternative) -> tuple[int, int] | None:
+    verdict = check(node, alternative)
+    return None if verdict.ok else (verdict.stage, verdict.numbers.get("limit", 0))
+
+
+@pytest.mark.parametrize(
+    ("node", "alternative"),
+    [m[1:3] for m in MATCHES] + [f[1:3] for f in FAILURES],
+    ids=[m[0] for m in MATCHES] + [f"fail-{f[0]}" for f in FAILURES],
+)
+def test_unmet_is_the_decision_of_check(node: Shape, alternative: Alternative) -> None:
+    """The ranking decides with ``unmet`` and explains with ``check``: they must agree."""
+    assert unmet(node, Ask(alternative)) == _numbers(node, alternative)
+
+
+_kinds = st.builds(
+    GpuKind,
+    count=st.integers(1, 4),
+    memory=st.sampled_from([None, 12 * G, 24 * G, 48 * G, 80 * G]),
+    min_memory=st.sampled_from([0, 10 * G, 20 * G]),
+    model=st.sampled_from([None, "A100", "h100"]),
+)
+_shapes = st.builds(
+    shape,
+    cores=st.sampled_from([None, 4, 32]),
+    memory=st.sampled_from([None, 16 * G, 256 * G]),
+    mem_per_cpu=st.sampled_from([None, 0, 4 * G]),
+    use_memory_constraint=st.booleans(),
+    max_duration=st.sampled_from([None, 3600, 86400]),
+    min_gpu=st.integers(0, 2),
+).flatmap(
+    lambda base: st.lists(_kinds, max_size=3).map(
+        lambda kinds: Shape(
+            base.cores, base.memory, base.mem_per_cpu, base.use_memory_constraint, tuple(kinds),
+            base.max_duration, base.duration_source, base.min_gpu, base.min_gpu_source,
+        )
+    )
+)
+_asked = st.builds(
+    lambda model, memory, count: cuda_gpu(mem=f"{memory}G", model=model) * count,
+    st.sampled_from([None, "A100", "H100"]),
+    st.sampled_from([1, 12, 20, 24, 40, 80]),
+    st.integers(1, 4),
+)
+_alternatives = st.builds(
+    lambda hours, cores, memory, gpus: alt(
+        duration(f"{hours}h") & cpu(cores=cores, mem=f"{memory}G") & _product(gpus)
+    ),
+    st.sampled_from([1, 2, 24, 48]),
+    st.sampled_from([1, 4, 8, 64]),
+    st.sampled_from([0, 8, 20, 300]),
+    st.lists(_asked, max_size=3),
+)
+
+
+def _product(gpus: list[object]) -> object:
+    result: object = duration("0s") if not gpus else gpus[0]
+    for more in gpus[1:]:
+        result = result & more  # type: ignore[operator]
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(_shapes, _alternatives)
+def test_unmet_agrees_with_check_everywhere(node: Shape, alternative: Alternative) -> None:
+    assert unmet(node, Ask(alternative)) == _numbers(node, alternative)

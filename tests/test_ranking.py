@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from reqsolve.candidates import expand_candidates
@@ -14,7 +17,7 @@ from reqsolve.config.model import (
 )
 from reqsolve.emit import constraint_text
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import Match, find
+from reqsolve.ranking import Match, closest, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
@@ -225,6 +228,41 @@ def test_reasons_name_every_candidate_and_the_closest() -> None:
     ]
     assert "closest: s/small[0]" in str(error.value)
     assert "GPU memory 8G < 20G asked" in str(error.value)
+
+
+def _unmatched() -> LauncherNotFoundError:
+    launcher = slurm(
+        "s",
+        partition(
+            "a",
+            group("a1", configuration=GPU8),
+            group("a2", configuration=conf(gpus=8, gpu_memory=16 * G)),
+        ),
+        partition("b", group("b1", configuration=conf(gpus=8, gpu_memory=16 * G)), qos=("q",)),
+        qos=(Qos("q", max_duration=3600),),
+    )
+    with pytest.raises(LauncherNotFoundError) as error:
+        answer(launcher, spec=cuda_gpu(mem="20G"))
+    return error.value
+
+
+def test_the_closest_is_found_without_building_every_reason() -> None:
+    """The message's closest candidate is picked per shape; it must be the one that
+    ``closest`` picks among all the reasons (furthest stage, largest limit, first on ties)."""
+    error = _unmatched()
+    best = closest(error.reasons)
+    assert best is not None
+    assert (best.partition, best.group) == ("a", 1)  # 8 GPUs beat 4; a[1] comes before b[0]
+    assert f"closest: s/{best.partition}[{best.group}]: {best.reason}" in str(error)
+    assert [r.partition for r in error.reasons] == ["a", "a", "b"]
+
+
+def test_the_error_pickles_as_a_plain_error_with_its_reasons() -> None:
+    error = _unmatched()
+    copied = pickle.loads(pickle.dumps(error))
+    assert type(copied) is LauncherNotFoundError
+    assert (copied.reasons, str(copied)) == (error.reasons, str(error))
+    assert copy.copy(error).reasons == error.reasons
 
 
 def test_repeated_queries_are_served_from_the_cache() -> None:
