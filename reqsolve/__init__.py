@@ -7,8 +7,7 @@ config loader and Slurm support are imported on first use (PEP 562 ``__getattr__
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reqsolve.errors import (
     ConfigError,
@@ -21,6 +20,7 @@ from reqsolve.errors import (
     SlurmQueryError,
     Span,
 )
+from reqsolve.lazy import lazy_attributes
 from reqsolve.requirement import (
     Accelerator,
     Alternative,
@@ -67,14 +67,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reqsolve' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "Accelerator",

@@ -425,6 +425,16 @@ def _open_paren(text: str, position: int) -> int | None:
     return stack[-1] if stack else None
 
 
+def _unclosed(text: str, paren: int, end_of_text: int) -> InvalidExpression:
+    """The '(' at ``paren`` is never closed: underline from it to the end of the text."""
+    return InvalidExpression(
+        f"expected ')' to close '{_opener(text, paren)}'",
+        text,
+        Span(paren, end_of_text),
+        "add the missing ')'",
+    )
+
+
 def _opener(text: str, paren: int) -> str:
     """How the open parenthesis is written: ``'cuda('`` or ``'('``."""
     before = text[:paren].rstrip()
@@ -514,13 +524,7 @@ def _syntax_error(text: str, error: Any) -> InvalidExpression:
     if position >= end_of_text:
         paren = _open_paren(text, end_of_text)
         if paren is not None and "RPAR" in expected:
-            opener = _opener(text, paren)
-            return InvalidExpression(
-                f"expected ')' to close '{opener}'",
-                text,
-                Span(paren, end_of_text),
-                "add the missing ')'",
-            )
+            return _unclosed(text, paren, end_of_text)
         last = max(end_of_text - 1, 0)
         return InvalidExpression(
             f"expression ends too early: expected {_describe(expected)}",
@@ -545,13 +549,7 @@ def _syntax_error(text: str, error: Any) -> InvalidExpression:
         and ")" not in text[position:]
         and not expected & {"_EQ", "SIZE", "NUMBER", "COUNT", "MODEL", "DURATION"}
     ):
-        opener = _opener(text, paren)
-        return InvalidExpression(
-            f"expected ')' to close '{opener}'",
-            text,
-            Span(paren, end_of_text),
-            "add the missing ')'",
-        )
+        return _unclosed(text, paren, end_of_text)
     token_end = position + 1
     while token_end < len(text) and not text[token_end].isspace() and token_end - position < 20:
         if text[token_end] in "()&|,=*":

@@ -9,7 +9,7 @@ does not import PyYAML.
 
 from __future__ import annotations
 
-from typing import Any
+from reqsolve.lazy import lazy_attributes
 
 __all__ = ["check_config", "find_config_file", "group_configuration", "load_config"]
 
@@ -21,10 +21,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reqsolve.config' has no attribute '{name}'")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
