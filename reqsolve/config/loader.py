@@ -424,3 +424,24 @@ def load_config(path: str | os.PathLike[str]) -> LauncherFile:
     if launcher_file is None:
         raise ConfigError(problems)
     return launcher_file
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Launcher data as YAML text that this loader reads back (safe dumper only).
+
+    Lists of plain names go on one line (``hosts: [yop, yep]``), mappings in block style, keys
+    in the order given. Lives here so that PyYAML stays behind this one module.
+    """
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
+        flow = all(isinstance(item, (str, int, float)) for item in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
+
+    _Dumper.add_representer(list, _list)
+    text: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+    return text

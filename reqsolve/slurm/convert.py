@@ -265,24 +265,10 @@ def launcher_yaml(
     launchers: Sequence[SlurmLauncherConfig], left_out: Sequence[LeftOut] = ()
 ) -> str:
     """A launcher file holding these slurm launchers (``left_out`` hosts as comments)."""
-    import yaml
+    from reqsolve.config.loader import dump_yaml
 
     lines = []
     for item in left_out:
         lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
-    class _Dumper(yaml.SafeDumper):
-        """Lists of names on one line (``hosts: [yop, yep]``), mappings in block style."""
-
-    def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-        flow = all(isinstance(item, (str, int, float)) for item in data)
-        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-    _Dumper.add_representer(list, _list)
-    body = yaml.dump(
-        {"slurm": [launcher_data(launcher) for launcher in launchers]},
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-    )
+    body = dump_yaml({"slurm": [launcher_data(launcher) for launcher in launchers]})
     return "".join(line + "\n" for line in lines) + body
