@@ -62,8 +62,11 @@ def start_lab() -> tuple[SlurmLab, bool]:
                     pytrace=False)
     was_running = _already_running()
     started = time.monotonic()
+    # cwd "/": the daemons start.sh leaves running keep their working directory, and a test
+    # checkout or temporary folder may be deleted while they still run jobs (slurmstepd then
+    # writes "Unable to get current working directory" into every job's output).
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900,
-                          stdin=subprocess.DEVNULL, check=False)
+                          stdin=subprocess.DEVNULL, check=False, cwd="/")
     seconds = time.monotonic() - started
     if done.returncode == UNAVAILABLE:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit 3"

@@ -129,6 +129,17 @@ def compose(text: str) -> Node | None:
     try:
         return _compose_events(loader)
     except yaml.MarkedYAMLError as exc:
+        if _Loader is not yaml.SafeLoader and "nesting depth" in str(exc.problem):
+            # Newer libyaml refuses deep flow nesting while scanning ahead, before this module
+            # sees the events; the pure-Python parser emits them as it goes, so the nesting is
+            # reported by our own limit, at the same place whatever libyaml is installed.
+            python_loader = yaml.SafeLoader(text)
+            try:
+                return _compose_events(python_loader)
+            except yaml.MarkedYAMLError:
+                pass
+            finally:
+                python_loader.dispose()
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
