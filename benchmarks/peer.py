@@ -23,6 +23,8 @@ import venv
 from pathlib import Path
 from typing import Any
 
+from rss import peak_rss_kib
+
 PEER_VERSION = "1.5.7"
 # experimaestro 1.5.7 loads its launcher plugins through pkg_resources entry points; the
 # setuptools that `venv` bundles with 3.11 cannot resolve zope.interface 8's distribution name,
@@ -108,14 +110,6 @@ def measure(python: Path, config_dir: Path, requirements: list[str], *, warm: in
 
 
 
-def _peak_rss_kib() -> int:
-    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that high-water
-    mark across exec, so a child would report its parent's peak."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _main() -> None:
@@ -168,7 +162,7 @@ def _main() -> None:
         "warm_s": warm_times,
         "parse_s": parse_times,
         "outcomes": outcomes,
-        "maxrss_kib": _peak_rss_kib(),
+        "maxrss_kib": peak_rss_kib(),
     }))
 
 

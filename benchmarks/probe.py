@@ -18,18 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rss import peak_rss_kib
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _peak_rss_kib() -> int:
-    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that high-water
-    mark across exec, so a child would report its parent's peak."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +87,7 @@ def _time_mode(request: dict[str, Any]) -> dict[str, Any]:
         "explain_s": explain_times,
         "parse_s": parse_times,
         "outcomes": outcomes,
-        "maxrss_kib": _peak_rss_kib(),
+        "maxrss_kib": peak_rss_kib(),
     }
 
 
@@ -116,7 +110,7 @@ def _memory_mode(request: dict[str, Any]) -> dict[str, Any]:
         "load_peak_bytes": load_peak,
         "peak_bytes": peak,
         "retained_bytes": current,
-        "maxrss_kib": _peak_rss_kib(),
+        "maxrss_kib": peak_rss_kib(),
     }
 
 
