@@ -10,15 +10,12 @@ as its reason (SEMANTICS.md §5.5).
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
@@ -36,9 +33,9 @@ ConfigSpec = str | os.PathLike[str] | LauncherFile | None
 def parse_spec(text: str) -> Requirement:
     """The parsed requirement of an expression (cached: users repeat the same few)."""
     # imported on first use: the CLI's cold start must not pay for the grammar when unused
-    parser = importlib.import_module("reqsolve.parser")
-    requirement: Requirement = parser.parse(text)
-    return requirement
+    from reqsolve.parser import parse
+
+    return parse(text)
 
 
 def as_spec(spec: Spec) -> Requirement:
@@ -48,18 +45,16 @@ def as_spec(spec: Spec) -> Requirement:
 
 
 def _load(path: str) -> LauncherFile:
-    loader = importlib.import_module("reqsolve.config.loader")
-    launcher_file: LauncherFile = loader.load_config(path)
-    return launcher_file
+    from reqsolve.config.loader import load_config
+
+    return load_config(path)
 
 
-def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig] | None:
-    try:
-        module = importlib.import_module("reqsolve.slurm.discovery")
-    except ModuleNotFoundError:
-        return None
-    hook = getattr(module, "discover", None)
-    return hook if callable(hook) else None
+def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig]:
+    """Slurm discovery for ``query_slurm`` launchers (imported only when one is asked)."""
+    from reqsolve.slurm.discovery import discover
+
+    return discover
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +121,6 @@ class Registry:
                 continue
             if hook is None:
                 hook = _discovery_hook()
-                if hook is None:  # no discovery module installed: the file is all we know
-                    return state.launchers
             result.append(self._discovered(state, compiled, hook))
         return tuple(result)
 
@@ -234,19 +227,6 @@ def _python_registry(key: str, on_error: str) -> Registry:
         with _registries_lock:
             found = _registries.setdefault(cache_key, made)
     return found
-
-
-def discover_config_file() -> Path | None:
-    """The launcher file found by the config package's discovery rules, when it has them."""
-    try:
-        module = importlib.import_module("reqsolve.config.discovery")
-    except ModuleNotFoundError:
-        return None
-    finder: Any = getattr(module, "find_config_file", None)
-    if finder is None:
-        return None
-    found = finder()
-    return Path(found) if found is not None else None
 
 
 def find_match(
