@@ -21,10 +21,6 @@ import yaml
 from reqsolve.cli import run
 from tests.reference import holds, parse_constraint
 
-# the expression parser and the file loader are other modules' work: skip until both exist
-pytest.importorskip("reqsolve.parser", reason="reqsolve.parser is not merged yet")
-pytest.importorskip("reqsolve.config.loader", reason="reqsolve.config.loader is not merged yet")
-
 CONFORMANCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "conformance"
 
 
