@@ -145,23 +145,74 @@ def runtime_dependencies() -> list[str]:
     return list(project.get("dependencies", []))
 
 
+INSTALLED = WORK / "installed"  # the working tree's wheel, pip-installed (with byte-code)
+
+
+def install_working_tree(python: str) -> Path | None:
+    """The working tree as a user gets it: its wheel, pip-installed into ``.work/installed``.
+
+    ``pip install`` compiles byte-code (.pyc) at install; a checkout on PYTHONPATH under
+    PYTHONDONTWRITEBYTECODE=1 (this environment sets it) has none, so every process of that
+    checkout recompiles all of reqsolve's sources. The wheel is built offline with the build
+    backend already installed (``--no-build-isolation``) and installed without dependencies
+    (the clean venv holds them). None when that fails (then only the checkout is timed).
+    """
+    wheels = WORK / "wheel"
+    try:
+        for old in (*wheels.glob("reqsolve-*.whl"),):
+            old.unlink()
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                        "--no-build-isolation", "--disable-pip-version-check",
+                        "--wheel-dir", str(wheels), str(ROOT)],
+                       check=True, timeout=300, capture_output=True, text=True)
+        [wheel] = wheels.glob("reqsolve-*.whl")
+        if INSTALLED.exists():
+            import shutil
+
+            shutil.rmtree(INSTALLED)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
+                        "--disable-pip-version-check", "--target", str(INSTALLED), str(wheel)],
+                       check=True, timeout=300, capture_output=True, text=True)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        detail = " ".join(str(getattr(exc, "stderr", "") or "").strip().splitlines()[-2:])
+        log(f"installing the working tree's wheel failed ({exc} {detail}); "
+            "cold runs time the checkout only")
+        return None
+    if not any(INSTALLED.glob("reqsolve/__pycache__/*.pyc")):
+        log("the installed wheel has no byte-code; its cold runs compile like the checkout")
+    return INSTALLED
+
+
+def find_command(config: Path, expression: str, python: str = sys.executable,
+                 installed: Path | None = None) -> tuple[list[str], dict[str, str], Path]:
+    """argv, environment and working directory of one ``reqsolve find`` process.
+
+    ``installed``: run the installed wheel's ``reqsolve`` script (what a user types), from a
+    directory outside the checkout; otherwise ``python -m reqsolve`` on the working tree.
+    """
+    arguments = ["find", "--config", str(config), "--offline", "--format", "json", expression]
+    if installed is not None:
+        return ([str(installed / "bin" / "reqsolve"), *arguments],
+                {**os.environ, "PYTHONPATH": str(installed)}, WORK)
+    return ([python, "-m", "reqsolve", *arguments],
+            {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT)
+
+
 def cold_find(config: Path, expression: str, runs: int,
-              python: str = sys.executable) -> dict[str, Any]:
+              python: str = sys.executable, installed: Path | None = None) -> dict[str, Any]:
     """Median wall time of whole ``reqsolve find`` processes (after one unmeasured warm-up)."""
-    command = [python, "-m", "reqsolve", "find", "--config", str(config), "--offline",
-               "--format", "json", expression]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command, env, cwd = find_command(config, expression, python, installed)
     times: list[float] = []
     codes: set[int] = set()
     stdout = ""
     for index in range(runs + 1):
         start = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env,
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env,
                                    timeout=120)
         elapsed = time.perf_counter() - start
         codes.add(completed.returncode)
         stdout = completed.stdout or completed.stderr
-        if index:  # the first run fills the OS file cache and writes .pyc files
+        if index:  # the first run fills the OS file cache (and the grammar cache)
             times.append(elapsed)
     return {"median_s": statistics.median(times), "min_s": min(times), "codes": sorted(codes),
             "answer": stdout.strip()[:300]}
@@ -183,14 +234,16 @@ IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.registry", "reqsol
                 "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse")
 
 
-def import_profile(config: Path, expression: str) -> dict[str, float]:
+def import_profile(config: Path, expression: str, python: str = sys.executable,
+                   installed: Path | None = None) -> dict[str, float]:
     """Cumulative import time (s) of the modules that matter, from ``-X importtime``."""
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "reqsolve", "find", "--config", str(config),
-         "--offline", "--format", "json", expression],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    command, env, cwd = find_command(config, expression, python, installed)
+    if installed is not None:  # the script's interpreter, with -X importtime
+        command = [python, "-X", "importtime", *command]
+    else:
+        command = [command[0], "-X", "importtime", *command[1:]]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env,
+                               timeout=120)
     found: dict[str, float] = {}
     total = 0.0
     for line in completed.stderr.splitlines():
@@ -281,15 +334,21 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     clean = peer.ensure_clean_venv(runtime_dependencies(), log=log)
     cold_python = str(clean) if clean is not None else sys.executable
     cold["clean_venv"] = clean is not None
+    installed = install_working_tree(cold_python)
+    cold["installed"] = installed is not None
     if seed is not None:
         log("cold `reqsolve find` processes on the seed example")
-        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs, cold_python)
+        # the installed wheel (byte-code compiled at install) is what a user runs; the checkout
+        # without byte-code is what a developer's PYTHONDONTWRITEBYTECODE=1 tree runs
+        cold["seed"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs, cold_python, installed)
+        if installed is not None:
+            cold["seed_checkout"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs, cold_python)
         cold["seed_base"] = cold_find(seed, SEED_REQUIREMENT, plan.cold_runs)
         if python is not None:
             cold["peer_seed"] = peer.measure(python, seed.parent, [SEED_REQUIREMENT], warm=0,
                                              budget_s=1.0, timeout_s=120)
     log("cold `reqsolve find` processes on the 1,000-node-group file")
-    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs, cold_python)
+    cold["big"] = cold_find(big.path, COLD_REQUIREMENT, plan.cold_runs, cold_python, installed)
     if python is not None and 1000 in plan.peer_per_host:
         cold["peer_big"] = peer.measure(python, big.path.parent, [COLD_REQUIREMENT], warm=0,
                                         budget_s=1.0, timeout_s=plan.peer_timeout_s)
@@ -298,7 +357,7 @@ def measure(plan: Plan, with_peer: bool) -> dict[str, Any]:
     cold["clean_python_start"] = interpreter_start(cold_python, plan.cold_runs)
     if python is not None:
         cold["peer_python_start"] = interpreter_start(str(python), plan.cold_runs)
-    imports = import_profile(seed or big.path, SEED_REQUIREMENT)
+    imports = import_profile(seed or big.path, SEED_REQUIREMENT, cold_python, installed)
     profile_case = next(c for c in cases if not c.per_host and c.hosts == 1000)
     profiles = {
         "grouped-1000": probe({"mode": "profile", "config": str(profile_case.path),
@@ -391,7 +450,8 @@ def report(result: dict[str, Any]) -> str:
             f"{_yes(p99 < 0.005)} |")
     if "seed" in cold:
         peer_seed = cold.get("peer_seed", {}).get("process_wall_s", math.nan)
-        add(f"| whole `reqsolve find` process, seed example (`docs_example`) | "
+        add(f"| whole `reqsolve find` process, seed example (`docs_example`), installed "
+            f"{'wheel' if cold.get('installed') else 'checkout'} | "
             f"{ms(cold['seed']['median_s'])} | {ms(peer_seed)} (whole process) | "
             f"{ratio(peer_seed, cold['seed']['median_s'])} | < 0.25 s | "
             f"{_yes(cold['seed']['median_s'] < 0.25)} |")
@@ -536,19 +596,32 @@ def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
     add("## Whole processes")
     add("")
     plan: Plan = result["plan"]
-    where = ("a clean venv holding only reqsolve's runtime dependencies "
-             "(`benchmarks/.reqsolve-venv`, the working tree on PYTHONPATH), as a user's "
-             "`pip install` gives" if cold.get("clean_venv") else "the current interpreter")
+    venv_text = ("a clean venv holding only reqsolve's runtime dependencies "
+                 "(`benchmarks/.reqsolve-venv`)" if cold.get("clean_venv")
+                 else "the current interpreter")
+    if cold.get("installed"):
+        where = (f"{venv_text}, running the `reqsolve` script of the working tree's wheel "
+                 "pip-installed into `benchmarks/.work/installed` (pip compiles byte-code at "
+                 "install, as a user's `pip install` does), from a directory outside the checkout")
+    else:
+        where = (f"{venv_text}, `python -m reqsolve` with the working tree on PYTHONPATH (the "
+                 "wheel could not be installed: see the log)")
     add(f"`reqsolve find --config FILE --offline --format json EXPR` run as a new process "
-        f"{plan.cold_runs} times (after one unmeasured run) in {where}, median wall time:")
+        f"{plan.cold_runs} times (after one unmeasured run) in {where}; wall time:")
     add("")
     if "seed" in cold:
         add(f"- seed example `{result['seed'].relative_to(ROOT.parent) if result['seed'] else ''}`"
             f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
             f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
             f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
+    if "seed_checkout" in cold:
+        flag = os.environ.get("PYTHONDONTWRITEBYTECODE", "")
+        add(f"- the same from the checkout (`python -m reqsolve`, working tree on PYTHONPATH, "
+            f"PYTHONDONTWRITEBYTECODE={flag!r} here: without byte-code every process compiles "
+            f"reqsolve's sources again): median "
+            f"{ms(cold['seed_checkout']['median_s'])}, min {ms(cold['seed_checkout']['min_s'])}")
     if "seed_base" in cold:
-        add(f"- the same with this machine's base interpreter (`{sys.executable}`): median "
+        add(f"- the checkout with this machine's base interpreter (`{sys.executable}`): median "
             f"{ms(cold['seed_base']['median_s'])}")
     if "python_start" in cold:
         add(f"- bare interpreter start (`python -c pass`, median): clean venv "

@@ -1,39 +1,29 @@
 """reqsolve: given what a job needs, where to run it and with exactly which scheduler options.
 
-Light names (errors, requirement values and builders) are imported eagerly; the solver, the
-config loader and Slurm support are imported on first use (PEP 562 ``__getattr__``), so that
-``import reqsolve`` stays cheap for a command-line process.
+Every public name is imported on first use (PEP 562 ``__getattr__``), so ``import reqsolve``
+costs next to nothing: the command line imports its parts only once it knows what it runs, and
+after it has relaxed the garbage collector for its short life (:func:`reqsolve.cli.main`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reqsolve.errors import (
-    ConfigError,
-    InvalidExpression,
-    InvalidValue,
-    LauncherNotFoundError,
-    Problem,
-    Reason,
-    ReqsolveError,
-    SlurmQueryError,
-    Span,
-)
 from reqsolve.lazy import lazy_attributes
-from reqsolve.requirement import (
-    Accelerator,
-    Alternative,
-    Cpu,
-    Requirement,
-    cpu,
-    cuda_gpu,
-    duration,
-    gpu,
-)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.config.loader import load_config
+    from reqsolve.errors import (
+        ConfigError,
+        InvalidExpression,
+        InvalidValue,
+        LauncherNotFoundError,
+        Problem,
+        Reason,
+        ReqsolveError,
+        SlurmQueryError,
+        Span,
+    )
     from reqsolve.hostspec import (
         CPUSpecification,
         CudaSpecification,
@@ -44,12 +34,39 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import LocalLauncher, SlurmLauncher
     from reqsolve.parser import parse
     from reqsolve.registry import Registry, find_launcher, find_match
+    from reqsolve.requirement import (
+        Accelerator,
+        Alternative,
+        Cpu,
+        Requirement,
+        cpu,
+        cuda_gpu,
+        duration,
+        gpu,
+    )
     from reqsolve.slurm.options import SlurmOptions
     from reqsolve.units import format_time
 
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "Accelerator": "reqsolve.requirement",
+    "Alternative": "reqsolve.requirement",
+    "ConfigError": "reqsolve.errors",
+    "Cpu": "reqsolve.requirement",
+    "InvalidExpression": "reqsolve.errors",
+    "InvalidValue": "reqsolve.errors",
+    "LauncherNotFoundError": "reqsolve.errors",
+    "Problem": "reqsolve.errors",
+    "Reason": "reqsolve.errors",
+    "ReqsolveError": "reqsolve.errors",
+    "Requirement": "reqsolve.requirement",
+    "SlurmQueryError": "reqsolve.errors",
+    "Span": "reqsolve.errors",
+    "cpu": "reqsolve.requirement",
+    "cuda_gpu": "reqsolve.requirement",
+    "duration": "reqsolve.requirement",
+    "gpu": "reqsolve.requirement",
     "CPUSpecification": "reqsolve.hostspec",
     "CudaSpecification": "reqsolve.hostspec",
     "HostRequirement": "reqsolve.hostspec",

@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
 from reqsolve.errors import SlurmQueryError
-from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher, resolve_connector
 from reqsolve.ranking import Match, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.launchers import Launcher
 
 DISCOVERY_INTERVAL = 60.0  # seconds a Slurm discovery result is reused
 Spec = str | Requirement | Alternative
@@ -155,6 +158,9 @@ class Registry:
 
 def to_launcher(match: Match, launcher_file: LauncherFile | None) -> Launcher:
     """The runnable launcher object for an answer."""
+    # imported here: ``reqsolve find`` prints the options and never builds a launcher object
+    from reqsolve.launchers import LocalLauncher, SlurmLauncher, resolve_connector
+
     config = match.launcher.config
     if isinstance(config, LocalLauncherConfig):
         return LocalLauncher(

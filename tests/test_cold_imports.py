@@ -1,0 +1,110 @@
+"""A cold ``reqsolve find --offline`` imports only what it uses (issue 6: < 0.25 s per process).
+
+Each check runs a fresh interpreter and looks at ``sys.modules``, never at the clock: a module
+that comes back on the find path (pint, the constraint solver, the Slurm discovery, ...) fails
+here whatever the machine's speed.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reqsolve.cli import START_UP_GC_THRESHOLD, quiet_collector
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
+SEED_REQUIREMENT = "duration=4 days & cuda(mem=20G)*2 & cpu(mem=400M, cores=4)"
+
+# What the offline find of the seed example must not import, and why.
+NEVER_ON_FIND = {
+    "pint": "units are parsed by reqsolve.units' own tables; pint only converts unusual units",
+    "constraint": "the general GPU assignment solver; the seed's GPUs are matched directly",
+    "subprocess": "--offline runs no command",
+    "reqsolve.slurm.discovery": "--offline asks Slurm nothing",
+    "reqsolve.connectors": "find runs nothing, on no host",
+    "reqsolve.launchers": "find prints options; it builds no launcher object",
+    "reqsolve.pyconfig": "a YAML file was given: no launchers.py to look for",
+    "reqsolve.explain": "explain's tables are not find's",
+    "reqsolve.hostspec": "the launchers.py API",
+    "difflib": "suggestions are made on errors only",
+    "regex": "lark's optional Unicode regex engine; the grammar needs none",
+}
+
+# What ``import reqsolve.cli`` alone (the console script's first line) must not import: the CLI
+# relaxes the garbage collector in main() before the heavy imports start.
+NEVER_BEFORE_MAIN = ("reqsolve.errors", "reqsolve.requirement", "dataclasses", "yaml", "lark")
+
+
+def _imported(code: str) -> dict[str, list[str]]:
+    """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def find_modules() -> dict[str, list[str]]:
+    argv = ["find", "--config", str(SEED), "--offline", "--format", "json", SEED_REQUIREMENT]
+    code = (
+        "import sys, io\n"
+        "before = set(sys.modules)\n"
+        "from reqsolve.cli import run\n"
+        "out = io.StringIO()\n"
+        f"code = run({argv!r}, out, sys.stderr)\n"
+        "import json\n"
+        "print(json.dumps({'code': [str(code)], 'answer': [out.getvalue()],\n"
+        "                  'new': sorted(set(sys.modules) - before)}))\n"
+    )
+    return _imported(code)
+
+
+def test_the_seed_find_answers(find_modules: dict[str, list[str]]) -> None:
+    assert find_modules["code"] == ["0"]
+    answer = json.loads(find_modules["answer"][0])
+    assert answer["launcher"] == {"id": "manual", "type": "slurm"}
+
+
+@pytest.mark.parametrize("module", sorted(NEVER_ON_FIND), ids=sorted(NEVER_ON_FIND))
+def test_offline_find_does_not_import(module: str, find_modules: dict[str, list[str]]) -> None:
+    assert module not in find_modules["new"], NEVER_ON_FIND[module]
+
+
+def test_offline_find_imports_what_it_needs(find_modules: dict[str, list[str]]) -> None:
+    # the guard above means something only if the find really ran through these
+    for module in ("reqsolve.parser", "reqsolve.config.loader", "reqsolve.ranking", "lark"):
+        assert module in find_modules["new"]
+
+
+def test_the_cli_module_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, json\n"
+        "import reqsolve.cli\n"
+        f"print(json.dumps({{'new': sorted(m for m in {NEVER_BEFORE_MAIN!r} "
+        "if m in sys.modules)}))\n"
+    )
+    assert _imported(code)["new"] == []
+
+
+def test_quiet_collector_raises_only_the_young_threshold() -> None:
+    saved = gc.get_threshold()
+    try:
+        quiet_collector()
+        assert gc.get_threshold() == (START_UP_GC_THRESHOLD, *saved[1:])
+    finally:
+        gc.set_threshold(*saved)
