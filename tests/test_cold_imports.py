@@ -58,20 +58,25 @@ def _imported(code: str) -> dict[str, list[str]]:
     return result
 
 
-@pytest.fixture(scope="module")
-def find_modules() -> dict[str, list[str]]:
-    argv = ["find", "--config", str(SEED), "--offline", "--format", "json", SEED_REQUIREMENT]
+def _find(*options: str) -> dict[str, list[str]]:
+    """Modules a fresh ``reqsolve find`` of the seed imports (``new``), its exit and output."""
+    argv = ["find", "--config", str(SEED), "--offline", *options, SEED_REQUIREMENT]
     code = (
         "import sys, io\n"
         "before = set(sys.modules)\n"
         "from reqsolve.cli import run\n"
         "out = io.StringIO()\n"
         f"code = run({argv!r}, out, sys.stderr)\n"
+        "new = sorted(set(sys.modules) - before)\n"
         "import json\n"
-        "print(json.dumps({'code': [str(code)], 'answer': [out.getvalue()],\n"
-        "                  'new': sorted(set(sys.modules) - before)}))\n"
+        "print(json.dumps({'code': [str(code)], 'answer': [out.getvalue()], 'new': new}))\n"
     )
     return _imported(code)
+
+
+@pytest.fixture(scope="module")
+def find_modules() -> dict[str, list[str]]:
+    return _find("--format", "json")
 
 
 def test_the_seed_find_answers(find_modules: dict[str, list[str]]) -> None:
@@ -89,6 +94,12 @@ def test_offline_find_imports_what_it_needs(find_modules: dict[str, list[str]]) 
     # the guard above means something only if the find really ran through these
     for module in ("reqsolve.parser", "reqsolve.config.loader", "reqsolve.ranking", "lark"):
         assert module in find_modules["new"]
+
+
+def test_the_default_format_does_not_import_json() -> None:
+    found = _find()
+    assert found["answer"][0].startswith("--partition=biggpus,smallgpus ")
+    assert "json" not in found["new"]
 
 
 def test_the_cli_module_imports_nothing_heavy() -> None:

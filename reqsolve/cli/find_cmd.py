@@ -7,7 +7,6 @@ expression or launcher file (the error on stderr).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +84,10 @@ def option_args(options: SlurmOptions) -> list[str]:
 
 
 def render(match: Match, fmt: str) -> str:
+    # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
+        import json
+
         return json.dumps(answer_json(match))
     options = match.options
     if options is None:  # a local answer has no Slurm option: nothing to pass on
@@ -97,6 +99,8 @@ def render(match: Match, fmt: str) -> str:
         if callable(header):
             return str(header()).rstrip("\n")
         return "\n".join(f"#SBATCH {arg}" for arg in option_args(options))
+    import json
+
     to_submitit = getattr(options, "to_submitit", None)
     if callable(to_submitit):
         return json.dumps(to_submitit())
@@ -114,6 +118,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         match = registry.find(args.expression, tags=split_tags(args.tags), offline=args.offline)
     except LauncherNotFoundError as exc:
         if args.format == "json":
+            import json
+
             reasons = [
                 {**reason.as_json(), "detail": reason.details.get("detail", reason.reason)}
                 for reason in exc.reasons
