@@ -646,8 +646,10 @@ def _return_lines(code: object, lines: list[int]) -> Iterator[None]:
 def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
     """Import a launchers.py and call it on representative requirements: every problem.
 
-    Exceptions and non-launcher return values are errors at their line; a function that
-    returns None for everything gets a warning (it would never be used).
+    Exceptions and non-launcher return values are errors at their line; so are tokens taken
+    from no counter of the ``tokens.yaml`` beside it (or more than a counter holds), and that
+    file's own problems. A function that returns None for everything gets a warning (it would
+    never be used).
     """
     file = os.fspath(path)
     python = PythonLaunchers(file)
@@ -656,6 +658,16 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
     except ConfigError as exc:
         return list(exc.problems)
     from reqsolve.parser import parse
+    from reqsolve.tokens import TOKENS_FILE_NAME, read_counters
+
+    token_file = os.path.isfile(os.path.join(os.path.dirname(file), TOKENS_FILE_NAME))
+    counters: tuple[tuple[str, int], ...] | None = None
+    try:
+        counters = read_counters(file)
+    except ConfigError as exc:
+        broken_tokens = list(exc.problems)  # reported as the YAML loader reports them
+    else:
+        broken_tokens = []
 
     # the same mistake for several requirements is one problem: (line, message) -> problem, count
     found: dict[tuple[int, str], tuple[Problem, int]] = {}
@@ -668,7 +680,14 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
             asked = python.ask(0, alternative, (), offline=True)
         if asked.launcher is not None:
             answered += 1
-        for problem in asked.error.problems if asked.error is not None else ():
+        reported = list(asked.error.problems) if asked.error is not None else []
+        if isinstance(asked.launcher, LocalLauncher) and counters is not None:
+            line = lines[-1] if lines else definition_line(function)
+            reported += [
+                replace(problem, message=f"{problem.message} (requirement: {alternative})")
+                for problem in token_problems(asked.launcher, counters, token_file, file, line)
+            ]
+        for problem in reported:
             if problem.message.startswith("find_launcher returned") and lines:
                 problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
             key = (problem.line, problem.message.split(" (requirement: ")[0])
@@ -685,6 +704,7 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         )
         for problem, count in found.values()
     ]
+    problems = broken_tokens + problems
     if not problems and not answered:
         problems.append(
             Problem(
@@ -698,6 +718,26 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
             )
         )
     return problems
+
+
+def token_problems(
+    launcher: LocalLauncher,
+    counters: tuple[tuple[str, int], ...],
+    token_file: bool,
+    file: str,
+    line: int,
+) -> list[Problem]:
+    """The YAML file's token rules (undeclared token, more than the counter holds) applied to a
+    launcher returned at ``line``: the launcher-file linter itself, on that one launcher."""
+    from reqsolve.config.lint import lint
+
+    checked = LauncherFile(path=file, launchers=(described(launcher),), token_counters=counters)
+    column = first_column(file, line)
+    return [
+        replace(problem, line=line, column=column, path="")
+        for problem in lint(checked, {}, file=file, tokens_file=token_file)
+        if ".tokens." in problem.path
+    ]
 
 
 # --- reqsolve convert launchers.yaml --to python
