@@ -201,3 +201,24 @@ def test_real_process_reports_sys_exit_in_launchers_py() -> None:
     where, message = FAILURES["exits"]
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"reqsolve: ConfigError: {ON_ERROR}/{where}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "code", "stdout_has", "stderr_has"),
+    [
+        pytest.param("raise", 2, "", FAILURES["raises_in_call"][1], id="raise"),
+        pytest.param("continue", 0, "echo hi", "--on-error continue: going on", id="continue"),
+    ],
+)
+def test_submit_takes_the_same_policy(
+    policy: str, code: int, stdout_has: str, stderr_has: str
+) -> None:
+    """``reqsolve submit --dry-run`` finds as ``find`` does, so it obeys --on-error too."""
+    got, out, err = cli(
+        "submit", GPU, "--config", str(ON_ERROR / "raises_in_call"), "--offline",
+        "--dry-run", "--on-error", policy, "--", "echo", "hi",
+    )
+    assert got == code, err
+    assert stdout_has in out
+    assert stderr_has in err
+    assert "Traceback" not in err
