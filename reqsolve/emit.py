@@ -110,7 +110,10 @@ def emit(
         # groups repeat feature sets and shapes: decide each distinct one once
         admits: dict[frozenset[str], bool] = {}
         verdicts: dict[int, bool] = {}  # by id: shapes are interned when compiled
+        whole = _wholly_kept(launcher, current)
         for index in partitions:
+            if index in whole:
+                continue
             for slot in launcher.slot_classes.get(index, ()):
                 if clauses is not None:
                     admitted = admits.get(slot.feature_set)
@@ -176,6 +179,19 @@ def emit(
         members = sorted(i for k in current for i in k.members)
         return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped))
     return Emitted(None, (), tuple(dropped))
+
+
+def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:
+    """Partitions whose every node group is a kept candidate: each of those groups runs the
+    job (kept candidates fit, with these options), so the soundness rule has nothing to check
+    there. Kept candidates share one QoS and account, hence one candidate per node group."""
+    counts: dict[int, int] = {}
+    for klass in kept:
+        if klass.partition_index is not None:
+            index = klass.partition_index
+            counts[index] = counts.get(index, 0) + len(klass.members)
+    by_partition = launcher.by_partition
+    return {index for index, n in counts.items() if n == len(by_partition.get(index, ()))}
 
 
 EXCLUDED = (

@@ -114,7 +114,8 @@ class ConfigError(ReqsolveError):
         if summary is None:
             if shown:
                 first = shown[0]
-                summary = f"{first.file}:{first.line}:{first.column}: {first.path}: {first.message}"
+                where = f"{first.path}: " if first.path else ""  # a whole-file problem has none
+                summary = f"{first.file}:{first.line}:{first.column}: {where}{first.message}"
                 if len(shown) > 1:
                     summary += f" (and {len(shown) - 1} more)"
             else:

@@ -78,7 +78,9 @@ class Ask:
     sorted, so equal requests are adjacent).
     """
 
-    __slots__ = ("alternative", "cores", "cpu", "duration", "kinds", "memory", "n_gpus")
+    __slots__ = (
+        "alternative", "cores", "cpu", "duration", "feasible", "kinds", "memory", "n_gpus"
+    )
 
     def __init__(self, alternative: Alternative) -> None:
         self.alternative = alternative
@@ -93,6 +95,9 @@ class Ask:
         for gpu in gpus:
             counts[gpu] = counts.get(gpu, 0) + 1
         self.kinds: tuple[tuple[Accelerator, int], ...] = tuple(counts.items())
+        # GPU assignments decided during this query, by id() of a node's GPU kinds: the
+        # shapes outlive the query, and an id costs no hashing of dataclasses
+        self.feasible: dict[int, bool] = {}
 
 
 # (stage index in STAGES, the capacity that fell short or 0): what ranking needs of a failure
@@ -144,13 +149,16 @@ def unmet(shape: Shape, ask: Ask) -> Unmet | None:
     total = sum(kind.count for kind in kinds)
     if asked > total:
         return (_GPU_COUNT, total)
-    key = (kinds, ask.kinds)
-    feasible = _GPU_MEMO.get(key)
+    feasible = ask.feasible.get(id(kinds))
     if feasible is None:
-        feasible = not isinstance(assign_gpus(kinds, ask.alternative.gpus), Verdict)
-        if len(_GPU_MEMO) >= GPU_MEMO_SIZE:
-            _GPU_MEMO.clear()
-        _GPU_MEMO[key] = feasible
+        key = (kinds, ask.kinds)
+        feasible = _GPU_MEMO.get(key)
+        if feasible is None:
+            feasible = not isinstance(assign_gpus(kinds, ask.alternative.gpus), Verdict)
+            if len(_GPU_MEMO) >= GPU_MEMO_SIZE:
+                _GPU_MEMO.clear()
+            _GPU_MEMO[key] = feasible
+        ask.feasible[id(kinds)] = feasible
     return None if feasible else (_GPUS, total)
 
 

@@ -23,7 +23,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -32,12 +32,18 @@ from types import FrameType, ModuleType
 from typing import Any, Literal
 
 from reqsolve.candidates import CompiledLauncher
-from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.config.model import (
+    LauncherFile,
+    LocalLauncherConfig,
+    SlurmLauncherConfig,
+    SshConnector,
+)
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError, Problem, Reason
 from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher
 from reqsolve.ranking import Match, not_found_message
-from reqsolve.registry import Registry, Spec, as_spec, registry_for
+from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file, registry_for
 from reqsolve.requirement import Alternative, Requirement
+from reqsolve.slurm.options import SlurmOptions
 
 PYTHON_FILE = "launchers.py"
 YAML_FILE = "launchers.yaml"
@@ -60,7 +66,14 @@ _solver_trace: ContextVar[_SolverTrace | None] = ContextVar("reqsolve_trace", de
 
 
 class PythonLauncherWarning(UserWarning):
-    """A launchers.py failed and ``on_error="continue"`` let the search go on without it."""
+    """A launchers.py failed and ``on_error="continue"`` let the search go on without it.
+
+    ``error`` is the :class:`ConfigError` that was not raised (the CLI prints it).
+    """
+
+    def __init__(self, message: str, error: ConfigError | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 def check_on_error(on_error: str) -> OnError:
@@ -95,16 +108,33 @@ def first_column(path: str, line: int) -> int:
     return len(text) - len(text.lstrip()) + 1 if text.strip() else 1
 
 
+def located(problem: Problem) -> ConfigError:
+    """The error of one problem in a launchers.py, summarised as ``file:line:column: message``
+    (its problems have no YAML path to show)."""
+    summary = f"{problem.file}:{problem.line}:{problem.column}: {problem.message}"
+    return ConfigError([problem], summary)
+
+
 def _short(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # the user's __repr__ is the user's code too
+        text = f"<{type(value).__name__} object>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # an exception whose __str__ raises still deserves a located report
+        return "<unprintable exception>"
 
 
 def raised_problem(
     exc: BaseException, path: str, during: str, alternative: Alternative | None = None
 ) -> Problem:
     line, column = error_line(exc, path)
-    message = f"{during} raised {type(exc).__name__}: {exc}".splitlines()[0]
+    message = f"{during} raised {type(exc).__name__}: {_text(exc)}".splitlines()[0]
     if alternative is not None:
         message += f" (requirement: {alternative})"
     return Problem(path, line, column, "", "error", message, _hint(exc))
@@ -131,6 +161,51 @@ def returned_problem(value: object, path: str, line: int, alternative: Alternati
     )
 
 
+def malformed(launcher: Launcher) -> str | None:
+    """What is wrong in the fields of a launcher built by the user's code (None: nothing).
+
+    The dataclasses do not check their fields; a wrong one would otherwise surface later as a
+    bare traceback far from the file (printing the answer, holding tokens, submitting).
+    """
+    connector = launcher.connector
+    if connector is not None and not isinstance(connector, str | SshConnector):
+        return f"connector is {_short(connector)}, expected a name or an SshConnector"
+    if isinstance(launcher, LocalLauncher):
+        if not isinstance(launcher.id, str):
+            return f"id is {_short(launcher.id)}, expected a string"
+        tokens = launcher.tokens
+        if not isinstance(tokens, Mapping):
+            return f"tokens is {_short(tokens)}, expected a mapping of counter name to count"
+        for name, count in tokens.items():
+            if not isinstance(name, str):
+                return f"token name {_short(name)} is not a string"
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                return f"token {name!r} takes {_short(count)}, expected a whole number >= 0"
+        return None
+    if launcher.id is not None and not isinstance(launcher.id, str):
+        return f"id is {_short(launcher.id)}, expected a string or None"
+    if not isinstance(launcher.options, SlurmOptions):
+        return f"options is {_short(launcher.options)}, expected SlurmOptions(...)"
+    if not isinstance(launcher.binpath, str):
+        return f"binpath is {_short(launcher.binpath)}, expected a directory name"
+    return None
+
+
+def malformed_problem(
+    launcher: Launcher, wrong: str, path: str, line: int, alternative: Alternative
+) -> Problem:
+    return Problem(
+        path,
+        line,
+        first_column(path, line),
+        "",
+        "error",
+        f"find_launcher returned a {type(launcher).__name__} whose {wrong}"
+        f" (requirement: {alternative})",
+        "fix the arguments given to the launcher at its return",
+    )
+
+
 # --- loading once and calling
 
 
@@ -146,51 +221,44 @@ def load_module(path: str) -> ModuleType:
     name = module_name(path)
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     if spec is None or spec.loader is None:
-        raise ConfigError(
-            [Problem(path, 1, 1, "", "error", "cannot be imported as a Python file")]
-        )
+        raise located(Problem(path, 1, 1, "", "error", "cannot be imported as a Python file"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look classes up by module name
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
         sys.modules.pop(name, None)
-        raise ConfigError([raised_problem(exc, path, f"importing {Path(path).name}")]) from exc
+        raise located(raised_problem(exc, path, f"importing {Path(path).name}")) from exc
     return module
 
 
 def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
     function: Callable[..., object] | None = getattr(module, "find_launcher", None)
     if function is None or not callable(function):
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    1,
-                    1,
-                    "",
-                    "error",
-                    "defines no find_launcher(requirements, tags) function",
-                    "add: def find_launcher(requirements, tags=set()): ... return a launcher or"
-                    " None",
-                )
-            ]
+        raise located(
+            Problem(
+                path,
+                1,
+                1,
+                "",
+                "error",
+                "defines no find_launcher(requirements, tags) function",
+                "add: def find_launcher(requirements, tags=set()): ... return a launcher or None",
+            )
         )
     try:
         inspect.signature(function).bind(Requirement((Alternative(),)), set())
     except TypeError as exc:
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    definition_line(function),
-                    1,
-                    "",
-                    "error",
-                    f"find_launcher cannot be called as find_launcher(requirements, tags): {exc}",
-                    "write: def find_launcher(requirements, tags=set())",
-                )
-            ]
+        raise located(
+            Problem(
+                path,
+                definition_line(function),
+                1,
+                "",
+                "error",
+                f"find_launcher cannot be called as find_launcher(requirements, tags): {exc}",
+                "write: def find_launcher(requirements, tags=set())",
+            )
         ) from None
     except ValueError:  # no signature (a builtin): let the call tell
         pass
@@ -250,9 +318,9 @@ class PythonLaunchers:
         trace_token = _solver_trace.set(trace)
         try:
             value = function(Requirement((alternative,)), set(tags))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
             problem = raised_problem(exc, self.path, "find_launcher", alternative)
-            error = ConfigError([problem])
+            error = located(problem)
             error.__cause__ = exc
             return Asked(index, alternative, None, error)
         finally:
@@ -265,7 +333,12 @@ class PythonLaunchers:
             return Asked(index, alternative, None, reasons=found)
         if not isinstance(value, LocalLauncher | SlurmLauncher):
             problem = returned_problem(value, self.path, definition_line(function), alternative)
-            return Asked(index, alternative, None, ConfigError([problem]))
+            return Asked(index, alternative, None, located(problem))
+        wrong = malformed(value)
+        if wrong is not None:
+            line = definition_line(function)
+            problem = malformed_problem(value, wrong, self.path, line, alternative)
+            return Asked(index, alternative, None, located(problem))
         return Asked(index, alternative, value)
 
     def each(
@@ -284,8 +357,10 @@ class PythonLaunchers:
                 if on_error == "raise":
                     raise asked.error
                 warnings.warn(
-                    f"{asked.error} (on_error='continue': going on with the YAML launchers)",
-                    PythonLauncherWarning,
+                    PythonLauncherWarning(
+                        f"{asked.error} (on_error='continue': going on with the YAML launchers)",
+                        asked.error,
+                    ),
                     stacklevel=3,
                 )
             yield asked
@@ -362,7 +437,9 @@ class LauncherDirectory(Registry):
     """A configuration directory: ``launchers.py`` asked first, then ``launchers.yaml``.
 
     Either file may be absent. The YAML part is the ordinary :class:`Registry` (reloaded when
-    the file changes); the Python file is imported once.
+    the file changes); the Python file is imported once. Without a YAML file, the directory's
+    ``tokens.yaml`` (the counters that launchers' tokens take from) is read on first use, as the
+    YAML loader would have read it.
     """
 
     def __init__(
@@ -372,13 +449,33 @@ class LauncherDirectory(Registry):
         yaml: str | os.PathLike[str] | None,
         on_error: str = "raise",
     ) -> None:
+        self._tokens_beside: str | None = None  # a launchers.py whose tokens.yaml is unread
         if yaml is not None:
             super().__init__(yaml)
         else:
             assert python is not None
             super().__init__(LauncherFile(path=os.path.abspath(os.fspath(python))))
+            self._tokens_beside = os.fspath(python)
         self.python = PythonLaunchers(python) if python is not None else None
         self.on_error = check_on_error(on_error)
+
+    def state(self) -> Compiled:
+        if self._tokens_beside is not None:
+            self._read_tokens(self._tokens_beside)
+        return super().state()
+
+    def _read_tokens(self, beside: str) -> None:
+        """The launchers.py's own (empty) launcher file, with the counters of its tokens.yaml."""
+        from reqsolve.tokens import read_counters
+
+        with self._lock:
+            if self._tokens_beside is None:
+                return  # read meanwhile by another thread
+            counters = read_counters(beside)  # a broken tokens.yaml raises, every time asked
+            if counters:
+                launcher_file = replace(super().state().launcher_file, token_counters=counters)
+                self._state = compile_file(launcher_file)
+            self._tokens_beside = None
 
     def ask_python(
         self, requirement: Requirement, tags: Iterable[str] = (), *, offline: bool = False
@@ -425,18 +522,16 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
         yaml = os.path.join(path, YAML_FILE)
         has_python, has_yaml = os.path.isfile(python), os.path.isfile(yaml)
         if not has_python and not has_yaml:
-            raise ConfigError(
-                [
-                    Problem(
-                        path,
-                        1,
-                        1,
-                        "",
-                        "error",
-                        f"directory holds neither {PYTHON_FILE} nor {YAML_FILE}",
-                        "point --config at a launcher file or a directory holding one",
-                    )
-                ]
+            raise located(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "",
+                    "error",
+                    f"directory holds neither {PYTHON_FILE} nor {YAML_FILE}",
+                    "point --config at a launcher file or a directory holding one",
+                )
             )
         return LauncherDirectory(
             python=python if has_python else None,
@@ -445,7 +540,7 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
         )
     if path.endswith(".py"):
         if not os.path.isfile(path):
-            raise ConfigError([Problem(path, 1, 1, "", "error", "no such file")])
+            raise located(Problem(path, 1, 1, "", "error", "no such file"))
         return LauncherDirectory(python=path, yaml=None, on_error=on_error)
     return Registry(path)
 
@@ -551,8 +646,10 @@ def _return_lines(code: object, lines: list[int]) -> Iterator[None]:
 def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
     """Import a launchers.py and call it on representative requirements: every problem.
 
-    Exceptions and non-launcher return values are errors at their line; a function that
-    returns None for everything gets a warning (it would never be used).
+    Exceptions and non-launcher return values are errors at their line; so are tokens taken
+    from no counter of the ``tokens.yaml`` beside it (or more than a counter holds), and that
+    file's own problems. A function that returns None for everything gets a warning (it would
+    never be used).
     """
     file = os.fspath(path)
     python = PythonLaunchers(file)
@@ -561,6 +658,16 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
     except ConfigError as exc:
         return list(exc.problems)
     from reqsolve.parser import parse
+    from reqsolve.tokens import TOKENS_FILE_NAME, read_counters
+
+    token_file = os.path.isfile(os.path.join(os.path.dirname(file), TOKENS_FILE_NAME))
+    counters: tuple[tuple[str, int], ...] | None = None
+    try:
+        counters = read_counters(file)
+    except ConfigError as exc:
+        broken_tokens = list(exc.problems)  # reported as the YAML loader reports them
+    else:
+        broken_tokens = []
 
     # the same mistake for several requirements is one problem: (line, message) -> problem, count
     found: dict[tuple[int, str], tuple[Problem, int]] = {}
@@ -573,7 +680,14 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
             asked = python.ask(0, alternative, (), offline=True)
         if asked.launcher is not None:
             answered += 1
-        for problem in asked.error.problems if asked.error is not None else ():
+        reported = list(asked.error.problems) if asked.error is not None else []
+        if isinstance(asked.launcher, LocalLauncher) and counters is not None:
+            line = lines[-1] if lines else definition_line(function)
+            reported += [
+                replace(problem, message=f"{problem.message} (requirement: {alternative})")
+                for problem in token_problems(asked.launcher, counters, token_file, file, line)
+            ]
+        for problem in reported:
             if problem.message.startswith("find_launcher returned") and lines:
                 problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
             key = (problem.line, problem.message.split(" (requirement: ")[0])
@@ -590,6 +704,7 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         )
         for problem, count in found.values()
     ]
+    problems = broken_tokens + problems
     if not problems and not answered:
         problems.append(
             Problem(
@@ -603,6 +718,26 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
             )
         )
     return problems
+
+
+def token_problems(
+    launcher: LocalLauncher,
+    counters: tuple[tuple[str, int], ...],
+    token_file: bool,
+    file: str,
+    line: int,
+) -> list[Problem]:
+    """The YAML file's token rules (undeclared token, more than the counter holds) applied to a
+    launcher returned at ``line``: the launcher-file linter itself, on that one launcher."""
+    from reqsolve.config.lint import lint
+
+    checked = LauncherFile(path=file, launchers=(described(launcher),), token_counters=counters)
+    column = first_column(file, line)
+    return [
+        replace(problem, line=line, column=column, path="")
+        for problem in lint(checked, {}, file=file, tokens_file=token_file)
+        if ".tokens." in problem.path
+    ]
 
 
 # --- reqsolve convert launchers.yaml --to python

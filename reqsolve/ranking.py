@@ -161,7 +161,18 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             known = on_node[node] = unmet(hardware[node], ask) is None
         return known
 
-    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
+    # the loop of fits() written out: it runs over hundreds of shapes on a big cluster
+    first = None
+    for shape_id, klass in launcher.search:
+        max_duration, min_gpu, node = parts[shape_id]
+        if (max_duration is not None and duration > max_duration) or n_gpus < min_gpu:
+            continue
+        known = on_node.get(node)
+        if known is None:
+            known = on_node[node] = unmet(hardware[node], ask) is None
+        if known:
+            first = klass
+            break
     if first is None:  # every shape was tried and failed
         return Outcome(
             (),
@@ -254,14 +265,19 @@ def find(
             if outcome.found:
                 return Match(launcher, index, alternative, outcome.kept, outcome.options)
             tried.append((index, launcher, outcome))
-    # nothing answers: the message names the closest candidate; the reasons (one per
-    # candidate: thousands on a big cluster) are built when the error's ``reasons`` is read
+    # nothing answers: the message names the closest candidate, the reasons are one per
+    # candidate (thousands on a big cluster); both are built when first read, so a caller that
+    # catches the error to try something else pays for neither
+    raise NoLauncherFound(partial(_all_reasons, tried), partial(_message, requirement, tried))
+
+
+def _message(requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]) -> str:
     best = [
         nearest
         for index, launcher, outcome in tried
         if (nearest := outcome.closest(index, launcher.id)) is not None
     ]
-    raise NoLauncherFound(partial(_all_reasons, tried), not_found_message(requirement, best))
+    return not_found_message(requirement, best)
 
 
 def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:
@@ -272,17 +288,31 @@ def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Re
 
 
 class NoLauncherFound(LauncherNotFoundError):
-    """A :class:`LauncherNotFoundError` whose ``reasons`` are built on first read.
+    """A :class:`LauncherNotFoundError` whose ``reasons`` and message are built on first read.
 
     A query matching nothing on a cluster of 10,000 node groups has tens of thousands of
-    reasons; a caller that only catches the error, or reads its message, never pays for them.
-    Copied or pickled, it becomes a plain LauncherNotFoundError with the reasons built.
+    reasons; a caller that only catches the error never pays for them, one that reads the
+    message pays only for the closest candidate of each launcher.
+    Copied or pickled, it becomes a plain LauncherNotFoundError with both built.
     """
 
-    def __init__(self, build: Callable[[], tuple[Reason, ...]], message: str) -> None:
+    def __init__(
+        self, build: Callable[[], tuple[Reason, ...]], message: Callable[[], str]
+    ) -> None:
         self._build: Callable[[], tuple[Reason, ...]] | None = build
         self._reasons: tuple[Reason, ...] | None = None
-        super().__init__((), message)
+        self._message: Callable[[], str] | str = message
+        super().__init__((), "")
+
+    def __str__(self) -> str:
+        message = self._message
+        if not isinstance(message, str):
+            message = self._message = message()
+            self.args = (message,)
+        return message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
     @property
     def reasons(self) -> tuple[Reason, ...]:

@@ -26,6 +26,19 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module", params=("lark", "lark-cython"))
+def parser_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a parser test module once per back-end (plain lark, lark with the Cython plugin):
+    both must give the same values and the same errors, byte for byte."""
+    from reqsolve import parser
+
+    if request.param == "lark-cython" and not parser.compiled_backend_available():
+        pytest.skip("lark-cython has no wheel for this platform; plain lark serves every parse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parser, "_backend", request.param)
+        yield request.param
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for seconds in START_TIMES:
         terminalreporter.write_line(f"slurm lab: start.sh took {seconds:.1f} s")

@@ -14,6 +14,8 @@ from reqsolve.parser import parse
 from reqsolve.requirement import MAX_CORES, Accelerator, Alternative, Cpu, Requirement
 from reqsolve.units import MAX_BYTES, MAX_SECONDS
 
+pytestmark = pytest.mark.usefixtures("parser_backend")
+
 _NICE_SIZES = st.sampled_from([0, 1, 10**6, 4 * 10**9, 2**30, 24 * 2**30, 80 * 10**9, MAX_BYTES])
 sizes = st.one_of(_NICE_SIZES, st.integers(min_value=0, max_value=MAX_BYTES))
 durations = st.one_of(

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
-from reqsolve.cli.find_cmd import add_common, answer_json, split_tags
+from reqsolve.cli.find_cmd import add_common, answer_json, python_warnings, split_tags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,13 +19,14 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.explain import explain, render_table
     from reqsolve.registry import as_spec, registry_for
 
-    registry = registry_for(args.config)
+    registry = registry_for(args.config, on_error=args.on_error)
     requirement = as_spec(args.expression)
     # pyconfig hook: a launchers.py is asked first; its answer stops the search
     from reqsolve.pyconfig import explain_python
 
     tags = split_tags(args.tags)
-    rows, match = explain_python(registry, requirement, tags, offline=args.offline)
+    with python_warnings(args.on_error, stderr):
+        rows, match = explain_python(registry, requirement, tags, offline=args.offline)
     if match is None:
         launchers = registry.launchers(offline=args.offline)
         yaml_rows, match = explain(launchers, requirement, tags)

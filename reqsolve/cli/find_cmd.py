@@ -7,6 +7,9 @@ expression or launcher file (the error on stderr).
 from __future__ import annotations
 
 import argparse
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -14,6 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.slurm.options import SlurmOptions
 
 FORMATS = ("args", "sbatch", "json", "submitit")
+# reqsolve.pyconfig.ON_ERROR_CHOICES, written out so that parsing options imports no solver
+# (a test checks both are the same); the first is the default, as in the API
+ON_ERROR_CHOICES = ("raise", "continue")
+ON_ERROR_HELP = (
+    "when the configuration's launchers.py raises or returns something that is not a launcher:"
+    " 'raise' stops with that error, located at its file:line (exit 2; the default);"
+    " 'continue' prints it as a warning on stderr and goes on as if launchers.py had returned"
+    " None (next alternative, then the YAML launchers)"
+)
 # SEMANTICS.md §7: the option keys of the JSON answer, in this order
 JSON_OPTION_KEYS = (
     "partition",
@@ -46,6 +58,41 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline", action="store_true", help="run no command: use only what the file says"
     )
+    parser.add_argument(
+        "--on-error", choices=ON_ERROR_CHOICES, default=ON_ERROR_CHOICES[0], help=ON_ERROR_HELP
+    )
+
+
+@contextmanager
+def python_warnings(on_error: str, stderr: TextIO) -> Iterator[None]:
+    """With ``--on-error continue``, each launchers.py failure the search went past is printed
+    on ``stderr`` as a warning (the API warns with ``PythonLauncherWarning``)."""
+    if on_error != "continue":  # nothing is warned: the failure raises
+        yield
+        return
+    from reqsolve.pyconfig import PythonLauncherWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PythonLauncherWarning)
+        try:
+            yield
+        finally:
+            others = []
+            for warning in caught:
+                message = warning.message
+                if isinstance(message, PythonLauncherWarning) and message.error is not None:
+                    print(
+                        f"reqsolve: warning: {message.error}"
+                        " (--on-error continue: going on without it)",
+                        file=stderr,
+                    )
+                else:
+                    others.append(warning)
+    for warning in others:  # not ours: shown as they would have been
+        warnings.showwarning(
+            warning.message, warning.category, warning.filename, warning.lineno, warning.file,
+            warning.line,
+        )
 
 
 def split_tags(text: str) -> tuple[str, ...]:
@@ -113,9 +160,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.errors import LauncherNotFoundError
     from reqsolve.registry import registry_for
 
-    registry = registry_for(args.config)
+    registry = registry_for(args.config, on_error=args.on_error)
     try:
-        match = registry.find(args.expression, tags=split_tags(args.tags), offline=args.offline)
+        with python_warnings(args.on_error, stderr):
+            match = registry.find(
+                args.expression, tags=split_tags(args.tags), offline=args.offline
+            )
     except LauncherNotFoundError as exc:
         if args.format == "json":
             import json

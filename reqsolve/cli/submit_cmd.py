@@ -1,4 +1,4 @@
-"""``reqsolve submit EXPR [--config F] [--tags a,b] [--dry-run] [--wait] -- COMMAND...``
+"""``reqsolve submit EXPR [--config F] [--tags a,b] [--dry-run] [--wait] [--on-error P] -- CMD...``
 
 Finds the launcher as ``reqsolve find`` does, then either submits an ``#SBATCH`` script with
 ``sbatch --parsable`` through the launcher's connector, or runs the command here while holding
@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from reqsolve.cli.find_cmd import ON_ERROR_CHOICES, ON_ERROR_HELP, python_warnings
 from reqsolve.errors import InvalidValue
 
 
@@ -27,6 +28,9 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds between two polls with --wait (default: the launcher's)")
     parser.add_argument("--job-name", default=None, help="Slurm job name")
     parser.add_argument("--hold", action="store_true", help="submit the Slurm job held")
+    parser.add_argument(
+        "--on-error", choices=ON_ERROR_CHOICES, default=ON_ERROR_CHOICES[0], help=ON_ERROR_HELP
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +75,7 @@ def split_command(args: argparse.Namespace) -> list[str]:
     return command
 
 
-_VALUED = {"--config", "--tags", "--interval", "--job-name"}
+_VALUED = {"--config", "--tags", "--interval", "--job-name", "--on-error"}
 
 
 def _connector(launcher: Any, launcher_file: Any) -> Any:
@@ -179,9 +183,14 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     tags = [t for t in args.tags.split(",") if t]
     try:
-        launcher = find_launcher(
-            args.expression, tags=tags, config=args.config, offline=args.offline
-        )
+        with python_warnings(args.on_error, stderr):
+            launcher = find_launcher(
+                args.expression,
+                tags=tags,
+                config=args.config,
+                offline=args.offline,
+                on_error=args.on_error,
+            )
     except LauncherNotFoundError as exc:
         print(f"reqsolve: {exc}", file=stderr)
         return 1
