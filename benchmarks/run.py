@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -203,18 +204,24 @@ def cold_find(config: Path, expression: str, runs: int,
     """Median wall time of whole ``reqsolve find`` processes (after one unmeasured warm-up)."""
     command, env, cwd = find_command(config, expression, python, installed)
     times: list[float] = []
+    cpu: list[float] = []
     codes: set[int] = set()
     stdout = ""
     for index in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env,
                                    timeout=120)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         codes.add(completed.returncode)
         stdout = completed.stdout or completed.stderr
         if index:  # the first run fills the OS file cache (and the grammar cache)
             times.append(elapsed)
-    return {"median_s": statistics.median(times), "min_s": min(times), "codes": sorted(codes),
+            # the process's own CPU time: what it costs, whatever else the machine runs
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return {"median_s": statistics.median(times), "min_s": min(times),
+            "cpu_median_s": statistics.median(cpu), "codes": sorted(codes),
             "answer": stdout.strip()[:300]}
 
 
@@ -607,19 +614,22 @@ def _cold(add: Any, cold: dict[str, Any], result: dict[str, Any]) -> None:
         where = (f"{venv_text}, `python -m reqsolve` with the working tree on PYTHONPATH (the "
                  "wheel could not be installed: see the log)")
     add(f"`reqsolve find --config FILE --offline --format json EXPR` run as a new process "
-        f"{plan.cold_runs} times (after one unmeasured run) in {where}; wall time:")
+        f"{plan.cold_runs} times (after one unmeasured run) in {where}; wall time (and the "
+        f"process's CPU time, which other load on the machine changes less):")
     add("")
     if "seed" in cold:
         add(f"- seed example `{result['seed'].relative_to(ROOT.parent) if result['seed'] else ''}`"
             f", `{SEED_REQUIREMENT}`: median {ms(cold['seed']['median_s'])}, min "
-            f"{ms(cold['seed']['min_s'])}, exit {cold['seed']['codes']}; peer whole process "
+            f"{ms(cold['seed']['min_s'])}, CPU time (user + system) median "
+            f"{ms(cold['seed']['cpu_median_s'])}, exit {cold['seed']['codes']}; peer whole process "
             f"{ms(cold.get('peer_seed', {}).get('process_wall_s', math.nan))}")
     if "seed_checkout" in cold:
         flag = os.environ.get("PYTHONDONTWRITEBYTECODE", "")
         add(f"- the same from the checkout (`python -m reqsolve`, working tree on PYTHONPATH, "
             f"PYTHONDONTWRITEBYTECODE={flag!r} here: without byte-code every process compiles "
             f"reqsolve's sources again): median "
-            f"{ms(cold['seed_checkout']['median_s'])}, min {ms(cold['seed_checkout']['min_s'])}")
+            f"{ms(cold['seed_checkout']['median_s'])}, min {ms(cold['seed_checkout']['min_s'])}, "
+            f"CPU median {ms(cold['seed_checkout']['cpu_median_s'])}")
     if "seed_base" in cold:
         add(f"- the checkout with this machine's base interpreter (`{sys.executable}`): median "
             f"{ms(cold['seed_base']['median_s'])}")
