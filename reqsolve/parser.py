@@ -267,6 +267,7 @@ def _build(plugins: dict[str, Any] | None) -> lark.Lark:
         grammar,
         parser="lalr",
         lexer="contextual",
+        start="alternatives",
         transformer=_Builder(),
         cache=str(cache_file) if cache_file is not None else False,
         **options,
@@ -288,10 +289,9 @@ def _end(token: lark.Token) -> int:
 class _Builder:
     """lark calls the method named after each rule with that rule's children."""
 
-    def start(self, children: list[_Piece]) -> _Piece:
-        return children[0]
-
     def alternatives(self, children: list[_Piece]) -> _Piece:
+        if len(children) == 1:  # no '|': the conjunction's requirement is the whole one
+            return children[0]
         alternatives: list[Alternative] = []
         for child in children:
             alternatives.extend(child.value.alternatives)
