@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from reqsolve import yamlimport
-from reqsolve.cli import START_UP_GC_THRESHOLD, quiet_collector
+from reqsolve.cli import START_UP_GC_THRESHOLD, main, quiet_collector
 from reqsolve.yamlimport import DeferredPattern
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,3 +194,18 @@ def test_a_deferred_pattern_behaves_as_the_compiled_one() -> None:
 
 def test_only_pyyamls_modules_get_deferred_patterns() -> None:
     assert isinstance(yamlimport._compile_deferring_yaml("a+"), re.Pattern)
+
+
+def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["reqsolve", "find", "--config", str(SEED), "--offline",
+                                      SEED_REQUIREMENT])
+    saved = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)
