@@ -192,11 +192,13 @@ def find_command(config: Path, expression: str, python: str = sys.executable,
     directory outside the checkout; otherwise ``python -m reqsolve`` on the working tree.
     """
     arguments = ["find", "--config", str(config), "--offline", "--format", "json", expression]
+    # the parser's table cache of this tree only: checkouts with another grammar sharing the
+    # user's cache directory would make processes rebuild it (the first, unmeasured run fills it)
+    env = {**os.environ, "XDG_CACHE_HOME": str(WORK / "cache")}
     if installed is not None:
         return ([str(installed / "bin" / "reqsolve"), *arguments],
-                {**os.environ, "PYTHONPATH": str(installed)}, WORK)
-    return ([python, "-m", "reqsolve", *arguments],
-            {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT)
+                {**env, "PYTHONPATH": str(installed)}, WORK)
+    return [python, "-m", "reqsolve", *arguments], {**env, "PYTHONPATH": str(ROOT)}, ROOT
 
 
 def cold_find(config: Path, expression: str, runs: int,
