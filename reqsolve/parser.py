@@ -171,7 +171,7 @@ def _check_nesting(text: str) -> None:
 # Building the parser
 
 
-def _cache_file(backend: str) -> Path | None:
+def _cache_file(backend: str, grammar: str) -> Path | None:
     """Where the compiled tables live: ``$XDG_CACHE_HOME/reqsolve`` (None: do not cache)."""
     if os.environ.get("REQSOLVE_NO_CACHE"):
         return None
@@ -184,7 +184,12 @@ def _cache_file(backend: str) -> Path | None:
     if not os.access(directory, os.W_OK | os.X_OK):
         return None
     # one file per Python and lark version, so that two installations do not keep rebuilding
-    version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}"
+    # and per grammar: two checkouts (or versions) with different grammars would otherwise
+    # keep replacing each other's tables (lark checks the digest inside and rebuilds)
+    import hashlib
+
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:12]
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}-{digest}"
     suffix = "" if backend == "lark" else f"-{backend}"
     return directory / f"requirement-grammar-{version}{suffix}.lark-cache"
 
@@ -261,7 +266,7 @@ def _build(plugins: dict[str, Any] | None) -> lark.Lark:
     import lark
 
     grammar = resource_path("requirement.lark").read_text(encoding="utf-8")
-    cache_file = _cache_file("lark-cython" if plugins else "lark")
+    cache_file = _cache_file("lark-cython" if plugins else "lark", grammar)
     options: dict[str, Any] = {"_plugins": plugins} if plugins else {}
     return lark.Lark(
         grammar,

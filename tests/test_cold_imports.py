@@ -8,20 +8,16 @@ here whatever the machine's speed.
 
 from __future__ import annotations
 
-import copy
 import gc
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from reqsolve import yamlimport
 from reqsolve.cli import START_UP_GC_THRESHOLD, main, quiet_collector
-from reqsolve.yamlimport import DeferredPattern
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
@@ -124,76 +120,6 @@ def test_quiet_collector_raises_only_the_young_threshold() -> None:
         assert gc.get_threshold() == (START_UP_GC_THRESHOLD, *saved[1:])
     finally:
         gc.set_threshold(*saved)
-
-
-# --- PyYAML's import-time regexes (reqsolve.yamlimport)
-
-YAML_DOCUMENTS = {
-    "implicit-types": "a: 2001-12-14t21:59:43.10-05:00\nb: yes\nc: 0x1f\nd: ~\ne: 1.5e3\n"
-    "g: 0b101\nh: 1_000\ni: .inf\nj: 2002-12-14\non: off\n",
-    "merge-key": "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",
-    "value-tag": "k: =\n",
-    "escaped-control": 'x: "\\x01"\n',
-    "raw-control": "a: \x07\n",
-}
-
-
-def _yaml_results(deferred: bool) -> dict[str, list[str]]:
-    """Each document through PyYAML's pure-Python and libyaml loaders: value or error."""
-    source = "from reqsolve.yamlimport import yaml" if deferred else "import yaml"
-    code = (
-        f"{source}\n"
-        "import json\n"
-        f"docs = {YAML_DOCUMENTS!r}\n"
-        "out = {}\n"
-        "for name, text in docs.items():\n"
-        "    out[name] = []\n"
-        "    for loader in (yaml.SafeLoader, getattr(yaml, 'CSafeLoader', yaml.SafeLoader)):\n"
-        "        try:\n"
-        "            out[name].append(repr(yaml.load(text, Loader=loader)))\n"
-        "        except yaml.YAMLError as exc:\n"
-        "            out[name].append(f'{type(exc).__name__}: {exc}')\n"
-        "out['reader-class'] = [type(yaml.reader.Reader.NON_PRINTABLE).__name__]\n"
-        "print(json.dumps(out))\n"
-    )
-    return _imported(code)
-
-
-def test_pyyaml_reads_the_same_with_deferred_regexes() -> None:
-    deferred, plain = _yaml_results(deferred=True), _yaml_results(deferred=False)
-    assert deferred.pop("reader-class") == ["DeferredPattern"]
-    assert plain.pop("reader-class") == ["Pattern"]
-    assert deferred == plain
-
-
-def test_offline_find_compiles_none_of_pyyamls_regexes() -> None:
-    argv = ["find", "--config", str(SEED), "--offline", SEED_REQUIREMENT]
-    code = (
-        "import io, json, sys\n"
-        "from reqsolve.cli import run\n"
-        f"assert run({argv!r}, io.StringIO(), sys.stderr) == 0\n"
-        "import yaml.reader, yaml.resolver\n"
-        "patterns = [yaml.reader.Reader.NON_PRINTABLE] + [\n"
-        "    regex for rules in yaml.resolver.Resolver.yaml_implicit_resolvers.values()\n"
-        "    for _, regex in rules]\n"
-        "print(json.dumps({'compiled': [repr(p) for p in patterns\n"
-        "                               if getattr(p, 'compiled', True) is not None]}))\n"
-    )
-    assert _imported(code)["compiled"] == []
-
-
-def test_a_deferred_pattern_behaves_as_the_compiled_one() -> None:
-    deferred = DeferredPattern(r"(?P<n>\d+)x", re.IGNORECASE)
-    assert deferred.compiled is None
-    assert deferred.pattern == r"(?P<n>\d+)x"
-    found = deferred.search("ab 12X")
-    assert found is not None and found["n"] == "12"
-    assert deferred.match("12x") is not None and deferred.match("x") is None
-    assert copy.deepcopy(deferred).sub("-", "1x 2x") == "- -"
-
-
-def test_only_pyyamls_modules_get_deferred_patterns() -> None:
-    assert isinstance(yamlimport._compile_deferring_yaml("a+"), re.Pattern)
 
 
 def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reqsolve.config.build import build_connectors, build_counters, build_launchers
 from reqsolve.config.check import Checker
 from reqsolve.config.lint import lint
@@ -29,7 +31,6 @@ from reqsolve.config.model import LauncherFile
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.spec import CONNECTORS, LAUNCHER_FILE, TOKENS_FILE, Obj
 from reqsolve.errors import ConfigError, Problem
-from reqsolve.yamlimport import yaml
 
 MAX_FILE_BYTES = 8 * 2**20
 MAX_DEPTH = 64
