@@ -9,6 +9,7 @@ nodes), so shapes are interned and the matcher's verdicts are cached per shape.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -227,8 +228,14 @@ class CompiledLauncher:
 
 def _slot_classes(slots: tuple[GroupSlot, ...]) -> tuple[SlotClass, ...]:
     found: dict[tuple[object, ...], tuple[GroupSlot, list[str], list[int]]] = {}
+    # groups of one kind share their shapes mapping: describe each mapping object once
+    described: dict[int, tuple[object, ...]] = {}
     for slot in slots:
-        key = (slot.feature_set, *((k, id(v)) for k, v in slot.shapes.items()))
+        shapes = slot.shapes
+        content = described.get(id(shapes))
+        if content is None:
+            content = described[id(shapes)] = tuple((k, id(v)) for k, v in shapes.items())
+        key = (slot.feature_set, content)
         entry = found.get(key)
         if entry is None:
             entry = found[key] = (slot, [], [])
@@ -257,17 +264,27 @@ def _candidate_classes(
     candidates: tuple[Candidate, ...], shape_index: tuple[int, ...]
 ) -> tuple[CandidateClass, ...]:
     found: dict[ClassKey, list[int]] = {}
+    # candidates of one group share their features tuple: one frozenset per tuple object
+    feature_sets: dict[int, frozenset[str]] = {}
     for position, (candidate, shape_id) in enumerate(zip(candidates, shape_index, strict=True)):
+        features = candidate.features
+        feature_set = feature_sets.get(id(features))
+        if feature_set is None:
+            feature_set = feature_sets[id(features)] = frozenset(features)
         key = (
             shape_id,
             candidate.priority,
             candidate.qos,
             candidate.account,
             candidate.partition_index,
-            frozenset(candidate.features),
-            bool(candidate.features),
+            feature_set,
+            bool(features),
         )
-        found.setdefault(key, []).append(position)
+        members = found.get(key)
+        if members is None:
+            found[key] = [position]
+        else:
+            members.append(position)
     return tuple(CandidateClass(*key, members=tuple(members)) for key, members in found.items())
 
 
@@ -347,11 +364,23 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     candidates: list[Candidate] = []
     shape_index: list[int] = []
     slots: list[GroupSlot] = []
-    # node groups repeat (same features, same configuration): compute each configuration once
-    conf_cache: dict[tuple[int, tuple[str, ...], Configuration | None], Configuration] = {}
-    # and each (configuration, QoS) shape once: one node group per host repeats them thousands
-    # of times (keyed by identity: the configurations are kept alive by conf_cache)
+    # Node groups repeat (same features, same configuration; one group per host writes the same
+    # few hundred thousands of times): what a group yields apart from its index and hosts — its
+    # (QoS, account, priority, shape) entries, its shapes by QoS/account, its feature set — is
+    # computed once per kind and shared. Keyed by the configuration's identity (the loader
+    # interns configurations; equal ones that are distinct objects only cost a second entry).
+    recipes: dict[
+        tuple[int, tuple[str, ...], int],
+        tuple[
+            tuple[tuple[str | None, str | None, int, Shape, int], ...],
+            dict[tuple[str | None, str | None], Shape],
+            frozenset[str],
+        ],
+    ] = {}
+    # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
     shape_ids: dict[tuple[int, str | None], int] = {}
+    conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
+    launcher_id = launcher.id
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
             continue
@@ -359,45 +388,55 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
             launcher.qos_named(name) or Qos(name) for name in partition.qos
         ] or [None]
         accounts: list[str | None] = list(partition.accounts) or [None]
+        partition_name = partition.name
         for g_index, group in enumerate(partition.nodes):
-            key = (p_index, group.features, group.configuration)
-            conf = conf_cache.get(key)
-            if conf is None:
-                conf = conf_cache[key] = group_configuration(launcher, partition, group)
-            shapes: dict[tuple[str | None, str | None], Shape] = {}
-            for qos in qos_list:
-                shape_key = (id(conf), None if qos is None else qos.name)
-                shape_id = shape_ids.get(shape_key)
-                if shape_id is None:
-                    shape_id = shape_ids[shape_key] = interner.add(slurm_shape(launcher, conf, qos))
-                shape = interner.shapes[shape_id]
-                for account in accounts:
-                    qos_name = qos.name if qos is not None else None
-                    shapes[(qos_name, account)] = shape
-                    candidates.append(
-                        Candidate(
-                            launcher=launcher.id,
-                            partition=partition.name,
-                            partition_index=p_index,
-                            group=g_index,
-                            qos=qos_name,
-                            account=account,
-                            priority=partition.priority + (qos.priority if qos else 0),
-                            hosts=group.hosts,
-                            features=group.features,
-                            shape=shape,
-                        )
+            features = group.features
+            key = (p_index, features, id(group.configuration))
+            recipe = recipes.get(key)
+            if recipe is None:
+                conf = group_configuration(launcher, partition, group)
+                conf_of[(features, id(conf))] = conf  # keeps it alive for shape_ids' key
+                entries: list[tuple[str | None, str | None, int, Shape, int]] = []
+                shapes: dict[tuple[str | None, str | None], Shape] = {}
+                for qos in qos_list:
+                    qos_name = None if qos is None else qos.name
+                    shape_key = (id(conf), qos_name)
+                    shape_id = shape_ids.get(shape_key)
+                    if shape_id is None:
+                        shape = slurm_shape(launcher, conf, qos)
+                        shape_id = shape_ids[shape_key] = interner.add(shape)
+                    shape = interner.shapes[shape_id]
+                    priority = partition.priority + (qos.priority if qos else 0)
+                    for account in accounts:
+                        shapes[(qos_name, account)] = shape
+                        entries.append((qos_name, account, priority, shape, shape_id))
+                recipe = recipes[key] = (tuple(entries), shapes, frozenset(features))
+            hosts = group.hosts
+            for qos_name, account, priority, shape, shape_id in recipe[0]:
+                candidates.append(
+                    Candidate(
+                        launcher_id,
+                        partition_name,
+                        p_index,
+                        g_index,
+                        qos_name,
+                        account,
+                        priority,
+                        hosts,
+                        features,
+                        shape,
                     )
-                    shape_index.append(shape_id)
+                )
+                shape_index.append(shape_id)
             slots.append(
                 GroupSlot(
-                    partition.name,
+                    partition_name,
                     p_index,
                     g_index,
-                    group.hosts,
-                    group.features,
-                    shapes,
-                    frozenset(group.features),
+                    hosts,
+                    features,
+                    recipe[1],
+                    recipe[2],
                 )
             )
     return CompiledLauncher(
@@ -442,5 +481,18 @@ def compile_launcher(launcher: LauncherConfig, position: int) -> CompiledLaunche
 
 
 def expand_candidates(launchers: LauncherFile) -> tuple[CompiledLauncher, ...]:
-    """Every launcher of the file compiled, in file order (disabled ones have no candidate)."""
-    return tuple(compile_launcher(launcher, i) for i, launcher in enumerate(launchers.launchers))
+    """Every launcher of the file compiled, in file order (disabled ones have no candidate).
+
+    The cyclic collector is paused meanwhile, as while loading: compiling allocates an object
+    per candidate and frees none, so each collector pass would walk the whole loaded file
+    again (it doubled the time of a 10,000-group file); nothing built here holds a cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return tuple(
+            compile_launcher(launcher, i) for i, launcher in enumerate(launchers.launchers)
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
