@@ -9,13 +9,13 @@ nodes), so shapes are interned and the matcher's verdicts are cached per shape.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 
+from reqsolve.config.collector import collector_paused
 from reqsolve.config.effective import group_configuration
 from reqsolve.config.model import (
     Configuration,
@@ -487,12 +487,7 @@ def expand_candidates(launchers: LauncherFile) -> tuple[CompiledLauncher, ...]:
     per candidate and frees none, so each collector pass would walk the whole loaded file
     again (it doubled the time of a 10,000-group file); nothing built here holds a cycle.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return tuple(
             compile_launcher(launcher, i) for i, launcher in enumerate(launchers.launchers)
         )
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -15,10 +15,7 @@ reads the parser's events and builds a small positioned tree (:mod:`reqsolve.con
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import yaml
 
 from reqsolve.config.build import build_connectors, build_counters, build_launchers
 from reqsolve.config.check import Checker
+from reqsolve.config.collector import collector_paused
 from reqsolve.config.lint import lint
 from reqsolve.config.model import LauncherFile
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
@@ -322,26 +320,6 @@ def _side_file(path: Path, name: str, spec: Obj, problems: list[Problem]) -> dic
     data, checker, _ = _check_document(file, text, spec, empty_ok=True)
     problems.extend(checker.problems)
     return data
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Loading allocates one object per YAML value and frees none of them: with the cyclic
-    collector running, each of its passes walks every object still alive, which made a
-    10,000-group file load about twice as slow. The node tree, checked data and model hold no
-    reference cycles, so nothing is lost by pausing it. Compiling candidates from a loaded file
-    is the same kind of work and may use it too.
-
-    Concurrent loads need no lock: a load that found the collector on turns it back on when it
-    ends, one that found it off leaves it alone, so it ends on if it was on before any of them.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def check_config(path: str | os.PathLike[str]) -> tuple[LauncherFile | None, list[Problem]]:
