@@ -148,13 +148,15 @@ def _hint(exc: BaseException) -> str | None:
     return None
 
 
+def _at_return(path: str, line: int, message: str, hint: str) -> Problem:
+    """An error about what find_launcher returned, at the line of its ``return``."""
+    return Problem(path, line, first_column(path, line), "", "error", message, hint)
+
+
 def returned_problem(value: object, path: str, line: int, alternative: Alternative) -> Problem:
-    return Problem(
+    return _at_return(
         path,
         line,
-        first_column(path, line),
-        "",
-        "error",
         f"find_launcher returned {_short(value)} ({type(value).__name__});"
         f" expected a LocalLauncher, a SlurmLauncher or None (requirement: {alternative})",
         "return None when this requirement is not for these launchers",
@@ -194,12 +196,9 @@ def malformed(launcher: Launcher) -> str | None:
 def malformed_problem(
     launcher: Launcher, wrong: str, path: str, line: int, alternative: Alternative
 ) -> Problem:
-    return Problem(
+    return _at_return(
         path,
         line,
-        first_column(path, line),
-        "",
-        "error",
         f"find_launcher returned a {type(launcher).__name__} whose {wrong}"
         f" (requirement: {alternative})",
         "fix the arguments given to the launcher at its return",

@@ -8,7 +8,6 @@ installed command as a real process, where an escaping ``SystemExit`` or traceba
 from __future__ import annotations
 
 import inspect
-import io
 import json
 import subprocess
 import sys
@@ -17,19 +16,13 @@ from pathlib import Path
 import pytest
 
 from reqsolve import pyconfig
-from reqsolve.cli import run
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES
 from reqsolve.registry import find_launcher, find_match, registry_for
+from tests.cli_run import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ON_ERROR = ROOT / "fixtures" / "python" / "on_error"
 DOCS = ROOT / "docs" / "python-launchers.md"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # What each broken file says, wherever it is reported: (file:line:column, message)

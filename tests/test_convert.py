@@ -8,7 +8,6 @@ options — and, when nothing fits, the same reasons.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import subprocess
@@ -21,23 +20,17 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reqsolve.cli import run
 from reqsolve.cli.find_cmd import answer_json
 from reqsolve.config.loader import load_config
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.pyconfig import make_registry, python_source
 from reqsolve.registry import Registry
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from tests.cli_run import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_EXAMPLE = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
 UPSTREAM = ROOT / "fixtures" / "upstream_test" / "launchers.yaml"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def answer(registry: Registry, requirement: Requirement | str, tags: tuple[str, ...]) -> Any:

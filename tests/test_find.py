@@ -3,7 +3,6 @@ as the default launcher, and the ``find`` / ``explain`` commands in-process and 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from reqsolve import registry as registry_module
-from reqsolve.cli import run
 from reqsolve.config.model import LocalGpu, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError, SlurmQueryError
 from reqsolve.hostinfo import parse_nvidia_smi, this_machine, total_memory
@@ -22,6 +20,7 @@ from reqsolve.launchers import LocalLauncher, SlurmLauncher
 from reqsolve.registry import Registry, find_launcher, find_match
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.slurm.options import SlurmOptions
+from tests.cli_run import cli
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,12 +206,6 @@ def test_parse_nvidia_smi(text: str, expected: list[tuple[str, int]]) -> None:
 
 
 # --- the commands
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_find_json_is_section_7() -> None:

@@ -6,7 +6,6 @@ Everything runs the real files under ``fixtures/python/`` through the public ent
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from reqsolve.cli import run
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
 from reqsolve.pyconfig import (
@@ -27,18 +25,13 @@ from reqsolve.pyconfig import (
 )
 from reqsolve.registry import find_launcher, find_match, registry_for
 from reqsolve.slurm.options import SlurmOptions
+from tests.cli_run import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"
 SEED = FIXTURES / "seed"
 SEED_MODULES = FIXTURES / "seed_modules"
 WITH_YAML = FIXTURES / "with_yaml"
 BROKEN = FIXTURES / "broken"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def find_json(config: Path, expression: str, *extra: str) -> tuple[int, Any]:

@@ -7,7 +7,6 @@ runs a command holding the tokens.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import sys
@@ -15,24 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from reqsolve.cli import run
 from reqsolve.cli.slurm_cmd import load_launcher_file
 from reqsolve.config.loader import check_config
 from reqsolve.errors import ConfigError
 from reqsolve.pyconfig import check_python_file
 from reqsolve.registry import find_match, registry_for
 from reqsolve.tokens import read_counters
+from tests.cli_run import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"
 TOKENS_ONLY = FIXTURES / "tokens_only"
 TOKENS_BROKEN = FIXTURES / "tokens_broken"
 WITH_YAML = FIXTURES / "with_yaml"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # (id, --config as written, counters every command sees)
