@@ -161,18 +161,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             known = on_node[node] = unmet(hardware[node], ask) is None
         return known
 
-    # the loop of fits() written out: it runs over hundreds of shapes on a big cluster
-    first = None
-    for shape_id, klass in launcher.search:
-        max_duration, min_gpu, node = parts[shape_id]
-        if (max_duration is not None and duration > max_duration) or n_gpus < min_gpu:
-            continue
-        known = on_node.get(node)
-        if known is None:
-            known = on_node[node] = unmet(hardware[node], ask) is None
-        if known:
-            first = klass
-            break
+    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
         return Outcome(
             (),
