@@ -31,7 +31,7 @@ from reqsolve.config.model import (
 class GpuKind:
     """``count`` identical GPUs of one node.
 
-    ``memory`` None = not known (does not constrain). A requested GPU fits when
+    ``memory`` None = not known: fits only a request that states no memory. A request fits when
     ``min_memory <= asked <= memory`` and the model matches (``model_key`` is casefolded).
     ``min_mem_ratio`` is kept only to explain where ``min_memory`` comes from.
     """

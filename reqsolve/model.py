@@ -242,8 +242,12 @@ def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | Non
 
 
 def fits(kind: GpuKind, gpu: Accelerator) -> bool:
-    """One requested GPU on one host GPU: enough memory, not below its minimum, same model."""
-    if kind.memory is not None and kind.memory < gpu.memory:
+    """One requested GPU on one host GPU: enough memory, not below its minimum, same model.
+
+    A GPU whose memory nothing states fits only a request that states none: no scheduler
+    enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md, GPU memory).
+    """
+    if gpu.memory and (kind.memory is None or kind.memory < gpu.memory):
         return False
     if kind.min_memory > gpu.memory:
         return False
@@ -320,10 +324,15 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     if not same_model:
         models = ", ".join(sorted({k.model or "unknown" for k in kinds}))
         return f"model {gpu.model} asked, the node has {models}"
-    big = [k for k in same_model if k.memory is None or k.memory >= gpu.memory]
+    big = [k for k in same_model if not gpu.memory or (k.memory or 0) >= gpu.memory]
     if not big:
-        best = max(k.memory or 0 for k in same_model)
-        return f"GPU memory {human_memory(best)} < {asked} asked"
+        known = [k.memory for k in same_model if k.memory is not None]
+        if not known:
+            return (
+                f"GPU memory unknown, {asked} asked: state the GPU's memory in the launcher"
+                " file (gpu memory, or a features_regex capturing cuda_memory)"
+            )
+        return f"GPU memory {human_memory(max(known))} < {asked} asked"
     closest = min(big, key=lambda k: k.min_memory)
     size = human_memory(closest.memory) if closest.memory is not None else "unknown-size"
     if (

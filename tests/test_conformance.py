@@ -21,7 +21,7 @@ import yaml
 from reqsolve.cli import run
 from tests.reference import holds, parse_constraint
 
-CONFORMANCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "conformance"
+CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
 
 def _cases() -> list[Any]:

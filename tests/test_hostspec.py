@@ -100,9 +100,15 @@ MATCH_CASES = [
         None,
     ),
     (
-        "unknown-gpu-memory/does-not-constrain",
+        "unknown-gpu-memory/stated-memory-refused",
         HostSpecification(cuda=[CudaSpecification()]),
         "cuda(mem=80G)",
+        None,
+    ),
+    (
+        "unknown-gpu-memory/any-gpu-fits",
+        HostSpecification(cuda=[CudaSpecification()]),
+        "cuda()",
         0,
     ),
     ("min-gpu/cpu-job-refused", HostSpecification(min_gpu=1), "cpu()", None),

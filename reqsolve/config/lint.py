@@ -182,6 +182,13 @@ def _local(
                 "GPU memory is given but count is 0: this entry declares no GPU",
                 "set count to the number of such GPUs, or remove the entry",
             )
+        elif gpu.count and gpu.memory is None:
+            linter.warn(
+                f"{path}.{gpu_key}[{index}]",
+                "GPU memory unknown: these GPUs satisfy cuda() but never a request that "
+                "states a memory",
+                "write its memory, e.g. memory: 24GiB",
+            )
 
 
 def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
@@ -199,6 +206,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         )
     _regexes(linter, path, launcher)
     cpu_unknown: list[tuple[str, list[str]]] = []
+    gpu_memory_unknown: list[str] = []
     groups = 0
     mem_per_cpu_known = False
     enabled = [p for p in launcher.partitions if not p.disabled]
@@ -257,6 +265,8 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                     f"{'0' if gpu.count == 0 else 'not set'}: this group has no GPU",
                     "set gpu: count (or a feature decoded by cuda_count)",
                 )
+            if gpu.count and gpu.memory is None:
+                gpu_memory_unknown.append(f"{partition.name}.nodes[{gindex}]")
             missing = [
                 what
                 for what, value in (
@@ -276,6 +286,15 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             f"{'them' if len(what) > 1 else 'it'}",
             "set configuration: cpu: {cores: .., memory: ..} at the launcher, partition or "
             "node group level",
+        )
+    if gpu_memory_unknown:
+        linter.warn(
+            path,
+            f"GPU memory unknown for {len(gpu_memory_unknown)} node group(s) with GPUs "
+            f"(e.g. {gpu_memory_unknown[0]}): they satisfy cuda() but never a request that "
+            "states a memory (Slurm cannot enforce GPU memory)",
+            "set configuration: gpu: {memory: ..}, a features: entry, or a features_regex "
+            "capturing cuda_memory",
         )
     if not launcher.use_memory_constraint and not mem_per_cpu_known:
         key = (
