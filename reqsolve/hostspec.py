@@ -8,8 +8,9 @@ as the YAML path; there is no second implementation of matching here.
 
 Values mirror the peer's (experimaestro ``launcherfinder.specs``) so that its users' files read
 the same: sizes in bytes or as text with a unit (``"24GiB"``), durations in seconds or as text
-(``"100h"``). ``None`` means unknown (cores, memory: they do not constrain; GPU memory: fits no stated memory) or
-unlimited (``max_duration``; 0 is unlimited too, as for the peer).
+(``"100h"``). ``None`` means unknown (cores, memory: they do not constrain; GPU memory: it fits
+no request that states a memory) or unlimited (``max_duration``; 0 is unlimited too, as for the
+peer).
 """
 
 from __future__ import annotations
