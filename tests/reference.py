@@ -201,7 +201,8 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
 
     def fits(host: tuple[int | None, int, str | None], gpu: Any) -> bool:
         host_memory, floor, model = host
-        if host_memory is not None and host_memory < gpu.memory:
+        # a stated memory needs a known, large enough one (Slurm cannot enforce GPU memory)
+        if gpu.memory and (host_memory is None or host_memory < gpu.memory):
             return False
         if floor > gpu.memory:
             return False
