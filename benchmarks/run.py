@@ -45,7 +45,7 @@ import peer  # noqa: E402
 WORK = HERE / ".work"
 SEED_EXAMPLE_CANDIDATES = (
     ROOT / "fixtures" / "docs_example" / "launchers.yaml",
-    ROOT / ".." / "shared" / "conformance" / "configs" / "docs_example" / "launchers.yaml",
+    ROOT / "tests" / "conformance" / "configs" / "docs_example" / "launchers.yaml",
 )
 SEED_REQUIREMENT = "duration=4 days & cuda(mem=20G)*2 & cpu(mem=400M, cores=4)"
 COLD_REQUIREMENT = "duration=40h & cuda(mem=24G)*2 & cpu(mem=20G, cores=8)"

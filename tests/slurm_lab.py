@@ -1,4 +1,4 @@
-"""The real Slurm lab (../shared/slurm) as a pytest session fixture.
+"""The real Slurm lab (tests/slurm/lab/, docs/slurm.md) as a pytest session fixture.
 
 The lab is started once per session by ``start.sh`` (idempotent: 0.2 s when already up).
 Tests skip only when start.sh exits 3 (Slurm cannot be installed or run here: not root, no
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB_HOME = Path(os.environ.get("SLURM_LAB_HOME", ROOT / ".." / "shared" / "slurm"))
+# start.sh, stop.sh and the cluster description; SLURM_LAB_HOME points elsewhere to try another
+LAB_HOME = Path(os.environ.get("SLURM_LAB_HOME", ROOT / "tests" / "slurm" / "lab"))
 LAB_DIR = Path(os.environ.get("SLURM_LAB_DIR", "/tmp/slurm-lab"))
 UNAVAILABLE = 3  # start.sh: Slurm cannot be installed or run on this machine
 START_TIMES: list[float] = []  # seconds taken by start.sh in this session (reported)

@@ -24,12 +24,12 @@ from reqsolve.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-SHARED_CONFIGS = ROOT / ".." / "shared" / "conformance" / "configs"
+CONFORMANCE_CONFIGS = ROOT / "tests" / "conformance" / "configs"
 GOOD_FIXTURES = sorted(p for p in FIXTURES.glob("*/launchers.yaml") if p.parent.name != "broken")
 
 
-def shared_configs() -> list[Path]:
-    return sorted(SHARED_CONFIGS.glob("*/launchers.yaml")) if SHARED_CONFIGS.is_dir() else []
+def conformance_configs() -> list[Path]:
+    return sorted(CONFORMANCE_CONFIGS.glob("*/launchers.yaml"))
 
 
 def write(tmp_path: Path, text: str, name: str = "launchers.yaml") -> Path:
@@ -50,16 +50,14 @@ def test_good_fixtures_load_without_error(path: Path) -> None:
     assert all(p.severity == "warning" for p in launcher_file.warnings)
 
 
-@pytest.mark.parametrize("path", shared_configs(), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", conformance_configs(), ids=lambda p: p.parent.name)
 def test_every_conformance_config_loads(path: Path) -> None:
     launcher_file = load_config(path)
     assert launcher_file.path == str(path)
 
 
 def test_conformance_configs_present() -> None:
-    if not SHARED_CONFIGS.is_dir():
-        pytest.skip(f"shared conformance corpus not found at {SHARED_CONFIGS}")
-    assert len(shared_configs()) >= 10
+    assert len(conformance_configs()) >= 10
 
 
 def test_docs_example_every_field() -> None:

@@ -17,9 +17,9 @@ from reqsolve.config.schema import json_schema
 from reqsolve.config.spec import LAUNCHER_FILE, ListOf, MapOf, Obj, Spec
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_CONFIGS = ROOT / ".." / "shared" / "conformance" / "configs"
+CONFORMANCE_CONFIGS = ROOT / "tests" / "conformance" / "configs"
 GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
-GOOD += sorted(SHARED_CONFIGS.glob("*/launchers.yaml")) if SHARED_CONFIGS.is_dir() else []
+GOOD += sorted(CONFORMANCE_CONFIGS.glob("*/launchers.yaml"))
 
 
 def validator() -> jsonschema.Draft202012Validator:

@@ -1,6 +1,6 @@
-"""Every case of the shared conformance corpus, run through ``reqsolve find --format json``.
+"""Every case of tests/conformance/, run through ``reqsolve find --format json``.
 
-Answers are compared by meaning (conformance/README.md): the launcher, the alternative, the
+Answers are compared by meaning (tests/conformance/README.md): the launcher, the alternative, the
 partitions as a set, and the set of (partition, host) pairs that partition + constraint +
 exclude + nodelist admit — evaluated here, independently of reqsolve, over the node groups
 of the file — then the scalar options by value.
@@ -25,8 +25,6 @@ CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
 
 def _cases() -> list[Any]:
-    if not (CONFORMANCE / "expected").is_dir():
-        return [pytest.param(None, id="corpus-absent")]
     cases = []
     for path in sorted((CONFORMANCE / "expected").glob("*.jsonl")):
         for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -99,9 +97,7 @@ def reason_keys(reasons: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("case", _cases())
-def test_conformance(case: tuple[str, dict[str, Any]] | None) -> None:
-    if case is None:
-        pytest.skip("../shared/conformance is absent (the corpus lives beside the repository)")
+def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
     config, data = case
     argv = ["find", "--config", str(CONFORMANCE / "configs" / config / "launchers.yaml")]
     if data["tags"]:
@@ -137,3 +133,25 @@ def test_conformance(case: tuple[str, dict[str, Any]] | None) -> None:
         assert mine[key] == theirs[key], key
     assert slurm_seconds(mine["time"]) == slurm_seconds(theirs["time"])
     assert slurm_mib(mine["mem"]) == slurm_mib(theirs["mem"])
+
+
+def _written_cases(path: Path) -> list[tuple[str, list[str]]]:
+    """``requirements/<name>.txt`` as (requirement, tags): one per line, ``  # tags=a,b`` after it."""
+    cases = []
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement, _, comment = line.partition("  # ")
+        tags = comment.removeprefix("tags=").split(",") if comment.startswith("tags=") else []
+        cases.append((requirement.strip(), tags))
+    return cases
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (CONFORMANCE / "configs").iterdir()))
+def test_corpus_is_complete(name: str) -> None:
+    """Each config has its requirements and its expected answers, the same cases in the same
+    order: a case added to one file and not the other is caught here, not silently skipped."""
+    expected = [json.loads(line) for line in
+                (CONFORMANCE / "expected" / f"{name}.jsonl").read_text().splitlines() if line]
+    written = _written_cases(CONFORMANCE / "requirements" / f"{name}.txt")
+    assert written == [(case["requirement"], case["tags"]) for case in expected]

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from reqsolve.errors import ReqsolveError
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / ".." / "shared" / "conformance" / "configs"
+CONFIGS = ROOT / "tests" / "conformance" / "configs"
 FIXTURES = ROOT / "fixtures"
 SLOW = os.environ.get("REQSOLVE_SLOW") == "1"
 slow_only = pytest.mark.skipif(not SLOW, reason="set REQSOLVE_SLOW=1 to run the long fuzzing")
@@ -290,7 +290,7 @@ def make_launcher_text(seed: int) -> str:
     rng = random.Random(seed)
     bases = _base_configs()
     if not bases:
-        pytest.skip("no launcher files: neither fixtures/ nor ../shared/conformance/configs/")
+        pytest.skip("no launcher files: neither fixtures/ nor tests/conformance/configs/")
     _, text = rng.choice(bases)
     data = _mutate_structure(rng, yaml.safe_load(text))
     try:
