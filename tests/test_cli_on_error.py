@@ -18,7 +18,7 @@ import pytest
 from reqsolve import pyconfig
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES
 from reqsolve.registry import find_launcher, find_match, registry_for
-from tests.cli_run import cli
+from tests.cli_run import cli, split_configuration
 
 ROOT = Path(__file__).resolve().parents[1]
 ON_ERROR = ROOT / "fixtures" / "python" / "on_error"
@@ -111,6 +111,8 @@ def test_on_error_policies(
     )
     assert exit_code == code, err
     where, message = FAILURES[fixture]
+    used, err = split_configuration(err)
+    assert used.endswith("launchers.py") or used.endswith("launchers.yaml")
     lines = err.splitlines()
     assert "Traceback" not in err
     if code == 2:
@@ -193,7 +195,9 @@ def test_real_process_reports_sys_exit_in_launchers_py() -> None:
     )
     where, message = FAILURES["exits"]
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == f"reqsolve: ConfigError: {ON_ERROR}/{where}: {message}\n"
+    used, rest = split_configuration(done.stderr)
+    assert used == str(ON_ERROR / "exits" / "launchers.py")
+    assert rest == f"reqsolve: ConfigError: {ON_ERROR}/{where}: {message}\n"
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,7 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
 
 
 def _written_cases(path: Path) -> list[tuple[str, list[str]]]:
-    """``requirements/<name>.txt`` as (requirement, tags): one per line, ``  # tags=a,b`` after it."""
+    """``requirements/<name>.txt`` as (requirement, tags); tags follow as ``  # tags=a,b``."""
     cases = []
     for line in path.read_text().splitlines():
         if not line.strip() or line.lstrip().startswith("#"):

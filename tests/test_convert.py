@@ -142,6 +142,8 @@ def test_convert_then_find_as_real_processes(tmp_path: Path) -> None:
     ]
     from_python, from_yaml = (json.loads(r) for r in results)
     assert from_python["launcher"].pop("source") == "launchers.py"
+    assert from_python.pop("config") == {"files": [str(target)], "this_machine": False}
+    assert from_yaml.pop("config") == {"files": [str(DOCS_EXAMPLE)], "this_machine": False}
     assert from_python == from_yaml
 
 

@@ -212,7 +212,8 @@ def test_find_json_is_section_7() -> None:
     code, out, _ = cli("find", "--config", str(SEED), "--offline", "--format", "json", SEED_SPEC)
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["launcher", "alternative", "options"]
+    assert list(data) == ["launcher", "alternative", "options", "config"]
+    assert data["config"] == {"files": [str(SEED)], "this_machine": False}
     assert data["launcher"] == {"id": "manual", "type": "slurm"}
     assert list(data["options"]) == [
         "partition", "constraint", "gpus_per_node", "time", "mem", "cpus_per_task",

@@ -20,7 +20,7 @@ from reqsolve.errors import ConfigError
 from reqsolve.pyconfig import check_python_file
 from reqsolve.registry import find_match, registry_for
 from reqsolve.tokens import read_counters
-from tests.cli_run import cli
+from tests.cli_run import cli, split_configuration
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"
 TOKENS_ONLY = FIXTURES / "tokens_only"
@@ -124,6 +124,8 @@ def test_broken_tokens_yaml_stops_a_search_that_needs_the_directory() -> None:
     assert launcher.id == "here"
     code, out, err = cli("find", "--config", str(TOKENS_BROKEN), "cuda()")
     assert (code, out) == (2, "")
+    used, err = split_configuration(err)
+    assert used == str(TOKENS_BROKEN / "launchers.py")
     assert err.startswith(
         f"reqsolve: ConfigError: {TOKENS_BROKEN}/tokens.yaml:4:13: countertoken.cpu.tokens:"
     )

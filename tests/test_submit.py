@@ -20,6 +20,7 @@ from reqsolve.errors import InvalidValue, SlurmQueryError
 from reqsolve.slurm import jobs
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.tokens import hold_tokens
+from tests.cli_run import split_configuration
 from tests.commands import write_commands
 
 OPTIONS = SlurmOptions(
@@ -351,7 +352,7 @@ def test_cli_dry_run_slurm_prints_the_script() -> None:
         "--lr",
         "0.1",
     )
-    assert (code, err) == (0, "")
+    assert (code, split_configuration(err)) == (0, (str(LAB_FILE), ""))
     assert out == (
         "# would run: /usr/bin/sbatch --parsable <<'EOF'\n"
         "#!/bin/sh\n"
@@ -372,7 +373,7 @@ def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path
     code, out, err = submit(
         "--config", str(config), "cuda(mem=8G)", "--dry-run", "--", "nvidia-smi", "-L"
     )
-    assert (code, err) == (0, "")
+    assert (code, split_configuration(err)) == (0, (str(config), ""))
     assert out == "# would take tokens: localtoken=1\n# would run: nvidia-smi -L\n"
     code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--", "sh", "-c", "exit 6")
     assert code == 6
@@ -397,6 +398,7 @@ def test_cli_no_launcher_found() -> None:
         "--config", str(LAB_FILE), "--offline", "cuda(mem=24G)*9", "--dry-run", "--", "true"
     )
     assert code == 1
+    _, err = split_configuration(err)
     assert err.startswith("reqsolve: no launcher can run") and "8 host GPU" in err
 
 
@@ -429,5 +431,6 @@ def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
         out,
         err,
     )
-    assert (code, err.getvalue()) == (0, "")
+    used = str(config_dir / "launchers.yaml")
+    assert (code, split_configuration(err.getvalue())) == (0, (used, ""))
     assert out.getvalue() == "# would take tokens: localtoken=1\n# would run: echo hi\n"

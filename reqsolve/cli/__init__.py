@@ -59,6 +59,9 @@ def build_parser(name: str | None, *, alone: bool = False) -> argparse.ArgumentP
     parser = _Parser(
         prog="reqsolve", description="Find where to run a job, and with which options."
     )
+    from reqsolve import __version__
+
+    parser.add_argument("--version", action="version", version=f"reqsolve {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, (module_name, help_text) in COMMANDS.items():
         if alone and command != name:

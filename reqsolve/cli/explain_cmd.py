@@ -6,7 +6,14 @@ import argparse
 import json
 from typing import TextIO
 
-from reqsolve.cli.find_cmd import add_common, answer_json, python_warnings, split_tags
+from reqsolve.cli.find_cmd import (
+    add_common,
+    answer_json,
+    configuration_line,
+    configuration_used,
+    python_warnings,
+    split_tags,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +27,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.registry import as_spec, registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)
+    used = configuration_used(registry)
+    print(configuration_line(used), file=stderr)
     requirement = as_spec(args.expression)
     # pyconfig hook: a launchers.py is asked first; its answer stops the search
     from reqsolve.pyconfig import explain_python
@@ -36,6 +45,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             "requirement": str(requirement),
             "answer": answer_json(match) if match is not None else None,
             "rows": [row.as_json() for row in rows],
+            "config": used,
         }
         print(json.dumps(data), file=stdout)
     else:

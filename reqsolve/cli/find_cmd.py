@@ -7,6 +7,7 @@ expression or launcher file (the error on stderr).
 from __future__ import annotations
 
 import argparse
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.ranking import Match
+    from reqsolve.registry import Registry
     from reqsolve.slurm.options import SlurmOptions
 
 FORMATS = ("args", "sbatch", "json", "submitit")
@@ -26,7 +28,7 @@ ON_ERROR_HELP = (
     " 'continue' prints it as a warning on stderr and goes on as if launchers.py had returned"
     " None (next alternative, then the YAML launchers)"
 )
-# SEMANTICS.md §7: the option keys of the JSON answer, in this order
+# docs/semantics.md §7: the option keys of the JSON answer, in this order
 JSON_OPTION_KEYS = (
     "partition",
     "constraint",
@@ -95,6 +97,37 @@ def python_warnings(on_error: str, stderr: TextIO) -> Iterator[None]:
         )
 
 
+THIS_MACHINE = "this machine (no launcher file found)"
+
+
+def configuration_used(registry: Registry) -> dict[str, Any]:
+    """Which configuration answers: the files read (a launchers.py first), or this machine.
+
+    A surprising answer usually comes from an unexpected file ($REQSOLVE_CONFIG, a forgotten
+    ~/.config file, or none at all), so find, explain and submit name it on stderr and in JSON.
+    """
+    python = getattr(registry, "python", None)  # a directory's or a lone launchers.py
+    files = [os.path.abspath(python.path)] if python is not None else []
+    if registry.path is not None:
+        files.append(os.path.abspath(registry.path))
+    elif python is None:
+        path = registry.state().launcher_file.path
+        if path != "<embedded>":
+            files.append(path)
+    return {"files": files, "this_machine": not files}
+
+
+def configuration_line(used: dict[str, Any]) -> str:
+    """One short stderr line: ``reqsolve: configuration: FILE[, FILE]`` or this machine."""
+
+    def shown(path: str) -> str:
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else relative
+
+    files = ", ".join(shown(path) for path in used["files"]) or THIS_MACHINE
+    return f"reqsolve: configuration: {files}"
+
+
 def split_tags(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
@@ -130,12 +163,15 @@ def option_args(options: SlurmOptions) -> list[str]:
     ]
 
 
-def render(match: Match, fmt: str) -> str:
+def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
     # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
         import json
 
-        return json.dumps(answer_json(match))
+        data = answer_json(match)
+        if used is not None:
+            data["config"] = used
+        return json.dumps(data)
     options = match.options
     if options is None:  # a local answer has no Slurm option: nothing to pass on
         return "{}" if fmt == "submitit" else ""
@@ -161,6 +197,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.registry import registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)
+    used = configuration_used(registry)
+    print(configuration_line(used), file=stderr)
     try:
         with python_warnings(args.on_error, stderr):
             match = registry.find(
@@ -174,7 +212,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 {**reason.as_json(), "detail": reason.details.get("detail", reason.reason)}
                 for reason in exc.reasons
             ]
-            print(json.dumps({"launcher": None, "reasons": reasons}), file=stdout)
+            print(json.dumps({"launcher": None, "reasons": reasons, "config": used}), file=stdout)
         print(f"reqsolve: {exc}", file=stderr)
         return 1
     config = match.launcher.config
@@ -182,7 +220,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
         note = f"reqsolve: local launcher {config.id}" + (f" (tokens: {tokens})" if tokens else "")
         print(note, file=stderr)
-    text = render(match, args.format)
+    text = render(match, args.format, used)
     if text:
         print(text, file=stdout)
     return 0

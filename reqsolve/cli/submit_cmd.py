@@ -13,7 +13,13 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from reqsolve.cli.find_cmd import ON_ERROR_CHOICES, ON_ERROR_HELP, python_warnings
+from reqsolve.cli.find_cmd import (
+    ON_ERROR_CHOICES,
+    ON_ERROR_HELP,
+    configuration_line,
+    configuration_used,
+    python_warnings,
+)
 from reqsolve.errors import InvalidValue
 
 
@@ -179,8 +185,10 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import find_launcher
+    from reqsolve.registry import find_launcher, registry_for
 
+    registry = registry_for(args.config, on_error=args.on_error)  # the one find_launcher asks
+    print(configuration_line(configuration_used(registry)), file=stderr)
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
