@@ -2,7 +2,7 @@
 
 A slurm launcher expands into (partition not disabled) x (node group) x (each QoS of the
 partition, or none) x (each account, or none); a local launcher that is not disabled is one
-candidate (SEMANTICS.md §3). What the matcher needs of a candidate is its :class:`Shape` — the
+candidate (docs/semantics.md §3). What the matcher needs of a candidate is its :class:`Shape` — the
 capacity and limits, without names — and clusters repeat shapes a lot (hundreds of identical
 nodes), so shapes are interned and the matcher's verdicts are cached per shape.
 """

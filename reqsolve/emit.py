@@ -1,4 +1,4 @@
-"""Kept candidates -> one sound set of Slurm options (SEMANTICS.md §6).
+"""Kept candidates -> one sound set of Slurm options (docs/semantics.md §6).
 
 The partition list and the feature constraint select nodes; Slurm may start the job on *any*
 node they admit. So before answering, every node group of the emitted partitions that the

@@ -1,4 +1,4 @@
-"""This machine as a local launcher: the answer when no launcher file exists (SEMANTICS.md §5.7).
+"""This machine as a local launcher, used when no launcher file exists (docs/semantics.md §5.7).
 
 Cores from ``os.cpu_count``, memory from ``/proc/meminfo``, NVIDIA GPUs from ``nvidia-smi`` when
 it is installed. Anything that cannot be read stays unknown rather than failing: the embedded

@@ -1,7 +1,7 @@
 """Hosts described in Python for ``launchers.py``: ``requirement.match(HostSpecification())``.
 
 A ``launchers.py`` decides in code, but "does this host satisfy this alternative" must mean
-exactly what it means for a YAML launcher (SEMANTICS.md §4). So a :class:`HostSpecification` is
+exactly what it means for a YAML launcher (docs/semantics.md §4). So a :class:`HostSpecification` is
 turned into the solver's :class:`~reqsolve.candidates.Shape` and judged by
 :func:`reqsolve.model.check` — the same function, cache and GPU matching (a constraint problem)
 as the YAML path; there is no second implementation of matching here.
@@ -68,7 +68,7 @@ def as_seconds(value: Duration | None, what: str) -> int | None:
 def _whole(
     value: int | float, what: str, noun: str, check: Callable[[int, str], int], text: str
 ) -> int:
-    """A number of bytes or seconds within the bounds; fractions round up (SEMANTICS §9)."""
+    """A number of bytes or seconds within the bounds; fractions round up (docs/semantics.md §9)."""
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidValue(f"{what}: {value} is not a {noun}")
     return check(math.ceil(value), text)

@@ -1,4 +1,4 @@
-"""Does a candidate satisfy an alternative? (SEMANTICS.md §4) — the only `constraint` importer.
+"""Does a candidate satisfy an alternative? (docs/semantics.md §4) — the only `constraint` importer.
 
 Cheap integer checks come first, in a fixed order (duration, cores, memory, the mem_per_cpu
 coupling, min_gpu), so that the first unmet condition is the one reported. The GPU part is a
@@ -245,7 +245,7 @@ def fits(kind: GpuKind, gpu: Accelerator) -> bool:
     """One requested GPU on one host GPU: enough memory, not below its minimum, same model.
 
     A GPU whose memory nothing states fits only a request that states none: no scheduler
-    enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md, GPU memory).
+    enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md §4.2).
     """
     if gpu.memory and (kind.memory is None or kind.memory < gpu.memory):
         return False

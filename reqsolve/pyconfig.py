@@ -5,7 +5,7 @@ As experimaestro does, a configuration directory may hold a ``launchers.py`` def
 alternative at a time, in written order (a :class:`~reqsolve.requirement.Requirement` holding
 that alternative alone, so ``requirements.match(...)`` works), and the first launcher it returns
 is the answer. Only when it returns None for every alternative are the YAML launchers of the
-same directory searched (SEMANTICS.md §5).
+same directory searched (docs/semantics.md §5).
 
 The file is the user's code: anything it raises becomes a :class:`ConfigError` naming the file
 and the line (taken from the traceback), and so does a return value that is not a launcher.

@@ -1,4 +1,4 @@
-"""Choosing (SEMANTICS.md §5): alternatives in order, launchers by weight, then inside a launcher.
+"""Choosing (docs/semantics.md §5): alternatives in order, launchers by weight, then inside one.
 
 Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
 answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query

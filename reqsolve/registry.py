@@ -5,7 +5,7 @@ mtime and size on each query (one ``stat``) and rebuilds when they change; the n
 built completely and then swapped in, so a concurrent query sees either the old or the new
 state, never half of one. ``query_slurm`` launchers are completed by the Slurm discovery hook
 (when installed and not offline); a discovery that fails skips that launcher with the failure
-as its reason (SEMANTICS.md §5.5).
+as its reason (docs/semantics.md §5.5).
 """
 
 from __future__ import annotations

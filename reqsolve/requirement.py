@@ -183,7 +183,7 @@ class Alternative:
         return " & ".join(terms) if terms else "duration=0s"
 
     def as_json(self) -> dict[str, Any]:
-        """SEMANTICS §7: base units, absent terms as 0 / null / []."""
+        """docs/semantics.md §7: base units, absent terms as 0 / null / []."""
         return {
             "duration_s": self.duration,
             "cpu": self.cpu.as_json() if self.cpu is not None else None,
@@ -243,7 +243,7 @@ class Requirement:
         return match_fields(self, host, fields)
 
     def as_json(self) -> dict[str, Any]:
-        """What ``reqsolve parse --format json`` prints (SEMANTICS §7)."""
+        """What ``reqsolve parse --format json`` prints (docs/semantics.md §7)."""
         return {
             "alternatives": [a.as_json() for a in self.alternatives],
             "canonical": str(self),

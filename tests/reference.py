@@ -1,4 +1,4 @@
-"""A brute-force reference of SEMANTICS.md §3–§6, for tests only, plus small model builders.
+"""A brute-force reference of docs/semantics.md §3–§6, for tests only, plus small model builders.
 
 Written independently of ``reqsolve.candidates`` / ``reqsolve.model``: configurations are merged
 with plain dicts, the GPU assignment tries every permutation (no constraint library), and the

@@ -1,4 +1,4 @@
-"""Launchers -> candidates (SEMANTICS.md §3): expansion order, capacity, limits, priority."""
+"""Launchers -> candidates (docs/semantics.md §3): expansion order, capacity, limits, priority."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Host specifications (the Python API of launchers.py) and their one meaning of "match".
 
 A host described in Python must be judged exactly as the same host written in YAML: the tables
-pin SEMANTICS.md §4 case by case, and a property compares ``requirement.match(host)`` with the
+pin docs/semantics.md §4 case by case, and a property compares ``requirement.match(host)`` with the
 full YAML search on the equivalent one-node launcher file.
 """
 
@@ -64,7 +64,7 @@ MATCH_CASES = [
     ("seed/memory-over", SEED_GPU_HOST, "cpu(mem=140G)", None),
     ("seed/second-alternative", SEED_GPU_HOST, "cuda(mem=80G) | cuda(mem=16G)*4", 1),
     (
-        "heterogeneous/greedy-would-miss",  # SEMANTICS §8: [48G, 16G], 16G & 40G
+        "heterogeneous/greedy-would-miss",  # docs/semantics.md §8: [48G, 16G], 16G & 40G
         HostSpecification(cuda=[CudaSpecification("48G"), CudaSpecification("16G")]),
         "cuda(mem=16G) & cuda(mem=40G)",
         0,

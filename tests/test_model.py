@@ -1,4 +1,4 @@
-"""The check "does a node of this shape satisfy this alternative" (SEMANTICS.md §4)."""
+"""The check "does a node of this shape satisfy this alternative" (docs/semantics.md §4)."""
 
 from __future__ import annotations
 

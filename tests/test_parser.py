@@ -1,4 +1,4 @@
-"""The expression language of SEMANTICS §1: what is accepted, what it means, and every refusal.
+"""The language of docs/semantics.md §1: what is accepted, what it means, and every refusal.
 
 Expected values are written as plain integers (bytes, seconds) so that the tables do not trust
 the unit code they check.

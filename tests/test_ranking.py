@@ -1,4 +1,4 @@
-"""Choosing and emitting (SEMANTICS.md §5–§6): order, tiers, grouping, soundness, options."""
+"""Choosing and emitting (docs/semantics.md §5–§6): order, tiers, grouping, soundness, options."""
 
 from __future__ import annotations
 

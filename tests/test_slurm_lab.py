@@ -41,7 +41,7 @@ def mib(size: float) -> str:
     return f"{math.ceil(size / 2**20)}M"
 
 
-# expression -> the options SEMANTICS §6 gives for fixtures/slurm/lab/launchers.yaml
+# expression -> the options docs/semantics.md §6 gives for fixtures/slurm/lab/launchers.yaml
 FEASIBLE = [
     ("duration=2h & cuda(mem=24G)*2",
      SlurmOptions(partition="gpu,small", constraint=ALL_GPU, gpus_per_node=2, time="02:00:00")),

@@ -173,7 +173,7 @@ def test_any_accepted_partition_is_a_safe_word(text: str) -> None:
 
 
 def test_option_fields_are_the_peers() -> None:
-    """SEMANTICS §6 lists the fields; OPTION_FIELDS is read from the dataclass itself."""
+    """docs/semantics.md §6 lists the fields; OPTION_FIELDS is read from the dataclass itself."""
     assert OPTION_FIELDS == (
         "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
         "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time",

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="text for people (default), json for programs (SEMANTICS §7)",
+        help="text for people (default), json for programs (docs/semantics.md §7)",
     )
 
 

@@ -1,4 +1,4 @@
-"""Launcher files: the typed model of SEMANTICS.md §2, its loader and its lint rules.
+"""Launcher files: the typed model of docs/semantics.md §2, its loader and its lint rules.
 
 ``load_config(path)`` returns a :class:`LauncherFile` or raises :class:`ConfigError` carrying
 every problem; ``check_config(path)`` returns the problems (errors and warnings) without raising;

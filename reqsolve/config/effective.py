@@ -1,4 +1,4 @@
-"""The configuration one node group of a Slurm launcher ends up with (SEMANTICS.md §2, §9).
+"""The configuration one node group of a Slurm launcher ends up with (docs/semantics.md §2, §9).
 
 ``group_configuration(launcher, partition, group) -> Configuration`` applies, later winning field
 by field (even with 0): the launcher's ``configuration`` -> the partition's -> the node group's

@@ -1,4 +1,4 @@
-"""The launcher file as typed, frozen values (SEMANTICS.md §2).
+"""The launcher file as typed, frozen values (docs/semantics.md §2).
 
 Sizes are bytes and durations seconds (ints). ``None`` means "not written at this level": a
 :class:`Configuration` is merged field by field, later levels winning, even with 0

@@ -1,4 +1,4 @@
-"""SlurmOptions: the concrete scheduler options of an answer (SEMANTICS.md §6).
+"""SlurmOptions: the concrete scheduler options of an answer (docs/semantics.md §6).
 
 Every value is checked when the object is built, not when it is rendered: a name that could
 inject an option (``--wrap=…``), a shell word (``;``, ``$``, quotes, backticks) or a new
