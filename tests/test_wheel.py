@@ -52,11 +52,11 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 def _site_directories() -> list[str]:
     """Where the running interpreter finds its third-party modules (venv, system, user,
-    Debian's dist-packages), never the checkout: the installed package must not come from it."""
+    Debian's dist-packages; the venv may well lie inside the checkout, as ``.venv``), never the
+    checkout itself: the installed package must not come from it."""
     found = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
     found += [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
-    unique = dict.fromkeys(os.path.abspath(p) for p in found if p and Path(p).is_dir())
-    return [p for p in unique if not Path(p).is_relative_to(ROOT)]
+    return list(dict.fromkeys(os.path.abspath(p) for p in found if p and Path(p).is_dir()))
 
 
 def fresh_venv(target: Path) -> Path:
