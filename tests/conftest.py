@@ -12,6 +12,7 @@ from tests.slurm_lab import (
     START_TIMES,
     VERDICTS,
     SlurmLab,
+    skip_when_unavailable,
     slurm_lab,
 )
 
@@ -37,6 +38,10 @@ def parser_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(parser, "_backend", request.param)
         yield request.param
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    skip_when_unavailable(item)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,9 +1,10 @@
 """The real Slurm lab (tests/slurm/lab/, docs/slurm.md) as a pytest session fixture.
 
-The lab is started once per session by ``start.sh`` (idempotent: 0.2 s when already up).
-Tests skip only when start.sh exits 3 (Slurm cannot be installed or run here: not root, no
-apt-get); any other failure fails them. The run that started the lab stops it at the end,
-unless SLURM_LAB_KEEP=1; a lab that was already running is left running.
+The lab is started once per session by ``start.sh`` (idempotent: 0.2 s when already up), when
+the first test needing it runs. Tests skip only when start.sh exits 3 (Slurm cannot be installed
+or run here: not root, no apt-get), with that one reason; any other failure fails them. The run
+that started the lab stops it at the end, unless SLURM_LAB_KEEP=1; a lab that was already
+running is left running.
 """
 
 from __future__ import annotations
@@ -55,12 +56,35 @@ def _already_running() -> bool:
     return True
 
 
-def start_lab() -> tuple[SlurmLab, bool]:
-    """Start (or reuse) the default lab cluster; (lab, whether it was already running)."""
+@dataclasses.dataclass(frozen=True)
+class Unavailable:
+    """start.sh exited 3: Slurm cannot run on this machine; the lab tests are skipped."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Broken:
+    """start.sh failed otherwise: the lab tests fail, with its log."""
+
+    message: str
+
+
+_outcome: list[tuple[SlurmLab, bool] | Unavailable | Broken] = []  # start.sh runs once
+
+
+def start_lab() -> tuple[SlurmLab, bool] | Unavailable | Broken:
+    """Start (or reuse) the default lab cluster, once per session: (lab, whether it was
+    already running), or why it cannot be used."""
+    if not _outcome:
+        _outcome.append(_start())
+    return _outcome[0]
+
+
+def _start() -> tuple[SlurmLab, bool] | Unavailable | Broken:
     script = LAB_HOME / "start.sh"
     if not script.is_file():
-        pytest.fail(f"Slurm lab scripts not found in {LAB_HOME} (set SLURM_LAB_HOME)",
-                    pytrace=False)
+        return Broken(f"Slurm lab scripts not found in {LAB_HOME} (set SLURM_LAB_HOME)")
     was_running = _already_running()
     started = time.monotonic()
     # cwd "/": the daemons start.sh leaves running keep their working directory, and a test
@@ -71,9 +95,9 @@ def start_lab() -> tuple[SlurmLab, bool]:
     seconds = time.monotonic() - started
     if done.returncode == UNAVAILABLE:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit 3"
-        pytest.skip("real Slurm unavailable here (start.sh exit 3): " + last)
+        return Unavailable("real Slurm unavailable here (start.sh exit 3): " + last)
     if done.returncode != 0:
-        pytest.fail(f"start.sh failed (exit {done.returncode}):\n{done.stderr}", pytrace=False)
+        return Broken(f"start.sh failed (exit {done.returncode}):\n{done.stderr}")
     conf = next(line.split("=", 1)[1] for line in done.stdout.splitlines()
                 if line.startswith("export SLURM_CONF="))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SBATCH_"))}
@@ -82,9 +106,24 @@ def start_lab() -> tuple[SlurmLab, bool]:
     return SlurmLab(conf=Path(conf), env=env, start_seconds=seconds), was_running
 
 
+def skip_when_unavailable(item: pytest.Item) -> None:
+    """Called by conftest.py before each test: a test of the lab is skipped here, in one
+    place, so that the summary gives the reason once ("SKIPPED [31] tests/slurm_lab.py:...")
+    rather than once per test function."""
+    if "slurm_lab" in getattr(item, "fixturenames", ()):
+        outcome = start_lab()
+        if isinstance(outcome, Unavailable):
+            pytest.skip(outcome.reason)
+
+
 @pytest.fixture(scope="session")
 def slurm_lab() -> Iterator[SlurmLab]:
-    lab, was_running = start_lab()
+    outcome = start_lab()
+    if isinstance(outcome, Unavailable):  # pragma: no cover - skipped before, by conftest.py
+        pytest.skip(outcome.reason)
+    if isinstance(outcome, Broken):
+        pytest.fail(outcome.message, pytrace=False)
+    lab, was_running = outcome
     yield lab
     if not was_running and os.environ.get("SLURM_LAB_KEEP") != "1":
         subprocess.run(["bash", str(LAB_HOME / "stop.sh")], capture_output=True, timeout=120,
