@@ -247,3 +247,55 @@ def test_transcript_reading(text: str, expected: list[tuple[str, list[str]]]) ->
 def test_command_lines_reading() -> None:
     text = "# a comment\npython3 -m pip install . && reqsolve find x\nls \\\n  -l\n"
     assert command_lines(text) == ["reqsolve find x", "ls    -l"]
+
+
+TEXTS = [*DOCUMENTS, ROOT / "tests" / "conformance" / "README.md",
+         *sorted(ROOT.glob("fixtures/**/*.md")), *sorted(ROOT.glob("reqsolve/**/*.py")),
+         *sorted(ROOT.glob("tests/**/*.py")), *sorted(ROOT.glob("benchmarks/*.py")),
+         ROOT / "benchmarks" / "README.md", ROOT / ".ci" / "run", ROOT / "pyproject.toml"]
+LINK = re.compile(r"\]\((?!https?:|mailto:|#)(?P<target>[^)\s#]+)(?:#[^)]*)?\)")
+REPOSITORY_PATH = re.compile(
+    r"(?<![\w./~-])(?P<path>(?:docs|tests|fixtures|benchmarks|reqsolve|grammars|\.ci)/"
+    r"[\w./-]*\w)"
+)
+
+
+def cited(path: Path) -> list[tuple[str, Path]]:
+    """(as written, where it must be) for every repository file a text names: in Markdown,
+    links (relative to the text) and paths from the repository root; in code, the documents
+    (``docs/semantics.md``). Patterns (``tests/test_parser*``) and what a run makes (folders
+    starting with a dot, such as ``benchmarks/.work``; ``__pycache__``) are not citations."""
+    text = path.read_text(encoding="utf-8")
+    found = [(m["target"], path.parent / m["target"]) for m in LINK.finditer(text)
+             if path.suffix == ".md"]
+    for match in REPOSITORY_PATH.finditer(text):
+        written = match["path"]
+        if text[match.end():match.end() + 1] in ("*", "<", "{"):
+            continue
+        if any(part.startswith(".") or part == "__pycache__" for part in written.split("/")[1:]):
+            continue
+        if path.suffix == ".md" or written.endswith(".md"):
+            found.append((written, ROOT / written))
+    return found
+
+
+# what a build or a run writes, named as such by the texts: not in a checkout
+MADE = {"reqsolve/grammars", "tests/slurm/lab/captured"}
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_cited_file_exists(path: Path) -> None:
+    """Every document, script or fixture a text cites is in the repository (nothing outside it,
+    such as a folder beside the checkout, may be needed to read the docs or run the tests)."""
+    missing = [written for written, where in cited(path)
+               if not where.exists() and written not in MADE]
+    assert not missing, f"{path.relative_to(ROOT)} cites what the repository does not hold"
+
+
+def test_citations_are_found() -> None:
+    """The reader above sees a link, a root path and a document named in code."""
+    assert ("semantics.md", ROOT / "docs" / "semantics.md") in cited(ROOT / "docs" / "slurm.md")
+    assert ("docs/semantics.md", ROOT / "docs" / "semantics.md") in cited(
+        ROOT / "reqsolve" / "emit.py")
+    assert ("tests/slurm/lab/start.sh", ROOT / "tests/slurm/lab/start.sh") in cited(
+        ROOT / "docs" / "slurm.md")
