@@ -7,9 +7,10 @@ Fenced blocks are extracted from the Markdown:
   is left out: the test environment is that installation already.
 - ```console: ``$ `` lines are commands, the lines after one are what it shows. The shown
   lines must be its stdout (lines of its stderr may be shown among them, as a terminal
-  would); JSON is compared by value (it may be wrapped for reading), and a line ``...``
-  stands for any number of lines. A command whose output is shown may exit non-zero (a
-  "nothing matches" example); one shown without output must exit 0.
+  would); JSON is compared by value (it may be wrapped for reading, and ``, ...`` before a
+  closing brace leaves the other keys out), and a line ``...`` stands for any number of lines.
+  A command whose output is shown may exit non-zero (a "nothing matches" example); one shown
+  without output must exit 0.
 - ```python: the block runs as a script from the repository root and must exit 0.
 
 A block that cannot run here (it needs a real cluster, installs packages, takes minutes) has
@@ -168,14 +169,30 @@ def _trim(lines: list[str]) -> list[str]:
     return lines
 
 
+def shows(part: object, whole: object) -> bool:
+    """``part`` is ``whole`` with some keys of its objects left out (written ``...``)."""
+    if isinstance(part, dict) and isinstance(whole, dict):
+        return all(key in whole and shows(value, whole[key]) for key, value in part.items())
+    if isinstance(part, list) and isinstance(whole, list):
+        return len(part) == len(whole) and all(map(shows, part, whole))
+    return part == whole
+
+
 def assert_shown(shown: list[str], done: subprocess.CompletedProcess[str]) -> None:
     out, err = done.stdout.splitlines(), set(done.stderr.splitlines())
     stdout_part = [line for line in shown if line in out or line not in err]
-    try:
-        assert json.loads("\n".join(stdout_part)) == json.loads(done.stdout)
-        return
-    except json.JSONDecodeError:
-        pass
+    text = "\n".join(stdout_part)
+    if text.lstrip().startswith(("{", "[")):
+        # JSON, perhaps wrapped for reading, perhaps with "..." for keys left out
+        part = re.sub(r",\s*\.\.\.\s*(?=[}\]])", "", text)
+        try:
+            expected = json.loads(part)
+        except json.JSONDecodeError:
+            pass
+        else:
+            got = json.loads(done.stdout)
+            assert shows(expected, got) if part != text else expected == got, (text, got)
+            return
     if "..." in stdout_part:
         pattern = "\n".join(".*?" if line == "..." else re.escape(line) for line in stdout_part)
         assert re.fullmatch(pattern.replace("\n.*?\n", "\n(?:.*\n)*?"), "\n".join(out),
@@ -299,3 +316,24 @@ def test_citations_are_found() -> None:
         ROOT / "reqsolve" / "emit.py")
     assert ("tests/slurm/lab/start.sh", ROOT / "tests/slurm/lab/start.sh") in cited(
         ROOT / "docs" / "slurm.md")
+
+
+@pytest.mark.parametrize(
+    ("shown", "stdout", "stderr", "ok"),
+    [
+        (['{"a": 1,', ' "b": [2]}'], '{"a": 1, "b": [2]}\n', "", True),
+        (['{"a": 1, ...}'], '{"a": 1, "b": [2]}\n', "", True),
+        (['{"a": 2, ...}'], '{"a": 1, "b": [2]}\n', "", False),
+        (['{"a": 1}'], '{"a": 1, "b": [2]}\n', "", False),
+        (["x", "note"], "x\n", "note\n", True),
+        (["x", "..."], "x\ny\nz\n", "", True),
+        (["x"], "x\ny\n", "", False),
+    ],
+)
+def test_shown_output_reading(shown: list[str], stdout: str, stderr: str, ok: bool) -> None:
+    done = subprocess.CompletedProcess(["x"], 0, stdout, stderr)
+    if ok:
+        assert_shown(shown, done)
+    else:
+        with pytest.raises(AssertionError):
+            assert_shown(shown, done)
