@@ -136,9 +136,15 @@ def render(match: Match, fmt: str) -> str:
         import json
 
         return json.dumps(answer_json(match))
+    if fmt == "submitit":  # exactly what reqsolve.integrations.submitit.executor() passes on
+        import json
+
+        from reqsolve.integrations.submitit import parameters
+
+        return json.dumps(parameters(match))
     options = match.options
     if options is None:  # a local answer has no Slurm option: nothing to pass on
-        return "{}" if fmt == "submitit" else ""
+        return ""
     if fmt == "args":
         return " ".join(option_args(options))
     if fmt == "sbatch":
@@ -146,14 +152,7 @@ def render(match: Match, fmt: str) -> str:
         if callable(header):
             return str(header()).rstrip("\n")
         return "\n".join(f"#SBATCH {arg}" for arg in option_args(options))
-    import json
-
-    to_submitit = getattr(options, "to_submitit", None)
-    if callable(to_submitit):
-        return json.dumps(to_submitit())
-    return json.dumps(  # pragma: no cover - until SlurmOptions.to_submitit() is merged
-        {f"slurm_{k}": v for k, v in options.as_json().items() if v is not None}
-    )
+    raise AssertionError(f"unknown format {fmt!r}")  # argparse allows FORMATS only
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
