@@ -184,16 +184,20 @@ def connector(name: str | SshConnector, launcher_file: LauncherFile | None) -> A
     )
 
 
-def _take_tokens(token: Any, count: int, job: Any) -> None:
-    """experimaestro's submit listener: the job holds ``count`` of ``token`` while it runs."""
-    job.dependencies.add(token.dependency(count))
-
-
-def _experimaestro_registry(directory: Path) -> Any:
+def _take_tokens(directory: Path, name: str, count: int, job: Any) -> None:
+    """experimaestro's submit listener: the job holds ``count`` tokens of the counter ``name``
+    while it runs. The counter is made here, at submission: finding a launcher writes nothing."""
     from experimaestro.launcherfinder.registry import LauncherRegistry
 
-    found = LauncherRegistry.INSTANCES.get(directory)
-    return found if found is not None else LauncherRegistry(directory)
+    registry = LauncherRegistry.INSTANCES.get(directory) or LauncherRegistry(directory)
+    try:
+        token = registry.getToken(name)
+    except AssertionError:
+        raise InvalidValue(
+            f"token {name!r} is not declared in {directory / 'tokens.yaml'}",
+            f"declare it: countertoken: {{{name}: {{tokens: N}}}}",
+        ) from None
+    job.dependencies.add(token.dependency(count))
 
 
 def local_launcher(config: LocalLauncherConfig, launcher_file: LauncherFile | None,
@@ -203,17 +207,8 @@ def local_launcher(config: LocalLauncherConfig, launcher_file: LauncherFile | No
     from experimaestro.launchers.direct import DirectLauncher
 
     launcher = DirectLauncher(connector(config.connector, launcher_file))
-    if config.tokens:
-        registry = _experimaestro_registry(directory)
-        for name, count in config.tokens:
-            try:
-                token = registry.getToken(name)
-            except AssertionError:
-                raise InvalidValue(
-                    f"token {name!r} of launcher {config.id} is not in {directory}/tokens.yaml",
-                    f"declare it: countertoken: {{{name}: {{tokens: N}}}}",
-                ) from None
-            launcher.addListener(functools.partial(_take_tokens, token, count))
+    for name, count in config.tokens:
+        launcher.addListener(functools.partial(_take_tokens, directory, name, count))
     return launcher
 
 
