@@ -94,6 +94,21 @@ def explain(
     return rows, match
 
 
+def closest_reason(
+    launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
+) -> str | None:
+    """The closest candidate as the error of ``find`` names it (``where: reason (detail)``),
+    or None when something answers: ``explain`` prints it under its table, so that the table
+    and the error agree on which candidate came closest."""
+    try:
+        find(launchers, requirement, tuple(tags))
+    except LauncherNotFoundError as error:
+        text = str(error)
+        _, found, rest = text.partition("; closest: ")
+        return rest if found else None
+    return None
+
+
 def _row(
     index: int,
     launcher: CompiledLauncher,

@@ -15,11 +15,12 @@ from typing import Any, NamedTuple
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.model import STAGES, Ask, Unmet, Verdict, check, cpus_for, unmet
+from reqsolve.model import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.options import SlurmOptions
 
 MAX_CACHED_OUTCOMES = 4096
+FAR = 1 << 30  # the distance of a launcher that could not be used at all (discovery failed)
 
 
 class Failure(NamedTuple):
@@ -33,12 +34,19 @@ class Failure(NamedTuple):
     reason: str
     detail: str
     stage: int
-    limit: int = 0  # the capacity that fell short, to rank how close a candidate came
+    limit: int = 0  # the capacity that fell short
+    # (conditions unmet, summed relative shortfall): how close the candidate came (the
+    # smallest is "closest"); a launcher that could not be used at all comes last
+    distance: tuple[int, float] = (FAR, 0.0)
 
     @classmethod
-    def of(cls, candidate: Candidate | None, verdict: Verdict) -> Failure:
+    def of(
+        cls, candidate: Candidate | None, verdict: Verdict, away: tuple[int, float]
+    ) -> Failure:
         limit = verdict.numbers.get("limit", 0)
-        return cls(candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit)
+        return cls(
+            candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit, away
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +111,25 @@ class Match:
 
     @property
     def requirement(self) -> Alternative:
-        """The alternative that matched (the peer's ``match.requirement``)."""
+        """The alternative that matched (experimaestro's ``match.requirement``)."""
         return self.alternative
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the answer decided that the expression did not say, for a person.
+
+        With no duration asked, the job asks for the chosen limit (docs/matching.md, "No
+        duration asked"): Slurm would otherwise apply the partition's default time, which the
+        chosen QoS may refuse.
+        """
+        options = self.options
+        if options is None or options.time is None or self.alternative.duration:
+            return ()
+        from reqsolve.units import format_duration, parse_slurm_time
+
+        seconds = parse_slurm_time(options.time)
+        limit = format_duration(seconds) if seconds is not None else options.time
+        return (f"no duration asked: the job gets the chosen limit, {limit}",)
 
 
 def launcher_order(
@@ -191,7 +216,16 @@ def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Fai
     templates = []
     for shape in launcher.shapes:
         v = check(shape, alternative)
-        templates.append((v.code, v.reason, v.detail, v.stage, v.numbers.get("limit", 0)))
+        templates.append(
+            (
+                v.code,
+                v.reason,
+                v.detail,
+                v.stage,
+                v.numbers.get("limit", 0),
+                distance(shape, alternative),
+            )
+        )
     return tuple(
         Failure(candidate, *templates[index])
         for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
@@ -201,18 +235,20 @@ def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Fai
 def _nearest(
     launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
 ) -> Reason | None:
-    """What :func:`closest` picks among :func:`_failures`: the largest (stage, limit), then the
-    first candidate in file order — decided per shape, on the numbers of :func:`unmet`."""
-    best: tuple[Unmet, int, int] | None = None  # (stage, limit), first candidate, shape
+    """What :func:`closest` picks among :func:`_failures`: the smallest distance, then the
+    first candidate in file order — decided per shape."""
+    best: tuple[tuple[int, float], int, int] | None = None  # distance, first candidate, shape
+    alternative = ask.alternative
     for shape_id, first in launcher.shape_first.items():
-        key = unmet(launcher.shapes[shape_id], ask)
-        assert key is not None, "a shape fits where the search found none"
-        if best is None or key > best[0] or (key == best[0] and first < best[1]):
+        key = distance(launcher.shapes[shape_id], alternative)
+        assert key[0], "a shape fits where the search found none"
+        if best is None or key < best[0] or (key == best[0] and first < best[1]):
             best = (key, first, shape_id)
     if best is None:
         return None
-    verdict = check(launcher.shapes[best[2]], ask.alternative)
-    return _reason(index, launcher_id, Failure.of(launcher.candidates[best[1]], verdict), {})
+    shape = launcher.shapes[best[2]]
+    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[0])
+    return _reason(index, launcher_id, failure, {})
 
 
 def _unsound(
@@ -231,9 +267,10 @@ def _unsound(
                 "not kept: a higher priority or another QoS/account was preferred, and that"
                 " choice was dropped as unsound",
             )
-            failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
+            failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
         else:
-            failures.append(Failure.of(candidate, verdict))
+            away = distance(candidate.shape, alternative)
+            failures.append(Failure.of(candidate, verdict, away))
     return tuple(failures)
 
 
@@ -325,10 +362,16 @@ def _reason(
     index: int, launcher: str, failure: Failure, shared: dict[int, dict[str, Any]]
 ) -> Reason:
     candidate = failure.candidate
-    key = hash((failure.detail, failure.stage, failure.limit))
+    key = hash((failure.detail, failure.stage, failure.limit, failure.distance))
     details = shared.get(key)
     if details is None or details["detail"] != failure.detail:
-        details = {"detail": failure.detail, "stage": failure.stage, "limit": failure.limit}
+        details = {
+            "detail": failure.detail,
+            "stage": failure.stage,
+            "limit": failure.limit,
+            "unmet": failure.distance[0],
+            "shortfall": failure.distance[1],
+        }
         shared[key] = details
     return Reason(
         alternative=index,
@@ -344,13 +387,18 @@ def _reason(
 
 
 def closest(reasons: Sequence[Reason]) -> Reason | None:
-    """The candidate whose checks went furthest, then with the largest capacity where it fell
-    short (first on ties) — jsonschema's best_match idea."""
+    """The candidate a person would change least: the fewest unmet conditions, then the
+    smallest relative shortfall over them, then the first (docs/matching.md, "No answer").
+
+    ``explain`` names the same candidate (its ``closest:`` line). A reason without a distance
+    (a launcher that could not be used) comes after every candidate that could.
+    """
     best: Reason | None = None
-    best_key = (-2, -1)
+    best_key: tuple[int, float] = (FAR + 1, 0.0)
     for reason in reasons:
-        key = (reason.details.get("stage", -1), reason.details.get("limit") or 0)
-        if best is None or key > best_key:
+        details = reason.details
+        key = (details.get("unmet", FAR), details.get("shortfall", 0.0))
+        if best is None or key < best_key:
             best, best_key = reason, key
     return best
 

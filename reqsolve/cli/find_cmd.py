@@ -116,6 +116,9 @@ def answer_json(match: Match) -> dict[str, Any]:
         assert match.options is not None
         values = match.options.as_json()
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
+    notes = getattr(match, "notes", ())
+    if notes:
+        data["notes"] = list(notes)
     return data
 
 
