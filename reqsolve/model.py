@@ -435,13 +435,17 @@ def distance(shape: Shape, alternative: Alternative) -> tuple[int, float]:
         miss(shape.min_gpu, len(asked))
     if asked:
         total = shape.gpu_count
-        if len(asked) > total:
+        too_many = len(asked) > total
+        if too_many:
             miss(len(asked), total)
-        elif isinstance(assign_gpus(shape.gpus, asked), Verdict):
-            gaps = [min(_gpu_gap(kind, gpu) for kind in shape.gpus) for gpu in set(asked)]
-            count += 1
-            # every kind fits some GPU (a shortage of fitting GPUs): one GPU too many
-            shortfall += max(gaps) or 1 / len(asked)
+        if shape.gpus and (too_many or isinstance(assign_gpus(shape.gpus, asked), Verdict)):
+            # the kinds asked, against the closest host GPU each: a second condition when the
+            # count already fails; when every kind fits some GPU but not all at once (a
+            # shortage of fitting GPUs), one GPU too many
+            gap = max(min(_gpu_gap(kind, gpu) for kind in shape.gpus) for gpu in set(asked))
+            if gap or not too_many:
+                count += 1
+                shortfall += gap or 1 / len(asked)
     return count, shortfall
 
 

@@ -303,7 +303,46 @@ def _message(requirement: Requirement, tried: list[tuple[int, CompiledLauncher, 
         for index, launcher, outcome in tried
         if (nearest := outcome.closest(index, launcher.id)) is not None
     ]
-    return not_found_message(requirement, best)
+    return not_found_message(requirement, best) + _threshold_hint(requirement, tried)
+
+
+def _threshold_hint(
+    requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]
+) -> str:
+    """What to write when a GPU asked without memory fits nowhere because of anti-waste rules.
+
+    ``cuda()`` states 0 B of GPU memory (docs/expressions.md), below every ``min_mem_ratio`` /
+    ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
+    would fit once it states that much is what to write.
+    """
+    from reqsolve.model import fits
+    from reqsolve.requirement import Accelerator
+    from reqsolve.units import format_memory, human_memory, parse_memory
+
+    smallest: int | None = None
+    for index, launcher, _ in tried:
+        asked = requirement.alternatives[index].gpus
+        for gpu in set(asked):
+            if gpu.memory:
+                continue
+            for shape in launcher.shapes:
+                if shape.gpu_count < len(asked):
+                    continue  # too few GPUs whatever the memory written
+                for kind in shape.gpus:
+                    if fits(kind, gpu):
+                        return ""  # a GPU takes it as written: something else is missing
+                    threshold = kind.min_memory
+                    if threshold and fits(kind, Accelerator(threshold, gpu.model)):
+                        smallest = threshold if smallest is None else min(smallest, threshold)
+    if smallest is None:
+        return ""
+    text = human_memory(smallest)
+    if parse_memory(text) < smallest:
+        text = format_memory(smallest)
+    return (
+        f"; cuda() without mem= asks 0B of GPU memory, below every GPU's anti-waste threshold"
+        f" (min_mem_ratio/min_memory): write cuda(mem={text}) or more"
+    )
 
 
 def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:

@@ -362,3 +362,49 @@ def test_closest_is_fewest_unmet_then_smallest_shortfall(
     assert best is not None and best.partition == closest_partition
     nearest = closest_reason(compiled, requirement)
     assert nearest is not None and nearest.startswith(f"s/{closest_partition}[0]")
+
+
+ANTI_WASTE = slurm(
+    "s",
+    partition("g24", group("a", configuration=conf(gpus=2, gpu_memory=24 * G, ratio=0.7))),
+    partition("g40", group("b", configuration=conf(gpus=8, gpu_memory=40 * G, ratio=0.7))),
+    partition("t4", group("c", configuration=conf(gpus=4, gpu_memory=16 * G, model="T4",
+                                                   min_memory=10 * G))),
+)
+
+
+@pytest.mark.parametrize(
+    ("expression", "written"),
+    [
+        ("cuda()", "10G"),  # the smallest threshold: the T4's min_memory
+        ("cuda()*5", "28G"),  # only the 8-GPU node can take 5: 40G x 0.7
+        ("cuda()*3", "10G"),
+        ("cuda(model=T4)", "10G"),  # only the T4 fits the model
+        ("cuda() & cpu(cores=1)", "10G"),
+        ("cuda()*6 | cuda(model=T4)*3", "10G"),
+    ],
+)
+def test_a_gpu_without_memory_refused_by_anti_waste_says_what_to_write(
+    expression: str, written: str
+) -> None:
+    """cuda() states 0 B (docs/expressions.md): below every min_mem_ratio / min_memory. The
+    refusal names the smallest threshold, and writing it finds an answer."""
+    from reqsolve.parser import parse
+
+    compiled = expand_candidates(launcher_file(ANTI_WASTE))
+    with pytest.raises(LauncherNotFoundError) as error:
+        find(compiled, parse(expression))
+    assert f"write cuda(mem={written}) or more" in str(error.value)
+    fixed = expression.replace("cuda()", f"cuda(mem={written})").replace(
+        "cuda(model=T4)", f"cuda(mem={written}, model=T4)"
+    )
+    assert find(compiled, parse(fixed)).options is not None
+
+
+def test_no_threshold_hint_when_memory_is_not_the_reason() -> None:
+    from reqsolve.parser import parse
+
+    compiled = expand_candidates(launcher_file(ANTI_WASTE))
+    with pytest.raises(LauncherNotFoundError) as error:
+        find(compiled, parse("cuda(mem=30G)*9"))
+    assert "write cuda(mem=" not in str(error.value)
