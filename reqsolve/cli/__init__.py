@@ -102,6 +102,23 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     return code
 
 
+def closed_pipe() -> int:
+    """Stdout was closed early (``reqsolve schema | head -1``): end quietly, as Unix tools do.
+
+    Nothing more can be written there, and Python would report the failed flush at exit: stdout
+    is pointed at /dev/null first. The exit code is the one of a process stopped by SIGPIPE
+    (docs/cli.md, "Exit codes"), so that ``set -o pipefail`` still sees an unfinished output.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    return EXIT_CLOSED_PIPE
+
+
 # Container allocations between two young-generation collections while a command runs. A cold
 # ``reqsolve find`` allocates a few 10^4 while importing and loading, almost all of them kept for
 # the life of the process, so the default (700) made ~40 collections that freed nothing and cost
@@ -115,9 +132,16 @@ def quiet_collector() -> None:
     gc.set_threshold(START_UP_GC_THRESHOLD, middle, old)
 
 
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a tool stopped by `| head`
+
+
 def main() -> None:
     quiet_collector()
-    code = run(sys.argv[1:])
+    try:
+        code = run(sys.argv[1:])
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+    except BrokenPipeError:
+        code = closed_pipe()
     # The process ends here. Frozen objects are skipped by the collector's passes at interpreter
     # exit, which would otherwise traverse the ~10^5 objects still alive (imports, the loaded
     # file) only to find them freed by the teardown anyway: ~7 % of a cold ``reqsolve find``.
