@@ -132,15 +132,27 @@ class Match:
         return (f"no duration asked: the job gets the chosen limit, {limit}",)
 
 
+def as_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
+    """Tags as given to the API: a string is one tag (``tags="cluster"``), not its letters."""
+    if isinstance(tags, str):
+        return (tags,) if tags else ()
+    return tuple(tags)
+
+
 def launcher_order(
-    launchers: Iterable[CompiledLauncher], tags: Iterable[str] = ()
+    launchers: Iterable[CompiledLauncher],
+    tags: str | Iterable[str] = (),
+    *,
+    slurm_only: bool = False,
 ) -> list[CompiledLauncher]:
-    """By decreasing weight, ties in file order; with tags, only launchers having one of them."""
-    wanted = set(tags)
+    """By decreasing weight, ties in file order; with tags, only launchers having one of them;
+    with ``slurm_only``, only Slurm launchers (an answer is then always Slurm options)."""
+    wanted = set(as_tags(tags))
     eligible = [
         launcher
         for launcher in launchers
-        if not wanted or wanted.intersection(launcher.config.tags)
+        if (not wanted or wanted.intersection(launcher.config.tags))
+        and (not slurm_only or launcher.kind == "slurm")
     ]
     return sorted(eligible, key=lambda launcher: (-launcher.config.weight, launcher.position))
 
@@ -277,13 +289,17 @@ def _unsound(
 def find(
     launchers: Sequence[CompiledLauncher],
     requirement: Requirement,
-    tags: Iterable[str] = (),
+    tags: str | Iterable[str] = (),
+    *,
+    slurm_only: bool = False,
 ) -> Match:
     """The first launcher (by §5) satisfying the first satisfiable alternative.
 
-    Raises :class:`LauncherNotFoundError` with one reason per candidate tried.
+    Raises :class:`LauncherNotFoundError` with one reason per candidate tried. ``tags``: a
+    string is one tag; ``slurm_only``: local launchers are left out.
     """
-    ordered = launcher_order(launchers, tags)
+    wanted = as_tags(tags)
+    ordered = launcher_order(launchers, wanted, slurm_only=slurm_only)
     tried: list[tuple[int, CompiledLauncher, Outcome]] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
@@ -294,16 +310,71 @@ def find(
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that
     # catches the error to try something else pays for neither
-    raise NoLauncherFound(partial(_all_reasons, tried), partial(_message, requirement, tried))
+    raise NoLauncherFound(
+        partial(_all_reasons, tried),
+        partial(_message, requirement, tried, launchers, ordered, wanted, slurm_only),
+    )
 
 
-def _message(requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]) -> str:
+def _message(
+    requirement: Requirement,
+    tried: list[tuple[int, CompiledLauncher, Outcome]],
+    launchers: Sequence[CompiledLauncher],
+    eligible: Sequence[CompiledLauncher],
+    tags: tuple[str, ...],
+    slurm_only: bool = False,
+) -> str:
     best = [
         nearest
         for index, launcher, outcome in tried
         if (nearest := outcome.closest(index, launcher.id)) is not None
     ]
+    if not best:
+        return (
+            f"no launcher can run {requirement}: "
+            + no_candidate_why(launchers, eligible, tags, slurm_only)
+        )
     return not_found_message(requirement, best) + _threshold_hint(requirement, tried)
+
+
+def no_candidate_why(
+    launchers: Sequence[CompiledLauncher],
+    eligible: Sequence[CompiledLauncher],
+    tags: tuple[str, ...],
+    slurm_only: bool = False,
+) -> str:
+    """Why no candidate was even tried: no launcher at all, no launcher with the tags asked
+    (and the tags that exist), or each eligible launcher and why it has no candidate."""
+    if not launchers:
+        return "the launcher file declares no launcher"
+    if not eligible and slurm_only and not any(x.kind == "slurm" for x in launchers):
+        return "no launcher is eligible: --slurm-only, and the file declares no Slurm launcher"
+    if not eligible:
+        known = sorted({tag for launcher in launchers for tag in launcher.config.tags})
+        exist = "tags in the file: " + ", ".join(known)
+        if not known:
+            exist = "no launcher of the file has a tag"
+        which = "Slurm launcher" if slurm_only else "launcher"
+        return f"no {which} is eligible: none has the tag(s) {', '.join(tags)} ({exist})"
+    whys = "; ".join(f"{launcher.id}: {no_candidate(launcher)}" for launcher in eligible)
+    return f"no launcher has a candidate ({whys})"
+
+
+def no_candidate(launcher: CompiledLauncher) -> str:
+    """Why a launcher has no candidate at all (``explain`` and the error say the same)."""
+    config = launcher.config
+    if launcher.failure is not None:
+        return launcher.failure
+    if config.disabled:
+        return "disabled"
+    if getattr(config, "query_slurm", False):
+        return (
+            "it needs Slurm discovery (query_slurm: true) and --offline (offline=True)"
+            " forbids it: run without --offline, or write its partitions in the file"
+        )
+    if config.kind == "slurm":
+        return "no enabled partition with node groups"
+    return "no candidate"
 
 
 def _threshold_hint(

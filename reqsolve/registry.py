@@ -149,8 +149,15 @@ class Registry:
         state.discovered[compiled.position] = (now, found)
         return found
 
-    def find(self, spec: Spec, *, tags: Iterable[str] = (), offline: bool = False) -> Match:
-        return find(self.launchers(offline=offline), as_spec(spec), tags)
+    def find(
+        self,
+        spec: Spec,
+        *,
+        tags: Iterable[str] = (),
+        offline: bool = False,
+        slurm_only: bool = False,
+    ) -> Match:
+        return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
     def launcher_for(self, match: Match) -> Launcher:
         return to_launcher(match, self.state().launcher_file)

@@ -12,7 +12,12 @@ from reqsolve.cli.find_cmd import add_common, answer_json, python_warnings, spli
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", metavar="EXPR", help="requirement expression")
     add_common(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: aligned columns for people; json: the answer and every row (default table)",
+    )
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -30,6 +35,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     nearest = None
     if match is None:
         launchers = registry.launchers(offline=args.offline)
+        if args.slurm_only:
+            launchers = tuple(launcher for launcher in launchers if launcher.kind == "slurm")
         yaml_rows, match = explain(launchers, requirement, tags)
         rows += yaml_rows
         if match is None:
