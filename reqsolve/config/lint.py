@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
     Configuration,
@@ -121,6 +122,9 @@ def _connectors(linter: _Linter, launcher_file: LauncherFile) -> None:
                 "give it another name",
             )
         seen.add(connector.id)
+        # the checks ssh itself applies when the connector is used (one set, not two)
+        for field, message, hint in ssh_problems(connector):
+            linter.error(f"connectors.ssh.{connector.id}.{field}", message, hint)
 
 
 def _ids(
