@@ -5,7 +5,7 @@ node they admit. So before answering, every node group of the emitted partitions
 constraint admits is checked against the alternative under its own configuration (and the
 chosen QoS/account): a group that cannot run the job is excluded by host name, and a partition
 holding such a group without host names is dropped from the answer. That is the soundness rule;
-the peer skips it and can land a job on a node that cannot run it.
+experimaestro skips it and can land a job on a node that cannot run it.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def memory_bytes(number: str, unit: str) -> int:
     if not unit:
         raise InvalidValue(
             f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g. {number}M",
-            "the peer read bytes and Slurm reads MiB, so reqsolve does not guess; "
+            "experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; "
             "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
         )
     if len(number) > 40:
@@ -209,7 +209,7 @@ def memory_bytes(number: str, unit: str) -> int:
 def parse_memory(text: str | int) -> int:
     """Bytes of a size written as text (``400M``, ``8116MiB``, ``1.5 GB``).
 
-    A bare number is refused: the peer reads bytes where Slurm reads MiB.
+    A bare number is refused: experimaestro reads bytes where Slurm reads MiB.
     """
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise InvalidValue(f"expected a memory size such as 4G, got {text!r}")

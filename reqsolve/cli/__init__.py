@@ -32,14 +32,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as exceptions instead of exiting the process."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: error: {message}")
+        raise _UsageError(f"{self.prog}: error: {message}", self)
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         raise _Exit(status, message)
 
 
 class _UsageError(Exception):
-    pass
+    """A usage error, with the parser that found it: a subcommand's error shows its usage."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser) -> None:
+        super().__init__(message)
+        self.parser = parser
 
 
 class _Exit(Exception):
@@ -76,9 +80,13 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     known = name if name in COMMANDS else None
     parser = build_parser(known, alone=known is not None and argv[0] == known)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the subcommand, with its usage (argparse says it at the top)
+            _subparser(parser, args.command).error(
+                f"unrecognized arguments: {' '.join(extra)}"
+            )
     except _UsageError as exc:
-        parser.print_usage(err)
+        exc.parser.print_usage(err)
         print(str(exc), file=err)
         return EXIT_USAGE
     except _Exit as exc:
@@ -117,6 +125,17 @@ def closed_pipe() -> int:
     finally:
         os.close(devnull)
     return EXIT_CLOSED_PIPE
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name`` (the top parser when there is none)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = action.choices
+        if isinstance(choices, dict) and name in choices:
+            found = choices[name]
+            assert isinstance(found, argparse.ArgumentParser)
+            return found
+    return parser
 
 
 # Container allocations between two young-generation collections while a command runs. A cold

@@ -18,7 +18,12 @@ from reqsolve.config.model import (
     LocalLauncherConfig,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import DECODED_GROUPS
+from reqsolve.config.regex import (
+    DECODED_GROUPS,
+    MEMORY_GROUP_PREFIX,
+    MEMORY_GROUP_UNITS,
+    memory_group_unit,
+)
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
 
@@ -341,7 +346,15 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         rpath = f"{path}.features_regex[{index}]"
         names = list(pattern.groupindex)
         for name in names:
-            if name not in DECODED_GROUPS:
+            if name.startswith(MEMORY_GROUP_PREFIX) and memory_group_unit(name) is None:
+                linter.warn(
+                    rpath,
+                    f"group '{name}': '{name[len(MEMORY_GROUP_PREFIX):]}' is not a unit",
+                    f"write a unit after {MEMORY_GROUP_PREFIX}: "
+                    + ", ".join(MEMORY_GROUP_UNITS),
+                )
+                continue
+            if name not in DECODED_GROUPS and memory_group_unit(name) is None:
                 import difflib  # only for a misspelt group
 
                 close = difflib.get_close_matches(name, DECODED_GROUPS, n=1, cutoff=0.6)
