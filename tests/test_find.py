@@ -342,3 +342,26 @@ def test_offline_on_a_discovery_only_file_says_discovery_is_needed(tmp_path: Pat
     assert "auto: it needs Slurm discovery (query_slurm: true) and --offline" in err
     code, out, _ = cli("explain", "--config", str(path), "--offline", "cpu()")
     assert "it needs Slurm discovery" in out
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cuda(mem=29GiB)",
+        "cuda(mem=20G)*2 & duration=2h",
+        "cpu(cores=4, mem=400M) & cuda(mem=20G)",
+    ],
+)
+def test_shell_format_is_args_quoted_for_a_shell(expression: str) -> None:
+    """--format shell is what --format args says, quoted so that pasting it into a shell gives
+    the same words (an unquoted ``&`` in --constraint would background the command)."""
+    import shlex
+
+    _, args, _ = cli("find", "--config", str(SEED), "--offline", "--slurm-only", expression)
+    code, shell, _ = cli("find", "--config", str(SEED), "--offline", "--slurm-only",
+                         "--format", "shell", expression)
+    assert code == 0
+    assert shlex.split(shell) == args.split()
+    # a shell sees no operator in it: with punctuation_chars, a bare & or | is a token of its own
+    lexer = shlex.shlex(shell, posix=True, punctuation_chars=True)
+    assert not {"&", "|", ";", "(", ")"} & set(lexer), shell
