@@ -203,8 +203,8 @@ def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | Non
     if stage == _MEMORY:
         assert shape.memory is not None
         asked_text = human_memory(memory)
-        if memory % MIB and not shape.memory % MIB:
-            # a Slurm node's memory is whole MiB, and --mem is rounded up to the MiB
+        if memory % MIB and not shape.memory % MIB and memory - shape.memory < MIB:
+            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it
             asked_text += f" ({-(-memory // MIB)}MiB in whole MiB)"
         return _fail(
             "memory",
@@ -451,14 +451,18 @@ def distance(shape: Shape, alternative: Alternative) -> tuple[int, float]:
 
 def _gpu_gap(kind: GpuKind, gpu: Accelerator) -> float:
     """How far one host GPU is from one requested GPU, relatively: 0 when it fits, 1 when its
-    model differs or its memory is unknown, else the memory missing (or in excess of what
-    ``min_memory`` allows) over the larger of the two."""
+    model differs or its memory is unknown, else the memory missing over the memory asked, or
+    the memory below ``min_memory`` over the GPU's memory."""
     if fits(kind, gpu):
         return 0.0
     if gpu.memory and kind.memory is None:
         return 1.0
     if gpu.memory and kind.memory is not None and kind.memory < gpu.memory:
         return (gpu.memory - kind.memory) / gpu.memory
+    if kind.min_memory > gpu.memory and kind.memory:
+        # below the anti-waste threshold: by how much, against the GPU's size (cuda() asks
+        # 0 B, and a GPU it nearly fits is closer than a node without GPUs)
+        return (kind.min_memory - gpu.memory) / kind.memory
     if kind.min_memory > gpu.memory:
         return (kind.min_memory - gpu.memory) / kind.min_memory
     return 1.0  # the memory fits: the model does not

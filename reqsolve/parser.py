@@ -126,12 +126,18 @@ def parse(text: str) -> Requirement:
         found = _EXPONENT_RE.search(text)
         if found is None:
             raise
+        hint = "write the size or duration with a unit, e.g. mem=1G (10^9 bytes) or mem=954MiB"
+        if re.search(r"(?:cores\s*=|\*)\s*$", text[: found.start()]):
+            number = re.match(r"[0-9.]+[eE][-+]?[0-9]+", found.group())
+            value = float(number.group()) if number else 0.0
+            whole = f" {int(value)}" if value.is_integer() and value < 10**7 else ""
+            hint = f"write the whole number{whole} in digits"
         raise InvalidExpression(
             f"'{found.group()}' is a number in exponent notation, which is not read (the e"
             " would be taken for a unit)",
             text,
             Span(found.start(), found.end()),
-            "write the size or duration with a unit, e.g. mem=1G (10^9 bytes) or mem=954MiB",
+            hint,
         ) from None
 
 
@@ -661,11 +667,16 @@ def _syntax_error(text: str, error: Any) -> InvalidExpression:
             break
         token_end += 1
     got = text[position:token_end]
+    hint = _value_hint(expected)
+    if got.startswith("*"):
+        hint = "*N repeats a cuda(...) or gpu(...) term only; for more cores write cpu(cores=8)"
+    elif got[:1] == "." or (got[:1].isdigit() and text[position - 1 : position].isdigit()):
+        hint = "a number has at most one decimal point, e.g. mem=1.5G or duration=1.5h"
     return InvalidExpression(
         f"expected {_describe(expected)}, got '{got}'",
         text,
         Span(position, token_end),
-        _value_hint(expected),
+        hint,
     )
 
 

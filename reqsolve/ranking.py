@@ -249,17 +249,22 @@ def _nearest(
 ) -> Reason | None:
     """What :func:`closest` picks among :func:`_failures`: the smallest distance, then the
     first candidate in file order — decided per shape."""
-    best: tuple[tuple[int, float], int, int] | None = None  # distance, first candidate, shape
+    # closeness key, first candidate, shape, distance
+    best: tuple[tuple[int, float, int, int], int, int, tuple[int, float]] | None = None
     alternative = ask.alternative
     for shape_id, first in launcher.shape_first.items():
-        key = distance(launcher.shapes[shape_id], alternative)
-        assert key[0], "a shape fits where the search found none"
+        shape = launcher.shapes[shape_id]
+        away = distance(shape, alternative)
+        assert away[0], "a shape fits where the search found none"
+        found = unmet(shape, ask)
+        assert found is not None
+        key = _closeness(away, *found)
         if best is None or key < best[0] or (key == best[0] and first < best[1]):
-            best = (key, first, shape_id)
+            best = (key, first, shape_id, away)
     if best is None:
         return None
     shape = launcher.shapes[best[2]]
-    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[0])
+    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[3])
     return _reason(index, launcher_id, failure, {})
 
 
@@ -504,13 +509,27 @@ def closest(reasons: Sequence[Reason]) -> Reason | None:
     (a launcher that could not be used) comes after every candidate that could.
     """
     best: Reason | None = None
-    best_key: tuple[int, float] = (FAR + 1, 0.0)
+    best_key: tuple[int, float, int, int] = (FAR + 1, 0.0, 0, 0)
     for reason in reasons:
         details = reason.details
-        key = (details.get("unmet", FAR), details.get("shortfall", 0.0))
+        key = _closeness(
+            (details.get("unmet", FAR), details.get("shortfall", 0.0)),
+            details.get("stage", -1),
+            details.get("limit") or 0,
+        )
         if best is None or key < best_key:
             best, best_key = reason, key
     return best
+
+
+def _closeness(
+    away: tuple[int, float], stage: int, limit: int
+) -> tuple[int, float, int, int]:
+    """The sort key of "closest" (smallest first): fewest unmet conditions, smallest relative
+    shortfall, then — on a tie — the checks that went furthest (a node whose GPUs are of the
+    wrong model is closer to a GPU job than a node without GPUs) and the largest capacity
+    where it fell short."""
+    return (away[0], round(away[1], 9), -stage, -limit)
 
 
 def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> str:

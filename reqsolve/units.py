@@ -182,11 +182,21 @@ def check_duration(value: int, text: str) -> int:
     return value
 
 
+def _plausible_unit(number: str) -> str:
+    """G for a small number (``16`` is 16G of GPU or node memory), M from 1000 on (``4000``
+    is 4000M, Slurm's MiB habit): the unit a bare number most likely meant."""
+    try:
+        return "G" if float(number) < 1000 else "M"
+    except ValueError:
+        return "M"
+
+
 def memory_bytes(number: str, unit: str) -> int:
     """Exact bytes of ``number`` (decimal text) times ``unit``; a fraction of a byte rounds up."""
     if not unit:
         raise InvalidValue(
-            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g. {number}M",
+            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g."
+            f" {number}{_plausible_unit(number)}",
             "experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; "
             "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
         )

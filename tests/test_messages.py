@@ -46,6 +46,24 @@ def test_expression_errors_name_what_was_written(
     assert start <= len(marker.rstrip()) - 1 < start + len(caret_under), rendered
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("cuda(mem=16)", "write e.g. 16G"),  # a GPU of 16 bytes or 16 MiB is implausible
+        ("cpu(mem=4000)", "write e.g. 4000M"),
+        ("cpu(mem=1.5.5G)", "at most one decimal point"),
+        ("duration=1.5.h", "at most one decimal point"),
+        ("cpu(cores=4)*2", "*N repeats a cuda(...) or gpu(...) term only"),
+        ("cpu(cores=1e3)", "write the whole number 1000 in digits"),
+        ("cuda()*1e1", "write the whole number 10 in digits"),
+    ],
+)
+def test_expression_hints_fit_what_was_written(text: str, hint: str) -> None:
+    with pytest.raises(InvalidExpression) as error:
+        parse(text)
+    assert hint in str(error.value)
+
+
 def test_a_model_name_with_digits_and_e_is_not_an_exponent() -> None:
     assert parse("cuda(model=H100e5)").alternatives[0].gpus[0].model == "H100e5"
 

@@ -245,7 +245,7 @@ REJECTED: list[tuple[str, str, str, tuple[int, int]]] = [
     (
         "conf-bare-size-cuda",
         "cuda(mem=1)",
-        "memory size '1' has no unit (ambiguous: bytes or MiB?); write e.g. 1M",
+        "memory size '1' has no unit (ambiguous: bytes or MiB?); write e.g. 1G",
         (9, 10),
     ),
     (
