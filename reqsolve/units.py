@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_BYTES = 10**18
 MAX_SECONDS = 315_576_000  # ten years of 365.25 days
 MIB = 2**20
+_MM_SS_RE = re.compile(r"[0-9]+:[0-9]{2}")
 
 # Unit spellings accepted in expressions and files (case-insensitive) -> pint unit names.
 MEMORY_UNITS: dict[str, str] = {
@@ -259,6 +260,12 @@ def parse_duration(text: str | int) -> int:
     if re.search(r"[0-9]{40}", raw):
         raise InvalidValue(
             f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
+        )
+    if _MM_SS_RE.fullmatch(raw):  # the same rule as in expressions (reqsolve.parser)
+        first, second = raw.split(":")
+        raise InvalidValue(
+            f"duration '{stripped}' is ambiguous (Slurm reads MM:SS, people mean HH:MM)",
+            f"write {raw}:00 for hours and minutes, or {first}m{second}s",
         )
     clock = _CLOCK_RE.fullmatch(raw)
     if clock is not None:

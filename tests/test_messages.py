@@ -107,6 +107,15 @@ def test_a_long_line_is_shown_as_a_window_around_the_caret(depth: int, where: st
         ("slurm:\n  - id: c\n    use_memory_contrant: true\n",
          "did you mean 'use_memory_contraint'?"),
         ("local:\n  - gpuz: []\n", "did you mean 'gpus'?"),
+        # a list where a mapping of names is expected
+        ("slurm:\n  - id: c\n    partitions:\n      - name: p\n",
+         "write 'name: value' entries without '- '"),
+        ("slurm:\n  - id: c\n    qos: [short]\n", "write 'name: value' entries without '- '"),
+        # the same duration rule as in expressions
+        ("slurm:\n  - id: c\n    configuration: {max_duration: '25:00'}\n",
+         "'25:00' is ambiguous (Slurm reads MM:SS, people mean HH:MM)"),
+        # a capacity of 0 cores fits nothing
+        ("local:\n  - cpu: {cores: 0, memory: 8G}\n", "cores: 0 means no core at all"),
     ],
 )
 def test_validate_hints(tmp_path: Path, yaml_text: str, hint: str) -> None:

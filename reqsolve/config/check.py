@@ -62,6 +62,12 @@ def plausible_unit(path: str, text: str) -> str:
     return "G"
 
 
+_LIST_FOR_MAPPING = (
+    "write 'name: value' entries without '- ' (e.g. partitions: {gpu: {nodes: [...]}}, or"
+    " qos: {short: {max_duration: 2h}})"
+)
+
+
 def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -136,7 +142,12 @@ class Checker:
         if isinstance(node, Scalar) and node.is_null and spec.nullable:
             return None
         if not isinstance(node, Mapping):
-            self.error(node, path, f"expected a {spec.title} (a mapping), got {node.describe()}")
+            self.error(
+                node,
+                path,
+                f"expected a {spec.title} (a mapping), got {node.describe()}",
+                _LIST_FOR_MAPPING if isinstance(node, Sequence) else None,
+            )
             return INVALID
         result: dict[str, Any] = {}
         written: dict[str, str] = {}
@@ -225,6 +236,8 @@ class Checker:
     def _map(self, node: Node, spec: MapOf, path: str) -> Any:
         if not isinstance(node, Mapping):
             hint = "write {} for an empty mapping" if isinstance(node, Scalar) else None
+            if isinstance(node, Sequence):
+                hint = _LIST_FOR_MAPPING
             self.error(node, path, f"expected a mapping, got {node.describe()}", hint)
             return INVALID
         result: dict[str, Any] = {}

@@ -183,6 +183,12 @@ def _local(
             f"{'them' if len(unknown) > 1 else 'it'}",
             "write cpu: {cores: 8, memory: 32G}",
         )
+    if launcher.cpu.cores == 0:
+        linter.warn(
+            f"{path}.cpu.cores",
+            "cores: 0 means no core at all: no cpu(...) request fits this launcher",
+            "write the number of cores, or leave cores out when it is unknown",
+        )
     gpu_key = "gpus" if f"{path}.gpus" in linter.positions else "gpu"
     for index, gpu in enumerate(launcher.gpus):
         if gpu.count == 0 and gpu.memory:
