@@ -165,9 +165,11 @@ def test_slurm_options_of_the_wrong_type_say_how_to_make_them(
     assert pointer in str(error.value)
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    "command", [*sorted(COMMANDS), "slurm convert", "slurm discover"]
+)
 def test_a_subcommand_argument_error_prints_the_subcommand_usage(command: str) -> None:
-    code, _, err = cli(command, "--no-such-option")
+    code, _, err = cli(*command.split(), "--no-such-option")
     assert code == 2
     assert err.startswith(f"usage: reqsolve {command} "), err
 

@@ -82,9 +82,7 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # said by the subcommand, with its usage (argparse says it at the top)
-            _subparser(parser, args.command).error(
-                f"unrecognized arguments: {' '.join(extra)}"
-            )
+            _subparser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     except _UsageError as exc:
         exc.parser.print_usage(err)
         print(str(exc), file=err)
@@ -127,14 +125,18 @@ def closed_pipe() -> int:
     return EXIT_CLOSED_PIPE
 
 
-def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
-    """The parser of subcommand ``name`` (the top parser when there is none)."""
+def _subparser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser that ``args`` went through (``reqsolve slurm
+    convert`` -> the parser of ``slurm convert``); the top parser when there is none."""
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         choices = action.choices
+        name = getattr(args, action.dest, None)
         if isinstance(choices, dict) and name in choices:
             found = choices[name]
             assert isinstance(found, argparse.ArgumentParser)
-            return found
+            return _subparser(found, args)
     return parser
 
 
