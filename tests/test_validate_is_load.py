@@ -50,6 +50,8 @@ BASE: dict[str, Any] = {
         {
             "id": "cluster",
             "connector": "front",
+            "path": "/opt/slurm/bin",
+            "features": {"fast": {"configuration": {"cpu": {"cores": 64}}}},
             "tags": ["slurm"],
             "weight": 2,
             "features_regex": [r"GPU(?P<cuda_count>\d+)", r"GPUM(?P<cuda_memory>\d+G)"],
