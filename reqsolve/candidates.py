@@ -307,20 +307,39 @@ def _smallest(*limits: int | None) -> int | None:
     return min(known) if known else None
 
 
+SLURM_MEMORY_UNIT = 2**20  # Slurm holds node memory and memory per CPU in whole MiB
+SLURM_TIME_UNIT = 60  # and time limits in whole minutes
+
+
+def _slurm_floor(value: int | None, unit: int) -> int | None:
+    """A capacity as Slurm holds it: rounded down to its unit."""
+    return None if value is None else value - value % unit
+
+
 def slurm_shape(launcher: SlurmLauncherConfig, conf: Configuration, qos: Qos | None) -> Shape:
+    """The shape of a Slurm candidate, in Slurm's own units.
+
+    Slurm holds memory in whole MiB and time limits in whole minutes, and what reqsolve emits
+    is rounded up to those units (``--mem`` to the MiB above, ``--time`` seconds to the minute
+    above, by Slurm). Flooring the capacity here makes "fits" mean "what will be emitted is at
+    most what Slurm has": a node written ``memory: 1000M`` is 953 MiB to Slurm, and a request
+    for 1000M (954 MiB once emitted) does not fit it. For a capacity that is a whole number of
+    units, ``asked <= capacity`` and ``ceil(asked) <= capacity`` are the same test.
+    """
     qos_limit = qos.max_duration if qos is not None else None
-    max_duration = _smallest(qos_limit, conf.max_duration)
+    limit = _smallest(qos_limit, conf.max_duration)
+    max_duration = _slurm_floor(limit, SLURM_TIME_UNIT)
     source = None
-    if max_duration is not None:
-        source = f"QoS {qos.name}" if qos is not None and qos_limit == max_duration else None
+    if limit is not None:
+        source = f"QoS {qos.name}" if qos is not None and qos_limit == limit else None
         source = source or "configuration"
     gpu_count = conf.gpu.count or 0
     gpus = (gpu_kind(gpu_count, conf),) if gpu_count > 0 else ()
     min_gpu = qos.min_gpu if qos is not None else 0
     return Shape(
         cores=conf.cpu.cores,
-        memory=conf.cpu.memory,
-        mem_per_cpu=conf.cpu.mem_per_cpu,
+        memory=_slurm_floor(conf.cpu.memory, SLURM_MEMORY_UNIT),
+        mem_per_cpu=_slurm_floor(conf.cpu.mem_per_cpu, SLURM_MEMORY_UNIT),
         use_memory_constraint=launcher.use_memory_constraint,
         gpus=gpus,
         max_duration=max_duration,

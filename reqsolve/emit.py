@@ -5,7 +5,7 @@ node they admit. So before answering, every node group of the emitted partitions
 constraint admits is checked against the alternative under its own configuration (and the
 chosen QoS/account): a group that cannot run the job is excluded by host name, and a partition
 holding such a group without host names is dropped from the answer. That is the soundness rule;
-the peer skips it and can land a job on a node that cannot run it.
+experimaestro skips it and can land a job on a node that cannot run it.
 """
 
 from __future__ import annotations
@@ -164,6 +164,9 @@ def emit(
                 current = remaining
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
+        duration = alternative.duration or _admitted_limit(
+            launcher, partitions, clauses, exclude, qos, account
+        )
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
@@ -171,7 +174,7 @@ def emit(
             gpus_per_node=len(alternative.gpus) or None,
             cpus_per_task=cpus,
             mem=_mem(launcher.shapes[current[0].shape_id], alternative),
-            time=format_time(alternative.duration) if alternative.duration else None,
+            time=format_time(duration) if duration else None,
             qos=qos,
             account=account,
             nodes=1,
@@ -179,6 +182,35 @@ def emit(
         members = sorted(i for k in current for i in k.members)
         return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped))
     return Emitted(None, (), tuple(dropped))
+
+
+def _admitted_limit(
+    launcher: CompiledLauncher,
+    partitions: Sequence[int],
+    clauses: Sequence[frozenset[str]] | None,
+    exclude: dict[str, None],
+    qos: str | None,
+    account: str | None,
+) -> int | None:
+    """With no duration asked, the time to emit: the smallest limit of the admitted nodes.
+
+    Without ``--time`` Slurm applies the partition's default time, which the chosen QoS may
+    refuse; so the job asks for the chosen limit (docs/matching.md, "No duration asked").
+    Every node that the partitions, the constraint and the exclusions admit is counted: the
+    job may land on any of them, so it asks no more than the smallest of their limits.
+    None when no admitted node has a limit.
+    """
+    limits: list[int] = []
+    for index in partitions:
+        for slot in launcher.slot_classes.get(index, ()):
+            if clauses is not None and not any(c <= slot.feature_set for c in clauses):
+                continue
+            if not slot.hostless and all(host in exclude for host in slot.hosts):
+                continue
+            limit = slot.shapes[(qos, account)].max_duration
+            if limit is not None:
+                limits.append(limit)
+    return min(limits) if limits else None
 
 
 def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:

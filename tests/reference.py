@@ -123,6 +123,13 @@ def _merge(levels: list[Configuration | None]) -> dict[str, Any]:
     return merged
 
 
+MIB = 2**20
+
+
+def _floor(value: int | None, unit: int) -> int | None:
+    return None if value is None else value // unit * unit
+
+
 def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) -> list[RefCandidate]:
     """Candidates of a launcher without ``features:`` / ``features_regex`` (not generated)."""
     if isinstance(launcher, LocalLauncherConfig):
@@ -151,13 +158,14 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
                 qos = qos or (Qos(qos_name) if qos_name else None)
                 limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
                           if x is not None]
+                # Slurm holds memory in whole MiB and time limits in whole minutes
                 capacity = Capacity(
                     values.get("cores"),
-                    values.get("memory"),
-                    values.get("mem_per_cpu"),
+                    _floor(values.get("memory"), MIB),
+                    _floor(values.get("mem_per_cpu"), MIB),
                     launcher.use_memory_constraint,
                     gpus,
-                    min(limits) if limits else None,
+                    _floor(min(limits), 60) if limits else None,
                     qos.min_gpu if qos else 0,
                 )
                 for account in part.accounts or (None,):
@@ -201,8 +209,8 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
 
     def fits(host: tuple[int | None, int, str | None], gpu: Any) -> bool:
         host_memory, floor, model = host
-        if host_memory is not None and host_memory < gpu.memory:
-            return False
+        if gpu.memory and (host_memory is None or host_memory < gpu.memory):
+            return False  # unknown GPU memory is never "enough" (docs/semantics.md)
         if floor > gpu.memory:
             return False
         return gpu.model is None or (model or "").casefold() == gpu.model.casefold()

@@ -19,7 +19,9 @@ from reqsolve.errors import InvalidValue
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="launcher file")
-    parser.add_argument("--tags", default="", help="only launchers with one of these tags (a,b)")
+    parser.add_argument(
+        "--tags", default="", metavar="A,B", help="only launchers having one of these tags"
+    )
     parser.add_argument("--offline", action="store_true", help="no Slurm discovery")
     parser.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
     parser.add_argument("--wait", action="store_true",

@@ -26,7 +26,7 @@ from reqsolve.config.model import (
     Partition,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import check_features_regex
+from reqsolve.config.regex import check_features_regex, memory_group_unit
 from reqsolve.errors import InvalidValue
 from reqsolve.units import parse_memory
 
@@ -92,12 +92,23 @@ def decode_feature(patterns: tuple[str, ...], feature: str) -> DecodedFeature:
                 count = int(text)
             else:
                 errors.append(f"cuda_count '{text}' is not a GPU count")
-        text = groups.get("cuda_memory")
-        if text:
+        for name, text in groups.items():
+            if not text or not name.startswith("cuda_memory"):
+                continue
+            unit = "" if name == "cuda_memory" else memory_group_unit(name)
+            if unit is None:
+                continue  # not a decoded group (the linter warns)
+            if not unit and text.strip().isdecimal():
+                errors.append(
+                    f"cuda_memory '{text}' is a number without a unit: a feature cannot be"
+                    " renamed, so name the unit in the group: (?P<cuda_memory_G>\\d+) reads"
+                    f" '{text}' as {text}G (docs/launchers-file.md, features_regex)"
+                )
+                continue
             try:
-                memory = parse_memory(text)
+                memory = parse_memory(text + unit)
             except InvalidValue as exc:
-                errors.append(f"cuda_memory '{text}': {exc.message}")
+                errors.append(f"{name} '{text}': {exc.message}")
         text = groups.get("cuda_model")
         if text:
             model = text

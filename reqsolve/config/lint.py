@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
     Configuration,
@@ -17,7 +18,12 @@ from reqsolve.config.model import (
     LocalLauncherConfig,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import DECODED_GROUPS
+from reqsolve.config.regex import (
+    DECODED_GROUPS,
+    MEMORY_GROUP_PREFIX,
+    MEMORY_GROUP_UNITS,
+    memory_group_unit,
+)
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
 
@@ -121,6 +127,9 @@ def _connectors(linter: _Linter, launcher_file: LauncherFile) -> None:
                 "give it another name",
             )
         seen.add(connector.id)
+        # the checks ssh itself applies when the connector is used (one set, not two)
+        for field, message, hint in ssh_problems(connector):
+            linter.error(f"connectors.ssh.{connector.id}.{field}", message, hint)
 
 
 def _ids(
@@ -173,6 +182,12 @@ def _local(
             f"cpu {' and '.join(unknown)} unknown: requests are not checked against "
             f"{'them' if len(unknown) > 1 else 'it'}",
             "write cpu: {cores: 8, memory: 32G}",
+        )
+    if launcher.cpu.cores == 0:
+        linter.warn(
+            f"{path}.cpu.cores",
+            "cores: 0 means no core at all: no cpu(...) request fits this launcher",
+            "write the number of cores, or leave cores out when it is unknown",
         )
     gpu_key = "gpus" if f"{path}.gpus" in linter.positions else "gpu"
     for index, gpu in enumerate(launcher.gpus):
@@ -337,7 +352,15 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         rpath = f"{path}.features_regex[{index}]"
         names = list(pattern.groupindex)
         for name in names:
-            if name not in DECODED_GROUPS:
+            if name.startswith(MEMORY_GROUP_PREFIX) and memory_group_unit(name) is None:
+                linter.warn(
+                    rpath,
+                    f"group '{name}': '{name[len(MEMORY_GROUP_PREFIX):]}' is not a unit",
+                    f"write a unit after {MEMORY_GROUP_PREFIX}: "
+                    + ", ".join(MEMORY_GROUP_UNITS),
+                )
+                continue
+            if name not in DECODED_GROUPS and memory_group_unit(name) is None:
                 import difflib  # only for a misspelt group
 
                 close = difflib.get_close_matches(name, DECODED_GROUPS, n=1, cutoff=0.6)

@@ -110,7 +110,7 @@ def _check_constraint(value: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SlurmOptions:
-    """Fields as the peer's; ``None`` means "do not pass this option"."""
+    """Fields as experimaestro's; ``None`` means "do not pass this option"."""
 
     account: str | None = None
     constraint: str | None = None
@@ -247,6 +247,17 @@ class SlurmOptions:
 OPTION_FIELDS = tuple(f.name for f in fields(SlurmOptions))
 
 
+_TEXT_HINTS = {
+    "time": "Slurm's [D-]HH:MM:SS text: format_time(seconds) (reqsolve.slurm.options) makes it,"
+    " or SlurmOptions.from_seconds(seconds)",
+    "mem": "Slurm's size text in MiB with a suffix: format_mem_mib(bytes) (reqsolve.units)"
+    " makes it, e.g. '382M'",
+}
+
+
 def _require_str(field: str, value: object) -> None:
     if not isinstance(value, str):
-        raise InvalidValue(f"SlurmOptions.{field}: expected text, got {value!r}")
+        raise InvalidValue(
+            f"SlurmOptions.{field}: expected text, got {type(value).__name__} {value!r}",
+            _TEXT_HINTS.get(field, f"write it as text: {field}='{value}'"),
+        )
