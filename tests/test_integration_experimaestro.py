@@ -129,13 +129,10 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
     try:
         match, _ = find_match(wanted, tags=tags, config=str(source / "launchers.yaml"),
                               offline=True)
-    except LauncherNotFoundError:
-        assert expected.get("launcher", None) is None
+    except LauncherNotFoundError:  # reqsolve's answer (the corpus is test_conformance's)
         with pytest.raises(XpmNotFound):
             xpm_find_launcher(text, tags=set(tags))
         return
-    if text not in READ_DIFFERENTLY:
-        assert match.launcher.config.id == expected["launcher"]["id"]
     try:
         launcher = xpm_find_launcher(text, tags=set(tags))
     except InvalidValue as exc:  # a launcher whose connector experimaestro cannot reach
@@ -320,4 +317,5 @@ def test_reqsolve_itself_reads_the_experimaestro_directory(tmp_path: Path) -> No
     out, err = io.StringIO(), io.StringIO()
     assert run(["find", "--config", str(directory), "cuda(mem=40G)*3"], out, err) == 0, err
     assert out.getvalue().split() == [
-        "--partition=gpu", "--constraint=GPU3&GPUM48G", "--nodes=1", "--gpus-per-node=3"]
+        "--partition=gpu", "--constraint=GPU3&GPUM48G", "--nodes=1", "--gpus-per-node=3",
+        "--time=2-00:00:00"]  # no duration asked: the partition's limit
