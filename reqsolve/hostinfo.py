@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -30,31 +31,69 @@ def total_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     return None
 
 
-def parse_nvidia_smi(text: str) -> tuple[LocalGpu, ...]:
-    """``name, memory.total`` CSV lines (``NVIDIA A100-SXM4-40GB, 40960 MiB``) -> GPUs."""
-    gpus: list[LocalGpu] = []
+NVIDIA_SMI_QUERY = ("--query-gpu=index,uuid,name,memory.total", "--format=csv,noheader")
+_UNITS = {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedGpu:
+    """One GPU as ``nvidia-smi`` reports it: its index, UUID (``GPU-...``), name and memory.
+
+    ``index`` is nvidia-smi's (PCI bus order); ``uuid`` None when the output had none (the
+    two-column form ``name, memory.total``).
+    """
+
+    index: int
+    uuid: str | None
+    name: str | None
+    memory: int | None
+
+
+def parse_nvidia_smi_devices(text: str) -> tuple[DetectedGpu, ...]:
+    """``index, uuid, name, memory.total`` CSV lines -> GPUs; also reads ``name, memory.total``.
+
+    ``0, GPU-3f1c..., NVIDIA H200, 143771 MiB`` -> index 0, that UUID, ``NVIDIA H200``, 143771
+    MiB. A line that is not one of these forms (a warning, ``[N/A]`` memory) is skipped.
+    """
+    gpus: list[DetectedGpu] = []
     for line in text.splitlines():
-        if "," not in line:
+        fields = [part.strip() for part in line.split(",")]
+        if len(fields) < 2:
             continue
-        name, _, memory = line.rpartition(",")
-        number, _, unit = memory.strip().partition(" ")
+        number, _, unit = fields[-1].partition(" ")
         try:
             value = int(float(number))
         except ValueError:
             continue
-        factor = {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}.get(unit.strip(), 2**20)
-        gpus.append(LocalGpu(model=name.strip() or None, count=1, memory=value * factor))
+        memory = value * _UNITS.get(unit.strip(), 2**20)
+        if len(fields) >= 4 and fields[0].isdigit() and fields[1].startswith(("GPU-", "MIG-")):
+            index, uuid, name = int(fields[0]), fields[1], ",".join(fields[2:-1]).strip()
+        else:
+            index, uuid, name = len(gpus), None, ",".join(fields[:-1]).strip()
+        gpus.append(DetectedGpu(index, uuid, name or None, memory))
     return tuple(gpus)
 
 
-def nvidia_gpus() -> tuple[LocalGpu, ...]:
-    """The NVIDIA GPUs ``nvidia-smi`` reports; none when it is absent, fails or hangs."""
+def parse_nvidia_smi(text: str) -> tuple[LocalGpu, ...]:
+    """nvidia-smi's CSV -> one :class:`LocalGpu` per GPU (``NVIDIA A100-SXM4-40GB, 40960 MiB``)."""
+    return tuple(
+        LocalGpu(model=gpu.name, count=1, memory=gpu.memory)
+        for gpu in parse_nvidia_smi_devices(text)
+    )
+
+
+def detect_gpus() -> tuple[DetectedGpu, ...]:
+    """The NVIDIA GPUs ``nvidia-smi`` reports now; none when it is absent, fails or hangs.
+
+    Run without a shell, with a timeout; asked again on each call (``submit`` asks just before
+    it starts a job, :func:`this_machine` once per process).
+    """
     binary = shutil.which("nvidia-smi")
     if binary is None:
         return ()
     try:
         result = subprocess.run(
-            [binary, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            [binary, *NVIDIA_SMI_QUERY],
             capture_output=True,
             text=True,
             timeout=NVIDIA_SMI_TIMEOUT,
@@ -64,7 +103,29 @@ def nvidia_gpus() -> tuple[LocalGpu, ...]:
         return ()
     if result.returncode != 0:
         return ()
-    return parse_nvidia_smi(result.stdout)
+    return parse_nvidia_smi_devices(result.stdout)
+
+
+@cache
+def machine_gpus() -> tuple[DetectedGpu, ...]:
+    """This machine's GPUs, detected once per process: what the embedded launcher describes."""
+    return detect_gpus()
+
+
+def nvidia_gpus() -> tuple[LocalGpu, ...]:
+    """The GPUs of :func:`machine_gpus` as launcher GPUs, neighbours of one kind grouped.
+
+    Grouping keeps nvidia-smi's order (the solver numbers GPUs kind after kind, so its GPU
+    number i is nvidia-smi's i) and lets the matcher treat 8 identical GPUs as one kind.
+    """
+    grouped: list[LocalGpu] = []
+    for gpu in machine_gpus():
+        if grouped and (grouped[-1].model, grouped[-1].memory) == (gpu.name, gpu.memory):
+            last = grouped[-1]
+            grouped[-1] = LocalGpu(model=last.model, count=last.count + 1, memory=last.memory)
+        else:
+            grouped.append(LocalGpu(model=gpu.name, count=1, memory=gpu.memory))
+    return tuple(grouped)
 
 
 @cache

@@ -2,20 +2,29 @@
 
 Finds the launcher as ``reqsolve find`` does, then either submits an ``#SBATCH`` script with
 ``sbatch --parsable`` through the launcher's connector, or runs the command here while holding
-the launcher's tokens. ``--dry-run`` prints what would run and runs nothing (no token taken).
+the launcher's tokens and the GPUs the solver assigned (``CUDA_VISIBLE_DEVICES`` names them, and
+is empty for a job that asked none: :mod:`reqsolve.localjob`). ``--dry-run`` prints what would
+run and runs nothing (no token or GPU taken); ``--no-wait`` refuses (exit 75) instead of waiting
+for tokens or GPUs other jobs hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES, ON_ERROR_HELP, python_warnings
 from reqsolve.errors import InvalidValue
 
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.localjob import GpuPlan
+    from reqsolve.ranking import Match
+
+BUSY_EXIT = 75  # EX_TEMPFAIL: --no-wait and the tokens or GPUs are held by other jobs
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="launcher file")
@@ -28,6 +37,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds between two polls with --wait (default: the launcher's)")
     parser.add_argument("--job-name", default=None, help="Slurm job name")
     parser.add_argument("--hold", action="store_true", help="submit the Slurm job held")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help=f"local job: exit {BUSY_EXIT} at once when other jobs hold its tokens or GPUs"
+        " (default: wait for them)",
+    )
     parser.add_argument(
         "--on-error", choices=ON_ERROR_CHOICES, default=ON_ERROR_CHOICES[0], help=ON_ERROR_HELP
     )
@@ -140,6 +155,53 @@ def run_slurm(
     return final.exit_code or 0
 
 
+def gpu_plan(match: Match, launcher: Any) -> tuple[GpuPlan | None, str | None]:
+    """The GPUs a local answer's job gets (None when it asked none), and a warning to print.
+
+    A launcher file's GPUs (or the embedded launcher's, detected) are those the solver
+    assigned; a ``LocalLauncher`` from ``launchers.py`` describes none, so its job's GPUs are
+    assigned here, among the GPUs ``nvidia-smi`` reports (none reported: the variable is left
+    as it is, with a warning).
+    """
+    from reqsolve.config.model import LocalLauncherConfig
+    from reqsolve.hostinfo import machine_gpus
+    from reqsolve.localjob import GpuPlan, GpusUnavailable, assign, launcher_devices
+    from reqsolve.model import check
+
+    alternative = match.alternative
+    if not alternative.gpus:
+        return None, None
+    config = match.launcher.config
+    here = getattr(launcher, "connector", "local") == "local"
+    detected = machine_gpus() if here else ()
+    if not match.candidates or not isinstance(config, LocalLauncherConfig):
+        devices, _ = launcher_devices(None, detected)
+        if not devices:
+            return None, (
+                f"{len(alternative.gpus)} GPU(s) asked, but nvidia-smi reports no GPU here:"
+                f" {VISIBLE_NAME} is left as it is"
+            )
+        first = assign(devices, alternative)
+        if first is None:
+            found = ", ".join(d.describe() for d in devices)
+            raise GpusUnavailable(
+                f"launchers.py chose local launcher {config.id!r} for {alternative}, but the"
+                f" GPUs of this machine ({found}) cannot serve it",
+                "change launchers.py, or ask for GPUs this machine has",
+            )
+        return GpuPlan(devices, alternative, first), None
+    devices, warning = launcher_devices(config, detected)
+    verdict = check(match.candidates[0].shape, alternative)
+    return GpuPlan(devices, alternative, verdict.assignment), warning
+
+
+VISIBLE_NAME = "CUDA_VISIBLE_DEVICES"
+
+
+def _assignments(env: dict[str, str]) -> list[str]:
+    return [f"{name}={shlex.quote(value)}" if value else f"{name}=" for name, value in env.items()]
+
+
 def run_local(
     launcher: Any,
     command: Sequence[str],
@@ -148,9 +210,13 @@ def run_local(
     stdout: TextIO,
     stderr: TextIO,
     dry_run: bool = False,
+    plan: GpuPlan | None = None,
+    gpu_env: bool = True,
+    wait: bool = True,
 ) -> int:
-    """Run ``command`` here while holding the launcher's tokens; its exit status."""
-    from reqsolve.tokens import hold_tokens
+    """Run ``command`` here while holding the launcher's tokens and the job's GPUs (``plan``);
+    its exit status. ``gpu_env`` False leaves ``CUDA_VISIBLE_DEVICES`` as it is."""
+    from reqsolve.localjob import ResourcesBusy, environment, hold_job
 
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
@@ -159,18 +225,29 @@ def run_local(
         if wanted:
             taken = ", ".join(f"{n}={c}" for n, c in wanted.items())
             print(f"# would take tokens: {taken}", file=stdout)
-        print(f"# would run: {shlex.join(command)}", file=stdout)
+        chosen = plan.chosen() if plan is not None else ()
+        if chosen:
+            print(f"# would hold GPUs: {', '.join(d.describe() for d in chosen)}", file=stdout)
+        shown = _assignments(environment(chosen)) if gpu_env else []
+        print(f"# would run: {' '.join([*shown, shlex.join(command)])}", file=stdout)
         return 0
 
-    def waiting(name: str) -> None:
-        print(f"reqsolve: waiting for a free '{name}' token", file=stderr, flush=True)
+    def waiting(what: str) -> None:
+        print(f"reqsolve: waiting for {what}", file=stderr, flush=True)
 
-    with hold_tokens(wanted, capacities, on_wait=waiting):
-        try:
-            done = subprocess.run(list(command), check=False)
-        except FileNotFoundError:
-            print(f"reqsolve: command not found: {command[0]}", file=stderr)
-            return 127
+    try:
+        with hold_job(wanted, capacities, plan, on_wait=waiting, wait=wait) as gpus:
+            env = dict(os.environ)
+            if gpu_env:
+                env.update(environment(gpus))
+            try:
+                done = subprocess.run(list(command), check=False, env=env)
+            except FileNotFoundError:
+                print(f"reqsolve: command not found: {command[0]}", file=stderr)
+                return 127
+    except ResourcesBusy as exc:
+        print(f"reqsolve: {exc}", file=stderr)
+        return BUSY_EXIT
     return done.returncode
 
 
@@ -179,12 +256,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import find_launcher
+    from reqsolve.registry import find_match
 
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
-            launcher = find_launcher(
+            match, launcher = find_match(
                 args.expression,
                 tags=tags,
                 config=args.config,
@@ -212,6 +289,9 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     capacities: dict[str, int] = {}
     if getattr(launcher, "tokens", None):
         capacities = dict(_launcher_file(args.config).token_counters)
+    plan, warning = gpu_plan(match, launcher)
+    if warning is not None:
+        print(f"reqsolve: warning: {warning}", file=stderr)
     stdout.flush()
     return run_local(
         launcher,
@@ -220,4 +300,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout=stdout,
         stderr=stderr,
         dry_run=args.dry_run,
+        plan=plan,
+        gpu_env=not (match.alternative.gpus and plan is None),
+        wait=not args.no_wait,
     )
