@@ -18,11 +18,12 @@ otherwise both names are read the same way (docs/gpu-models.md):
 - a MIG profile (``1g.5gb``) is part of what the device is: a slice matches only an ask naming
   that profile, and an ask naming a profile matches only that slice.
 
-An ask matches a name when the models are equal, and the ask's line and qualifier words are
-among the name's. So ``A100`` matches ``NVIDIA A100-SXM4-80GB`` and ``a100``, ``4090`` and
-``RTX4090`` match ``NVIDIA GeForce RTX 4090``; ``A10`` never matches ``A100`` (other model),
-``H100`` never ``H200``, ``L40`` never ``L40S``, ``1080`` never ``1080ti``. Names without a
-number (``titan_x``) match an ask whose words are all among theirs.
+An ask matches a name when the models are equal, the ask's qualifiers are among the name's,
+and so is its line when the name has one (``RTX A6000`` matches the GRES type ``a6000``). So
+``A100`` matches ``NVIDIA A100-SXM4-80GB`` and ``a100``, ``4090`` and ``RTX4090`` match
+``NVIDIA GeForce RTX 4090``; ``A10`` never matches ``A100`` (other model), ``H100`` never
+``H200``, ``L40`` never ``L40S``, ``1080`` never ``1080ti``. Names without a number
+(``titan_x``) match an ask whose words are all among theirs.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def form_matches(asked: ModelForm, name: ModelForm) -> bool:
         return bool(asked.words) and asked.words <= name.words
     return (
         asked.model == name.model
-        and asked.line <= name.line
+        and (asked.line <= name.line or not name.line)
         and asked.qualifiers <= name.qualifiers
     )
 

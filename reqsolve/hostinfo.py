@@ -82,13 +82,22 @@ def parse_nvidia_smi(text: str) -> tuple[LocalGpu, ...]:
     )
 
 
+def nvidia_smi() -> str | None:
+    """The ``nvidia-smi`` to run: ``$REQSOLVE_NVIDIA_SMI`` when set (empty: none, no GPU is
+    detected), else the one on ``PATH``."""
+    given = os.environ.get("REQSOLVE_NVIDIA_SMI")
+    if given is not None:
+        return given or None
+    return shutil.which("nvidia-smi")
+
+
 def detect_gpus() -> tuple[DetectedGpu, ...]:
     """The NVIDIA GPUs ``nvidia-smi`` reports now; none when it is absent, fails or hangs.
 
     Run without a shell, with a timeout; asked again on each call (``submit`` asks just before
     it starts a job, :func:`this_machine` once per process).
     """
-    binary = shutil.which("nvidia-smi")
+    binary = nvidia_smi()
     if binary is None:
         return ()
     try:

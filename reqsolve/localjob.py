@@ -206,6 +206,16 @@ class GpuPlan:
         return tuple(self.devices[i] for i in self.first)
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a job holds while it runs: its GPUs, and the locked descriptors (tokens and GPUs)
+    to hand down to the job, so that they stay held while the job lives even if the process
+    that started it is killed."""
+
+    gpus: tuple[Device, ...]
+    fds: tuple[int, ...]
+
+
 @contextmanager
 def hold_job(
     wanted: Mapping[str, int],
@@ -217,8 +227,8 @@ def hold_job(
     poll: float = 0.5,
     on_wait: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[tuple[Device, ...]]:
-    """Hold a local job's tokens and GPUs while the block runs; yields the GPUs it got.
+) -> Iterator[Held]:
+    """Hold a local job's tokens and GPUs while the block runs; yields what it got.
 
     Everything is taken at once or nothing is (then retried every ``poll`` seconds, telling
     ``on_wait`` once what is busy); with ``wait=False`` a busy resource raises
@@ -258,7 +268,7 @@ def hold_job(
             told = True
         sleep(poll)
     try:
-        yield gpus
+        yield Held(gpus, tuple(held))
     finally:
         for fd in held:
             os.close(fd)

@@ -236,19 +236,22 @@ def run_local(
         print(f"reqsolve: waiting for {what}", file=stderr, flush=True)
 
     try:
-        with hold_job(wanted, capacities, plan, on_wait=waiting, wait=wait) as gpus:
+        with hold_job(wanted, capacities, plan, on_wait=waiting, wait=wait) as held:
             env = dict(os.environ)
             if gpu_env:
-                env.update(environment(gpus))
+                env.update(environment(held.gpus))
             try:
-                done = subprocess.run(list(command), check=False, env=env)
+                # the job inherits the locks: they stay held while it lives, even if this
+                # process is killed, and the kernel drops them when both have ended
+                done = subprocess.run(list(command), check=False, env=env, pass_fds=held.fds)
             except FileNotFoundError:
                 print(f"reqsolve: command not found: {command[0]}", file=stderr)
                 return 127
     except ResourcesBusy as exc:
         print(f"reqsolve: {exc}", file=stderr)
         return BUSY_EXIT
-    return done.returncode
+    # a job killed by a signal: 128 + signal, as shells (and submit --wait) say it
+    return done.returncode if done.returncode >= 0 else 128 - done.returncode
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
