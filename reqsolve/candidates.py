@@ -44,10 +44,13 @@ class GpuKind:
     model: str | None = None
     min_mem_ratio: float | None = None
     model_form: ModelForm | None = field(init=False, compare=False, repr=False)
+    # the rule's answers for this kind, by model asked: the matcher asks the same few
+    accepted: dict[str, bool] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         form = None if self.model is None else model_form(self.model)
         object.__setattr__(self, "model_form", form)
+        object.__setattr__(self, "accepted", {})
 
     @property
     def model_key(self) -> str | None:
@@ -55,8 +58,14 @@ class GpuKind:
 
     def accepts_model(self, asked: str) -> bool:
         """Is this kind's GPU one of the ``asked`` model? (docs/gpu-models.md)"""
-        form = self.model_form
-        return form is not None and form_matches(model_form(asked), form)
+        found = self.accepted.get(asked)
+        if found is None:
+            form = self.model_form
+            found = form is not None and form_matches(model_form(asked), form)
+            if len(self.accepted) >= 1024:
+                self.accepted.clear()
+            self.accepted[asked] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
