@@ -378,3 +378,17 @@ def test_python_launcher_asking_gpus_this_machine_lacks_is_refused(make: Machine
     assert done.returncode != 0
     assert "GPUs of this machine (GPU-3f1c2b7e" in done.stderr
     assert "CUDA_VISIBLE_DEVICES" not in done.stdout
+
+
+def test_the_device_check_script_passes_on_a_faked_h200(make: MachineFactory) -> None:
+    """tests/device/check_local_gpu.sh (run once on a real H200) works, here on a faked one."""
+    machine = make(H200)
+    script = Path(__file__).resolve().parent / "device" / "check_local_gpu.sh"
+    env = dict(machine.env, PYTHON=sys.executable, CHECK_SKIP_CUDA="1")
+    done = subprocess.run(
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    statuses = [line.split(":")[0] for line in done.stdout.splitlines() if line[:1].isupper()]
+    assert statuses.count("PASS") == 9 and "FAIL" not in statuses, done.stdout
+    assert done.stdout.rstrip().endswith("ALL PASSED")
