@@ -25,14 +25,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reqsolve.candidates import GpuKind
 from reqsolve.config.model import LocalLauncherConfig
 from reqsolve.errors import ReqsolveError
 from reqsolve.gpu_models import model_matches
-from reqsolve.hostinfo import DetectedGpu
+from reqsolve.hostinfo import DetectedGpu, machine_gpus
 from reqsolve.requirement import Alternative
 from reqsolve.tokens import check_wanted, default_tokens_dir, take_counters
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.launchers import Launcher
+    from reqsolve.ranking import Match
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 ORDER = "CUDA_DEVICE_ORDER"
@@ -204,6 +209,44 @@ class GpuPlan:
 
     def chosen(self) -> tuple[Device, ...]:
         return tuple(self.devices[i] for i in self.first)
+
+
+def gpu_plan(match: Match, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
+    """The GPUs a local answer's job gets (None when it asked none), and a warning to print.
+
+    A launcher file's GPUs (or the embedded launcher's, detected) are those the solver
+    assigned; a ``LocalLauncher`` from ``launchers.py`` describes none, so its job's GPUs are
+    assigned here, among the GPUs ``nvidia-smi`` reports (none reported: None, with a warning
+    that the job's GPUs are left as they are). :class:`GpusUnavailable` when the GPUs reported
+    cannot serve the request.
+    """
+    from reqsolve.model import check
+
+    alternative = match.alternative
+    if not alternative.gpus:
+        return None, None
+    config = match.launcher.config
+    here = getattr(launcher, "connector", "local") == "local"
+    detected = machine_gpus() if here else ()
+    if not match.candidates or not isinstance(config, LocalLauncherConfig):
+        devices, _ = launcher_devices(None, detected)
+        if not devices:
+            return None, (
+                f"{len(alternative.gpus)} GPU(s) asked, but nvidia-smi reports no GPU here:"
+                f" {VISIBLE} is left as it is"
+            )
+        first = assign(devices, alternative)
+        if first is None:
+            found = ", ".join(d.describe() for d in devices)
+            raise GpusUnavailable(
+                f"launchers.py chose local launcher {config.id!r} for {alternative}, but the"
+                f" GPUs of this machine ({found}) cannot serve it",
+                "change launchers.py, or ask for GPUs this machine has",
+            )
+        return GpuPlan(devices, alternative, first), None
+    devices, warning = launcher_devices(config, detected)
+    verdict = check(match.candidates[0].shape, alternative)
+    return GpuPlan(devices, alternative, verdict.assignment), warning
 
 
 @dataclass(frozen=True, slots=True)

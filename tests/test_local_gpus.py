@@ -8,6 +8,7 @@ Concurrent jobs are real processes contending for real ``flock`` locks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -392,3 +393,48 @@ def test_the_device_check_script_passes_on_a_faked_h200(make: MachineFactory) ->
     statuses = [line.split(":")[0] for line in done.stdout.splitlines() if line[:1].isupper()]
     assert statuses.count("PASS") == 9 and "FAIL" not in statuses, done.stdout
     assert done.stdout.rstrip().endswith("ALL PASSED")
+
+
+# --- the library (in-process: the tests see no nvidia-smi, conftest)
+
+MODELS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "gpu_models" / "launchers.yaml"
+
+
+@pytest.mark.parametrize(
+    ("expression", "first", "alternatives"),
+    [
+        ("cuda(model=A100)", (0,), [(1,), (2,), (3,)]),
+        ("cuda(model=A100)*2", (0, 1), [(2, 3)]),
+        ("cuda(model=A100)*3", (0, 1, 2), []),
+    ],
+)
+def test_hold_job_takes_the_first_choice_then_free_gpus(
+    tmp_path: Path, expression: str, first: tuple[int, ...], alternatives: list[tuple[int, ...]]
+) -> None:
+    """4 GPUs: jobs holding at once get disjoint GPUs until none is left; then --no-wait."""
+    from reqsolve.localjob import GpuPlan, ResourcesBusy, gpu_plan, hold_job
+    from reqsolve.registry import find_match
+
+    match, launcher = find_match(expression, config=MODELS_FILE, offline=True)
+    assert launcher.id == "box"
+    plan, warning = gpu_plan(match, launcher)
+    assert warning is None and isinstance(plan, GpuPlan) and plan.first == first
+    assert [d.visible for d in plan.chosen()] == [str(i) for i in first]  # no nvidia-smi: index
+    with contextlib.ExitStack() as stack:
+        got = [stack.enter_context(hold_job({}, {}, plan, directory=tmp_path, wait=False))]
+        for _ in alternatives:
+            got.append(stack.enter_context(hold_job({}, {}, plan, directory=tmp_path, wait=False)))
+        assert [tuple(d.position for d in held.gpus) for held in got] == [first, *alternatives]
+        with pytest.raises(ResourcesBusy, match="other jobs hold what it needs"):
+            stack.enter_context(hold_job({}, {}, plan, directory=tmp_path, wait=False))
+    with hold_job({}, {}, plan, directory=tmp_path, wait=False) as again:  # all released
+        assert tuple(d.position for d in again.gpus) == first
+
+
+def test_a_job_without_gpus_has_no_plan() -> None:
+    from reqsolve.localjob import environment, gpu_plan
+    from reqsolve.registry import find_match
+
+    match, launcher = find_match("cpu(cores=2)", config=MODELS_FILE, offline=True)
+    assert gpu_plan(match, launcher) == (None, None)
+    assert environment(()) == {"CUDA_VISIBLE_DEVICES": ""}

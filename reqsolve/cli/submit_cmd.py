@@ -22,7 +22,6 @@ from reqsolve.errors import InvalidValue
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.localjob import GpuPlan
-    from reqsolve.ranking import Match
 
 BUSY_EXIT = 75  # EX_TEMPFAIL: --no-wait and the tokens or GPUs are held by other jobs
 
@@ -155,49 +154,6 @@ def run_slurm(
     return final.exit_code or 0
 
 
-def gpu_plan(match: Match, launcher: Any) -> tuple[GpuPlan | None, str | None]:
-    """The GPUs a local answer's job gets (None when it asked none), and a warning to print.
-
-    A launcher file's GPUs (or the embedded launcher's, detected) are those the solver
-    assigned; a ``LocalLauncher`` from ``launchers.py`` describes none, so its job's GPUs are
-    assigned here, among the GPUs ``nvidia-smi`` reports (none reported: the variable is left
-    as it is, with a warning).
-    """
-    from reqsolve.config.model import LocalLauncherConfig
-    from reqsolve.hostinfo import machine_gpus
-    from reqsolve.localjob import GpuPlan, GpusUnavailable, assign, launcher_devices
-    from reqsolve.model import check
-
-    alternative = match.alternative
-    if not alternative.gpus:
-        return None, None
-    config = match.launcher.config
-    here = getattr(launcher, "connector", "local") == "local"
-    detected = machine_gpus() if here else ()
-    if not match.candidates or not isinstance(config, LocalLauncherConfig):
-        devices, _ = launcher_devices(None, detected)
-        if not devices:
-            return None, (
-                f"{len(alternative.gpus)} GPU(s) asked, but nvidia-smi reports no GPU here:"
-                f" {VISIBLE_NAME} is left as it is"
-            )
-        first = assign(devices, alternative)
-        if first is None:
-            found = ", ".join(d.describe() for d in devices)
-            raise GpusUnavailable(
-                f"launchers.py chose local launcher {config.id!r} for {alternative}, but the"
-                f" GPUs of this machine ({found}) cannot serve it",
-                "change launchers.py, or ask for GPUs this machine has",
-            )
-        return GpuPlan(devices, alternative, first), None
-    devices, warning = launcher_devices(config, detected)
-    verdict = check(match.candidates[0].shape, alternative)
-    return GpuPlan(devices, alternative, verdict.assignment), warning
-
-
-VISIBLE_NAME = "CUDA_VISIBLE_DEVICES"
-
-
 def _assignments(env: dict[str, str]) -> list[str]:
     return [f"{name}={shlex.quote(value)}" if value else f"{name}=" for name, value in env.items()]
 
@@ -292,6 +248,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     capacities: dict[str, int] = {}
     if getattr(launcher, "tokens", None):
         capacities = dict(_launcher_file(args.config).token_counters)
+    from reqsolve.localjob import gpu_plan
+
     plan, warning = gpu_plan(match, launcher)
     if warning is not None:
         print(f"reqsolve: warning: {warning}", file=stderr)
