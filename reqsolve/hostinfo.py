@@ -53,7 +53,8 @@ def parse_nvidia_smi_devices(text: str) -> tuple[DetectedGpu, ...]:
     """``index, uuid, name, memory.total`` CSV lines -> GPUs; also reads ``name, memory.total``.
 
     ``0, GPU-3f1c..., NVIDIA H200, 143771 MiB`` -> index 0, that UUID, ``NVIDIA H200``, 143771
-    MiB. A line that is not one of these forms (a warning, ``[N/A]`` memory) is skipped.
+    MiB; a memory of ``[N/A]`` is None. A line that is not one of these forms (a warning) is
+    skipped, and so is a two-column line without a memory.
     """
     gpus: list[DetectedGpu] = []
     for line in text.splitlines():
@@ -62,14 +63,17 @@ def parse_nvidia_smi_devices(text: str) -> tuple[DetectedGpu, ...]:
             continue
         number, _, unit = fields[-1].partition(" ")
         try:
-            value = int(float(number))
+            memory: int | None = int(float(number)) * _UNITS.get(unit.strip(), 2**20)
         except ValueError:
-            continue
-        memory = value * _UNITS.get(unit.strip(), 2**20)
+            memory = None
         if len(fields) >= 4 and fields[0].isdigit() and fields[1].startswith(("GPU-", "MIG-")):
+            # a GPU with an index and a UUID is kept even when its memory is [N/A]: a job
+            # may still be given it, and a request stating a memory never fits it
             index, uuid, name = int(fields[0]), fields[1], ",".join(fields[2:-1]).strip()
-        else:
+        elif memory is not None:
             index, uuid, name = len(gpus), None, ",".join(fields[:-1]).strip()
+        else:
+            continue
         gpus.append(DetectedGpu(index, uuid, name or None, memory))
     return tuple(gpus)
 

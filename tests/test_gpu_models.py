@@ -142,6 +142,24 @@ def test_rule_on_captured_nvidia_smi(output: Path, asked: str, matching: int) ->
     assert sum(model_matches(asked, gpu.name or "") for gpu in gpus) == matching
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0, GPU-a, NVIDIA H200, 143771 MiB\n", [(0, "GPU-a", "NVIDIA H200", 143771 * 2**20)]),
+        ("0, GPU-a, NVIDIA GH200 480GB, [N/A]\n", [(0, "GPU-a", "NVIDIA GH200 480GB", None)]),
+        ("3, GPU-b, Tesla T4, 15360 MiB\n", [(3, "GPU-b", "Tesla T4", 15360 * 2**20)]),
+        ("Tesla T4, 15360 MiB\n", [(0, None, "Tesla T4", 15360 * 2**20)]),
+        ("NVIDIA X, [N/A]\nNo devices were found\n", []),
+    ],
+    ids=["h200", "memory-na", "index-kept", "two-columns", "garbled"],
+)
+def test_parse_nvidia_smi_devices(
+    text: str, expected: list[tuple[int, str | None, str, int | None]]
+) -> None:
+    found = parse_nvidia_smi_devices(text)
+    assert [(g.index, g.uuid, g.name, g.memory) for g in found] == expected
+
+
 def test_lab_gres_types() -> None:
     """The GRES types the lab's Slurm reports (captured scontrol output) read as models."""
     nodes = [n for path in LAB_NODES for n in read_nodes_text(path.read_text(encoding="utf-8"))]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BUSY_EXIT = 75  # EX_TEMPFAIL: --no-wait and the tokens or GPUs are held by other jobs
 
+
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="launcher file")
     parser.add_argument("--tags", default="", help="only launchers with one of these tags (a,b)")
