@@ -25,6 +25,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.gpu_models import ModelForm, form_matches, model_form
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,8 @@ class GpuKind:
     """``count`` identical GPUs of one node.
 
     ``memory`` None = not known: fits only a request that states no memory. A request fits when
-    ``min_memory <= asked <= memory`` and the model matches (``model_key`` is casefolded).
+    ``min_memory <= asked <= memory`` and the model matches (:func:`accepts_model`, the rule of
+    docs/gpu-models.md, on ``model_form``: the name read once, not per query).
     ``min_mem_ratio`` is kept only to explain where ``min_memory`` comes from.
     """
 
@@ -41,10 +43,29 @@ class GpuKind:
     min_memory: int = 0
     model: str | None = None
     min_mem_ratio: float | None = None
+    model_form: ModelForm | None = field(init=False, compare=False, repr=False)
+    # the rule's answers for this kind, by model asked: the matcher asks the same few
+    accepted: dict[str, bool] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        form = None if self.model is None else model_form(self.model)
+        object.__setattr__(self, "model_form", form)
+        object.__setattr__(self, "accepted", {})
 
     @property
     def model_key(self) -> str | None:
         return None if self.model is None else self.model.casefold()
+
+    def accepts_model(self, asked: str) -> bool:
+        """Is this kind's GPU one of the ``asked`` model? (docs/gpu-models.md)"""
+        found = self.accepted.get(asked)
+        if found is None:
+            form = self.model_form
+            found = form is not None and form_matches(model_form(asked), form)
+            if len(self.accepted) >= 1024:
+                self.accepted.clear()
+            self.accepted[asked] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -246,7 +246,8 @@ def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | Non
 
 
 def fits(kind: GpuKind, gpu: Accelerator) -> bool:
-    """One requested GPU on one host GPU: enough memory, not below its minimum, same model.
+    """One requested GPU on one host GPU: enough memory, not below its minimum, of the model
+    asked (the rule of docs/gpu-models.md: ``A100`` fits ``NVIDIA A100-SXM4-80GB``).
 
     A GPU whose memory nothing states fits only a request that states none: no scheduler
     enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md, GPU memory).
@@ -255,7 +256,7 @@ def fits(kind: GpuKind, gpu: Accelerator) -> bool:
         return False
     if kind.min_memory > gpu.memory:
         return False
-    return gpu.model is None or gpu.model.casefold() == kind.model_key
+    return gpu.model is None or kind.accepts_model(gpu.model)
 
 
 def assign_gpus(
@@ -324,7 +325,7 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     asked = human_memory(gpu.memory) if gpu.memory else "0B"
     if not kinds:
         return "the node has no GPU"
-    same_model = [k for k in kinds if gpu.model is None or k.model_key == gpu.model.casefold()]
+    same_model = [k for k in kinds if gpu.model is None or k.accepts_model(gpu.model)]
     if not same_model:
         models = ", ".join(sorted({k.model or "unknown" for k in kinds}))
         return f"model {gpu.model} asked, the node has {models}"

@@ -2,19 +2,28 @@
 
 Finds the launcher as ``reqsolve find`` does, then either submits an ``#SBATCH`` script with
 ``sbatch --parsable`` through the launcher's connector, or runs the command here while holding
-the launcher's tokens. ``--dry-run`` prints what would run and runs nothing (no token taken).
+the launcher's tokens and the GPUs the solver assigned (``CUDA_VISIBLE_DEVICES`` names them, and
+is empty for a job that asked none: :mod:`reqsolve.localjob`). ``--dry-run`` prints what would
+run and runs nothing (no token or GPU taken); ``--no-wait`` refuses (exit 75) instead of waiting
+for tokens or GPUs other jobs hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES, ON_ERROR_HELP, python_warnings
 from reqsolve.errors import InvalidValue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.localjob import GpuPlan
+
+BUSY_EXIT = 75  # EX_TEMPFAIL: --no-wait and the tokens or GPUs are held by other jobs
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +39,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds between two polls with --wait (default: the launcher's)")
     parser.add_argument("--job-name", default=None, help="Slurm job name")
     parser.add_argument("--hold", action="store_true", help="submit the Slurm job held")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help=f"local job: exit {BUSY_EXIT} at once when other jobs hold its tokens or GPUs"
+        " (default: wait for them)",
+    )
     parser.add_argument(
         "--on-error", choices=ON_ERROR_CHOICES, default=ON_ERROR_CHOICES[0], help=ON_ERROR_HELP
     )
@@ -142,6 +157,10 @@ def run_slurm(
     return final.exit_code or 0
 
 
+def _assignments(env: dict[str, str]) -> list[str]:
+    return [f"{name}={shlex.quote(value)}" if value else f"{name}=" for name, value in env.items()]
+
+
 def run_local(
     launcher: Any,
     command: Sequence[str],
@@ -150,9 +169,13 @@ def run_local(
     stdout: TextIO,
     stderr: TextIO,
     dry_run: bool = False,
+    plan: GpuPlan | None = None,
+    gpu_env: bool = True,
+    wait: bool = True,
 ) -> int:
-    """Run ``command`` here while holding the launcher's tokens; its exit status."""
-    from reqsolve.tokens import hold_tokens
+    """Run ``command`` here while holding the launcher's tokens and the job's GPUs (``plan``);
+    its exit status. ``gpu_env`` False leaves ``CUDA_VISIBLE_DEVICES`` as it is."""
+    from reqsolve.localjob import ResourcesBusy, environment, hold_job
 
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
@@ -161,19 +184,33 @@ def run_local(
         if wanted:
             taken = ", ".join(f"{n}={c}" for n, c in wanted.items())
             print(f"# would take tokens: {taken}", file=stdout)
-        print(f"# would run: {shlex.join(command)}", file=stdout)
+        chosen = plan.chosen() if plan is not None else ()
+        if chosen:
+            print(f"# would hold GPUs: {', '.join(d.describe() for d in chosen)}", file=stdout)
+        shown = _assignments(environment(chosen)) if gpu_env else []
+        print(f"# would run: {' '.join([*shown, shlex.join(command)])}", file=stdout)
         return 0
 
-    def waiting(name: str) -> None:
-        print(f"reqsolve: waiting for a free '{name}' token", file=stderr, flush=True)
+    def waiting(what: str) -> None:
+        print(f"reqsolve: waiting for {what}", file=stderr, flush=True)
 
-    with hold_tokens(wanted, capacities, on_wait=waiting):
-        try:
-            done = subprocess.run(list(command), check=False)
-        except FileNotFoundError:
-            print(f"reqsolve: command not found: {command[0]}", file=stderr)
-            return 127
-    return done.returncode
+    try:
+        with hold_job(wanted, capacities, plan, on_wait=waiting, wait=wait) as held:
+            env = dict(os.environ)
+            if gpu_env:
+                env.update(environment(held.gpus))
+            try:
+                # the job inherits the locks: they stay held while it lives, even if this
+                # process is killed, and the kernel drops them when both have ended
+                done = subprocess.run(list(command), check=False, env=env, pass_fds=held.fds)
+            except FileNotFoundError:
+                print(f"reqsolve: command not found: {command[0]}", file=stderr)
+                return 127
+    except ResourcesBusy as exc:
+        print(f"reqsolve: {exc}", file=stderr)
+        return BUSY_EXIT
+    # a job killed by a signal: 128 + signal, as shells (and submit --wait) say it
+    return done.returncode if done.returncode >= 0 else 128 - done.returncode
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -181,12 +218,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import find_launcher
+    from reqsolve.registry import find_match
 
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
-            launcher = find_launcher(
+            match, launcher = find_match(
                 args.expression,
                 tags=tags,
                 config=args.config,
@@ -214,6 +251,11 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     capacities: dict[str, int] = {}
     if getattr(launcher, "tokens", None):
         capacities = dict(_launcher_file(args.config).token_counters)
+    from reqsolve.localjob import gpu_plan
+
+    plan, warning = gpu_plan(match, launcher)
+    if warning is not None:
+        print(f"reqsolve: warning: {warning}", file=stderr)
     stdout.flush()
     return run_local(
         launcher,
@@ -222,4 +264,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout=stdout,
         stderr=stderr,
         dry_run=args.dry_run,
+        plan=plan,
+        gpu_env=not (match.alternative.gpus and plan is None),
+        wait=not args.no_wait,
     )
