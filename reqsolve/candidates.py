@@ -16,9 +16,10 @@ from fractions import Fraction
 from functools import lru_cache
 
 from reqsolve.config.collector import collector_paused
-from reqsolve.config.effective import group_configuration
+from reqsolve.config.effective import group_gpus
 from reqsolve.config.model import (
     Configuration,
+    GpuConfig,
     LauncherConfig,
     LauncherFile,
     LocalLauncherConfig,
@@ -41,6 +42,7 @@ class GpuKind:
     min_memory: int = 0
     model: str | None = None
     min_mem_ratio: float | None = None
+    gres: str | None = None  # the GRES type Slurm knows them by (typed requests name it)
 
     @property
     def model_key(self) -> str | None:
@@ -294,12 +296,11 @@ def ratio_memory(memory: int, ratio: float) -> int:
     return math.ceil(Fraction(memory) * Fraction(repr(ratio)))
 
 
-def gpu_kind(count: int, configuration: Configuration) -> GpuKind:
-    gpu = configuration.gpu
+def gpu_kind(count: int, gpu: GpuConfig) -> GpuKind:
     min_memory = gpu.min_memory or 0
     if gpu.memory is not None and gpu.min_mem_ratio:
         min_memory = max(min_memory, ratio_memory(gpu.memory, gpu.min_mem_ratio))
-    return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio)
+    return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio, gpu.gres_type)
 
 
 def _smallest(*limits: int | None) -> int | None:
@@ -307,15 +308,23 @@ def _smallest(*limits: int | None) -> int | None:
     return min(known) if known else None
 
 
-def slurm_shape(launcher: SlurmLauncherConfig, conf: Configuration, qos: Qos | None) -> Shape:
+def slurm_shape(
+    launcher: SlurmLauncherConfig,
+    conf: Configuration,
+    qos: Qos | None,
+    kinds: tuple[GpuConfig, ...] | None = None,
+) -> Shape:
+    """The shape of a node of configuration ``conf`` under ``qos``; ``kinds`` are its kinds of
+    GPU (default: the one of ``conf.gpu``)."""
     qos_limit = qos.max_duration if qos is not None else None
     max_duration = _smallest(qos_limit, conf.max_duration)
     source = None
     if max_duration is not None:
         source = f"QoS {qos.name}" if qos is not None and qos_limit == max_duration else None
         source = source or "configuration"
-    gpu_count = conf.gpu.count or 0
-    gpus = (gpu_kind(gpu_count, conf),) if gpu_count > 0 else ()
+    gpus = tuple(
+        gpu_kind(gpu.count, gpu) for gpu in (kinds or (conf.gpu,)) if gpu.count
+    )
     min_gpu = qos.min_gpu if qos is not None else 0
     return Shape(
         cores=conf.cpu.cores,
@@ -370,7 +379,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     # computed once per kind and shared. Keyed by the configuration's identity (the loader
     # interns configurations; equal ones that are distinct objects only cost a second entry).
     recipes: dict[
-        tuple[int, tuple[str, ...], int],
+        tuple[int, tuple[str, ...], int, tuple[GpuConfig, ...]],
         tuple[
             tuple[tuple[str | None, str | None, int, Shape, int], ...],
             dict[tuple[str | None, str | None], Shape],
@@ -378,7 +387,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         ],
     ] = {}
     # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
-    shape_ids: dict[tuple[int, str | None], int] = {}
+    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
     launcher_id = launcher.id
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
@@ -391,19 +400,19 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         partition_name = partition.name
         for g_index, group in enumerate(partition.nodes):
             features = group.features
-            key = (p_index, features, id(group.configuration))
+            key = (p_index, features, id(group.configuration), group.gpus)
             recipe = recipes.get(key)
             if recipe is None:
-                conf = group_configuration(launcher, partition, group)
+                conf, kinds = group_gpus(launcher, partition, group)
                 conf_of[(features, id(conf))] = conf  # keeps it alive for shape_ids' key
                 entries: list[tuple[str | None, str | None, int, Shape, int]] = []
                 shapes: dict[tuple[str | None, str | None], Shape] = {}
                 for qos in qos_list:
                     qos_name = None if qos is None else qos.name
-                    shape_key = (id(conf), qos_name)
+                    shape_key = (id(conf), qos_name, kinds)
                     shape_id = shape_ids.get(shape_key)
                     if shape_id is None:
-                        shape = slurm_shape(launcher, conf, qos)
+                        shape = slurm_shape(launcher, conf, qos, kinds)
                         shape_id = shape_ids[shape_key] = interner.add(shape)
                     shape = interner.shapes[shape_id]
                     priority = partition.priority + (qos.priority if qos else 0)

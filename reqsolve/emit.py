@@ -105,39 +105,22 @@ def emit(
         clauses: list[frozenset[str]] | None = None
         if config.use_features and all(k.has_features for k in current):
             clauses = list({k.features for k in current})
-        exclude: dict[str, None] = {}  # ordered set: hosts in file order
-        bad_partitions: dict[int, str] = {}
-        # groups repeat feature sets and shapes: decide each distinct one once
-        admits: dict[frozenset[str], bool] = {}
-        verdicts: dict[int, bool] = {}  # by id: shapes are interned when compiled
         whole = _wholly_kept(launcher, current)
-        for index in partitions:
-            if index in whole:
-                continue
-            for slot in launcher.slot_classes.get(index, ()):
-                if clauses is not None:
-                    admitted = admits.get(slot.feature_set)
-                    if admitted is None:
-                        admitted = admits[slot.feature_set] = any(
-                            c <= slot.feature_set for c in clauses
-                        )
-                    if not admitted:
-                        continue
-                shape = slot.shapes[(qos, account)]
-                found = verdicts.get(id(shape))
-                if found is None:
-                    found = verdicts[id(shape)] = runs_with(shape, ask, cpus)
-                if found:
-                    continue
-                if slot.hostless:
-                    why = runs(shape, alternative, cpus).reason
-                    bad_partitions[index] = (
-                        f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
-                        f" has no host names, matches the constraint and cannot run the job"
-                        f" ({why})"
-                    )
-                    break
-                exclude.update(dict.fromkeys(slot.hosts))
+        exclude, bad_partitions = _admitted_misfits(
+            launcher, partitions, whole, clauses, (qos, account), ask, cpus, None
+        )
+        gpu_type = None
+        if (exclude or bad_partitions) and ask.n_gpus:
+            # one typed request (--gpus-per-node=a100:2) keeps Slurm off the other GPUs when
+            # every kept candidate runs the job on GPUs of that type alone
+            for name in _shared_types(launcher, current, ask, cpus):
+                typed = _admitted_misfits(
+                    launcher, partitions, whole, clauses, (qos, account), ask, cpus, name
+                )
+                if not typed[1] and (bad_partitions or len(typed[0]) < len(exclude)):
+                    gpu_type, (exclude, bad_partitions) = name, typed
+                    if not exclude:
+                        break
         if bad_partitions:
             for k in current:
                 if k.partition_index in bad_partitions:
@@ -169,6 +152,8 @@ def emit(
             constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
+            gpu_type=gpu_type,
+            gpu_option="gres" if config.gpu_option == "gres" else None,
             cpus_per_task=cpus,
             mem=_mem(launcher.shapes[current[0].shape_id], alternative),
             time=format_time(alternative.duration) if alternative.duration else None,
@@ -179,6 +164,95 @@ def emit(
         members = sorted(i for k in current for i in k.members)
         return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped))
     return Emitted(None, (), tuple(dropped))
+
+
+def typed_shape(shape: Shape, gpu_type: str | None) -> Shape:
+    """What a node of ``shape`` offers a request typed ``gpu_type``: its GPUs of that GRES type
+    (case-insensitive), and those whose type nothing states (they may be of it)."""
+    if gpu_type is None:
+        return shape
+    key = gpu_type.casefold()
+    kinds = tuple(k for k in shape.gpus if k.gres is None or k.gres.casefold() == key)
+    return shape if kinds == shape.gpus else replace(shape, gpus=kinds)
+
+
+def _shared_types(
+    launcher: CompiledLauncher,
+    kept: Sequence[CandidateClass],
+    ask: Ask,
+    cpus: int | None,
+) -> list[str]:
+    """GRES types on which every kept candidate runs the job with GPUs of that type alone."""
+    shared: set[str] | None = None
+    for klass in kept:
+        shape = launcher.shapes[klass.shape_id]
+        types = {
+            k.gres
+            for k in shape.gpus
+            if k.gres is not None and runs_with(typed_shape(shape, k.gres), ask, cpus)
+        }
+        shared = types if shared is None else shared & types
+        if not shared:
+            return []
+    return sorted(shared or ())
+
+
+def _admitted_misfits(
+    launcher: CompiledLauncher,
+    partitions: Sequence[int],
+    whole: set[int],
+    clauses: list[frozenset[str]] | None,
+    under: tuple[str | None, str | None],
+    ask: Ask,
+    cpus: int | None,
+    gpu_type: str | None,
+) -> tuple[dict[str, None], dict[int, str]]:
+    """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
+    the partitions to drop (such a group without host names), with why.
+
+    A group is admitted when its partition is emitted, the constraint admits its features and,
+    for a typed request, it has enough GPUs that may be of that type.
+    """
+    exclude: dict[str, None] = {}  # ordered set: hosts in file order
+    bad_partitions: dict[int, str] = {}
+    # groups repeat feature sets and shapes: decide each distinct one once
+    admits: dict[frozenset[str], bool] = {}
+    verdicts: dict[int, bool | None] = {}  # by id: shapes are interned when compiled
+    alternative = ask.alternative
+    for index in partitions:
+        if index in whole:
+            continue
+        for slot in launcher.slot_classes.get(index, ()):
+            if clauses is not None:
+                admitted = admits.get(slot.feature_set)
+                if admitted is None:
+                    admitted = admits[slot.feature_set] = any(
+                        c <= slot.feature_set for c in clauses
+                    )
+                if not admitted:
+                    continue
+            shape = slot.shapes[under]
+            if id(shape) in verdicts:
+                found = verdicts[id(shape)]
+            else:
+                offered = typed_shape(shape, gpu_type)
+                if gpu_type is not None and offered.gpu_count < ask.n_gpus:
+                    found = None  # Slurm never picks it: too few GPUs of that type
+                else:
+                    found = runs_with(offered, ask, cpus)
+                verdicts[id(shape)] = found
+            if found is None or found:
+                continue
+            if slot.hostless:
+                why = runs(typed_shape(shape, gpu_type), alternative, cpus).reason
+                bad_partitions[index] = (
+                    f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
+                    f" has no host names, matches the constraint and cannot run the job"
+                    f" ({why})"
+                )
+                break
+            exclude.update(dict.fromkeys(slot.hosts))
+    return exclude, bad_partitions
 
 
 def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:

@@ -54,22 +54,36 @@ class Discovered:
 
 
 def node_configuration(node: NodeRecord) -> Configuration:
-    """The capacity Slurm reports for one node: CPUs, RealMemory, GPU count and type."""
-    return Configuration(
-        cpu=CpuConfig(cores=node.cpus, memory=node.memory),
-        gpu=GpuConfig(count=node.gpu_count, model=node.gpu_model),
-    )
+    """The capacity Slurm reports for one node: CPUs, RealMemory, GPU count and GRES type.
+
+    The GRES type is the GPU's model (``cuda(model=a100)`` matches ``gpu:a100:4``) and is kept
+    as ``gres_type`` for typed requests. A node with several types has its kinds in
+    :func:`node_gpus` and no count here.
+    """
+    cpu = CpuConfig(cores=node.cpus, memory=node.memory)
+    if len(node.gpus) > 1:
+        return Configuration(cpu=cpu)
+    model = node.gpu_model
+    return Configuration(cpu=cpu, gpu=GpuConfig(count=node.gpu_count, model=model, gres_type=model))
+
+
+def node_gpus(node: NodeRecord) -> tuple[GpuConfig, ...]:
+    """The kinds of GPU of a node with several GRES types (``gpu:1080ti:8,gpu:titan_x:2``);
+    empty for a node with one type or none."""
+    if len(node.gpus) < 2:
+        return ()
+    return tuple(GpuConfig(count=g.count, model=g.model, gres_type=g.model) for g in node.gpus)
 
 
 def group_nodes(nodes: Iterable[NodeRecord]) -> tuple[NodeGroup, ...]:
     """Hosts with identical features and configuration, in order of first appearance."""
-    groups: dict[tuple[tuple[str, ...], Configuration], list[str]] = {}
+    groups: dict[tuple[tuple[str, ...], Configuration, tuple[GpuConfig, ...]], list[str]] = {}
     for node in nodes:
-        key = (node.features, node_configuration(node))
+        key = (node.features, node_configuration(node), node_gpus(node))
         groups.setdefault(key, []).append(node.name)
     return tuple(
-        NodeGroup(hosts=tuple(hosts), features=features, configuration=configuration)
-        for (features, configuration), hosts in groups.items()
+        NodeGroup(hosts=tuple(hosts), features=features, configuration=configuration, gpus=gpus)
+        for (features, configuration, gpus), hosts in groups.items()
     )
 
 
@@ -209,6 +223,24 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
         data["disabled"] = True
     if launcher.features_regex:
         data["features_regex"] = list(launcher.features_regex)
+    if launcher.gpu_option != defaults.gpu_option:
+        data["gpu_option"] = launcher.gpu_option
+    if launcher.gres_memory:
+        data["gres_memory"] = {
+            entry.name: (
+                memory_text(entry.memory)
+                if entry.model is None and entry.memory is not None
+                else {
+                    key: value
+                    for key, value in (
+                        ("memory", None if entry.memory is None else memory_text(entry.memory)),
+                        ("model", entry.model),
+                    )
+                    if value is not None
+                }
+            )
+            for entry in launcher.gres_memory
+        }
     if launcher.qos:
         qos_data: dict[str, Any] = {}
         for qos in launcher.qos:
@@ -254,6 +286,8 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
             group_conf = _configuration_data(group.configuration)
             if group_conf:
                 group_data["configuration"] = group_conf
+            if group.gpus:
+                group_data["gpus"] = [_section_data(gpu) for gpu in group.gpus]
             groups.append(group_data)
         entry["nodes"] = groups
         partitions[partition.name] = entry
