@@ -183,12 +183,25 @@ class CompiledLauncher:
         default_factory=dict, repr=False
     )
     shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
+    # partitions holding a node with several kinds of GPU (one candidate per way to ask)
+    mixed: frozenset[int] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[GroupSlot]] = {}
         for slot in self.slots:
             grouped.setdefault(slot.partition_index, []).append(slot)
         self.by_partition = {index: tuple(slots) for index, slots in grouped.items()}
+        mixed: set[int] = set()
+        looked: dict[int, bool] = {}  # groups of one kind share their shapes mapping
+        for slot in self.slots:
+            several = looked.get(id(slot.shapes))
+            if several is None:
+                several = looked[id(slot.shapes)] = any(
+                    len(shape.gpus) > 1 for shape in slot.shapes.values()
+                )
+            if several:
+                mixed.add(slot.partition_index)
+        self.mixed = frozenset(mixed)
         self.slot_classes = {
             index: _slot_classes(slots) for index, slots in self.by_partition.items()
         }
@@ -303,6 +316,53 @@ def gpu_kind(count: int, gpu: GpuConfig) -> GpuKind:
     return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio, gpu.gres_type)
 
 
+def meet(kinds: tuple[GpuKind, ...]) -> GpuKind:
+    """One kind standing for GPUs of several kinds that Slurm may hand out in any mix: a request
+    fits it only when it fits every one of them (the smallest memory, the largest minimum, a
+    model only when they all share it)."""
+    if len(kinds) == 1:
+        return kinds[0]
+    memories = [k.memory for k in kinds]
+    models = {k.model_key for k in kinds}
+    types = {k.gres for k in kinds}
+    return GpuKind(
+        count=sum(k.count for k in kinds),
+        memory=None if None in memories else min(m for m in memories if m is not None),
+        min_memory=max(k.min_memory for k in kinds),
+        model=kinds[0].model if len(models) == 1 else None,
+        gres=kinds[0].gres if len(types) == 1 else None,
+    )
+
+
+def offered(shape: Shape, gpu_type: str | None = None) -> Shape:
+    """What a node of ``shape`` gives a job asking ``--gpus-per-node=[gpu_type:]N``: any of its
+    GPUs (of that GRES type, case-insensitive, or whose type nothing states), in any mix — as
+    one kind that a request fits only when every one of them does."""
+    kinds = shape.gpus
+    if gpu_type is not None:
+        key = gpu_type.casefold()
+        kinds = tuple(k for k in kinds if k.gres is None or k.gres.casefold() == key)
+    if len(kinds) > 1:
+        kinds = (meet(kinds),)
+    return shape if kinds == shape.gpus else replace(shape, gpus=kinds)
+
+
+def offers(shape: Shape) -> tuple[Shape, ...]:
+    """The ways a job can ask for the GPUs of a node with several kinds, as shapes of one kind:
+    untyped (any GPU of the node), then typed by each of its GRES types, in order. A node with
+    one kind is its own one offer."""
+    if len(shape.gpus) <= 1:
+        return (shape,)
+    types = list(dict.fromkeys(k.gres for k in shape.gpus if k.gres is not None))
+    return (offered(shape), *(offered_strictly(shape, t) for t in types))
+
+
+def offered_strictly(shape: Shape, gpu_type: str) -> Shape:
+    """The GPUs of a node that are of GRES type ``gpu_type`` (as stated), as one kind."""
+    kinds = tuple(k for k in shape.gpus if k.gres == gpu_type)
+    return replace(shape, gpus=(meet(kinds),))
+
+
 def _smallest(*limits: int | None) -> int | None:
     known = [x for x in limits if x is not None]
     return min(known) if known else None
@@ -407,6 +467,10 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 conf_of[(features, id(conf))] = conf  # keeps it alive for shape_ids' key
                 entries: list[tuple[str | None, str | None, int, Shape, int]] = []
                 shapes: dict[tuple[str | None, str | None], Shape] = {}
+                # a node with several kinds of GPU is one candidate per way to ask for them
+                # (untyped, then by GRES type); its slot keeps all its kinds for the soundness
+                # rule. Entries come offer after offer, each with every QoS and account.
+                by_qos: list[tuple[str | None, int, tuple[tuple[Shape, int], ...]]] = []
                 for qos in qos_list:
                     qos_name = None if qos is None else qos.name
                     shape_key = (id(conf), qos_name, kinds)
@@ -418,7 +482,20 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                     priority = partition.priority + (qos.priority if qos else 0)
                     for account in accounts:
                         shapes[(qos_name, account)] = shape
-                        entries.append((qos_name, account, priority, shape, shape_id))
+                    if len(shape.gpus) > 1:
+                        choices = tuple(
+                            (offer, interner.add(offer)) for offer in offers(shape)
+                        )
+                    else:
+                        choices = ((shape, shape_id),)
+                    by_qos.append((qos_name, priority, choices))
+                for offer_index in range(len(by_qos[0][2])):
+                    for qos_name, priority, choices in by_qos:
+                        offer_id = choices[offer_index][1]
+                        for account in accounts:
+                            entries.append(
+                                (qos_name, account, priority, interner.shapes[offer_id], offer_id)
+                            )
                 recipe = recipes[key] = (tuple(entries), shapes, frozenset(features))
             hosts = group.hosts
             for qos_name, account, priority, shape, shape_id in recipe[0]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape
+from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape, offered
 from reqsolve.model import Ask, Verdict, check, unmet
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
@@ -99,6 +99,9 @@ def emit(
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
+    if ask.n_gpus and any(k.partition_index in launcher.mixed for k in current):
+        current, left = _one_way(launcher, current, ask, cpus)
+        dropped.extend((candidates[i], ASKED_OTHERWISE) for k in left for i in k.members)
     while current:
         qos, account = current[0].qos, current[0].account
         partitions = sorted({k.partition_index for k in current if k.partition_index is not None})
@@ -166,14 +169,48 @@ def emit(
     return Emitted(None, (), tuple(dropped))
 
 
-def typed_shape(shape: Shape, gpu_type: str | None) -> Shape:
-    """What a node of ``shape`` offers a request typed ``gpu_type``: its GPUs of that GRES type
-    (case-insensitive), and those whose type nothing states (they may be of it)."""
-    if gpu_type is None:
-        return shape
-    key = gpu_type.casefold()
-    kinds = tuple(k for k in shape.gpus if k.gres is None or k.gres.casefold() == key)
-    return shape if kinds == shape.gpus else replace(shape, gpus=kinds)
+ASKED_OTHERWISE = (
+    "not kept: its GPUs are of several kinds, and the way to ask for them that the first kept"
+    " candidate needs (untyped or by GRES type) does not run the job here"
+)
+
+
+def _node_shape(launcher: CompiledLauncher, klass: CandidateClass) -> Shape:
+    """All the GPUs of a kept candidate's node (a candidate of a node with several kinds of
+    GPU has only those of one way to ask for them)."""
+    first = launcher.candidates[klass.first]
+    assert klass.partition_index is not None and first.group is not None
+    slot = launcher.by_partition[klass.partition_index][first.group]
+    return slot.shapes[(klass.qos, klass.account)]
+
+
+def _one_way(
+    launcher: CompiledLauncher,
+    kept: list[CandidateClass],
+    ask: Ask,
+    cpus: int | None,
+) -> tuple[list[CandidateClass], list[CandidateClass]]:
+    """The kept candidates that run the job asked one way, and the others.
+
+    The way is the first kept candidate's: untyped when its node runs the job on any of its
+    GPUs, else typed by the first of its GRES types that does. One set of options asks one way.
+    """
+    node = _node_shape(launcher, kept[0])
+    ways: list[str | None] = [None]
+    ways += list(dict.fromkeys(k.gres for k in node.gpus if k.gres is not None))
+    for way in ways:
+        given = offered(node, way)
+        if given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus):
+            break
+    else:  # pragma: no cover - the first kept candidate runs one of its ways
+        return kept, []
+    keep: list[CandidateClass] = []
+    left: list[CandidateClass] = []
+    for klass in kept:
+        given = offered(_node_shape(launcher, klass), way)
+        ok = given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus)
+        (keep if ok else left).append(klass)
+    return keep, left
 
 
 def _shared_types(
@@ -189,7 +226,7 @@ def _shared_types(
         types = {
             k.gres
             for k in shape.gpus
-            if k.gres is not None and runs_with(typed_shape(shape, k.gres), ask, cpus)
+            if k.gres is not None and runs_with(offered(shape, k.gres), ask, cpus)
         }
         shared = types if shared is None else shared & types
         if not shared:
@@ -235,16 +272,16 @@ def _admitted_misfits(
             if id(shape) in verdicts:
                 found = verdicts[id(shape)]
             else:
-                offered = typed_shape(shape, gpu_type)
-                if gpu_type is not None and offered.gpu_count < ask.n_gpus:
+                given = offered(shape, gpu_type)
+                if gpu_type is not None and given.gpu_count < ask.n_gpus:
                     found = None  # Slurm never picks it: too few GPUs of that type
                 else:
-                    found = runs_with(offered, ask, cpus)
+                    found = runs_with(given, ask, cpus)
                 verdicts[id(shape)] = found
             if found is None or found:
                 continue
             if slot.hostless:
-                why = runs(typed_shape(shape, gpu_type), alternative, cpus).reason
+                why = runs(offered(shape, gpu_type), alternative, cpus).reason
                 bad_partitions[index] = (
                     f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
                     f" has no host names, matches the constraint and cannot run the job"
@@ -258,14 +295,16 @@ def _admitted_misfits(
 def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:
     """Partitions whose every node group is a kept candidate: each of those groups runs the
     job (kept candidates fit, with these options), so the soundness rule has nothing to check
-    there. Kept candidates share one QoS and account, hence one candidate per node group."""
-    counts: dict[int, int] = {}
+    there. Not a partition with a node of several GPU kinds: its kept candidate may be one way
+    to ask for them (by type) that these options do not use."""
+    groups: dict[int, set[int | None]] = {}
+    candidates = launcher.candidates
     for klass in kept:
-        if klass.partition_index is not None:
-            index = klass.partition_index
-            counts[index] = counts.get(index, 0) + len(klass.members)
+        index = klass.partition_index
+        if index is not None and index not in launcher.mixed:
+            groups.setdefault(index, set()).update(candidates[i].group for i in klass.members)
     by_partition = launcher.by_partition
-    return {index for index, n in counts.items() if n == len(by_partition.get(index, ()))}
+    return {i for i, seen in groups.items() if len(seen) == len(by_partition.get(i, ()))}
 
 
 EXCLUDED = (

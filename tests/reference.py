@@ -94,6 +94,8 @@ class Capacity:
     gpus: tuple[tuple[int | None, int, str | None, str | None], ...]
     max_duration: int | None
     min_gpu: int
+    # Slurm hands out any of these GPUs, in any mix: each must fit every GPU asked
+    slurm: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,35 +153,44 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
                 kinds = [
                     {**values, **_merge([Configuration(gpu=kind)])} for kind in node_group.gpus
                 ]
-            gpus = tuple(gpu for kind in kinds for gpu in _gpus(launcher, kind))
-            for qos_name in part.qos or (None,):
-                qos = declared.get(qos_name) if qos_name else None
-                qos = qos or (Qos(qos_name) if qos_name else None)
-                limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
-                          if x is not None]
-                capacity = Capacity(
-                    values.get("cores"),
-                    values.get("memory"),
-                    values.get("mem_per_cpu"),
-                    launcher.use_memory_constraint,
-                    gpus,
-                    min(limits) if limits else None,
-                    qos.min_gpu if qos else 0,
-                )
-                for account in part.accounts or (None,):
-                    result.append(
-                        RefCandidate(
-                            launcher.id,
-                            part.name,
-                            index,
-                            qos_name,
-                            account,
-                            part.priority + (qos.priority if qos else 0),
-                            node_group.hosts,
-                            node_group.features,
-                            capacity,
-                        )
+            per_kind = [_gpus(launcher, kind) for kind in kinds]
+            per_kind = [gpus for gpus in per_kind if gpus]
+            everything = tuple(gpu for gpus in per_kind for gpu in gpus)
+            # a node of several kinds: asked untyped (any of its GPUs), then by each GRES type
+            choices = [everything]
+            if len(per_kind) > 1:
+                types = list(dict.fromkeys(g[3] for g in everything if g[3] is not None))
+                choices += [tuple(g for g in everything if g[3] == t) for t in types]
+            for gpus in choices:
+                for qos_name in part.qos or (None,):
+                    qos = declared.get(qos_name) if qos_name else None
+                    qos = qos or (Qos(qos_name) if qos_name else None)
+                    limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
+                              if x is not None]
+                    capacity = Capacity(
+                        values.get("cores"),
+                        values.get("memory"),
+                        values.get("mem_per_cpu"),
+                        launcher.use_memory_constraint,
+                        gpus,
+                        min(limits) if limits else None,
+                        qos.min_gpu if qos else 0,
+                        slurm=True,
                     )
+                    for account in part.accounts or (None,):
+                        result.append(
+                            RefCandidate(
+                                launcher.id,
+                                part.name,
+                                index,
+                                qos_name,
+                                account,
+                                part.priority + (qos.priority if qos else 0),
+                                node_group.hosts,
+                                node_group.features,
+                                capacity,
+                            )
+                        )
     return result
 
 
@@ -210,7 +221,7 @@ def typed(capacity: Capacity, gpu_type: str | None) -> Capacity:
     kept = tuple(g for g in capacity.gpus if g[3] is not None and g[3] == gpu_type)
     return Capacity(capacity.cores, capacity.memory, capacity.mem_per_cpu,
                     capacity.use_memory_constraint, kept, capacity.max_duration,
-                    capacity.min_gpu)
+                    capacity.min_gpu, capacity.slurm)
 
 
 def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
@@ -243,6 +254,10 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
             return False
         return gpu.model is None or (model or "").casefold() == gpu.model.casefold()
 
+    if capacity.slurm:
+        return len(asked) <= len(capacity.gpus) and all(
+            fits(host, gpu) for host in capacity.gpus for gpu in asked
+        )
     return any(
         all(fits(capacity.gpus[h], gpu) for h, gpu in zip(chosen, asked, strict=True))
         for chosen in permutations(range(len(capacity.gpus)), len(asked))

@@ -35,12 +35,12 @@ from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, mer
 from tests.reference import (
     G,
     admitted_nodes,
-    typed,
     conf,
     group,
     partition,
     reference_candidates,
     reference_satisfies,
+    typed,
 )
 
 EXAMPLES = 400  # per property; five properties -> 2,000 examples in CI
@@ -251,9 +251,9 @@ def assert_sound(launcher_file: LauncherFile, match: Match) -> None:
     assert options is not None
     nodes = admitted_nodes(config, options)
     assert nodes, f"no node admitted by {options}"
-    by_key = {
-        (c.partition, c.group, c.qos, c.account): c for c in reference_candidates(config)
-    }
+    by_key: dict[tuple[Any, ...], Any] = {}
+    for c in reference_candidates(config):  # the first of a node: all its GPUs (untyped)
+        by_key.setdefault((c.partition, c.group, c.qos, c.account), c)
     asked = options.gpus_per_node or 0
     for name, index, host in nodes:
         candidate = by_key[(name, index, options.qos, options.account)]
