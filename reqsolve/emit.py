@@ -247,8 +247,8 @@ def _admitted_misfits(
     """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
     the partitions to drop (such a group without host names), with why.
 
-    A group is admitted when its partition is emitted, the constraint admits its features and,
-    for a typed request, it has enough GPUs that may be of that type.
+    A group is admitted when its partition is emitted, the constraint admits its features and
+    it has as many GPUs as asked per node (for a typed request, that may be of that type).
     """
     exclude: dict[str, None] = {}  # ordered set: hosts in file order
     bad_partitions: dict[int, str] = {}
@@ -273,10 +273,8 @@ def _admitted_misfits(
                 found = verdicts[id(shape)]
             else:
                 given = offered(shape, gpu_type)
-                if gpu_type is not None and given.gpu_count < ask.n_gpus:
-                    found = None  # Slurm never picks it: too few GPUs of that type
-                else:
-                    found = runs_with(given, ask, cpus)
+                # None: Slurm never picks it, too few GPUs (of that type)
+                found = None if given.gpu_count < ask.n_gpus else runs_with(given, ask, cpus)
                 verdicts[id(shape)] = found
             if found is None or found:
                 continue

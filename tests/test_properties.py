@@ -257,9 +257,10 @@ def assert_sound(launcher_file: LauncherFile, match: Match) -> None:
     asked = options.gpus_per_node or 0
     for name, index, host in nodes:
         candidate = by_key[(name, index, options.qos, options.account)]
-        # a typed request: Slurm picks only nodes with enough GPUs of the type, and gives those
+        # Slurm picks only nodes with enough GPUs (of the type, for a typed request), and gives
+        # any of those
         offered = typed(candidate.capacity, options.gpu_type)
-        if options.gpu_type is not None and len(offered.gpus) < asked:
+        if len(offered.gpus) < asked:
             continue
         assert reference_satisfies(offered, match.alternative), (name, index, host)
         assert (options.gpu_option == "gres") == (config.gpu_option == "gres")

@@ -53,7 +53,8 @@ CASES: dict[str, list[tuple[str, list[str] | None]]] = {
     "triton": [
         ("cuda(mem=40G)", ["--partition=gpu-debug,gpu-a100-80g", "--gpus-per-node=a100:1"]),
         ("cuda(model=a100)*2 & duration=1 day", ["--partition=gpu-a100-80g"]),
-        ("cuda()*8", ["--partition=gpu-debug", "--gpus-per-node=k80:8"]),
+        # only the K80 nodes have 8 GPUs: Slurm picks no other, nothing to exclude or type
+        ("cuda()*8", ["--partition=gpu-debug", "--gpus-per-node=8"]),
         ("cuda(mem=20G)*4 & duration=10min",
          ["--partition=gpu-debug,gpu-v100-32g,gpu-a100-80g", "--exclude=gpu20,gpu21"]),
         ("cuda(mem=12G)", ["--partition=gpu-debug,gpu-v100-32g,gpu-a100-80g",
@@ -193,10 +194,10 @@ def admitted(found: Cluster, options: SlurmOptions) -> list[tuple[str, str]]:
             node = found.nodes[host]
             if host in exclude or (tree is not None and not holds(tree, set(node.features))):
                 continue
-            if options.gpu_type is not None:
-                typed = sum(g.count for g in node.gpus if g.model == options.gpu_type)
-                if typed < (options.gpus_per_node or 0):
-                    continue
+            typed = sum(g.count for g in node.gpus
+                        if options.gpu_type is None or g.model == options.gpu_type)
+            if typed < (options.gpus_per_node or 0):
+                continue  # Slurm picks a node with as many GPUs (of the type) as asked
             picked.append((partition.name, host))
     return picked
 
