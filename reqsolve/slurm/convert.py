@@ -9,7 +9,7 @@ job (down, drained, not responding...) are left out and remembered with the reas
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from reqsolve.config.model import (
@@ -21,6 +21,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.names import SLURM_NAME_RE
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import format_duration, format_memory
 
@@ -51,6 +52,17 @@ class Discovered:
     partitions: tuple[Partition, ...]
     qos: tuple[Qos, ...]
     left_out: tuple[LeftOut, ...] = ()
+    # features no --constraint can name (``location=local``): left out of the node groups
+    unusable_features: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Comment lines for a written launcher file: what was not taken, and why."""
+        return tuple(
+            f"feature {name} left out: a --constraint cannot name it (reqsolve never asks"
+            " for it; nodes having it stay usable)"
+            for name in self.unusable_features
+        )
 
 
 def node_configuration(node: NodeRecord) -> Configuration:
@@ -112,6 +124,15 @@ def build(
     Without partition records (``slurm convert`` reading nodes only), partitions are the ones
     the nodes name, in order of first appearance, with no limits.
     """
+    unusable: dict[str, None] = {}
+    safe_nodes = []
+    for node in nodes:
+        kept = tuple(f for f in node.features if SLURM_NAME_RE.fullmatch(f))
+        if len(kept) != len(node.features):
+            unusable.update(dict.fromkeys(f for f in node.features if f not in kept))
+            node = replace(node, features=kept)
+        safe_nodes.append(node)
+    nodes = safe_nodes
     by_name = {node.name: node for node in nodes}
     left_out: dict[str, LeftOut] = {}
     for node in nodes:
@@ -162,6 +183,7 @@ def build(
         partitions=tuple(model_partitions),
         qos=tuple(to_qos(q) for q in qos),
         left_out=tuple(left_out.values()),
+        unusable_features=tuple(unusable),
     )
 
 
@@ -296,13 +318,18 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
 
 
 def launcher_yaml(
-    launchers: Sequence[SlurmLauncherConfig], left_out: Sequence[LeftOut] = ()
+    launchers: Sequence[SlurmLauncherConfig],
+    left_out: Sequence[LeftOut] = (),
+    notes: Sequence[str] = (),
 ) -> str:
-    """A launcher file holding these slurm launchers (``left_out`` hosts as comments)."""
+    """A launcher file holding these slurm launchers (``left_out`` hosts and ``notes`` as
+    comments)."""
     from reqsolve.config.loader import dump_yaml
 
     lines = []
     for item in left_out:
         lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
+    for note in notes:
+        lines.append(f"# {note}".replace("\n", " "))
     body = dump_yaml({"slurm": [launcher_data(launcher) for launcher in launchers]})
     return "".join(line + "\n" for line in lines) + body
