@@ -183,7 +183,8 @@ class CompiledLauncher:
         default_factory=dict, repr=False
     )
     shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
-    # partitions holding a node with several kinds of GPU (one candidate per way to ask)
+    # partitions holding a node with several kinds of GPU (one candidate per way to ask);
+    # filled by compile_slurm, which meets each kind of node once
     mixed: frozenset[int] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
@@ -191,17 +192,6 @@ class CompiledLauncher:
         for slot in self.slots:
             grouped.setdefault(slot.partition_index, []).append(slot)
         self.by_partition = {index: tuple(slots) for index, slots in grouped.items()}
-        mixed: set[int] = set()
-        looked: dict[int, bool] = {}  # groups of one kind share their shapes mapping
-        for slot in self.slots:
-            several = looked.get(id(slot.shapes))
-            if several is None:
-                several = looked[id(slot.shapes)] = any(
-                    len(shape.gpus) > 1 for shape in slot.shapes.values()
-                )
-            if several:
-                mixed.add(slot.partition_index)
-        self.mixed = frozenset(mixed)
         self.slot_classes = {
             index: _slot_classes(slots) for index, slots in self.by_partition.items()
         }
@@ -449,6 +439,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
     shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
+    mixed: set[int] = set()
     launcher_id = launcher.id
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
@@ -483,6 +474,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                     for account in accounts:
                         shapes[(qos_name, account)] = shape
                     if len(shape.gpus) > 1:
+                        mixed.add(p_index)
                         choices = tuple(
                             (offer, interner.add(offer)) for offer in offers(shape)
                         )
@@ -532,6 +524,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         slots=tuple(slots),
         shapes=tuple(interner.shapes),
         shape_index=tuple(shape_index),
+        mixed=frozenset(mixed),
     )
 
 
