@@ -333,9 +333,15 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     if not big:
         known = [k.memory for k in same_model if k.memory is not None]
         if not known:
+            types = sorted({k.gres for k in same_model if k.gres is not None})
+            where = (
+                f"gres_memory: {{{types[0]}: <size>}} for its GRES type, "
+                if types
+                else ""
+            )
             return (
                 f"GPU memory unknown, {asked} asked: state the GPU's memory in the launcher"
-                " file (gpu memory, or a features_regex capturing cuda_memory)"
+                f" file ({where}gpu memory, or a features_regex capturing cuda_memory)"
             )
         return f"GPU memory {human_memory(max(known))} < {asked} asked"
     closest = min(big, key=lambda k: k.min_memory)

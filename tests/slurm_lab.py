@@ -45,8 +45,8 @@ class SlurmLab:
         return done.returncode == 0, (done.stdout + done.stderr).strip()
 
 
-def _already_running() -> bool:
-    pid_file = LAB_DIR / "run" / "slurmctld.pid"
+def _already_running(lab_dir: Path = LAB_DIR) -> bool:
+    pid_file = lab_dir / "run" / "slurmctld.pid"
     try:
         os.kill(int(pid_file.read_text().strip()), 0)
     except (OSError, ValueError):
@@ -54,19 +54,37 @@ def _already_running() -> bool:
     return True
 
 
-def start_lab() -> tuple[SlurmLab, bool]:
-    """Start (or reuse) the default lab cluster; (lab, whether it was already running)."""
+def second_lab() -> tuple[Path, int]:
+    """The directory and port of a second lab beside the default one (another cluster shape
+    while the default lab keeps running): ``<SLURM_LAB_DIR>2`` and ``<SLURM_LAB_PORT> + 1000``."""
+    return Path(f"{LAB_DIR}2"), int(os.environ.get("SLURM_LAB_PORT", "16817")) + 1000
+
+
+def start_lab(
+    cluster: Path | None = None, *, lab_dir: Path | None = None, port: int | None = None
+) -> tuple[SlurmLab, bool]:
+    """Start (or reuse) a lab cluster; (lab, whether it was already running).
+
+    Without arguments: the default cluster in SLURM_LAB_DIR. ``cluster`` is a directory with
+    a ``nodes.conf`` (see the lab README); ``lab_dir``/``port`` run it in another lab.
+    """
     script = LAB_HOME / "start.sh"
     if not script.is_file():
         pytest.fail(f"Slurm lab scripts not found in {LAB_HOME} (set SLURM_LAB_HOME)",
                     pytrace=False)
-    was_running = _already_running()
+    environment = dict(os.environ)
+    if lab_dir is not None:
+        environment["SLURM_LAB_DIR"] = str(lab_dir)
+    if port is not None:
+        environment["SLURM_LAB_PORT"] = str(port)
+    was_running = _already_running(lab_dir or LAB_DIR)
     started = time.monotonic()
     # cwd "/": the daemons start.sh leaves running keep their working directory, and a test
     # checkout or temporary folder may be deleted while they still run jobs (slurmstepd then
     # writes "Unable to get current working directory" into every job's output).
-    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900,
-                          stdin=subprocess.DEVNULL, check=False, cwd="/")
+    argv = ["bash", str(script)] + ([str(cluster)] if cluster is not None else [])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=900,
+                          stdin=subprocess.DEVNULL, check=False, cwd="/", env=environment)
     seconds = time.monotonic() - started
     if done.returncode == UNAVAILABLE:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit 3"
@@ -81,10 +99,18 @@ def start_lab() -> tuple[SlurmLab, bool]:
     return SlurmLab(conf=Path(conf), env=env, start_seconds=seconds), was_running
 
 
+def stop_lab(lab_dir: Path | None = None) -> None:
+    """Stop the daemons of a lab (the default one unless ``lab_dir``)."""
+    environment = dict(os.environ)
+    if lab_dir is not None:
+        environment["SLURM_LAB_DIR"] = str(lab_dir)
+    subprocess.run(["bash", str(LAB_HOME / "stop.sh")], capture_output=True, timeout=120,
+                   check=False, env=environment)
+
+
 @pytest.fixture(scope="session")
 def slurm_lab() -> Iterator[SlurmLab]:
     lab, was_running = start_lab()
     yield lab
     if not was_running and os.environ.get("SLURM_LAB_KEEP") != "1":
-        subprocess.run(["bash", str(LAB_HOME / "stop.sh")], capture_output=True, timeout=120,
-                       check=False)
+        stop_lab()

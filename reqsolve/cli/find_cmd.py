@@ -129,6 +129,10 @@ def answer_json(match: Match) -> dict[str, Any]:
         assert match.options is not None
         values = match.options.as_json()
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
+        # a typed or --gres request: the GPU count alone would not say which GPUs
+        for key in ("gpu_type", "gpu_option"):
+            if values.get(key) is not None:
+                data["options"][key] = values[key]
     notes = getattr(match, "notes", ())
     if notes:
         data["notes"] = list(notes)

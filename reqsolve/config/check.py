@@ -141,6 +141,10 @@ class Checker:
     def _obj(self, node: Node, spec: Obj, path: str) -> Any:
         if isinstance(node, Scalar) and node.is_null and spec.nullable:
             return None
+        if spec.shorthand is not None and isinstance(node, Scalar) and not node.is_null:
+            # ``a100: 40GiB`` is short for ``a100: {memory: 40GiB}``
+            value = self.check(node, spec.fields[spec.shorthand], path)
+            return INVALID if value is INVALID else {spec.shorthand: value}
         if not isinstance(node, Mapping):
             self.error(
                 node,
