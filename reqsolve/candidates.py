@@ -16,15 +16,17 @@ from fractions import Fraction
 from functools import lru_cache
 
 from reqsolve.config.collector import collector_paused
-from reqsolve.config.effective import group_configuration
+from reqsolve.config.effective import group_gpus
 from reqsolve.config.model import (
     Configuration,
+    GpuConfig,
     LauncherConfig,
     LauncherFile,
     LocalLauncherConfig,
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.gpu_models import ModelForm, form_matches, model_form
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,8 @@ class GpuKind:
     """``count`` identical GPUs of one node.
 
     ``memory`` None = not known: fits only a request that states no memory. A request fits when
-    ``min_memory <= asked <= memory`` and the model matches (``model_key`` is casefolded).
+    ``min_memory <= asked <= memory`` and the model matches (:func:`accepts_model`, the rule of
+    docs/gpu-models.md, on ``model_form``: the name read once, not per query).
     ``min_mem_ratio`` is kept only to explain where ``min_memory`` comes from.
     """
 
@@ -41,10 +44,30 @@ class GpuKind:
     min_memory: int = 0
     model: str | None = None
     min_mem_ratio: float | None = None
+    gres: str | None = None  # the GRES type Slurm knows them by (typed requests name it)
+    model_form: ModelForm | None = field(init=False, compare=False, repr=False)
+    # the rule's answers for this kind, by model asked: the matcher asks the same few
+    accepted: dict[str, bool] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        form = None if self.model is None else model_form(self.model)
+        object.__setattr__(self, "model_form", form)
+        object.__setattr__(self, "accepted", {})
 
     @property
     def model_key(self) -> str | None:
         return None if self.model is None else self.model.casefold()
+
+    def accepts_model(self, asked: str) -> bool:
+        """Is this kind's GPU one of the ``asked`` model? (docs/gpu-models.md)"""
+        found = self.accepted.get(asked)
+        if found is None:
+            form = self.model_form
+            found = form is not None and form_matches(model_form(asked), form)
+            if len(self.accepted) >= 1024:
+                self.accepted.clear()
+            self.accepted[asked] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +204,9 @@ class CompiledLauncher:
         default_factory=dict, repr=False
     )
     shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
+    # partitions holding a node with several kinds of GPU (one candidate per way to ask);
+    # filled by compile_slurm, which meets each kind of node once
+    mixed: frozenset[int] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[GroupSlot]] = {}
@@ -294,12 +320,58 @@ def ratio_memory(memory: int, ratio: float) -> int:
     return math.ceil(Fraction(memory) * Fraction(repr(ratio)))
 
 
-def gpu_kind(count: int, configuration: Configuration) -> GpuKind:
-    gpu = configuration.gpu
+def gpu_kind(count: int, gpu: GpuConfig) -> GpuKind:
     min_memory = gpu.min_memory or 0
     if gpu.memory is not None and gpu.min_mem_ratio:
         min_memory = max(min_memory, ratio_memory(gpu.memory, gpu.min_mem_ratio))
-    return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio)
+    return GpuKind(count, gpu.memory, min_memory, gpu.model, gpu.min_mem_ratio, gpu.gres_type)
+
+
+def meet(kinds: tuple[GpuKind, ...]) -> GpuKind:
+    """One kind standing for GPUs of several kinds that Slurm may hand out in any mix: a request
+    fits it only when it fits every one of them (the smallest memory, the largest minimum, a
+    model only when they all share it)."""
+    if len(kinds) == 1:
+        return kinds[0]
+    memories = [k.memory for k in kinds]
+    models = {k.model_key for k in kinds}
+    types = {k.gres for k in kinds}
+    return GpuKind(
+        count=sum(k.count for k in kinds),
+        memory=None if None in memories else min(m for m in memories if m is not None),
+        min_memory=max(k.min_memory for k in kinds),
+        model=kinds[0].model if len(models) == 1 else None,
+        gres=kinds[0].gres if len(types) == 1 else None,
+    )
+
+
+def offered(shape: Shape, gpu_type: str | None = None) -> Shape:
+    """What a node of ``shape`` gives a job asking ``--gpus-per-node=[gpu_type:]N``: any of its
+    GPUs (of that GRES type, case-insensitive, or whose type nothing states), in any mix — as
+    one kind that a request fits only when every one of them does."""
+    kinds = shape.gpus
+    if gpu_type is not None:
+        key = gpu_type.casefold()
+        kinds = tuple(k for k in kinds if k.gres is None or k.gres.casefold() == key)
+    if len(kinds) > 1:
+        kinds = (meet(kinds),)
+    return shape if kinds == shape.gpus else replace(shape, gpus=kinds)
+
+
+def offers(shape: Shape) -> tuple[Shape, ...]:
+    """The ways a job can ask for the GPUs of a node with several kinds, as shapes of one kind:
+    untyped (any GPU of the node), then typed by each of its GRES types, in order. A node with
+    one kind is its own one offer."""
+    if len(shape.gpus) <= 1:
+        return (shape,)
+    types = list(dict.fromkeys(k.gres for k in shape.gpus if k.gres is not None))
+    return (offered(shape), *(offered_strictly(shape, t) for t in types))
+
+
+def offered_strictly(shape: Shape, gpu_type: str) -> Shape:
+    """The GPUs of a node that are of GRES type ``gpu_type`` (as stated), as one kind."""
+    kinds = tuple(k for k in shape.gpus if k.gres == gpu_type)
+    return replace(shape, gpus=(meet(kinds),))
 
 
 def _smallest(*limits: int | None) -> int | None:
@@ -307,20 +379,46 @@ def _smallest(*limits: int | None) -> int | None:
     return min(known) if known else None
 
 
-def slurm_shape(launcher: SlurmLauncherConfig, conf: Configuration, qos: Qos | None) -> Shape:
+SLURM_MEMORY_UNIT = 2**20  # Slurm holds node memory and memory per CPU in whole MiB
+SLURM_TIME_UNIT = 60  # and time limits in whole minutes
+
+
+def _slurm_floor(value: int | None, unit: int) -> int | None:
+    """A capacity as Slurm holds it: rounded down to its unit."""
+    return None if value is None else value - value % unit
+
+
+def slurm_shape(
+    launcher: SlurmLauncherConfig,
+    conf: Configuration,
+    qos: Qos | None,
+    kinds: tuple[GpuConfig, ...] | None = None,
+) -> Shape:
+    """The shape of a Slurm candidate, in Slurm's own units; ``kinds`` are the node's kinds of
+    GPU (default: the one of ``conf.gpu``).
+
+    Slurm holds memory in whole MiB and time limits in whole minutes, and what reqsolve emits
+    is rounded up to those units (``--mem`` to the MiB above, ``--time`` seconds to the minute
+    above, by Slurm). Flooring the capacity here makes "fits" mean "what will be emitted is at
+    most what Slurm has": a node written ``memory: 1000M`` is 953 MiB to Slurm, and a request
+    for 1000M (954 MiB once emitted) does not fit it. For a capacity that is a whole number of
+    units, ``asked <= capacity`` and ``ceil(asked) <= capacity`` are the same test.
+    """
     qos_limit = qos.max_duration if qos is not None else None
-    max_duration = _smallest(qos_limit, conf.max_duration)
+    limit = _smallest(qos_limit, conf.max_duration)
+    max_duration = _slurm_floor(limit, SLURM_TIME_UNIT)
     source = None
-    if max_duration is not None:
-        source = f"QoS {qos.name}" if qos is not None and qos_limit == max_duration else None
+    if limit is not None:
+        source = f"QoS {qos.name}" if qos is not None and qos_limit == limit else None
         source = source or "configuration"
-    gpu_count = conf.gpu.count or 0
-    gpus = (gpu_kind(gpu_count, conf),) if gpu_count > 0 else ()
+    gpus = tuple(
+        gpu_kind(gpu.count, gpu) for gpu in (kinds or (conf.gpu,)) if gpu.count
+    )
     min_gpu = qos.min_gpu if qos is not None else 0
     return Shape(
         cores=conf.cpu.cores,
-        memory=conf.cpu.memory,
-        mem_per_cpu=conf.cpu.mem_per_cpu,
+        memory=_slurm_floor(conf.cpu.memory, SLURM_MEMORY_UNIT),
+        mem_per_cpu=_slurm_floor(conf.cpu.mem_per_cpu, SLURM_MEMORY_UNIT),
         use_memory_constraint=launcher.use_memory_constraint,
         gpus=gpus,
         max_duration=max_duration,
@@ -370,7 +468,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     # computed once per kind and shared. Keyed by the configuration's identity (the loader
     # interns configurations; equal ones that are distinct objects only cost a second entry).
     recipes: dict[
-        tuple[int, tuple[str, ...], int],
+        tuple[int, tuple[str, ...], int, tuple[GpuConfig, ...]],
         tuple[
             tuple[tuple[str | None, str | None, int, Shape, int], ...],
             dict[tuple[str | None, str | None], Shape],
@@ -378,8 +476,9 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         ],
     ] = {}
     # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
-    shape_ids: dict[tuple[int, str | None], int] = {}
+    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
+    mixed: set[int] = set()
     launcher_id = launcher.id
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
@@ -391,25 +490,43 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         partition_name = partition.name
         for g_index, group in enumerate(partition.nodes):
             features = group.features
-            key = (p_index, features, id(group.configuration))
+            key = (p_index, features, id(group.configuration), group.gpus)
             recipe = recipes.get(key)
             if recipe is None:
-                conf = group_configuration(launcher, partition, group)
+                conf, kinds = group_gpus(launcher, partition, group)
                 conf_of[(features, id(conf))] = conf  # keeps it alive for shape_ids' key
                 entries: list[tuple[str | None, str | None, int, Shape, int]] = []
                 shapes: dict[tuple[str | None, str | None], Shape] = {}
+                # a node with several kinds of GPU is one candidate per way to ask for them
+                # (untyped, then by GRES type); its slot keeps all its kinds for the soundness
+                # rule. Entries come offer after offer, each with every QoS and account.
+                by_qos: list[tuple[str | None, int, tuple[tuple[Shape, int], ...]]] = []
                 for qos in qos_list:
                     qos_name = None if qos is None else qos.name
-                    shape_key = (id(conf), qos_name)
+                    shape_key = (id(conf), qos_name, kinds)
                     shape_id = shape_ids.get(shape_key)
                     if shape_id is None:
-                        shape = slurm_shape(launcher, conf, qos)
+                        shape = slurm_shape(launcher, conf, qos, kinds)
                         shape_id = shape_ids[shape_key] = interner.add(shape)
                     shape = interner.shapes[shape_id]
                     priority = partition.priority + (qos.priority if qos else 0)
                     for account in accounts:
                         shapes[(qos_name, account)] = shape
-                        entries.append((qos_name, account, priority, shape, shape_id))
+                    if len(shape.gpus) > 1:
+                        mixed.add(p_index)
+                        choices = tuple(
+                            (offer, interner.add(offer)) for offer in offers(shape)
+                        )
+                    else:
+                        choices = ((shape, shape_id),)
+                    by_qos.append((qos_name, priority, choices))
+                for offer_index in range(len(by_qos[0][2])):
+                    for qos_name, priority, choices in by_qos:
+                        offer_id = choices[offer_index][1]
+                        for account in accounts:
+                            entries.append(
+                                (qos_name, account, priority, interner.shapes[offer_id], offer_id)
+                            )
                 recipe = recipes[key] = (tuple(entries), shapes, frozenset(features))
             hosts = group.hosts
             for qos_name, account, priority, shape, shape_id in recipe[0]:
@@ -446,6 +563,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         slots=tuple(slots),
         shapes=tuple(interner.shapes),
         shape_index=tuple(shape_index),
+        mixed=frozenset(mixed),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -19,14 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.model import LauncherFile
 from reqsolve.config.model import SshConnector as SshConnectorConfig
 from reqsolve.errors import InvalidValue, SlurmQueryError
 
 DEFAULT_TIMEOUT = 30.0
-_SAFE_HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\[\]%-]*")
-_SAFE_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
-_SAFE_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]*[= ][^\n\r]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,19 +171,9 @@ class SshConnector(_Connector):
         connect_timeout: int = 10,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if not _SAFE_HOST.fullmatch(config.hostname):
-            raise InvalidValue(
-                f"connector {config.id}: hostname {config.hostname!r} is not a host name"
-            )
-        if config.user is not None and not _SAFE_USER.fullmatch(config.user):
-            raise InvalidValue(f"connector {config.id}: user {config.user!r} is not a user name")
-        if config.port is not None and not 0 < config.port < 65536:
-            raise InvalidValue(f"connector {config.id}: port {config.port} out of range")
-        for option in config.options:
-            if not _SAFE_OPTION.fullmatch(option):
-                raise InvalidValue(
-                    f"connector {config.id}: ssh option {option!r} is not 'Key=value'"
-                )
+        # the rules validate reports at file:line:column (reqsolve.config.connector_rules)
+        for _, message, hint in ssh_problems(config)[:1]:
+            raise InvalidValue(f"connector {config.id}: {message}", hint)
         self.config = config
         self.name = config.id
         self.ssh = ssh

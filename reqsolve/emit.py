@@ -5,7 +5,7 @@ node they admit. So before answering, every node group of the emitted partitions
 constraint admits is checked against the alternative under its own configuration (and the
 chosen QoS/account): a group that cannot run the job is excluded by host name, and a partition
 holding such a group without host names is dropped from the answer. That is the soundness rule;
-the peer skips it and can land a job on a node that cannot run it.
+experimaestro skips it and can land a job on a node that cannot run it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape
+from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape, offered
 from reqsolve.model import Ask, Verdict, check, unmet
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
@@ -99,45 +99,31 @@ def emit(
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
+    if ask.n_gpus and any(k.partition_index in launcher.mixed for k in current):
+        current, left = _one_way(launcher, current, ask, cpus)
+        dropped.extend((candidates[i], ASKED_OTHERWISE) for k in left for i in k.members)
     while current:
         qos, account = current[0].qos, current[0].account
         partitions = sorted({k.partition_index for k in current if k.partition_index is not None})
         clauses: list[frozenset[str]] | None = None
         if config.use_features and all(k.has_features for k in current):
             clauses = list({k.features for k in current})
-        exclude: dict[str, None] = {}  # ordered set: hosts in file order
-        bad_partitions: dict[int, str] = {}
-        # groups repeat feature sets and shapes: decide each distinct one once
-        admits: dict[frozenset[str], bool] = {}
-        verdicts: dict[int, bool] = {}  # by id: shapes are interned when compiled
         whole = _wholly_kept(launcher, current)
-        for index in partitions:
-            if index in whole:
-                continue
-            for slot in launcher.slot_classes.get(index, ()):
-                if clauses is not None:
-                    admitted = admits.get(slot.feature_set)
-                    if admitted is None:
-                        admitted = admits[slot.feature_set] = any(
-                            c <= slot.feature_set for c in clauses
-                        )
-                    if not admitted:
-                        continue
-                shape = slot.shapes[(qos, account)]
-                found = verdicts.get(id(shape))
-                if found is None:
-                    found = verdicts[id(shape)] = runs_with(shape, ask, cpus)
-                if found:
-                    continue
-                if slot.hostless:
-                    why = runs(shape, alternative, cpus).reason
-                    bad_partitions[index] = (
-                        f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
-                        f" has no host names, matches the constraint and cannot run the job"
-                        f" ({why})"
-                    )
-                    break
-                exclude.update(dict.fromkeys(slot.hosts))
+        exclude, bad_partitions = _admitted_misfits(
+            launcher, partitions, whole, clauses, (qos, account), ask, cpus, None
+        )
+        gpu_type = None
+        if (exclude or bad_partitions) and ask.n_gpus:
+            # one typed request (--gpus-per-node=a100:2) keeps Slurm off the other GPUs when
+            # every kept candidate runs the job on GPUs of that type alone
+            for name in _shared_types(launcher, current, ask, cpus):
+                typed = _admitted_misfits(
+                    launcher, partitions, whole, clauses, (qos, account), ask, cpus, name
+                )
+                if not typed[1] and (bad_partitions or len(typed[0]) < len(exclude)):
+                    gpu_type, (exclude, bad_partitions) = name, typed
+                    if not exclude:
+                        break
         if bad_partitions:
             for k in current:
                 if k.partition_index in bad_partitions:
@@ -164,14 +150,19 @@ def emit(
                 current = remaining
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
+        duration = alternative.duration or _admitted_limit(
+            launcher, partitions, clauses, exclude, qos, account
+        )
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
+            gpu_type=gpu_type,
+            gpu_option="gres" if config.gpu_option == "gres" else None,
             cpus_per_task=cpus,
             mem=_mem(launcher.shapes[current[0].shape_id], alternative),
-            time=format_time(alternative.duration) if alternative.duration else None,
+            time=format_time(duration) if duration else None,
             qos=qos,
             account=account,
             nodes=1,
@@ -181,17 +172,169 @@ def emit(
     return Emitted(None, (), tuple(dropped))
 
 
+def _admitted_limit(
+    launcher: CompiledLauncher,
+    partitions: Sequence[int],
+    clauses: Sequence[frozenset[str]] | None,
+    exclude: dict[str, None],
+    qos: str | None,
+    account: str | None,
+) -> int | None:
+    """With no duration asked, the time to emit: the smallest limit of the admitted nodes.
+
+    Without ``--time`` Slurm applies the partition's default time, which the chosen QoS may
+    refuse; so the job asks for the chosen limit (docs/matching.md, "No duration asked").
+    Every node that the partitions, the constraint and the exclusions admit is counted: the
+    job may land on any of them, so it asks no more than the smallest of their limits.
+    None when no admitted node has a limit.
+    """
+    limits: list[int] = []
+    for index in partitions:
+        for slot in launcher.slot_classes.get(index, ()):
+            if clauses is not None and not any(c <= slot.feature_set for c in clauses):
+                continue
+            if not slot.hostless and all(host in exclude for host in slot.hosts):
+                continue
+            limit = slot.shapes[(qos, account)].max_duration
+            if limit is not None:
+                limits.append(limit)
+    return min(limits) if limits else None
+
+
+ASKED_OTHERWISE = (
+    "not kept: its GPUs are of several kinds, and the way to ask for them that the first kept"
+    " candidate needs (untyped or by GRES type) does not run the job here"
+)
+
+
+def _node_shape(launcher: CompiledLauncher, klass: CandidateClass) -> Shape:
+    """All the GPUs of a kept candidate's node (a candidate of a node with several kinds of
+    GPU has only those of one way to ask for them)."""
+    first = launcher.candidates[klass.first]
+    assert klass.partition_index is not None and first.group is not None
+    slot = launcher.by_partition[klass.partition_index][first.group]
+    return slot.shapes[(klass.qos, klass.account)]
+
+
+def _one_way(
+    launcher: CompiledLauncher,
+    kept: list[CandidateClass],
+    ask: Ask,
+    cpus: int | None,
+) -> tuple[list[CandidateClass], list[CandidateClass]]:
+    """The kept candidates that run the job asked one way, and the others.
+
+    The way is the first kept candidate's: untyped when its node runs the job on any of its
+    GPUs, else typed by the first of its GRES types that does. One set of options asks one way.
+    """
+    node = _node_shape(launcher, kept[0])
+    ways: list[str | None] = [None]
+    ways += list(dict.fromkeys(k.gres for k in node.gpus if k.gres is not None))
+    for way in ways:
+        given = offered(node, way)
+        if given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus):
+            break
+    else:  # pragma: no cover - the first kept candidate runs one of its ways
+        return kept, []
+    keep: list[CandidateClass] = []
+    left: list[CandidateClass] = []
+    for klass in kept:
+        given = offered(_node_shape(launcher, klass), way)
+        ok = given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus)
+        (keep if ok else left).append(klass)
+    return keep, left
+
+
+def _shared_types(
+    launcher: CompiledLauncher,
+    kept: Sequence[CandidateClass],
+    ask: Ask,
+    cpus: int | None,
+) -> list[str]:
+    """GRES types on which every kept candidate runs the job with GPUs of that type alone."""
+    shared: set[str] | None = None
+    for klass in kept:
+        shape = launcher.shapes[klass.shape_id]
+        types = {
+            k.gres
+            for k in shape.gpus
+            if k.gres is not None and runs_with(offered(shape, k.gres), ask, cpus)
+        }
+        shared = types if shared is None else shared & types
+        if not shared:
+            return []
+    return sorted(shared or ())
+
+
+def _admitted_misfits(
+    launcher: CompiledLauncher,
+    partitions: Sequence[int],
+    whole: set[int],
+    clauses: list[frozenset[str]] | None,
+    under: tuple[str | None, str | None],
+    ask: Ask,
+    cpus: int | None,
+    gpu_type: str | None,
+) -> tuple[dict[str, None], dict[int, str]]:
+    """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
+    the partitions to drop (such a group without host names), with why.
+
+    A group is admitted when its partition is emitted, the constraint admits its features and
+    it has as many GPUs as asked per node (for a typed request, that may be of that type).
+    """
+    exclude: dict[str, None] = {}  # ordered set: hosts in file order
+    bad_partitions: dict[int, str] = {}
+    # groups repeat feature sets and shapes: decide each distinct one once
+    admits: dict[frozenset[str], bool] = {}
+    verdicts: dict[int, bool | None] = {}  # by id: shapes are interned when compiled
+    alternative = ask.alternative
+    for index in partitions:
+        if index in whole:
+            continue
+        for slot in launcher.slot_classes.get(index, ()):
+            if clauses is not None:
+                admitted = admits.get(slot.feature_set)
+                if admitted is None:
+                    admitted = admits[slot.feature_set] = any(
+                        c <= slot.feature_set for c in clauses
+                    )
+                if not admitted:
+                    continue
+            shape = slot.shapes[under]
+            if id(shape) in verdicts:
+                found = verdicts[id(shape)]
+            else:
+                given = offered(shape, gpu_type)
+                # None: Slurm never picks it, too few GPUs (of that type)
+                found = None if given.gpu_count < ask.n_gpus else runs_with(given, ask, cpus)
+                verdicts[id(shape)] = found
+            if found is None or found:
+                continue
+            if slot.hostless:
+                why = runs(offered(shape, gpu_type), alternative, cpus).reason
+                bad_partitions[index] = (
+                    f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
+                    f" has no host names, matches the constraint and cannot run the job"
+                    f" ({why})"
+                )
+                break
+            exclude.update(dict.fromkeys(slot.hosts))
+    return exclude, bad_partitions
+
+
 def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:
     """Partitions whose every node group is a kept candidate: each of those groups runs the
     job (kept candidates fit, with these options), so the soundness rule has nothing to check
-    there. Kept candidates share one QoS and account, hence one candidate per node group."""
-    counts: dict[int, int] = {}
+    there. Not a partition with a node of several GPU kinds: its kept candidate may be one way
+    to ask for them (by type) that these options do not use."""
+    groups: dict[int, set[int | None]] = {}
+    candidates = launcher.candidates
     for klass in kept:
-        if klass.partition_index is not None:
-            index = klass.partition_index
-            counts[index] = counts.get(index, 0) + len(klass.members)
+        index = klass.partition_index
+        if index is not None and index not in launcher.mixed:
+            groups.setdefault(index, set()).update(candidates[i].group for i in klass.members)
     by_partition = launcher.by_partition
-    return {index for index, n in counts.items() if n == len(by_partition.get(index, ()))}
+    return {i for i, seen in groups.items() if len(seen) == len(by_partition.get(i, ()))}
 
 
 EXCLUDED = (

@@ -27,6 +27,9 @@ class Span:
         return self.start + 1
 
 
+CARET_WINDOW = 100  # characters of a long line shown around a caret
+
+
 def caret_line(text: str, span: Span) -> str:
     """The source line followed by ``~~~^`` under the span (the caret marks its last character).
 
@@ -39,9 +42,32 @@ def caret_line(text: str, span: Span) -> str:
     line = text[line_start:line_end]
     start = span.start - line_start
     end = min(span.end, line_end) - line_start
+    if len(line) > CARET_WINDOW:
+        # a window around the span, not 10,000 characters of one line
+        left = max(0, min(start - CARET_WINDOW // 3, len(line) - CARET_WINDOW))
+        right = left + CARET_WINDOW
+        shown = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
+        offset = left - (1 if left else 0)
+        line, start, end = shown, start - offset, min(end, right) - offset
     width = max(end - start, 1)
     marker = " " * start + "~" * (width - 1) + "^"
-    return f"    {line}\n    {marker}"
+    return f"    {visible(line)}\n    {marker}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character shown as its Unicode control picture (U+0001 as
+    ␁, DEL as ␡) and other invisible characters as ⍰: one column each, so a caret under the
+    text still points at the right place."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _picture(c) for c in text)
+
+
+def _picture(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ .. ␟
+    return "\u2421" if code == 0x7F else "\u2370"  # ␡, or ⍰ for an invisible format character
 
 
 class ReqsolveError(Exception):

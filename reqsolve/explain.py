@@ -14,7 +14,14 @@ from typing import Any
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.model import check
-from reqsolve.ranking import Match, find, launcher_order, solve_launcher
+from reqsolve.ranking import (
+    Match,
+    as_tags,
+    find,
+    launcher_order,
+    no_candidate,
+    solve_launcher,
+)
 from reqsolve.requirement import Requirement
 
 
@@ -54,7 +61,7 @@ def explain(
     launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
 ) -> tuple[list[Row], Match | None]:
     """Every candidate's verdict for every alternative, and the answer (None when none)."""
-    wanted = tuple(tags)
+    wanted = as_tags(tags)
     try:
         match: Match | None = find(launchers, requirement, wanted)
     except LauncherNotFoundError:
@@ -75,7 +82,7 @@ def explain(
             if launcher.failure is not None:
                 rows.append(_launcher_row(index, launcher, "fails", launcher.failure))
             elif not launcher.candidates:
-                why = "no candidate: disabled, or no enabled partition with node groups"
+                why = f"no candidate: {no_candidate(launcher)}"
                 rows.append(_launcher_row(index, launcher, "fails", why))
             for candidate in launcher.candidates:
                 verdict = check(candidate.shape, alternative)
@@ -92,6 +99,21 @@ def explain(
         for launcher in skipped:
             rows.append(_launcher_row(index, launcher, "skipped", "no tag in common"))
     return rows, match
+
+
+def closest_reason(
+    launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
+) -> str | None:
+    """The closest candidate as the error of ``find`` names it (``where: reason (detail)``),
+    or None when something answers: ``explain`` prints it under its table, so that the table
+    and the error agree on which candidate came closest."""
+    try:
+        find(launchers, requirement, as_tags(tags))
+    except LauncherNotFoundError as error:
+        text = str(error)
+        _, found, rest = text.partition("; closest: ")
+        return rest if found else None
+    return None
 
 
 def _row(

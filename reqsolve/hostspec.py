@@ -6,11 +6,11 @@ turned into the solver's :class:`~reqsolve.candidates.Shape` and judged by
 :func:`reqsolve.model.check` — the same function, cache and GPU matching (a constraint problem)
 as the YAML path; there is no second implementation of matching here.
 
-Values mirror the peer's (experimaestro ``launcherfinder.specs``) so that its users' files read
+Values mirror experimaestro's (experimaestro ``launcherfinder.specs``) so that its users' files read
 the same: sizes in bytes or as text with a unit (``"24GiB"``), durations in seconds or as text
 (``"100h"``). ``None`` means unknown (cores, memory: they do not constrain; GPU memory: it fits
-no request that states a memory) or unlimited (``max_duration``; 0 is unlimited too, as for the
-peer).
+no request that states a memory) or unlimited (``max_duration``; 0 is unlimited too, as in
+experimaestro).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.candidates import Shape
     from reqsolve.model import Verdict
 
-# The peer's name for a requirement, kept so that ``launchers.py`` files written for it import.
+# Experimaestro's name for a requirement, kept so that ``launchers.py`` files written for it import.
 HostRequirement = Requirement
 
 Size = int | float | str
@@ -101,7 +101,7 @@ class CudaSpecification:
         self, memory: Size | None = None, *, model: str | None = None, min_memory: Size = 0
     ) -> None:
         object.__setattr__(self, "memory", as_bytes(memory, "CudaSpecification memory"))
-        # the peer's default model is "": no model
+        # experimaestro's default model is "": no model
         object.__setattr__(self, "model", check_model(model) if model else None)
         object.__setattr__(
             self, "min_memory", as_bytes(min_memory, "CudaSpecification min_memory") or 0
@@ -113,7 +113,7 @@ class CPUSpecification:
     """Cores and memory of a host (None = unknown: does not constrain, Slurm will enforce).
 
     ``mem_per_cpu`` matters only with ``use_memory_constraint=False`` on the host: memory is
-    then obtained by asking for more cores. Keyword-only: the peer's positional order was
+    then obtained by asking for more cores. Keyword-only: experimaestro's positional order was
     ``(memory, cores)``, and a silent swap would be a bad surprise.
     """
 
@@ -182,7 +182,7 @@ class HostSpecification:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """An alternative a host satisfies (the peer's ``MatchRequirement``).
+    """An alternative a host satisfies (experimaestro's ``MatchRequirement``).
 
     ``requirement`` is that alternative (``.cuda_gpus``, ``.cpu``, ``.duration``), ``index`` its
     position in the requirement, ``score`` the host's priority; ``cpus_per_task`` and

@@ -1,6 +1,6 @@
 """What :func:`reqsolve.find_launcher` returns: a launcher ready to run jobs.
 
-Mirrors the peer's objects so that user code written for it reads the same:
+Mirrors experimaestro's objects so that user code written for it reads the same:
 ``SlurmLauncher(connector=..., options=SlurmOptions(...)).config(gpus_per_node=2)``.
 """
 
@@ -37,7 +37,7 @@ class SlurmLauncher:
     """Submit through Slurm binaries in ``binpath`` with ``options``, through ``connector``.
 
     ``interval`` (seconds) is how often job states are polled; ``main`` and ``launcherenv`` are
-    kept for the peer's signature (a parent launcher, environment of the launcher process).
+    kept for experimaestro's signature (a parent launcher, environment of the launcher process).
     """
 
     connector: str | SshConnector | None = None

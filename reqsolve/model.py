@@ -25,7 +25,7 @@ from typing import Any
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
 from reqsolve.requirement import Accelerator, Alternative
-from reqsolve.units import format_duration, human_memory
+from reqsolve.units import MIB, format_duration, human_memory
 
 # How far the checks went before failing: a later stage means a closer candidate.
 STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
@@ -202,10 +202,14 @@ def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | Non
         )
     if stage == _MEMORY:
         assert shape.memory is not None
+        asked_text = human_memory(memory)
+        if memory % MIB and not shape.memory % MIB and memory - shape.memory < MIB:
+            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it
+            asked_text += f" ({-(-memory // MIB)}MiB in whole MiB)"
         return _fail(
             "memory",
             f"memory {memory} > {shape.memory}",
-            f"memory {human_memory(memory)} asked, the node has {human_memory(shape.memory)}",
+            f"memory {asked_text} asked, the node has {human_memory(shape.memory)}",
             asked=memory,
             limit=shape.memory,
         )
@@ -242,7 +246,8 @@ def describe(shape: Shape, alternative: Alternative, stage: int, cpus: int | Non
 
 
 def fits(kind: GpuKind, gpu: Accelerator) -> bool:
-    """One requested GPU on one host GPU: enough memory, not below its minimum, same model.
+    """One requested GPU on one host GPU: enough memory, not below its minimum, of the model
+    asked (the rule of docs/gpu-models.md: ``A100`` fits ``NVIDIA A100-SXM4-80GB``).
 
     A GPU whose memory nothing states fits only a request that states none: no scheduler
     enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md §4.2).
@@ -251,7 +256,7 @@ def fits(kind: GpuKind, gpu: Accelerator) -> bool:
         return False
     if kind.min_memory > gpu.memory:
         return False
-    return gpu.model is None or gpu.model.casefold() == kind.model_key
+    return gpu.model is None or kind.accepts_model(gpu.model)
 
 
 def assign_gpus(
@@ -320,7 +325,7 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     asked = human_memory(gpu.memory) if gpu.memory else "0B"
     if not kinds:
         return "the node has no GPU"
-    same_model = [k for k in kinds if gpu.model is None or k.model_key == gpu.model.casefold()]
+    same_model = [k for k in kinds if gpu.model is None or k.accepts_model(gpu.model)]
     if not same_model:
         models = ", ".join(sorted({k.model or "unknown" for k in kinds}))
         return f"model {gpu.model} asked, the node has {models}"
@@ -328,9 +333,15 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     if not big:
         known = [k.memory for k in same_model if k.memory is not None]
         if not known:
+            types = sorted({k.gres for k in same_model if k.gres is not None})
+            where = (
+                f"gres_memory: {{{types[0]}: <size>}} for its GRES type, "
+                if types
+                else ""
+            )
             return (
                 f"GPU memory unknown, {asked} asked: state the GPU's memory in the launcher"
-                " file (gpu memory, or a features_regex capturing cuda_memory)"
+                f" file ({where}gpu memory, or a features_regex capturing cuda_memory)"
             )
         return f"GPU memory {human_memory(max(known))} < {asked} asked"
     closest = min(big, key=lambda k: k.min_memory)
@@ -387,3 +398,78 @@ def solve_assignment(
     if not solution:
         return None
     return tuple(int(solution[i]) for i in range(len(asked)))
+
+
+@lru_cache(maxsize=65536)
+def distance(shape: Shape, alternative: Alternative) -> tuple[int, float]:
+    """How far a node of ``shape`` is from running ``alternative``: (the number of conditions
+    unmet, the sum of their relative shortfalls). (0, 0.0) when it fits.
+
+    "closest" in messages is the smallest distance (docs/matching.md, "No answer"): the
+    candidate a person would change least. The first unmet condition alone misleads: a 6-day
+    GPU job on a file whose GPU partition allows 5 days is one condition short there (1/6 of
+    the duration), but one condition short by the whole request on a partition with no GPU.
+    A relative shortfall is (asked - capacity) / asked, or 1 where there is no capacity at all.
+    """
+    count = 0
+    shortfall = 0.0
+
+    def miss(asked: int, have: int) -> None:
+        nonlocal count, shortfall
+        count += 1
+        shortfall += (asked - have) / asked if asked > have >= 0 else 1.0
+
+    duration = alternative.duration
+    if shape.max_duration is not None and duration > shape.max_duration:
+        miss(duration, shape.max_duration)
+    cpu = alternative.cpu
+    cores = cpu.cores if cpu is not None else 0
+    memory = cpu.memory if cpu is not None else 0
+    if cpu is not None and shape.cores is not None and cores > shape.cores:
+        miss(cores, shape.cores)
+    if memory and shape.memory is not None and memory > shape.memory:
+        miss(memory, shape.memory)
+    if memory and not shape.use_memory_constraint:
+        per_cpu = shape.mem_per_cpu
+        if not per_cpu:
+            miss(1, 0)
+        else:
+            needed = max(cores, -(-memory // per_cpu))
+            if shape.cores is not None and needed > shape.cores:
+                miss(needed, shape.cores)
+    asked = alternative.gpus
+    if len(asked) < shape.min_gpu:
+        miss(shape.min_gpu, len(asked))
+    if asked:
+        total = shape.gpu_count
+        too_many = len(asked) > total
+        if too_many:
+            miss(len(asked), total)
+        if shape.gpus and (too_many or isinstance(assign_gpus(shape.gpus, asked), Verdict)):
+            # the kinds asked, against the closest host GPU each: a second condition when the
+            # count already fails; when every kind fits some GPU but not all at once (a
+            # shortage of fitting GPUs), one GPU too many
+            gap = max(min(_gpu_gap(kind, gpu) for kind in shape.gpus) for gpu in set(asked))
+            if gap or not too_many:
+                count += 1
+                shortfall += gap or 1 / len(asked)
+    return count, shortfall
+
+
+def _gpu_gap(kind: GpuKind, gpu: Accelerator) -> float:
+    """How far one host GPU is from one requested GPU, relatively: 0 when it fits, 1 when its
+    model differs or its memory is unknown, else the memory missing over the memory asked, or
+    the memory below ``min_memory`` over the GPU's memory."""
+    if fits(kind, gpu):
+        return 0.0
+    if gpu.memory and kind.memory is None:
+        return 1.0
+    if gpu.memory and kind.memory is not None and kind.memory < gpu.memory:
+        return (gpu.memory - kind.memory) / gpu.memory
+    if kind.min_memory > gpu.memory and kind.memory:
+        # below the anti-waste threshold: by how much, against the GPU's size (cuda() asks
+        # 0 B, and a GPU it nearly fits is closer than a node without GPUs)
+        return (kind.min_memory - gpu.memory) / kind.memory
+    if kind.min_memory > gpu.memory:
+        return (kind.min_memory - gpu.memory) / kind.min_memory
+    return 1.0  # the memory fits: the model does not

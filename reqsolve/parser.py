@@ -119,6 +119,48 @@ def parse(text: str) -> Requirement:
             Span(0, 80),
             "a requirement is one line such as cuda(mem=24G)*2 & duration=2 days",
         )
+    _check_invisible(text)
+    try:
+        return _parse(text)
+    except InvalidExpression:
+        found = _EXPONENT_RE.search(text)
+        if found is None:
+            raise
+        hint = "write the size or duration with a unit, e.g. mem=1G (10^9 bytes) or mem=954MiB"
+        if re.search(r"(?:cores\s*=|\*)\s*$", text[: found.start()]):
+            number = re.match(r"[0-9.]+[eE][-+]?[0-9]+", found.group())
+            value = float(number.group()) if number else 0.0
+            whole = f" {int(value)}" if value.is_integer() and value < 10**7 else ""
+            hint = f"write the whole number{whole} in digits"
+        raise InvalidExpression(
+            f"'{found.group()}' is a number in exponent notation, which is not read (the e"
+            " would be taken for a unit)",
+            text,
+            Span(found.start(), found.end()),
+            hint,
+        ) from None
+
+
+# a number written with an exponent (1e9, 2.5E3), not inside a name (H100e5)
+_EXPONENT_RE = re.compile(r"(?<![\w.])\d+(?:\.\d*)?[eE][-+]?\d+[A-Za-z]*")
+# control characters and invisible format characters (zero-width space, BOM, ...)
+_INVISIBLE_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def _check_invisible(text: str) -> None:
+    """An invisible character is named where it is, not reported as the token after it."""
+    found = _INVISIBLE_RE.search(text)
+    if found is not None:
+        char = found.group()
+        raise InvalidExpression(
+            f"invisible character U+{ord(char):04X} at column {found.start() + 1}",
+            text,
+            Span(found.start(), found.end()),
+            "remove it (it often comes with a copy-paste) and type the expression again",
+        )
+
+
+def _parse(text: str) -> Requirement:
     _check_nesting(text)
     parser = _choose_parser()
     import lark
@@ -625,11 +667,16 @@ def _syntax_error(text: str, error: Any) -> InvalidExpression:
             break
         token_end += 1
     got = text[position:token_end]
+    hint = _value_hint(expected)
+    if got.startswith("*"):
+        hint = "*N repeats a cuda(...) or gpu(...) term only; for more cores write cpu(cores=8)"
+    elif got[:1] == "." or (got[:1].isdigit() and text[position - 1 : position].isdigit()):
+        hint = "a number has at most one decimal point, e.g. mem=1.5G or duration=1.5h"
     return InvalidExpression(
         f"expected {_describe(expected)}, got '{got}'",
         text,
         Span(position, token_end),
-        _value_hint(expected),
+        hint,
     )
 
 

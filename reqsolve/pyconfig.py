@@ -40,7 +40,7 @@ from reqsolve.config.model import (
 )
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError, Problem, Reason
 from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher
-from reqsolve.ranking import Match, not_found_message
+from reqsolve.ranking import Match, as_tags, not_found_message
 from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file, registry_for
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.options import SlurmOptions
@@ -349,7 +349,7 @@ class PythonLaunchers:
         on_error: OnError = "raise",
     ) -> Iterator[Asked]:
         """Alternatives in written order until one gets a launcher; a failure raises or warns."""
-        wanted = tuple(tags)
+        wanted = as_tags(tags)
         for index, alternative in enumerate(requirement.alternatives):
             asked = self.ask(index, alternative, wanted, offline=offline)
             if asked.error is not None:
@@ -483,15 +483,25 @@ class LauncherDirectory(Registry):
             return []
         return list(self.python.each(requirement, tags, offline=offline, on_error=self.on_error))
 
-    def find(self, spec: Spec, *, tags: Iterable[str] = (), offline: bool = False) -> Match:
+    def find(
+        self,
+        spec: Spec,
+        *,
+        tags: Iterable[str] = (),
+        offline: bool = False,
+        slurm_only: bool = False,
+    ) -> Match:
         requirement = as_spec(spec)
-        wanted = tuple(tags)
+        wanted = as_tags(tags)  # a string is one tag
         asked = self.ask_python(requirement, wanted, offline=offline)
-        if asked and asked[-1].launcher is not None:
+        answer = asked[-1].launcher if asked else None
+        if answer is not None and (not slurm_only or isinstance(answer, SlurmLauncher)):
             assert self.python is not None
             return python_match(asked[-1], self.python.path)
         try:
-            return super().find(requirement, tags=wanted, offline=offline)
+            return super().find(
+                requirement, tags=wanted, offline=offline, slurm_only=slurm_only
+            )
         except LauncherNotFoundError as exc:
             if not asked:
                 raise

@@ -15,11 +15,12 @@ from typing import Any, NamedTuple
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.model import STAGES, Ask, Unmet, Verdict, check, cpus_for, unmet
+from reqsolve.model import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.options import SlurmOptions
 
 MAX_CACHED_OUTCOMES = 4096
+FAR = 1 << 30  # the distance of a launcher that could not be used at all (discovery failed)
 
 
 class Failure(NamedTuple):
@@ -33,12 +34,19 @@ class Failure(NamedTuple):
     reason: str
     detail: str
     stage: int
-    limit: int = 0  # the capacity that fell short, to rank how close a candidate came
+    limit: int = 0  # the capacity that fell short
+    # (conditions unmet, summed relative shortfall): how close the candidate came (the
+    # smallest is "closest"); a launcher that could not be used at all comes last
+    distance: tuple[int, float] = (FAR, 0.0)
 
     @classmethod
-    def of(cls, candidate: Candidate | None, verdict: Verdict) -> Failure:
+    def of(
+        cls, candidate: Candidate | None, verdict: Verdict, away: tuple[int, float]
+    ) -> Failure:
         limit = verdict.numbers.get("limit", 0)
-        return cls(candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit)
+        return cls(
+            candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit, away
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,19 +111,48 @@ class Match:
 
     @property
     def requirement(self) -> Alternative:
-        """The alternative that matched (the peer's ``match.requirement``)."""
+        """The alternative that matched (experimaestro's ``match.requirement``)."""
         return self.alternative
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the answer decided that the expression did not say, for a person.
+
+        With no duration asked, the job asks for the chosen limit (docs/matching.md, "No
+        duration asked"): Slurm would otherwise apply the partition's default time, which the
+        chosen QoS may refuse.
+        """
+        options = self.options
+        if options is None or options.time is None or self.alternative.duration:
+            return ()
+        from reqsolve.units import format_duration, parse_slurm_time
+
+        seconds = parse_slurm_time(options.time)
+        limit = format_duration(seconds) if seconds is not None else options.time
+        return (f"no duration asked: the job gets the chosen limit, {limit}",)
+
+
+def as_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
+    """Tags as given to the API: a string is one tag (``tags="cluster"``), not its letters."""
+    if isinstance(tags, str):
+        return (tags,) if tags else ()
+    return tuple(tags)
 
 
 def launcher_order(
-    launchers: Iterable[CompiledLauncher], tags: Iterable[str] = ()
+    launchers: Iterable[CompiledLauncher],
+    tags: str | Iterable[str] = (),
+    *,
+    slurm_only: bool = False,
 ) -> list[CompiledLauncher]:
-    """By decreasing weight, ties in file order; with tags, only launchers having one of them."""
-    wanted = set(tags)
+    """By decreasing weight, ties in file order; with tags, only launchers having one of them;
+    with ``slurm_only``, only Slurm launchers (an answer is then always Slurm options)."""
+    wanted = set(as_tags(tags))
     eligible = [
         launcher
         for launcher in launchers
-        if not wanted or wanted.intersection(launcher.config.tags)
+        if (not wanted or wanted.intersection(launcher.config.tags))
+        and (not slurm_only or launcher.kind == "slurm")
     ]
     return sorted(eligible, key=lambda launcher: (-launcher.config.weight, launcher.position))
 
@@ -191,7 +228,16 @@ def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Fai
     templates = []
     for shape in launcher.shapes:
         v = check(shape, alternative)
-        templates.append((v.code, v.reason, v.detail, v.stage, v.numbers.get("limit", 0)))
+        templates.append(
+            (
+                v.code,
+                v.reason,
+                v.detail,
+                v.stage,
+                v.numbers.get("limit", 0),
+                distance(shape, alternative),
+            )
+        )
     return tuple(
         Failure(candidate, *templates[index])
         for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
@@ -201,18 +247,25 @@ def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Fai
 def _nearest(
     launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
 ) -> Reason | None:
-    """What :func:`closest` picks among :func:`_failures`: the largest (stage, limit), then the
-    first candidate in file order — decided per shape, on the numbers of :func:`unmet`."""
-    best: tuple[Unmet, int, int] | None = None  # (stage, limit), first candidate, shape
+    """What :func:`closest` picks among :func:`_failures`: the smallest distance, then the
+    first candidate in file order — decided per shape."""
+    # closeness key, first candidate, shape, distance
+    best: tuple[tuple[int, float, int, int], int, int, tuple[int, float]] | None = None
+    alternative = ask.alternative
     for shape_id, first in launcher.shape_first.items():
-        key = unmet(launcher.shapes[shape_id], ask)
-        assert key is not None, "a shape fits where the search found none"
-        if best is None or key > best[0] or (key == best[0] and first < best[1]):
-            best = (key, first, shape_id)
+        shape = launcher.shapes[shape_id]
+        away = distance(shape, alternative)
+        assert away[0], "a shape fits where the search found none"
+        found = unmet(shape, ask)
+        assert found is not None
+        key = _closeness(away, *found)
+        if best is None or key < best[0] or (key == best[0] and first < best[1]):
+            best = (key, first, shape_id, away)
     if best is None:
         return None
-    verdict = check(launcher.shapes[best[2]], ask.alternative)
-    return _reason(index, launcher_id, Failure.of(launcher.candidates[best[1]], verdict), {})
+    shape = launcher.shapes[best[2]]
+    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[3])
+    return _reason(index, launcher_id, failure, {})
 
 
 def _unsound(
@@ -231,22 +284,27 @@ def _unsound(
                 "not kept: a higher priority or another QoS/account was preferred, and that"
                 " choice was dropped as unsound",
             )
-            failures.append(Failure(candidate, "unsound", why, why, len(STAGES)))
+            failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
         else:
-            failures.append(Failure.of(candidate, verdict))
+            away = distance(candidate.shape, alternative)
+            failures.append(Failure.of(candidate, verdict, away))
     return tuple(failures)
 
 
 def find(
     launchers: Sequence[CompiledLauncher],
     requirement: Requirement,
-    tags: Iterable[str] = (),
+    tags: str | Iterable[str] = (),
+    *,
+    slurm_only: bool = False,
 ) -> Match:
     """The first launcher (by §5) satisfying the first satisfiable alternative.
 
-    Raises :class:`LauncherNotFoundError` with one reason per candidate tried.
+    Raises :class:`LauncherNotFoundError` with one reason per candidate tried. ``tags``: a
+    string is one tag; ``slurm_only``: local launchers are left out.
     """
-    ordered = launcher_order(launchers, tags)
+    wanted = as_tags(tags)
+    ordered = launcher_order(launchers, wanted, slurm_only=slurm_only)
     tried: list[tuple[int, CompiledLauncher, Outcome]] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
@@ -257,16 +315,110 @@ def find(
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that
     # catches the error to try something else pays for neither
-    raise NoLauncherFound(partial(_all_reasons, tried), partial(_message, requirement, tried))
+    raise NoLauncherFound(
+        partial(_all_reasons, tried),
+        partial(_message, requirement, tried, launchers, ordered, wanted, slurm_only),
+    )
 
 
-def _message(requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]) -> str:
+def _message(
+    requirement: Requirement,
+    tried: list[tuple[int, CompiledLauncher, Outcome]],
+    launchers: Sequence[CompiledLauncher],
+    eligible: Sequence[CompiledLauncher],
+    tags: tuple[str, ...],
+    slurm_only: bool = False,
+) -> str:
     best = [
         nearest
         for index, launcher, outcome in tried
         if (nearest := outcome.closest(index, launcher.id)) is not None
     ]
-    return not_found_message(requirement, best)
+    if not best:
+        return (
+            f"no launcher can run {requirement}: "
+            + no_candidate_why(launchers, eligible, tags, slurm_only)
+        )
+    return not_found_message(requirement, best) + _threshold_hint(requirement, tried)
+
+
+def no_candidate_why(
+    launchers: Sequence[CompiledLauncher],
+    eligible: Sequence[CompiledLauncher],
+    tags: tuple[str, ...],
+    slurm_only: bool = False,
+) -> str:
+    """Why no candidate was even tried: no launcher at all, no launcher with the tags asked
+    (and the tags that exist), or each eligible launcher and why it has no candidate."""
+    if not launchers:
+        return "the launcher file declares no launcher"
+    if not eligible and slurm_only and not any(x.kind == "slurm" for x in launchers):
+        return "no launcher is eligible: --slurm-only, and the file declares no Slurm launcher"
+    if not eligible:
+        known = sorted({tag for launcher in launchers for tag in launcher.config.tags})
+        exist = "tags in the file: " + ", ".join(known)
+        if not known:
+            exist = "no launcher of the file has a tag"
+        which = "Slurm launcher" if slurm_only else "launcher"
+        return f"no {which} is eligible: none has the tag(s) {', '.join(tags)} ({exist})"
+    whys = "; ".join(f"{launcher.id}: {no_candidate(launcher)}" for launcher in eligible)
+    return f"no launcher has a candidate ({whys})"
+
+
+def no_candidate(launcher: CompiledLauncher) -> str:
+    """Why a launcher has no candidate at all (``explain`` and the error say the same)."""
+    config = launcher.config
+    if launcher.failure is not None:
+        return launcher.failure
+    if config.disabled:
+        return "disabled"
+    if getattr(config, "query_slurm", False):
+        return (
+            "it needs Slurm discovery (query_slurm: true) and --offline (offline=True)"
+            " forbids it: run without --offline, or write its partitions in the file"
+        )
+    if config.kind == "slurm":
+        return "no enabled partition with node groups"
+    return "no candidate"
+
+
+def _threshold_hint(
+    requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]
+) -> str:
+    """What to write when a GPU asked without memory fits nowhere because of anti-waste rules.
+
+    ``cuda()`` states 0 B of GPU memory (docs/expressions.md), below every ``min_mem_ratio`` /
+    ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
+    would fit once it states that much is what to write.
+    """
+    from reqsolve.model import fits
+    from reqsolve.requirement import Accelerator
+    from reqsolve.units import format_memory, human_memory, parse_memory
+
+    smallest: int | None = None
+    for index, launcher, _ in tried:
+        asked = requirement.alternatives[index].gpus
+        for gpu in set(asked):
+            if gpu.memory:
+                continue
+            for shape in launcher.shapes:
+                if shape.gpu_count < len(asked):
+                    continue  # too few GPUs whatever the memory written
+                for kind in shape.gpus:
+                    if fits(kind, gpu):
+                        return ""  # a GPU takes it as written: something else is missing
+                    threshold = kind.min_memory
+                    if threshold and fits(kind, Accelerator(threshold, gpu.model)):
+                        smallest = threshold if smallest is None else min(smallest, threshold)
+    if smallest is None:
+        return ""
+    text = human_memory(smallest)
+    if parse_memory(text) < smallest:
+        text = format_memory(smallest)
+    return (
+        f"; cuda() without mem= asks 0B of GPU memory, below every GPU's anti-waste threshold"
+        f" (min_mem_ratio/min_memory): write cuda(mem={text}) or more"
+    )
 
 
 def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:
@@ -325,10 +477,16 @@ def _reason(
     index: int, launcher: str, failure: Failure, shared: dict[int, dict[str, Any]]
 ) -> Reason:
     candidate = failure.candidate
-    key = hash((failure.detail, failure.stage, failure.limit))
+    key = hash((failure.detail, failure.stage, failure.limit, failure.distance))
     details = shared.get(key)
     if details is None or details["detail"] != failure.detail:
-        details = {"detail": failure.detail, "stage": failure.stage, "limit": failure.limit}
+        details = {
+            "detail": failure.detail,
+            "stage": failure.stage,
+            "limit": failure.limit,
+            "unmet": failure.distance[0],
+            "shortfall": failure.distance[1],
+        }
         shared[key] = details
     return Reason(
         alternative=index,
@@ -344,15 +502,34 @@ def _reason(
 
 
 def closest(reasons: Sequence[Reason]) -> Reason | None:
-    """The candidate whose checks went furthest, then with the largest capacity where it fell
-    short (first on ties) — jsonschema's best_match idea."""
+    """The candidate a person would change least: the fewest unmet conditions, then the
+    smallest relative shortfall over them, then the first (docs/matching.md, "No answer").
+
+    ``explain`` names the same candidate (its ``closest:`` line). A reason without a distance
+    (a launcher that could not be used) comes after every candidate that could.
+    """
     best: Reason | None = None
-    best_key = (-2, -1)
+    best_key: tuple[int, float, int, int] = (FAR + 1, 0.0, 0, 0)
     for reason in reasons:
-        key = (reason.details.get("stage", -1), reason.details.get("limit") or 0)
-        if best is None or key > best_key:
+        details = reason.details
+        key = _closeness(
+            (details.get("unmet", FAR), details.get("shortfall", 0.0)),
+            details.get("stage", -1),
+            details.get("limit") or 0,
+        )
+        if best is None or key < best_key:
             best, best_key = reason, key
     return best
+
+
+def _closeness(
+    away: tuple[int, float], stage: int, limit: int
+) -> tuple[int, float, int, int]:
+    """The sort key of "closest" (smallest first): fewest unmet conditions, smallest relative
+    shortfall, then — on a tie — the checks that went furthest (a node whose GPUs are of the
+    wrong model is closer to a GPU job than a node without GPUs) and the largest capacity
+    where it fell short."""
+    return (away[0], round(away[1], 9), -stage, -limit)
 
 
 def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> str:

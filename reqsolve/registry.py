@@ -149,8 +149,15 @@ class Registry:
         state.discovered[compiled.position] = (now, found)
         return found
 
-    def find(self, spec: Spec, *, tags: Iterable[str] = (), offline: bool = False) -> Match:
-        return find(self.launchers(offline=offline), as_spec(spec), tags)
+    def find(
+        self,
+        spec: Spec,
+        *,
+        tags: Iterable[str] = (),
+        offline: bool = False,
+        slurm_only: bool = False,
+    ) -> Match:
+        return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
     def launcher_for(self, match: Match) -> Launcher:
         return to_launcher(match, self.state().launcher_file)
@@ -260,7 +267,8 @@ def find_launcher(
     """The launcher to run a job needing ``spec`` (an expression, or builders' value).
 
     ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
-    file the usual way (and fall back to this machine). Raises
+    file the usual way (and fall back to this machine). ``tags``: launchers having one of them;
+    a string is one tag (``tags="cluster"``). Raises
     :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate. A
     configuration directory's ``launchers.py`` is asked first; when it raises,
     ``on_error="continue"`` goes on with the YAML launchers instead of raising ConfigError.

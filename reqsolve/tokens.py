@@ -63,6 +63,38 @@ def _try_take(directory: Path, name: str, capacity: int, count: int) -> list[int
     return None
 
 
+def check_wanted(wanted: Mapping[str, int], capacities: Mapping[str, int]) -> None:
+    """Refuse tokens no counter declares, more than a counter holds, or unusable names."""
+    for name, count in wanted.items():
+        if name not in capacities:
+            raise InvalidValue(f"token {name!r} is declared by no counter in tokens.yaml")
+        if count > capacities[name]:
+            raise InvalidValue(
+                f"a job takes {count} '{name}' tokens but the counter has only "
+                f"{capacities[name]}: it could never run"
+            )
+        if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InvalidValue(f"token name {name!r} cannot be a file name")
+
+
+def take_counters(
+    folder: Path, wanted: Mapping[str, int], capacities: Mapping[str, int]
+) -> list[int] | str:
+    """Every wanted token at once (the locked descriptors), or the name of a busy counter
+    (then nothing is held)."""
+    held: list[int] = []
+    for name, count in wanted.items():
+        if count <= 0:
+            continue
+        got = _try_take(folder, name, capacities[name], count)
+        if got is None:
+            for fd in held:
+                os.close(fd)
+            return name
+        held.extend(got)
+    return held
+
+
 @contextmanager
 def hold_tokens(
     wanted: Mapping[str, int],
@@ -78,36 +110,17 @@ def hold_tokens(
     All counters are taken together or not at all (then retried), so two jobs each holding half
     of what the other needs cannot block each other forever.
     """
-    for name, count in wanted.items():
-        if name not in capacities:
-            raise InvalidValue(f"token {name!r} is declared by no counter in tokens.yaml")
-        if count > capacities[name]:
-            raise InvalidValue(
-                f"a job takes {count} '{name}' tokens but the counter has only "
-                f"{capacities[name]}: it could never run"
-            )
-        if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise InvalidValue(f"token name {name!r} cannot be a file name")
+    check_wanted(wanted, capacities)
     folder = directory if directory is not None else default_tokens_dir()
     folder.mkdir(parents=True, exist_ok=True)
     told = False
     while True:
-        held: list[int] = []
-        blocked = None
-        for name, count in wanted.items():
-            if count <= 0:
-                continue
-            got = _try_take(folder, name, capacities[name], count)
-            if got is None:
-                blocked = name
-                break
-            held.extend(got)
-        if blocked is None:
+        got = take_counters(folder, wanted, capacities)
+        if not isinstance(got, str):
+            held = got
             break
-        for fd in held:
-            os.close(fd)
         if on_wait is not None and not told:
-            on_wait(blocked)
+            on_wait(got)
             told = True
         sleep(poll)
     try:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_BYTES = 10**18
 MAX_SECONDS = 315_576_000  # ten years of 365.25 days
 MIB = 2**20
+_MM_SS_RE = re.compile(r"[0-9]+:[0-9]{2}")
 
 # Unit spellings accepted in expressions and files (case-insensitive) -> pint unit names.
 MEMORY_UNITS: dict[str, str] = {
@@ -182,12 +183,22 @@ def check_duration(value: int, text: str) -> int:
     return value
 
 
+def _plausible_unit(number: str) -> str:
+    """G for a small number (``16`` is 16G of GPU or node memory), M from 1000 on (``4000``
+    is 4000M, Slurm's MiB habit): the unit a bare number most likely meant."""
+    try:
+        return "G" if float(number) < 1000 else "M"
+    except ValueError:
+        return "M"
+
+
 def memory_bytes(number: str, unit: str) -> int:
     """Exact bytes of ``number`` (decimal text) times ``unit``; a fraction of a byte rounds up."""
     if not unit:
         raise InvalidValue(
-            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g. {number}M",
-            "the peer read bytes and Slurm reads MiB, so reqsolve does not guess; "
+            f"memory size '{number}' has no unit (ambiguous: bytes or MiB?); write e.g."
+            f" {number}{_plausible_unit(number)}",
+            "experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; "
             "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
         )
     if len(number) > 40:
@@ -209,7 +220,7 @@ def memory_bytes(number: str, unit: str) -> int:
 def parse_memory(text: str | int) -> int:
     """Bytes of a size written as text (``400M``, ``8116MiB``, ``1.5 GB``).
 
-    A bare number is refused: the peer reads bytes where Slurm reads MiB.
+    A bare number is refused: experimaestro reads bytes where Slurm reads MiB.
     """
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise InvalidValue(f"expected a memory size such as 4G, got {text!r}")
@@ -249,6 +260,12 @@ def parse_duration(text: str | int) -> int:
     if re.search(r"[0-9]{40}", raw):
         raise InvalidValue(
             f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
+        )
+    if _MM_SS_RE.fullmatch(raw):  # the same rule as in expressions (reqsolve.parser)
+        first, second = raw.split(":")
+        raise InvalidValue(
+            f"duration '{stripped}' is ambiguous (Slurm reads MM:SS, people mean HH:MM)",
+            f"write {raw}:00 for hours and minutes, or {first}m{second}s",
         )
     clock = _CLOCK_RE.fullmatch(raw)
     if clock is not None:

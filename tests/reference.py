@@ -43,21 +43,26 @@ def conf(
     ratio: float | None = None,
     model: str | None = None,
     max_duration: int | None = None,
+    gres: str | None = None,
 ) -> Configuration:
     return Configuration(
         max_duration=max_duration,
         cpu=CpuConfig(cores=cores, memory=memory, mem_per_cpu=mem_per_cpu),
         gpu=GpuConfig(
-            model=model, count=gpus, memory=gpu_memory, min_memory=min_memory, min_mem_ratio=ratio
+            model=model, count=gpus, memory=gpu_memory, min_memory=min_memory, min_mem_ratio=ratio,
+            gres_type=gres,
         ),
     )
 
 
 def group(
-    *hosts: str, features: tuple[str, ...] = (), configuration: Configuration | None = None
+    *hosts: str,
+    features: tuple[str, ...] = (),
+    configuration: Configuration | None = None,
+    gpus: tuple[GpuConfig, ...] = (),
 ) -> NodeGroup:
     return NodeGroup(hosts=hosts, features=features, count=0 if hosts else 1,
-                     configuration=configuration)
+                     configuration=configuration, gpus=gpus)
 
 
 def partition(name: str, *groups: NodeGroup, **kwargs: Any) -> Partition:
@@ -85,9 +90,12 @@ class Capacity:
     memory: int | None
     mem_per_cpu: int | None
     use_memory_constraint: bool
-    gpus: tuple[tuple[int | None, int, str | None], ...]  # (memory, min_memory, model) per GPU
+    # (memory, min_memory, model, GRES type) per GPU
+    gpus: tuple[tuple[int | None, int, str | None, str | None], ...]
     max_duration: int | None
     min_gpu: int
+    # Slurm hands out any of these GPUs, in any mix: each must fit every GPU asked
+    slurm: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,9 +126,17 @@ def _merge(levels: list[Configuration | None]) -> dict[str, Any]:
             "min_memory": level.gpu.min_memory,
             "ratio": level.gpu.min_mem_ratio,
             "model": level.gpu.model,
+            "gres": level.gpu.gres_type,
         }
         merged.update({k: v for k, v in values.items() if v is not None})
     return merged
+
+
+MIB = 2**20
+
+
+def _floor(value: int | None, unit: int) -> int | None:
+    return None if value is None else value // unit * unit
 
 
 def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) -> list[RefCandidate]:
@@ -128,7 +144,7 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
     if isinstance(launcher, LocalLauncherConfig):
         if launcher.disabled:
             return []
-        gpus = tuple((g.memory, 0, g.model) for g in launcher.gpus for _ in range(g.count))
+        gpus = tuple((g.memory, 0, g.model, None) for g in launcher.gpus for _ in range(g.count))
         capacity = Capacity(launcher.cpu.cores, launcher.cpu.memory, launcher.cpu.mem_per_cpu,
                             True, gpus, None, 0)
         return [RefCandidate(launcher.id, None, None, None, None, 0, (), (), capacity)]
@@ -139,42 +155,81 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
             continue
         for index, node_group in enumerate(part.nodes):
             values = _merge([launcher.configuration, part.configuration, node_group.configuration])
-            memory = values.get("gpu_memory")
-            floor = values.get("min_memory") or 0
-            if memory is not None and values.get("ratio"):
-                ratio = Fraction(repr(values["ratio"]))
-                floor = max(floor, math.ceil(Fraction(memory) * ratio))
-            count = values.get("gpus") or 0
-            gpus = tuple((memory, floor, values.get("model")) for _ in range(count))
-            for qos_name in part.qos or (None,):
-                qos = declared.get(qos_name) if qos_name else None
-                qos = qos or (Qos(qos_name) if qos_name else None)
-                limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
-                          if x is not None]
-                capacity = Capacity(
-                    values.get("cores"),
-                    values.get("memory"),
-                    values.get("mem_per_cpu"),
-                    launcher.use_memory_constraint,
-                    gpus,
-                    min(limits) if limits else None,
-                    qos.min_gpu if qos else 0,
-                )
-                for account in part.accounts or (None,):
-                    result.append(
-                        RefCandidate(
-                            launcher.id,
-                            part.name,
-                            index,
-                            qos_name,
-                            account,
-                            part.priority + (qos.priority if qos else 0),
-                            node_group.hosts,
-                            node_group.features,
-                            capacity,
-                        )
+            kinds = [values]
+            if node_group.gpus:  # several kinds: each over the group's gpu values
+                kinds = [
+                    {**values, **_merge([Configuration(gpu=kind)])} for kind in node_group.gpus
+                ]
+            per_kind = [_gpus(launcher, kind) for kind in kinds]
+            per_kind = [gpus for gpus in per_kind if gpus]
+            everything = tuple(gpu for gpus in per_kind for gpu in gpus)
+            # a node of several kinds: asked untyped (any of its GPUs), then by each GRES type
+            choices = [everything]
+            if len(per_kind) > 1:
+                types = list(dict.fromkeys(g[3] for g in everything if g[3] is not None))
+                choices += [tuple(g for g in everything if g[3] == t) for t in types]
+            for gpus in choices:
+                for qos_name in part.qos or (None,):
+                    qos = declared.get(qos_name) if qos_name else None
+                    qos = qos or (Qos(qos_name) if qos_name else None)
+                    limits = [x for x in (values.get("max_duration"), qos and qos.max_duration)
+                              if x is not None]
+                    # Slurm holds memory in whole MiB and time limits in whole minutes
+                    capacity = Capacity(
+                        values.get("cores"),
+                        _floor(values.get("memory"), MIB),
+                        _floor(values.get("mem_per_cpu"), MIB),
+                        launcher.use_memory_constraint,
+                        gpus,
+                        _floor(min(limits), 60) if limits else None,
+                        qos.min_gpu if qos else 0,
+                        slurm=True,
                     )
+                    for account in part.accounts or (None,):
+                        result.append(
+                            RefCandidate(
+                                launcher.id,
+                                part.name,
+                                index,
+                                qos_name,
+                                account,
+                                part.priority + (qos.priority if qos else 0),
+                                node_group.hosts,
+                                node_group.features,
+                                capacity,
+                            )
+                        )
     return result
+
+
+def _gpus(
+    launcher: SlurmLauncherConfig, values: dict[str, Any]
+) -> list[tuple[int | None, int, str | None, str | None]]:
+    """The GPUs of one kind, the launcher's gres_memory filling what nothing states."""
+    memory = values.get("gpu_memory")
+    model = values.get("model")
+    gres = values.get("gres")
+    key = (gres or model or "").casefold()
+    for entry in launcher.gres_memory:
+        if key and entry.name.casefold() == key:
+            memory = memory if memory is not None else entry.memory
+            model = entry.model if entry.model is not None else model or entry.name
+            break
+    floor = values.get("min_memory") or 0
+    if memory is not None and values.get("ratio"):
+        ratio = Fraction(repr(values["ratio"]))
+        floor = max(floor, math.ceil(Fraction(memory) * ratio))
+    return [(memory, floor, model, gres) for _ in range(values.get("gpus") or 0)]
+
+
+def typed(capacity: Capacity, gpu_type: str | None) -> Capacity:
+    """What a job typed ``gpu_type`` gets of a node: its GPUs of that GRES type only."""
+    if gpu_type is None:
+        return capacity
+    kept = tuple(g for g in capacity.gpus if g[3] is not None and g[3] == gpu_type)
+    return Capacity(capacity.cores, capacity.memory, capacity.mem_per_cpu,
+                    capacity.use_memory_constraint, kept, capacity.max_duration,
+                    capacity.min_gpu, capacity.slurm)
 
 
 def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
@@ -199,15 +254,18 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
     if not asked:
         return True
 
-    def fits(host: tuple[int | None, int, str | None], gpu: Any) -> bool:
-        host_memory, floor, model = host
-        # a stated memory needs a known, large enough one (Slurm cannot enforce GPU memory)
+    def fits(host: tuple[int | None, int, str | None, str | None], gpu: Any) -> bool:
+        host_memory, floor, model, _ = host
         if gpu.memory and (host_memory is None or host_memory < gpu.memory):
-            return False
+            return False  # unknown GPU memory is never "enough" (docs/semantics.md §4.2)
         if floor > gpu.memory:
             return False
         return gpu.model is None or (model or "").casefold() == gpu.model.casefold()
 
+    if capacity.slurm:
+        return len(asked) <= len(capacity.gpus) and all(
+            fits(host, gpu) for host in capacity.gpus for gpu in asked
+        )
     return any(
         all(fits(capacity.gpus[h], gpu) for h, gpu in zip(chosen, asked, strict=True))
         for chosen in permutations(range(len(capacity.gpus)), len(asked))

@@ -47,13 +47,19 @@ class SlurmLab:
         return done.returncode == 0, (done.stdout + done.stderr).strip()
 
 
-def _already_running() -> bool:
-    pid_file = LAB_DIR / "run" / "slurmctld.pid"
+def _already_running(lab_dir: Path = LAB_DIR) -> bool:
+    pid_file = lab_dir / "run" / "slurmctld.pid"
     try:
         os.kill(int(pid_file.read_text().strip()), 0)
     except (OSError, ValueError):
         return False
     return True
+
+
+def second_lab() -> tuple[Path, int]:
+    """The directory and port of a second lab beside the default one (another cluster shape
+    while the default lab keeps running): ``<SLURM_LAB_DIR>2`` and ``<SLURM_LAB_PORT> + 1000``."""
+    return Path(f"{LAB_DIR}2"), int(os.environ.get("SLURM_LAB_PORT", "16817")) + 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,28 +76,55 @@ class Broken:
     message: str
 
 
-_outcome: list[tuple[SlurmLab, bool] | Unavailable | Broken] = []  # start.sh runs once
+Outcome = tuple[SlurmLab, bool] | Unavailable | Broken
+_default: list[Outcome] = []  # the default lab: start.sh runs once per session
 
 
-def start_lab() -> tuple[SlurmLab, bool] | Unavailable | Broken:
-    """Start (or reuse) the default lab cluster, once per session: (lab, whether it was
-    already running), or why it cannot be used."""
-    if not _outcome:
-        _outcome.append(_start())
-    return _outcome[0]
+def default_lab() -> Outcome:
+    """The default cluster in SLURM_LAB_DIR, started once per session whatever the outcome."""
+    if not _default:
+        _default.append(_start())
+    return _default[0]
 
 
-def _start() -> tuple[SlurmLab, bool] | Unavailable | Broken:
+def start_lab(
+    cluster: Path | None = None, *, lab_dir: Path | None = None, port: int | None = None
+) -> tuple[SlurmLab, bool]:
+    """Start (or reuse) a lab cluster; (lab, whether it was already running).
+
+    Without arguments: the default cluster in SLURM_LAB_DIR. ``cluster`` is a directory with
+    a ``nodes.conf`` (see docs/slurm.md); ``lab_dir``/``port`` run it in another lab.
+    """
+    if cluster is None and lab_dir is None and port is None:
+        outcome = default_lab()
+    else:
+        outcome = _start(cluster, lab_dir=lab_dir, port=port)
+    if isinstance(outcome, Unavailable):
+        pytest.skip(outcome.reason)
+    if isinstance(outcome, Broken):
+        pytest.fail(outcome.message, pytrace=False)
+    return outcome
+
+
+def _start(
+    cluster: Path | None = None, *, lab_dir: Path | None = None, port: int | None = None
+) -> Outcome:
     script = LAB_HOME / "start.sh"
     if not script.is_file():
         return Broken(f"Slurm lab scripts not found in {LAB_HOME} (set SLURM_LAB_HOME)")
-    was_running = _already_running()
+    environment = dict(os.environ)
+    if lab_dir is not None:
+        environment["SLURM_LAB_DIR"] = str(lab_dir)
+    if port is not None:
+        environment["SLURM_LAB_PORT"] = str(port)
+    was_running = _already_running(lab_dir or LAB_DIR)
     started = time.monotonic()
     # cwd "/": the daemons start.sh leaves running keep their working directory, and a test
     # checkout or temporary folder may be deleted while they still run jobs (slurmstepd then
     # writes "Unable to get current working directory" into every job's output).
-    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900,
-                          stdin=subprocess.DEVNULL, check=False, cwd="/")
+    argv = ["bash", str(script)] + ([str(cluster)] if cluster is not None else [])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=900,
+                          stdin=subprocess.DEVNULL, check=False, cwd="/", env=environment)
     seconds = time.monotonic() - started
     if done.returncode == UNAVAILABLE:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit 3"
@@ -107,24 +140,27 @@ def _start() -> tuple[SlurmLab, bool] | Unavailable | Broken:
 
 
 def skip_when_unavailable(item: pytest.Item) -> None:
-    """Called by conftest.py before each test: a test of the lab is skipped here, in one
-    place, so that the summary gives the reason once ("SKIPPED [31] tests/slurm_lab.py:...")
-    rather than once per test function."""
-    if "slurm_lab" in getattr(item, "fixturenames", ()):
-        outcome = start_lab()
+    """Called by conftest.py before each test: a test of the lab (marked ``slurm``, or using
+    the ``slurm_lab`` fixture) is skipped here, in one place, so that the summary gives the
+    reason on one line ("SKIPPED [37] tests/slurm_lab.py:...") rather than once per test."""
+    if item.get_closest_marker("slurm") or "slurm_lab" in getattr(item, "fixturenames", ()):
+        outcome = default_lab()
         if isinstance(outcome, Unavailable):
             pytest.skip(outcome.reason)
 
 
+def stop_lab(lab_dir: Path | None = None) -> None:
+    """Stop the daemons of a lab (the default one unless ``lab_dir``)."""
+    environment = dict(os.environ)
+    if lab_dir is not None:
+        environment["SLURM_LAB_DIR"] = str(lab_dir)
+    subprocess.run(["bash", str(LAB_HOME / "stop.sh")], capture_output=True, timeout=120,
+                   check=False, env=environment)
+
+
 @pytest.fixture(scope="session")
 def slurm_lab() -> Iterator[SlurmLab]:
-    outcome = start_lab()
-    if isinstance(outcome, Unavailable):  # pragma: no cover - skipped before, by conftest.py
-        pytest.skip(outcome.reason)
-    if isinstance(outcome, Broken):
-        pytest.fail(outcome.message, pytrace=False)
-    lab, was_running = outcome
+    lab, was_running = start_lab()
     yield lab
     if not was_running and os.environ.get("SLURM_LAB_KEEP") != "1":
-        subprocess.run(["bash", str(LAB_HOME / "stop.sh")], capture_output=True, timeout=120,
-                       check=False)
+        stop_lab()

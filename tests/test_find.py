@@ -291,9 +291,78 @@ def test_cpu_term_and_builders_agree() -> None:
     )
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [("args", ""), ("sbatch", ""), ("submitit", "{}\n")])
-def test_local_answer_passes_no_slurm_option(fmt: str, expected: str) -> None:
+@pytest.mark.parametrize("fmt", ["args", "shell", "sbatch", "submitit"])
+def test_local_answer_passes_no_slurm_option(fmt: str) -> None:
+    """Exit 0 with these formats means "here are Slurm options": a local answer exits 3,
+    prints nothing on stdout and names the launcher on stderr (docs/cli.md)."""
     code, out, err = cli("find", "--config", str(SEED), "--offline", "--format", fmt,
                          "cpu(cores=1)")
-    assert (code, out) == (0, expected)
-    assert "local launcher local-0" in err
+    assert (code, out) == (3, "")
+    assert "the answer is the local launcher local-0" in err
+    assert "--slurm-only" in err
+    # --slurm-only leaves the local launchers out: the answer is Slurm options, exit 0
+    code, out, err = cli("find", "--config", str(SEED), "--offline", "--slurm-only",
+                         "--format", fmt, "cpu(cores=1)")
+    assert code == 0, err
+    assert out.strip()
+
+
+def test_local_answer_in_json_is_exit_0_and_says_local() -> None:
+    code, out, _ = cli("find", "--config", str(SEED), "--offline", "--format", "json",
+                       "cpu(cores=1)")
+    assert code == 0
+    assert json.loads(out)["launcher"]["type"] == "local"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--slurm-only"], "closest: manual/"),  # Slurm candidates tried, no local one
+        (["--tags", "nope"], "none has the tag(s) nope (tags in the file: slurm)"),
+        (["--slurm-only", "--tags", "nope"], "no Slurm launcher is eligible"),
+    ],
+)
+def test_nothing_eligible_says_why(argv: list[str], needle: str) -> None:
+    code, _, err = cli("find", "--config", str(SEED), "--offline", *argv, "cuda(mem=1T)")
+    assert code == 1
+    assert needle in err
+
+
+@pytest.mark.parametrize("tags", ["slurm", ["slurm"], ("slurm",), {"slurm"}])
+def test_a_string_is_one_tag(tags: object) -> None:
+    """``tags="slurm"`` is the tag slurm, not the tags s, l, u, r, m."""
+    launcher = find_launcher("cpu(cores=1)", config=str(SEED), offline=True, tags=tags)  # type: ignore[arg-type]
+    assert isinstance(launcher, SlurmLauncher)
+
+
+def test_offline_on_a_discovery_only_file_says_discovery_is_needed(tmp_path: Path) -> None:
+    path = tmp_path / "launchers.yaml"
+    path.write_text("slurm:\n  - id: auto\n    connector: local\n    query_slurm: true\n")
+    code, _, err = cli("find", "--config", str(path), "--offline", "cpu()")
+    assert code == 1
+    assert "auto: it needs Slurm discovery (query_slurm: true) and --offline" in err
+    code, out, _ = cli("explain", "--config", str(path), "--offline", "cpu()")
+    assert "it needs Slurm discovery" in out
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cuda(mem=29GiB)",
+        "cuda(mem=20G)*2 & duration=2h",
+        "cpu(cores=4, mem=400M) & cuda(mem=20G)",
+    ],
+)
+def test_shell_format_is_args_quoted_for_a_shell(expression: str) -> None:
+    """--format shell is what --format args says, quoted so that pasting it into a shell gives
+    the same words (an unquoted ``&`` in --constraint would background the command)."""
+    import shlex
+
+    _, args, _ = cli("find", "--config", str(SEED), "--offline", "--slurm-only", expression)
+    code, shell, _ = cli("find", "--config", str(SEED), "--offline", "--slurm-only",
+                         "--format", "shell", expression)
+    assert code == 0
+    assert shlex.split(shell) == args.split()
+    # a shell sees no operator in it: with punctuation_chars, a bare & or | is a token of its own
+    lexer = shlex.shlex(shell, posix=True, punctuation_chars=True)
+    assert not {"&", "|", ";", "(", ")"} & set(lexer), shell

@@ -35,11 +35,12 @@ slurm:
       - hosts: [good1]
         features: [GPU4, GPUM24G, {feature}]
       - hosts: [{host}]
-        features: [GPU1, GPUM8G]
+        features: [GPU2, GPUM8G]
 """
 DEFAULTS = {"partition": "gpu", "qos": "normal", "account": "lab", "feature": "A100",
             "host": "small1"}
-# two GPUs of 16G: the first group fits, the second does not, so its host is excluded when
+# two GPUs of 16G: the first group fits, the second (two GPUs of 8G, so Slurm may pick it for
+# two GPUs) does not, so its host is excluded when
 # features are not used (and the constraint names the first group's features when they are)
 REQUIREMENT = "cuda(mem=16G)*2 & duration=10h"
 OPTION_OF = {"partition": "--partition", "qos": "--qos", "account": "--account",

@@ -245,7 +245,7 @@ REJECTED: list[tuple[str, str, str, tuple[int, int]]] = [
     (
         "conf-bare-size-cuda",
         "cuda(mem=1)",
-        "memory size '1' has no unit (ambiguous: bytes or MiB?); write e.g. 1M",
+        "memory size '1' has no unit (ambiguous: bytes or MiB?); write e.g. 1G",
         (9, 10),
     ),
     (
@@ -468,8 +468,8 @@ hint: did you mean `cuda`?""",
 memory size '1000' has no unit (ambiguous: bytes or MiB?); write e.g. 1000M
     cpu(mem=1000)
             ~~~^
-hint: the peer read bytes and Slurm reads MiB, so reqsolve does not guess; K M G T P are decimal \
-(1G = 10^9 bytes), Ki Mi Gi Ti Pi binary""",
+hint: experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; K M G T P are \
+decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary""",
     ),
     (
         "bare-duration",

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import (
     CpuConfig,
+    GpuConfig,
+    GresType,
     LauncherFile,
     LocalGpu,
     LocalLauncherConfig,
@@ -38,6 +40,7 @@ from tests.reference import (
     partition,
     reference_candidates,
     reference_satisfies,
+    typed,
 )
 
 EXAMPLES = 400  # per property; five properties -> 2,000 examples in CI
@@ -72,6 +75,7 @@ def _configuration_table(size: int = 64) -> list[Any]:
             min_memory=pick([10 * G, 20 * G]),
             ratio=pick([0.4, 0.5, 0.7]),
             max_duration=pick([3600, 86400]),
+            gres=pick(["a100", "v100"]),
         )
         for _ in range(size)
     ]
@@ -81,6 +85,19 @@ CONFIGURATIONS = st.sampled_from(_configuration_table())
 OPTIONAL_CONFIGURATION = st.one_of(st.none(), CONFIGURATIONS)
 HOST_COUNT = st.integers(1, 2)
 HOST_COUNT_OR_NONE = st.integers(0, 2)
+# a node with several GRES types (gpu:a100:1,gpu:v100:2), memory from gres_memory or stated
+GPU_KIND_LISTS = st.sampled_from([
+    (),
+    (),
+    (),
+    (GpuConfig(count=1, model="a100", gres_type="a100"), GpuConfig(count=2, gres_type="v100")),
+    (GpuConfig(count=2, gres_type="a100", memory=40 * G), GpuConfig(count=1, gres_type="t4")),
+])
+GRES_MEMORY = st.sampled_from([
+    (),
+    (GresType("A100", 80 * G),),
+    (GresType("a100", 40 * G), GresType("v100", 16 * G, "V100")),
+])
 FEATURE_SETS = st.sampled_from(
     [("A",), ("B",), ("C",), ("A", "B"), ("A", "C"), ("B", "D"), ("C", "D")]
 )
@@ -131,6 +148,7 @@ def slurm_launchers(draw: st.DrawFn, index: int, named_hosts: bool) -> SlurmLaun
                     *hosts,
                     features=features,
                     configuration=draw(OPTIONAL_CONFIGURATION),
+                    gpus=draw(GPU_KIND_LISTS),
                 )
             )
         partitions.append(
@@ -153,6 +171,8 @@ def slurm_launchers(draw: st.DrawFn, index: int, named_hosts: bool) -> SlurmLaun
         configuration=draw(CONFIGURATIONS),
         partitions=tuple(partitions),
         tags=("t",) if draw(st.booleans()) else (),
+        gres_memory=draw(GRES_MEMORY),
+        gpu_option=draw(st.sampled_from(["gpus-per-node", "gres"])),
     )
 
 
@@ -231,12 +251,19 @@ def assert_sound(launcher_file: LauncherFile, match: Match) -> None:
     assert options is not None
     nodes = admitted_nodes(config, options)
     assert nodes, f"no node admitted by {options}"
-    by_key = {
-        (c.partition, c.group, c.qos, c.account): c for c in reference_candidates(config)
-    }
+    by_key: dict[tuple[Any, ...], Any] = {}
+    for c in reference_candidates(config):  # the first of a node: all its GPUs (untyped)
+        by_key.setdefault((c.partition, c.group, c.qos, c.account), c)
+    asked = options.gpus_per_node or 0
     for name, index, host in nodes:
         candidate = by_key[(name, index, options.qos, options.account)]
-        assert reference_satisfies(candidate.capacity, match.alternative), (name, index, host)
+        # Slurm picks only nodes with enough GPUs (of the type, for a typed request), and gives
+        # any of those
+        offered = typed(candidate.capacity, options.gpu_type)
+        if len(offered.gpus) < asked:
+            continue
+        assert reference_satisfies(offered, match.alternative), (name, index, host)
+        assert (options.gpu_option == "gres") == (config.gpu_option == "gres")
         cpu = match.alternative.cpu
         if cpu is not None and cpu.memory and not config.use_memory_constraint:
             per_cpu = candidate.capacity.mem_per_cpu or 0

@@ -113,8 +113,8 @@ def test_file_wins_field_by_field(tmp_path: Path) -> None:
     )
     merged = discovery.discover(written, FILE)
     parts = {p.name: p for p in merged.partitions}
-    # file order first, then the partitions only Slurm knows, in Slurm's order
-    assert list(parts) == ["cpu", "gpu", "ghost", "a100", "small", "heavy", "maint", "legacy"]
+    # Slurm's order (the file refines without moving), then the partitions only the file knows
+    assert list(parts) == ["gpu", "small", "a100", "cpu", "heavy", "maint", "legacy", "ghost"]
     assert parts["cpu"].disabled and parts["cpu"].nodes  # disabled by the file, nodes from Slurm
     gpu = parts["gpu"].configuration
     assert gpu is not None

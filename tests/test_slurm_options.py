@@ -117,7 +117,7 @@ def test_as_json_has_every_field() -> None:
     assert data["nodelist"] is None
     assert set(data) == {
         "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
-        "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time",
+        "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time", "gpu_type", "gpu_option",
     }
 
 
@@ -173,10 +173,12 @@ def test_any_accepted_partition_is_a_safe_word(text: str) -> None:
 
 
 def test_option_fields_are_the_peers() -> None:
-    """docs/semantics.md §6 lists the fields; OPTION_FIELDS is read from the dataclass itself."""
+    """docs/semantics.md §6 lists the fields, plus the GPU type and dialect of a typed request;
+    OPTION_FIELDS is read from the dataclass itself."""
     assert OPTION_FIELDS == (
-        "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
-        "mem_per_gpu", "nodelist", "nodes", "partition", "qos", "time",
+        "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node",
+        "gpu_type", "gpu_option", "mem", "mem_per_gpu", "nodelist", "nodes", "partition", "qos",
+        "time",
     )
     with pytest.raises(InvalidValue) as info:
         SlurmOptions().config(colour="red", size=2)

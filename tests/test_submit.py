@@ -257,7 +257,10 @@ def test_run_local_dry_run_and_status(tmp_path: Path, monkeypatch: pytest.Monkey
         )
 
     assert run_local(["rm", "-rf", "x y"], dry_run=True) == 0
-    assert out.getvalue() == "# would take tokens: gpu=1\n# would run: rm -rf 'x y'\n"
+    # no GPU plan: the job asked none, so it sees none
+    assert out.getvalue() == (
+        "# would take tokens: gpu=1\n# would run: CUDA_VISIBLE_DEVICES= rm -rf 'x y'\n"
+    )
     assert not (tmp_path / "tokens").exists()
     assert run_local(["sh", "-c", "exit 5"]) == 5
     assert run_local([str(tmp_path / "nope")]) == 127
@@ -374,7 +377,11 @@ def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path
         "--config", str(config), "cuda(mem=8G)", "--dry-run", "--", "nvidia-smi", "-L"
     )
     assert (code, split_configuration(err)) == (0, (str(config), ""))
-    assert out == "# would take tokens: localtoken=1\n# would run: nvidia-smi -L\n"
+    # the launcher file's one GPU, by index: the tests see no nvidia-smi (conftest)
+    assert out == (
+        "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
+        "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID nvidia-smi -L\n"
+    )
     code, out, err = submit("--config", str(config), "cuda(mem=8G)", "--", "sh", "-c", "exit 6")
     assert code == 6
 
@@ -433,4 +440,7 @@ def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
     )
     used = str(config_dir / "launchers.yaml")
     assert (code, split_configuration(err.getvalue())) == (0, (used, ""))
-    assert out.getvalue() == "# would take tokens: localtoken=1\n# would run: echo hi\n"
+    assert out.getvalue() == (
+        "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
+        "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID echo hi\n"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,41 @@ def test_real_subprocess() -> None:
     assert result.returncode == 1
     assert result.stdout == (ROOT / "fixtures/broken/tabs/expected.txt").read_text()
     assert "Traceback" not in result.stderr
+
+
+def _fifo(tmp_path: Path) -> str:
+    import os
+
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: str(tmp / "nope.yaml"), "no such file"),
+        (lambda tmp: str(tmp), "is a directory, not a launcher file"),
+        (lambda tmp: "/dev/null", "is a character device, not a launcher file"),
+        (_fifo, "is a FIFO (named pipe), not a launcher file"),
+        (lambda tmp: str(tmp / "nope" / "launchers.yaml"), "no such file"),
+    ],
+    ids=["missing", "directory", "dev-null", "fifo", "missing-dir"],
+)
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_path_that_is_not_a_file_is_named_in_every_format(
+    tmp_path: Path, make: Any, message: str, fmt: str
+) -> None:
+    """A CI step reading validate's stdout must never see "no problem" (``[]``) for a file it
+    could not read; and /dev/null, a directory or a FIFO are named for what they are."""
+    name = make(tmp_path)
+    code, out, err = validate("--format", fmt, name)
+    assert code == 2
+    assert f"{name}: {message}" in err
+    if fmt == "json":
+        problems = json.loads(out)
+        assert [(p["file"], p["severity"], p["message"]) for p in problems] == [
+            (name, "error", message)
+        ]
+    elif fmt == "github":
+        assert out.startswith(f"::error file={name}::{message}")

@@ -32,14 +32,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as exceptions instead of exiting the process."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: error: {message}")
+        raise _UsageError(f"{self.prog}: error: {message}", self)
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         raise _Exit(status, message)
 
 
 class _UsageError(Exception):
-    pass
+    """A usage error, with the parser that found it: a subcommand's error shows its usage."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser) -> None:
+        super().__init__(message)
+        self.parser = parser
 
 
 class _Exit(Exception):
@@ -79,9 +83,11 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     known = name if name in COMMANDS else None
     parser = build_parser(known, alone=known is not None and argv[0] == known)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the subcommand, with its usage (argparse says it at the top)
+            _subparser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     except _UsageError as exc:
-        parser.print_usage(err)
+        exc.parser.print_usage(err)
         print(str(exc), file=err)
         return EXIT_USAGE
     except _Exit as exc:
@@ -105,6 +111,38 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     return code
 
 
+def closed_pipe() -> int:
+    """Stdout was closed early (``reqsolve schema | head -1``): end quietly, as Unix tools do.
+
+    Nothing more can be written there, and Python would report the failed flush at exit: stdout
+    is pointed at /dev/null first. The exit code is the one of a process stopped by SIGPIPE
+    (docs/cli.md, "Exit codes"), so that ``set -o pipefail`` still sees an unfinished output.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    return EXIT_CLOSED_PIPE
+
+
+def _subparser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser that ``args`` went through (``reqsolve slurm
+    convert`` -> the parser of ``slurm convert``); the top parser when there is none."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = action.choices
+        name = getattr(args, action.dest, None)
+        if isinstance(choices, dict) and name in choices:
+            found = choices[name]
+            assert isinstance(found, argparse.ArgumentParser)
+            return _subparser(found, args)
+    return parser
+
+
 # Container allocations between two young-generation collections while a command runs. A cold
 # ``reqsolve find`` allocates a few 10^4 while importing and loading, almost all of them kept for
 # the life of the process, so the default (700) made ~40 collections that freed nothing and cost
@@ -118,9 +156,16 @@ def quiet_collector() -> None:
     gc.set_threshold(START_UP_GC_THRESHOLD, middle, old)
 
 
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a tool stopped by `| head`
+
+
 def main() -> None:
     quiet_collector()
-    code = run(sys.argv[1:])
+    try:
+        code = run(sys.argv[1:])
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+    except BrokenPipeError:
+        code = closed_pipe()
     # The process ends here. Frozen objects are skipped by the collector's passes at interpreter
     # exit, which would otherwise traverse the ~10^5 objects still alive (imports, the loaded
     # file) only to find them freed by the teardown anyway: ~7 % of a cold ``reqsolve find``.

@@ -19,11 +19,16 @@ from reqsolve.cli.find_cmd import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", metavar="EXPR", help="requirement expression")
     add_common(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: aligned columns for people; json: the answer and every row (default table)",
+    )
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reqsolve.explain import explain, render_table
+    from reqsolve.explain import closest_reason, explain, render_table
     from reqsolve.registry import as_spec, registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)
@@ -36,10 +41,15 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     tags = split_tags(args.tags)
     with python_warnings(args.on_error, stderr):
         rows, match = explain_python(registry, requirement, tags, offline=args.offline)
+    nearest = None
     if match is None:
         launchers = registry.launchers(offline=args.offline)
+        if args.slurm_only:
+            launchers = tuple(launcher for launcher in launchers if launcher.kind == "slurm")
         yaml_rows, match = explain(launchers, requirement, tags)
         rows += yaml_rows
+        if match is None:
+            nearest = closest_reason(launchers, requirement, tags)
     if args.format == "json":
         data = {
             "requirement": str(requirement),
@@ -47,15 +57,21 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             "rows": [row.as_json() for row in rows],
             "config": used,
         }
+        if nearest is not None:
+            data["closest"] = nearest
         print(json.dumps(data), file=stdout)
     else:
         print(f"requirement: {requirement}", file=stdout)
         print(render_table(rows), file=stdout)
         if match is None:
             print("answer: none", file=stdout)
+            if nearest is not None:
+                print(f"closest: {nearest}", file=stdout)
         else:
             chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
             if getattr(match, "source", None):  # pyconfig hook: the answer of launchers.py
                 chosen += f" from {getattr(match, 'source', '')}"
             print(f"answer: {chosen}", file=stdout)
+            for note in getattr(match, "notes", ()):
+                print(f"note: {note}", file=stdout)
     return 0 if match is not None else 1

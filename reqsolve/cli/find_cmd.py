@@ -1,7 +1,10 @@
 """``reqsolve find EXPR``: which launcher runs the job, and with which Slurm options.
 
 Exit 0 with the answer, 1 when nothing matches (the reasons on stdout in JSON), 2 on a bad
-expression or launcher file (the error on stderr).
+expression or launcher file (the error on stderr), 3 when the answer is a local launcher and
+the format prints Slurm options (``args``, ``sbatch``, ``submitit``): nothing is printed on
+stdout then, so that ``sbatch $(reqsolve find …) job.sh`` never submits a bare job; stderr
+names the launcher (docs/cli.md, "Exit codes").
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.registry import Registry
     from reqsolve.slurm.options import SlurmOptions
 
-FORMATS = ("args", "sbatch", "json", "submitit")
+FORMATS = ("args", "shell", "sbatch", "json", "submitit")
+EXIT_LOCAL = 3  # the answer is a local launcher: there are no Slurm options to print
 # reqsolve.pyconfig.ON_ERROR_CHOICES, written out so that parsing options imports no solver
 # (a test checks both are the same); the first is the default, as in the API
 ON_ERROR_CHOICES = ("raise", "continue")
@@ -48,7 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", metavar="EXPR", help="requirement expression")
     add_common(parser)
     parser.add_argument(
-        "--format", choices=FORMATS, default="args", help="how to print the answer (default args)"
+        "--format",
+        choices=FORMATS,
+        default="args",
+        help="how to print the answer: args (for $(...), unquoted), shell (quoted, to paste"
+        " into a shell), sbatch (#SBATCH lines), json, submitit (default args)",
     )
 
 
@@ -56,6 +64,11 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="launcher file (default: discovered)")
     parser.add_argument(
         "--tags", default="", metavar="A,B", help="only launchers having one of these tags"
+    )
+    parser.add_argument(
+        "--slurm-only",
+        action="store_true",
+        help="only Slurm launchers: an answer is always Slurm options",
     )
     parser.add_argument(
         "--offline", action="store_true", help="run no command: use only what the file says"
@@ -149,6 +162,13 @@ def answer_json(match: Match) -> dict[str, Any]:
         assert match.options is not None
         values = match.options.as_json()
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
+        # a typed or --gres request: the GPU count alone would not say which GPUs
+        for key in ("gpu_type", "gpu_option"):
+            if values.get(key) is not None:
+                data["options"][key] = values[key]
+    notes = getattr(match, "notes", ())
+    if notes:
+        data["notes"] = list(notes)
     return data
 
 
@@ -172,24 +192,27 @@ def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
         if used is not None:
             data["config"] = used
         return json.dumps(data)
+    if fmt == "submitit":  # exactly what reqsolve.integrations.submitit.executor() passes on
+        import json
+
+        from reqsolve.integrations.submitit import parameters
+
+        return json.dumps(parameters(match))
     options = match.options
-    if options is None:  # a local answer has no Slurm option: nothing to pass on
-        return "{}" if fmt == "submitit" else ""
+    if options is None:  # a local answer has no Slurm option: nothing to pass on (exit 3)
+        return ""
     if fmt == "args":
         return " ".join(option_args(options))
+    if fmt == "shell":
+        import shlex
+
+        return shlex.join(option_args(options))
     if fmt == "sbatch":
         header = getattr(options, "sbatch_header", None)
         if callable(header):
             return str(header()).rstrip("\n")
         return "\n".join(f"#SBATCH {arg}" for arg in option_args(options))
-    import json
-
-    to_submitit = getattr(options, "to_submitit", None)
-    if callable(to_submitit):
-        return json.dumps(to_submitit())
-    return json.dumps(  # pragma: no cover - until SlurmOptions.to_submitit() is merged
-        {f"slurm_{k}": v for k, v in options.as_json().items() if v is not None}
-    )
+    raise AssertionError(f"unknown format {fmt!r}")  # argparse allows FORMATS only
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -202,7 +225,10 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         with python_warnings(args.on_error, stderr):
             match = registry.find(
-                args.expression, tags=split_tags(args.tags), offline=args.offline
+                args.expression,
+                tags=split_tags(args.tags),
+                offline=args.offline,
+                slurm_only=args.slurm_only,
             )
     except LauncherNotFoundError as exc:
         if args.format == "json":
@@ -218,8 +244,14 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     config = match.launcher.config
     if match.options is None and args.format != "json":
         tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
-        note = f"reqsolve: local launcher {config.id}" + (f" (tokens: {tokens})" if tokens else "")
-        print(note, file=stderr)
+        print(
+            f"reqsolve: the answer is the local launcher {config.id}"
+            + (f" (tokens: {tokens})" if tokens else "")
+            + f": no Slurm options to print (exit {EXIT_LOCAL}); run the job on this machine"
+            " (reqsolve submit), or allow only Slurm launchers with --slurm-only",
+            file=stderr,
+        )
+        return EXIT_LOCAL
     text = render(match, args.format, used)
     if text:
         print(text, file=stdout)

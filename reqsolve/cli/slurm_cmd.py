@@ -79,7 +79,7 @@ def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     qos = readers.read_qos(_read(args.qos), (args.qos,)) if args.qos else []
     discovered = convert.build(nodes, partitions, qos)
     launcher = convert.launcher_from(discovered, id=args.id)
-    stdout.write(convert.launcher_yaml([launcher], discovered.left_out))
+    stdout.write(convert.launcher_yaml([launcher], discovered.left_out, discovered.notes))
     return 0
 
 
@@ -110,6 +110,7 @@ def _discover(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise InvalidValue(f"{launcher_file.path}: {what}")
     merged: list[SlurmLauncherConfig] = []
     left_out: list[convert.LeftOut] = []
+    notes: list[str] = []
     failed = 0
     for launcher in chosen:
         try:
@@ -122,8 +123,9 @@ def _discover(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             continue
         merged.append(result.launcher)
         left_out.extend(result.left_out)
+        notes.extend(n for n in result.discovered.notes if n not in notes)
     if merged:
-        stdout.write(convert.launcher_yaml(merged, left_out))
+        stdout.write(convert.launcher_yaml(merged, left_out, notes))
     return 1 if failed else 0
 
 

@@ -2,16 +2,20 @@
 
 Finds the launcher as ``reqsolve find`` does, then either submits an ``#SBATCH`` script with
 ``sbatch --parsable`` through the launcher's connector, or runs the command here while holding
-the launcher's tokens. ``--dry-run`` prints what would run and runs nothing (no token taken).
+the launcher's tokens and the GPUs the solver assigned (``CUDA_VISIBLE_DEVICES`` names them, and
+is empty for a job that asked none: :mod:`reqsolve.localjob`). ``--dry-run`` prints what would
+run and runs nothing (no token or GPU taken); ``--no-wait`` refuses (exit 75) instead of waiting
+for tokens or GPUs other jobs hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reqsolve.cli.find_cmd import (
     ON_ERROR_CHOICES,
@@ -22,10 +26,17 @@ from reqsolve.cli.find_cmd import (
 )
 from reqsolve.errors import InvalidValue
 
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.localjob import GpuPlan
+
+BUSY_EXIT = 75  # EX_TEMPFAIL: --no-wait and the tokens or GPUs are held by other jobs
+
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="launcher file")
-    parser.add_argument("--tags", default="", help="only launchers with one of these tags (a,b)")
+    parser.add_argument(
+        "--tags", default="", metavar="A,B", help="only launchers having one of these tags"
+    )
     parser.add_argument("--offline", action="store_true", help="no Slurm discovery")
     parser.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
     parser.add_argument("--wait", action="store_true",
@@ -34,6 +45,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds between two polls with --wait (default: the launcher's)")
     parser.add_argument("--job-name", default=None, help="Slurm job name")
     parser.add_argument("--hold", action="store_true", help="submit the Slurm job held")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help=f"local job: exit {BUSY_EXIT} at once when other jobs hold its tokens or GPUs"
+        " (default: wait for them)",
+    )
     parser.add_argument(
         "--on-error", choices=ON_ERROR_CHOICES, default=ON_ERROR_CHOICES[0], help=ON_ERROR_HELP
     )
@@ -146,6 +163,10 @@ def run_slurm(
     return final.exit_code or 0
 
 
+def _assignments(env: dict[str, str]) -> list[str]:
+    return [f"{name}={shlex.quote(value)}" if value else f"{name}=" for name, value in env.items()]
+
+
 def run_local(
     launcher: Any,
     command: Sequence[str],
@@ -154,9 +175,13 @@ def run_local(
     stdout: TextIO,
     stderr: TextIO,
     dry_run: bool = False,
+    plan: GpuPlan | None = None,
+    gpu_env: bool = True,
+    wait: bool = True,
 ) -> int:
-    """Run ``command`` here while holding the launcher's tokens; its exit status."""
-    from reqsolve.tokens import hold_tokens
+    """Run ``command`` here while holding the launcher's tokens and the job's GPUs (``plan``);
+    its exit status. ``gpu_env`` False leaves ``CUDA_VISIBLE_DEVICES`` as it is."""
+    from reqsolve.localjob import ResourcesBusy, environment, hold_job
 
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
@@ -165,19 +190,33 @@ def run_local(
         if wanted:
             taken = ", ".join(f"{n}={c}" for n, c in wanted.items())
             print(f"# would take tokens: {taken}", file=stdout)
-        print(f"# would run: {shlex.join(command)}", file=stdout)
+        chosen = plan.chosen() if plan is not None else ()
+        if chosen:
+            print(f"# would hold GPUs: {', '.join(d.describe() for d in chosen)}", file=stdout)
+        shown = _assignments(environment(chosen)) if gpu_env else []
+        print(f"# would run: {' '.join([*shown, shlex.join(command)])}", file=stdout)
         return 0
 
-    def waiting(name: str) -> None:
-        print(f"reqsolve: waiting for a free '{name}' token", file=stderr, flush=True)
+    def waiting(what: str) -> None:
+        print(f"reqsolve: waiting for {what}", file=stderr, flush=True)
 
-    with hold_tokens(wanted, capacities, on_wait=waiting):
-        try:
-            done = subprocess.run(list(command), check=False)
-        except FileNotFoundError:
-            print(f"reqsolve: command not found: {command[0]}", file=stderr)
-            return 127
-    return done.returncode
+    try:
+        with hold_job(wanted, capacities, plan, on_wait=waiting, wait=wait) as held:
+            env = dict(os.environ)
+            if gpu_env:
+                env.update(environment(held.gpus))
+            try:
+                # the job inherits the locks: they stay held while it lives, even if this
+                # process is killed, and the kernel drops them when both have ended
+                done = subprocess.run(list(command), check=False, env=env, pass_fds=held.fds)
+            except FileNotFoundError:
+                print(f"reqsolve: command not found: {command[0]}", file=stderr)
+                return 127
+    except ResourcesBusy as exc:
+        print(f"reqsolve: {exc}", file=stderr)
+        return BUSY_EXIT
+    # a job killed by a signal: 128 + signal, as shells (and submit --wait) say it
+    return done.returncode if done.returncode >= 0 else 128 - done.returncode
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -185,14 +224,14 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import find_launcher, registry_for
+    from reqsolve.registry import find_match, registry_for
 
-    registry = registry_for(args.config, on_error=args.on_error)  # the one find_launcher asks
+    registry = registry_for(args.config, on_error=args.on_error)  # the one find_match asks
     print(configuration_line(configuration_used(registry)), file=stderr)
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
-            launcher = find_launcher(
+            match, launcher = find_match(
                 args.expression,
                 tags=tags,
                 config=args.config,
@@ -220,6 +259,11 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     capacities: dict[str, int] = {}
     if getattr(launcher, "tokens", None):
         capacities = dict(_launcher_file(args.config).token_counters)
+    from reqsolve.localjob import gpu_plan
+
+    plan, warning = gpu_plan(match, launcher)
+    if warning is not None:
+        print(f"reqsolve: warning: {warning}", file=stderr)
     stdout.flush()
     return run_local(
         launcher,
@@ -228,4 +272,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout=stdout,
         stderr=stderr,
         dry_run=args.dry_run,
+        plan=plan,
+        gpu_env=not (match.alternative.gpus and plan is None),
+        wait=not args.no_wait,
     )

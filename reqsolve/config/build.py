@@ -12,6 +12,7 @@ from reqsolve.config.model import (
     Configuration,
     CpuConfig,
     GpuConfig,
+    GresType,
     LauncherConfig,
     LocalGpu,
     LocalLauncherConfig,
@@ -32,7 +33,7 @@ Data = dict[str, Any]
 _ConfigurationKey = tuple[
     int | None,
     tuple[int | None, int | None, int | None, int | None],
-    tuple[str | None, int | None, int | None, int | None, float | None],
+    tuple[str | None, int | None, int | None, int | None, float | None, str | None],
 ]
 _CONFIGURATIONS: dict[_ConfigurationKey, Configuration] = {}
 _MAX_CONFIGURATIONS = 4096
@@ -52,6 +53,7 @@ def build_configuration(data: Data | None) -> Configuration | None:
             gpu.get("memory"),
             gpu.get("min_memory"),
             _float(gpu.get("min_mem_ratio")),
+            gpu.get("gres_type"),
         ),
     )
     found = _CONFIGURATIONS.get(key)
@@ -91,6 +93,18 @@ def _node_group(data: Data) -> NodeGroup:
         features=tuple(data.get("features", ())),
         count=data.get("count", 0),
         configuration=build_configuration(data.get("configuration")),
+        gpus=tuple(_gpu(gpu) for gpu in data.get("gpus", ()) if gpu is not None),
+    )
+
+
+def _gpu(data: Data) -> GpuConfig:
+    return GpuConfig(
+        model=data.get("model"),
+        count=data.get("count"),
+        memory=data.get("memory"),
+        min_memory=data.get("min_memory"),
+        min_mem_ratio=_float(data.get("min_mem_ratio")),
+        gres_type=data.get("gres_type"),
     )
 
 
@@ -137,6 +151,11 @@ def build_slurm(index: int, data: Data) -> SlurmLauncherConfig:
         configuration=build_configuration(data.get("configuration")) or Configuration(),
         partitions=tuple(_partition(n, p) for n, p in data.get("partitions", {}).items()),
         disabled=data.get("disabled", False),
+        gres_memory=tuple(
+            GresType(name, (spec or {}).get("memory"), (spec or {}).get("model"))
+            for name, spec in data.get("gres_memory", {}).items()
+        ),
+        gpu_option=data.get("gpu_option", "gpus-per-node"),
     )
 
 

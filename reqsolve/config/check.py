@@ -33,6 +33,41 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# Plausible sizes, to suggest a unit for a bare number: (smallest, largest) in bytes
+_PER_CPU_RANGE = (2**27, 2**37)  # 128 MiB .. 128 GiB per core
+_GPU_RANGE = (2**30, 2**39)  # 1 GiB .. 512 GiB on one GPU
+_NODE_RANGE = (2**30, 2**45)  # 1 GiB .. 32 TiB on one node
+
+
+# aliases that are the correct spelling of a field experimaestro misspelt: typo hints offer them
+CORRECT_SPELLINGS = frozenset({"use_memory_constraint"})
+
+
+def plausible_unit(path: str, text: str) -> str:
+    """The unit (``M``, ``G`` or ``T``) that makes a bare number a plausible size for its
+    field: ``mem_per_cpu: 4000`` means 4000M (Slurm's DefMemPerCPU is MiB), not 4000G."""
+    if path.endswith("mem_per_cpu"):
+        low, high = _PER_CPU_RANGE
+    elif ".gpu" in path or "gpus[" in path or path.endswith("min_memory"):
+        low, high = _GPU_RANGE
+    else:
+        low, high = _NODE_RANGE
+    try:
+        number = float(text)
+    except ValueError:
+        return "G"
+    for unit, factor in (("G", 10**9), ("M", 10**6), ("T", 10**12)):
+        if low <= number * factor <= high:
+            return unit
+    return "G"
+
+
+_LIST_FOR_MAPPING = (
+    "write 'name: value' entries without '- ' (e.g. partitions: {gpu: {nodes: [...]}}, or"
+    " qos: {short: {max_duration: 2h}})"
+)
+
+
 def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -106,8 +141,17 @@ class Checker:
     def _obj(self, node: Node, spec: Obj, path: str) -> Any:
         if isinstance(node, Scalar) and node.is_null and spec.nullable:
             return None
+        if spec.shorthand is not None and isinstance(node, Scalar) and not node.is_null:
+            # ``a100: 40GiB`` is short for ``a100: {memory: 40GiB}``
+            value = self.check(node, spec.fields[spec.shorthand], path)
+            return INVALID if value is INVALID else {spec.shorthand: value}
         if not isinstance(node, Mapping):
-            self.error(node, path, f"expected a {spec.title} (a mapping), got {node.describe()}")
+            self.error(
+                node,
+                path,
+                f"expected a {spec.title} (a mapping), got {node.describe()}",
+                _LIST_FOR_MAPPING if isinstance(node, Sequence) else None,
+            )
             return INVALID
         result: dict[str, Any] = {}
         written: dict[str, str] = {}
@@ -122,9 +166,12 @@ class Checker:
                 import difflib  # only when a key is unknown
 
                 known = sorted([*spec.fields, *spec.aliases])
-                # suggest the field's own name before an alias of it
+                # the field's own name before an alias of it, except an alias that is the
+                # correct spelling of a misspelt field: a typo of use_memory_constraint is
+                # offered that, not experimaestro's use_memory_contraint
+                first = [*spec.fields, *(a for a in spec.aliases if a in CORRECT_SPELLINGS)]
                 close = difflib.get_close_matches(
-                    key.value, list(spec.fields), n=1, cutoff=0.6
+                    key.value, first, n=1, cutoff=0.6
                 ) or difflib.get_close_matches(key.value, list(spec.aliases), n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
                 self.error(key, child, f"unknown key '{key.value}' in a {spec.title}", hint)
@@ -155,7 +202,14 @@ class Checker:
         if isinstance(node, Scalar) and node.is_null and spec.nullable:
             return []
         if not isinstance(node, Sequence):
-            hint = f"write [{node.value}]" if isinstance(node, Scalar) and node.value else None
+            hint = None
+            if isinstance(node, Scalar) and node.value:
+                # `slurm: 5` is not a list of one 5: say what the items are
+                hint = (
+                    f"a list of {spec.item.title} mappings, each item on a '- ' line"
+                    if isinstance(spec.item, Obj)
+                    else f"write [{node.value}]"
+                )
             if isinstance(node, Scalar) and node.is_null:
                 hint = "write [] for an empty list"
             self.error(node, path, f"expected a list, got {node.describe()}", hint)
@@ -186,6 +240,8 @@ class Checker:
     def _map(self, node: Node, spec: MapOf, path: str) -> Any:
         if not isinstance(node, Mapping):
             hint = "write {} for an empty mapping" if isinstance(node, Scalar) else None
+            if isinstance(node, Sequence):
+                hint = _LIST_FOR_MAPPING
             self.error(node, path, f"expected a mapping, got {node.describe()}", hint)
             return INVALID
         result: dict[str, Any] = {}
@@ -218,12 +274,13 @@ class Checker:
                 return INVALID
             if kind == "memory":
                 if node.plain and _BARE_NUMBER_RE.fullmatch(text):
+                    unit = plausible_unit(path, text)
                     self.error(
                         node,
                         path,
                         f"memory size '{text}' has no unit (bytes? MiB?)",
-                        f"write a unit, e.g. {text.strip()}G (decimal) or "
-                        f"{text.strip()}GiB (binary)",
+                        f"write a unit, e.g. {text.strip()}{unit} (decimal) or "
+                        f"{text.strip()}{unit}iB (binary)",
                     )
                     return INVALID
                 try:

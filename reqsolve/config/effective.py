@@ -17,6 +17,7 @@ features written in the file.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from reqsolve.config.model import (
@@ -26,7 +27,7 @@ from reqsolve.config.model import (
     Partition,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import check_features_regex
+from reqsolve.config.regex import check_features_regex, memory_group_unit
 from reqsolve.errors import InvalidValue
 from reqsolve.units import parse_memory
 
@@ -92,12 +93,23 @@ def decode_feature(patterns: tuple[str, ...], feature: str) -> DecodedFeature:
                 count = int(text)
             else:
                 errors.append(f"cuda_count '{text}' is not a GPU count")
-        text = groups.get("cuda_memory")
-        if text:
+        for name, text in groups.items():
+            if not text or not name.startswith("cuda_memory"):
+                continue
+            unit = "" if name == "cuda_memory" else memory_group_unit(name)
+            if unit is None:
+                continue  # not a decoded group (the linter warns)
+            if not unit and text.strip().isdecimal():
+                errors.append(
+                    f"cuda_memory '{text}' is a number without a unit: a feature cannot be"
+                    " renamed, so name the unit in the group: (?P<cuda_memory_G>\\d+) reads"
+                    f" '{text}' as {text}G (docs/launchers-file.md, features_regex)"
+                )
+                continue
             try:
-                memory = parse_memory(text)
+                memory = parse_memory(text + unit)
             except InvalidValue as exc:
-                errors.append(f"cuda_memory '{text}': {exc.message}")
+                errors.append(f"{name} '{text}': {exc.message}")
         text = groups.get("cuda_model")
         if text:
             model = text
@@ -125,10 +137,58 @@ def decoded_gpu(launcher: SlurmLauncherConfig, features: tuple[str, ...]) -> Gpu
     return GpuConfig(model=model, count=count, memory=memory)
 
 
+def with_gres_type(launcher: SlurmLauncherConfig, gpu: GpuConfig) -> GpuConfig:
+    """``gpu`` completed by the launcher's ``gres_memory`` entry of its GRES type.
+
+    The entry is found by the GRES type, else by the model (case-insensitive). It fills the
+    memory only where nothing more specific states it (a group's own ``gpu: memory``, a
+    feature), and its ``model`` replaces the type as the name ``cuda(model=...)`` matches.
+    """
+    entry = launcher.gres_named(gpu.gres_type or gpu.model)
+    if entry is None:
+        return gpu
+    return replace(
+        gpu,
+        memory=gpu.memory if gpu.memory is not None else entry.memory,
+        model=entry.model if entry.model is not None else gpu.model or entry.name,
+    )
+
+
+def group_gpus(
+    launcher: SlurmLauncherConfig, partition: Partition, group: NodeGroup
+) -> tuple[Configuration, tuple[GpuConfig, ...]]:
+    """The effective configuration of ``group``, and the kinds of GPU of one of its nodes.
+
+    A group listing several kinds (``gpus:``, a node with several GRES types) gets each kind
+    over the effective ``gpu:``; its configuration's ``gpu`` then counts them all and has no
+    model. Otherwise the one kind is the configuration's ``gpu``.
+    """
+    raw = _configuration(launcher, partition, group)
+    if not group.gpus:
+        gpu = with_gres_type(launcher, raw.gpu) if launcher.gres_memory else raw.gpu
+        if gpu is not raw.gpu:
+            raw = Configuration(max_duration=raw.max_duration, cpu=raw.cpu, gpu=gpu)
+        return raw, (gpu,)
+    kinds = tuple(with_gres_type(launcher, raw.gpu.merged(kind)) for kind in group.gpus)
+    memories = [k.memory for k in kinds]
+    total = GpuConfig(
+        count=sum(k.count or 0 for k in kinds),
+        memory=None if None in memories else min(m for m in memories if m is not None),
+    )
+    return Configuration(max_duration=raw.max_duration, cpu=raw.cpu, gpu=total), kinds
+
+
 def group_configuration(
     launcher: SlurmLauncherConfig, partition: Partition, group: NodeGroup
 ) -> Configuration:
-    """The effective configuration of ``group`` in ``partition`` (see the module docstring)."""
+    """The effective configuration of ``group`` in ``partition`` (see the module docstring),
+    completed by the launcher's ``gres_memory`` (see :func:`group_gpus`)."""
+    return group_gpus(launcher, partition, group)[0]
+
+
+def _configuration(
+    launcher: SlurmLauncherConfig, partition: Partition, group: NodeGroup
+) -> Configuration:
     configuration = launcher.configuration.merged(partition.configuration).merged(
         group.configuration
     )

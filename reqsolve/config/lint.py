@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
     Configuration,
@@ -17,7 +18,12 @@ from reqsolve.config.model import (
     LocalLauncherConfig,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import DECODED_GROUPS
+from reqsolve.config.regex import (
+    DECODED_GROUPS,
+    MEMORY_GROUP_PREFIX,
+    MEMORY_GROUP_UNITS,
+    memory_group_unit,
+)
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
 
@@ -121,6 +127,9 @@ def _connectors(linter: _Linter, launcher_file: LauncherFile) -> None:
                 "give it another name",
             )
         seen.add(connector.id)
+        # the checks ssh itself applies when the connector is used (one set, not two)
+        for field, message, hint in ssh_problems(connector):
+            linter.error(f"connectors.ssh.{connector.id}.{field}", message, hint)
 
 
 def _ids(
@@ -174,6 +183,12 @@ def _local(
             f"{'them' if len(unknown) > 1 else 'it'}",
             "write cpu: {cores: 8, memory: 32G}",
         )
+    if launcher.cpu.cores == 0:
+        linter.warn(
+            f"{path}.cpu.cores",
+            "cores: 0 means no core at all: no cpu(...) request fits this launcher",
+            "write the number of cores, or leave cores out when it is unknown",
+        )
     gpu_key = "gpus" if f"{path}.gpus" in linter.positions else "gpu"
     for index, gpu in enumerate(launcher.gpus):
         if gpu.count == 0 and gpu.memory:
@@ -205,6 +220,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             "add partitions: or query_slurm: true",
         )
     _regexes(linter, path, launcher)
+    _gres_memory(linter, path, launcher)
     cpu_unknown: list[tuple[str, list[str]]] = []
     gpu_memory_unknown: list[str] = []
     groups = 0
@@ -293,8 +309,8 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             f"GPU memory unknown for {len(gpu_memory_unknown)} node group(s) with GPUs "
             f"(e.g. {gpu_memory_unknown[0]}): they satisfy cuda() but never a request that "
             "states a memory (Slurm cannot enforce GPU memory)",
-            "set configuration: gpu: {memory: ..}, a features: entry, or a features_regex "
-            "capturing cuda_memory",
+            "set gres_memory: {<GRES type>: <size>} for their GRES type, configuration: gpu: "
+            "{memory: ..}, a features: entry, or a features_regex capturing cuda_memory",
         )
     if not launcher.use_memory_constraint and not mem_per_cpu_known:
         key = (
@@ -310,6 +326,47 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         )
     if launcher.partitions and not enabled and not launcher.disabled and not launcher.query_slurm:
         linter.warn(path, "every partition of this launcher is disabled: it is never chosen")
+
+
+GPU_OPTIONS = ("gpus-per-node", "gres")
+
+
+def _gres_memory(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
+    """``gpu_option`` and the ``gres_memory`` map: sizes, and types no node group has."""
+    if launcher.gpu_option not in GPU_OPTIONS:
+        linter.error(
+            f"{path}.gpu_option",
+            f"gpu_option '{launcher.gpu_option}' is not a way to ask for GPUs",
+            "write gpus-per-node (--gpus-per-node=[type:]N) or gres (--gres=gpu[:type]:N)",
+        )
+    if not launcher.gres_memory:
+        return
+    present: set[str] = set()
+    for partition in launcher.partitions:
+        for group in partition.nodes:
+            for gpu in (group.configuration.gpu if group.configuration else None, *group.gpus):
+                if gpu is not None:
+                    present.update(n.casefold() for n in (gpu.gres_type, gpu.model) if n)
+    for entry in launcher.gres_memory:
+        epath = f"{path}.gres_memory.{entry.name}"
+        if entry.memory is None:
+            if entry.model is None:
+                linter.warn(epath, f"gres_memory entry '{entry.name}' states nothing",
+                            "give the memory of each GPU of this type, e.g. 40GiB")
+        elif entry.memory < 2**30:
+            linter.warn(
+                epath,
+                f"GPU memory of GRES type '{entry.name}' is {human_memory(entry.memory)}, "
+                "under 1 GiB: a unit forgotten?",
+                "write e.g. 40GiB or 5GB",
+            )
+        if not launcher.query_slurm and entry.name.casefold() not in present:
+            linter.warn(
+                epath,
+                f"GRES type '{entry.name}' is not the GPU model or GRES type of any node group "
+                "of this launcher: it applies to nothing",
+                "check its spelling against Slurm's Gres (scontrol show nodes)",
+            )
 
 
 def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
@@ -337,7 +394,15 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
         rpath = f"{path}.features_regex[{index}]"
         names = list(pattern.groupindex)
         for name in names:
-            if name not in DECODED_GROUPS:
+            if name.startswith(MEMORY_GROUP_PREFIX) and memory_group_unit(name) is None:
+                linter.warn(
+                    rpath,
+                    f"group '{name}': '{name[len(MEMORY_GROUP_PREFIX):]}' is not a unit",
+                    f"write a unit after {MEMORY_GROUP_PREFIX}: "
+                    + ", ".join(MEMORY_GROUP_UNITS),
+                )
+                continue
+            if name not in DECODED_GROUPS and memory_group_unit(name) is None:
                 import difflib  # only for a misspelt group
 
                 close = difflib.get_close_matches(name, DECODED_GROUPS, n=1, cutoff=0.6)

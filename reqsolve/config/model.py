@@ -43,6 +43,8 @@ class GpuConfig:
     memory: int | None = None  # bytes
     min_memory: int | None = None  # bytes
     min_mem_ratio: float | None = None
+    # the GRES type Slurm knows these GPUs by (``gpu:<type>:N``): typed requests name it
+    gres_type: str | None = None
 
     def merged(self, over: GpuConfig | None) -> GpuConfig:
         if over is None or over == _NO_GPU:
@@ -53,6 +55,7 @@ class GpuConfig:
             self.memory if over.memory is None else over.memory,
             self.min_memory if over.min_memory is None else over.min_memory,
             self.min_mem_ratio if over.min_mem_ratio is None else over.min_mem_ratio,
+            self.gres_type if over.gres_type is None else over.gres_type,
         )
 
 
@@ -96,6 +99,18 @@ class NodeGroup:
     features: tuple[str, ...] = ()
     count: int = 0  # number of hosts when ``hosts`` is empty
     configuration: Configuration | None = None
+    # a node with several kinds of GPU (``gpu:1080ti:8,gpu:titan_x:2``): one entry per kind,
+    # each over the effective ``configuration.gpu``; empty: the node has that one kind
+    gpus: tuple[GpuConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GresType:
+    """What Slurm cannot tell of a GRES type, stated once per launcher (``gres_memory:``)."""
+
+    name: str  # the GRES type as Slurm spells it (a100, a100_1g.5gb)
+    memory: int | None = None  # bytes, of each GPU of this type
+    model: str | None = None  # the model cuda(model=...) matches, instead of the type
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +161,19 @@ class SlurmLauncherConfig:
     configuration: Configuration = field(default_factory=Configuration)
     partitions: tuple[Partition, ...] = ()  # in file order
     disabled: bool = False
+    gres_memory: tuple[GresType, ...] = ()  # in file order
+    gpu_option: str = "gpus-per-node"  # or "gres"; anything else is a validate error
     kind: Literal["slurm"] = "slurm"
+
+    def gres_named(self, name: str | None) -> GresType | None:
+        """The ``gres_memory`` entry of a GRES type (case-insensitive), or None."""
+        if name is None or not self.gres_memory:
+            return None
+        key = name.casefold()
+        for entry in self.gres_memory:
+            if entry.name.casefold() == key:
+                return entry
+        return None
 
     def qos_named(self, name: str) -> Qos | None:
         for qos in self.qos:

@@ -17,6 +17,21 @@ from reqsolve.errors import InvalidValue
 
 MAX_REGEX_LENGTH = 500
 DECODED_GROUPS = ("cuda_count", "cuda_memory", "cuda_model")
+# ``cuda_memory_<unit>``: the captured number is in that unit (``MEM(?P<cuda_memory_G>\d+)``
+# reads the feature MEM16 as 16G) — a Slurm feature cannot be renamed to carry its unit
+MEMORY_GROUP_PREFIX = "cuda_memory_"
+MEMORY_GROUP_UNITS = (
+    "K", "M", "G", "T", "P", "KB", "MB", "GB", "TB", "PB", "Ki", "Mi", "Gi", "Ti", "Pi",
+    "KiB", "MiB", "GiB", "TiB", "PiB",
+)
+
+
+def memory_group_unit(name: str) -> str | None:
+    """The unit of a ``cuda_memory_<unit>`` group (None for any other group name)."""
+    if not name.startswith(MEMORY_GROUP_PREFIX):
+        return None
+    unit = name[len(MEMORY_GROUP_PREFIX) :]
+    return unit if unit in MEMORY_GROUP_UNITS else None
 
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
 

@@ -82,7 +82,7 @@ def format_github(problem: Problem) -> str:
     message = f"{problem.path}: {problem.message}" if problem.path else problem.message
     if problem.hint:
         message += f" (hint: {problem.hint})"
-    return (
-        f"::{problem.severity} file={_escape_property(problem.file)},line={problem.line},"
-        f"col={problem.column}::{_escape_data(message)}"
-    )
+    where = f"file={_escape_property(problem.file)}"
+    if problem.line:  # 0: the file itself (not a file, unreadable), no line to point at
+        where += f",line={problem.line},col={problem.column}"
+    return f"::{problem.severity} {where}::{_escape_data(message)}"

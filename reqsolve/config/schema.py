@@ -121,6 +121,8 @@ class _Writer:
             return body
         key = _slug(spec.title)
         self.defs[key] = body
+        if spec.shorthand is not None:
+            return {"anyOf": [{"$ref": f"#/$defs/{key}"}, self.write(spec.fields[spec.shorthand])]}
         return {"$ref": f"#/$defs/{key}"}
 
 
@@ -144,7 +146,13 @@ _KIND_NAMES = {
     "ratio": "ratio 0..1",
     "regex": "regex",
 }
-_ENTRY_NAMES = {"partitions": "partition", "features": "feature", "tokens": "token", "ssh": "name"}
+_ENTRY_NAMES = {
+    "gres_memory": "type",
+    "partitions": "partition",
+    "features": "feature",
+    "tokens": "token",
+    "ssh": "name",
+}
 
 
 def _default(spec: Spec) -> str:

@@ -85,6 +85,7 @@ class Obj:
         "fields",
         "nullable",
         "required",
+        "shorthand",
         "title",
     )
 
@@ -98,6 +99,7 @@ class Obj:
         nullable: bool = False,
         default: Any = NO_DEFAULT,
         extensions: bool = False,
+        shorthand: str | None = None,
     ) -> None:
         self.title = title
         self.doc = doc
@@ -107,7 +109,7 @@ class Obj:
         self.nullable = nullable  # ``key: null`` means "not written"
         self.default = default
         self.extensions = extensions  # keys starting with ``x-`` are ignored (anchor holders)
-
+        self.shorthand = shorthand  # a scalar written in its place is this one field
 
 EXTENSION_PREFIX = "x-"
 
@@ -145,6 +147,11 @@ GPU_CONFIGURATION = Obj(
             "ratio",
             "Smallest request as a fraction of the GPU memory (0.7: a 64G GPU takes requests "
             "of 44.8G and more).",
+        ),
+        "gres_type": Leaf(
+            "slurm",
+            "GRES type Slurm knows these GPUs by (gpu:<type>:N); typed requests name it. "
+            "Discovery sets it.",
         ),
     },
     nullable=True,
@@ -227,7 +234,24 @@ NODE_GROUP = Obj(
         "features": ListOf(Leaf("slurm", "A Slurm feature."), "Slurm features.", default=[]),
         "count": Leaf("int", "Number of hosts when `hosts` is empty.", default=0, minimum=0),
         "configuration": CONFIGURATION,
+        "gpus": ListOf(
+            GPU_CONFIGURATION,
+            "A node with several kinds of GPU (several GRES types): one entry per kind, each "
+            "over configuration.gpu.",
+            default=[],
+        ),
     },
+)
+
+GRES_TYPE = Obj(
+    "gres type",
+    "What Slurm cannot tell of a GRES type: the memory of each GPU (a size alone is short for "
+    "{memory: size}), and the model cuda(model=...) matches instead of the type.",
+    {
+        "memory": Leaf("memory", "Memory of each GPU of this type (e.g. 40GiB, 5GB)."),
+        "model": Leaf("name", "Model name matched by cuda(model=...) (default: the type)."),
+    },
+    shorthand="memory",
 )
 
 PARTITION = Obj(
@@ -295,6 +319,19 @@ SLURM_LAUNCHER = Obj(
             Leaf("slurm", "A partition name."), PARTITION, "Partitions, in order.", default={}
         ),
         "disabled": Leaf("bool", "Never choose this launcher.", default=False),
+        "gres_memory": MapOf(
+            Leaf("slurm", "A GRES type, as Slurm spells it (a100, a100_1g.5gb)."),
+            GRES_TYPE,
+            "GPU memory (and model) of each GRES type, applied to every node group whose GPUs "
+            "have that type (case-insensitive).",
+            default={},
+        ),
+        "gpu_option": Leaf(
+            "name",
+            "How jobs ask for GPUs: gpus-per-node (--gpus-per-node=[type:]N) or gres "
+            "(--gres=gpu[:type]:N).",
+            default="gpus-per-node",
+        ),
     },
     aliases={"use_memory_constraint": "use_memory_contraint", "disable": "disabled"},
 )

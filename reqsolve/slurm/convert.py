@@ -9,7 +9,7 @@ job (down, drained, not responding...) are left out and remembered with the reas
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from reqsolve.config.model import (
@@ -21,6 +21,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.names import SLURM_NAME_RE
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import format_duration, format_memory
 
@@ -51,25 +52,50 @@ class Discovered:
     partitions: tuple[Partition, ...]
     qos: tuple[Qos, ...]
     left_out: tuple[LeftOut, ...] = ()
+    # features no --constraint can name (``location=local``): left out of the node groups
+    unusable_features: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Comment lines for a written launcher file: what was not taken, and why."""
+        return tuple(
+            f"feature {name} left out: a --constraint cannot name it (reqsolve never asks"
+            " for it; nodes having it stay usable)"
+            for name in self.unusable_features
+        )
 
 
 def node_configuration(node: NodeRecord) -> Configuration:
-    """The capacity Slurm reports for one node: CPUs, RealMemory, GPU count and type."""
-    return Configuration(
-        cpu=CpuConfig(cores=node.cpus, memory=node.memory),
-        gpu=GpuConfig(count=node.gpu_count, model=node.gpu_model),
-    )
+    """The capacity Slurm reports for one node: CPUs, RealMemory, GPU count and GRES type.
+
+    The GRES type is the GPU's model (``cuda(model=a100)`` matches ``gpu:a100:4``) and is kept
+    as ``gres_type`` for typed requests. A node with several types has its kinds in
+    :func:`node_gpus` and no count here.
+    """
+    cpu = CpuConfig(cores=node.cpus, memory=node.memory)
+    if len(node.gpus) > 1:
+        return Configuration(cpu=cpu)
+    model = node.gpu_model
+    return Configuration(cpu=cpu, gpu=GpuConfig(count=node.gpu_count, model=model, gres_type=model))
+
+
+def node_gpus(node: NodeRecord) -> tuple[GpuConfig, ...]:
+    """The kinds of GPU of a node with several GRES types (``gpu:1080ti:8,gpu:titan_x:2``);
+    empty for a node with one type or none."""
+    if len(node.gpus) < 2:
+        return ()
+    return tuple(GpuConfig(count=g.count, model=g.model, gres_type=g.model) for g in node.gpus)
 
 
 def group_nodes(nodes: Iterable[NodeRecord]) -> tuple[NodeGroup, ...]:
     """Hosts with identical features and configuration, in order of first appearance."""
-    groups: dict[tuple[tuple[str, ...], Configuration], list[str]] = {}
+    groups: dict[tuple[tuple[str, ...], Configuration, tuple[GpuConfig, ...]], list[str]] = {}
     for node in nodes:
-        key = (node.features, node_configuration(node))
+        key = (node.features, node_configuration(node), node_gpus(node))
         groups.setdefault(key, []).append(node.name)
     return tuple(
-        NodeGroup(hosts=tuple(hosts), features=features, configuration=configuration)
-        for (features, configuration), hosts in groups.items()
+        NodeGroup(hosts=tuple(hosts), features=features, configuration=configuration, gpus=gpus)
+        for (features, configuration, gpus), hosts in groups.items()
     )
 
 
@@ -98,6 +124,15 @@ def build(
     Without partition records (``slurm convert`` reading nodes only), partitions are the ones
     the nodes name, in order of first appearance, with no limits.
     """
+    unusable: dict[str, None] = {}
+    safe_nodes = []
+    for node in nodes:
+        kept = tuple(f for f in node.features if SLURM_NAME_RE.fullmatch(f))
+        if len(kept) != len(node.features):
+            unusable.update(dict.fromkeys(f for f in node.features if f not in kept))
+            node = replace(node, features=kept)
+        safe_nodes.append(node)
+    nodes = safe_nodes
     by_name = {node.name: node for node in nodes}
     left_out: dict[str, LeftOut] = {}
     for node in nodes:
@@ -148,6 +183,7 @@ def build(
         partitions=tuple(model_partitions),
         qos=tuple(to_qos(q) for q in qos),
         left_out=tuple(left_out.values()),
+        unusable_features=tuple(unusable),
     )
 
 
@@ -209,6 +245,24 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
         data["disabled"] = True
     if launcher.features_regex:
         data["features_regex"] = list(launcher.features_regex)
+    if launcher.gpu_option != defaults.gpu_option:
+        data["gpu_option"] = launcher.gpu_option
+    if launcher.gres_memory:
+        data["gres_memory"] = {
+            entry.name: (
+                memory_text(entry.memory)
+                if entry.model is None and entry.memory is not None
+                else {
+                    key: value
+                    for key, value in (
+                        ("memory", None if entry.memory is None else memory_text(entry.memory)),
+                        ("model", entry.model),
+                    )
+                    if value is not None
+                }
+            )
+            for entry in launcher.gres_memory
+        }
     if launcher.qos:
         qos_data: dict[str, Any] = {}
         for qos in launcher.qos:
@@ -254,6 +308,8 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
             group_conf = _configuration_data(group.configuration)
             if group_conf:
                 group_data["configuration"] = group_conf
+            if group.gpus:
+                group_data["gpus"] = [_section_data(gpu) for gpu in group.gpus]
             groups.append(group_data)
         entry["nodes"] = groups
         partitions[partition.name] = entry
@@ -262,13 +318,18 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
 
 
 def launcher_yaml(
-    launchers: Sequence[SlurmLauncherConfig], left_out: Sequence[LeftOut] = ()
+    launchers: Sequence[SlurmLauncherConfig],
+    left_out: Sequence[LeftOut] = (),
+    notes: Sequence[str] = (),
 ) -> str:
-    """A launcher file holding these slurm launchers (``left_out`` hosts as comments)."""
+    """A launcher file holding these slurm launchers (``left_out`` hosts and ``notes`` as
+    comments)."""
     from reqsolve.config.loader import dump_yaml
 
     lines = []
     for item in left_out:
         lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
+    for note in notes:
+        lines.append(f"# {note}".replace("\n", " "))
     body = dump_yaml({"slurm": [launcher_data(launcher) for launcher in launchers]})
     return "".join(line + "\n" for line in lines) + body

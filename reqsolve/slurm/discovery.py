@@ -215,16 +215,17 @@ def merge_partition(written: Partition, discovered: Partition) -> Partition:
 def merge(launcher: SlurmLauncherConfig, discovered: Discovered) -> SlurmLauncherConfig:
     """The launcher as written, completed by discovery.
 
-    Partition order: the file's partitions in file order, then the ones only Slurm knows, in
-    Slurm's order (the file's order decides the order of ``--partition`` in answers).
+    Partition order is Slurm's: a partition the file writes refines Slurm's without moving it
+    (preference between partitions is ``priority``'s job), and the partitions only the file
+    knows come after, in file order. The order decides the order of ``--partition`` in answers.
     """
-    found = {p.name: p for p in discovered.partitions}
+    written = {p.name: p for p in launcher.partitions}
     partitions = []
-    for partition in launcher.partitions:
-        slurm = found.get(partition.name)
-        partitions.append(partition if slurm is None else merge_partition(partition, slurm))
-    names = {p.name for p in launcher.partitions}
-    partitions.extend(p for p in discovered.partitions if p.name not in names)
+    for slurm in discovered.partitions:
+        partition = written.get(slurm.name)
+        partitions.append(slurm if partition is None else merge_partition(partition, slurm))
+    names = {p.name for p in discovered.partitions}
+    partitions.extend(p for p in launcher.partitions if p.name not in names)
     return replace(
         launcher, qos=merge_qos(launcher.qos, discovered.qos), partitions=tuple(partitions)
     )

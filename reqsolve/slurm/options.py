@@ -110,7 +110,7 @@ def _check_constraint(value: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SlurmOptions:
-    """Fields as the peer's; ``None`` means "do not pass this option"."""
+    """Fields as experimaestro's; ``None`` means "do not pass this option"."""
 
     account: str | None = None
     constraint: str | None = None
@@ -118,6 +118,8 @@ class SlurmOptions:
     exclude: str | None = None
     gpus: int | None = None
     gpus_per_node: int | None = None
+    gpu_type: str | None = None  # GRES type of the GPUs asked: --gpus-per-node=a100:2
+    gpu_option: str | None = None  # "gres": ask as --gres=gpu[:type]:N; None: --gpus-per-node
     mem: str | None = None
     mem_per_gpu: str | None = None
     nodelist: str | None = None
@@ -160,6 +162,24 @@ class SlurmOptions:
                         f"SlurmOptions.{name}: {value!r} is not a Slurm memory size",
                         "write whole MiB with a suffix, e.g. 382M",
                     )
+        if self.gpu_type is not None:
+            _require_str("gpu_type", self.gpu_type)
+            check_name("gpu_type", self.gpu_type)
+            if ":" in self.gpu_type:
+                raise InvalidValue(
+                    f"SlurmOptions.gpu_type: {self.gpu_type!r} has a ':' (it separates the type "
+                    "from the count)"
+                )
+            if self.gpus_per_node is None:
+                raise InvalidValue(
+                    "SlurmOptions.gpu_type: a GPU type without gpus_per_node",
+                    "set gpus_per_node (the number of GPUs of that type)",
+                )
+        if self.gpu_option not in GPU_OPTIONS:
+            raise InvalidValue(
+                f"SlurmOptions.gpu_option: {self.gpu_option!r} is not a GPU option",
+                "use None (--gpus-per-node) or 'gres' (--gres=gpu[:type]:N)",
+            )
         if self.time is not None:
             _require_str("time", self.time)
             if not _TIME_RE.fullmatch(self.time):
@@ -182,13 +202,31 @@ class SlurmOptions:
         return asdict(self)
 
     def items(self) -> list[tuple[str, str]]:
-        """(sbatch long option, value) of every field that is set, in a stable order."""
+        """(sbatch long option, value) of every field that is set, in a stable order.
+
+        The GPUs of a node are the one place with two dialects: ``--gpus-per-node=[type:]N``,
+        or ``--gres=gpu[:type]:N`` (``gpu_option="gres"``), for clusters that want GRES syntax.
+        """
         pairs = []
         for name, option in _OPTION_NAMES:
             value = getattr(self, name)
-            if value is not None:
+            if value is None:
+                continue
+            if name == "gpus_per_node":
+                option, text = self.gpu_request()
+                pairs.append((option, text))
+            else:
                 pairs.append((option, str(value)))
         return pairs
+
+    def gpu_request(self) -> tuple[str, str]:
+        """The GPUs of a node as (option, value): ``("--gpus-per-node", "a100:2")`` or
+        ``("--gres", "gpu:a100:2")``; the one rendering of a typed request."""
+        count = str(self.gpus_per_node)
+        typed = f"{self.gpu_type}:{count}" if self.gpu_type is not None else count
+        if self.gpu_option == "gres":
+            return "--gres", f"gpu:{typed}"
+        return "--gpus-per-node", typed
 
     def args(self) -> list[str]:
         """Command-line arguments for sbatch/srun/salloc: ``["--partition=gpu", ...]``."""
@@ -211,6 +249,14 @@ class SlurmOptions:
         """
         params: dict[str, Any] = {}
         extra: dict[str, Any] = {}
+        if self.gpus_per_node is not None:
+            option, text = self.gpu_request()
+            if option == "--gres":
+                params["slurm_gres"] = text
+            else:
+                params["slurm_gpus_per_node"] = (
+                    self.gpus_per_node if self.gpu_type is None else text
+                )
         for name in (
             "partition",
             "qos",
@@ -218,7 +264,6 @@ class SlurmOptions:
             "constraint",
             "exclude",
             "nodes",
-            "gpus_per_node",
             "cpus_per_task",
             "mem",
             "mem_per_gpu",
@@ -243,10 +288,23 @@ class SlurmOptions:
         return cls(time=format_time(seconds), **others)
 
 
-# The dataclass's own field names, in declaration (alphabetical) order.
+GPU_OPTIONS = (None, "gpus-per-node", "gres")
+
+# The dataclass's own field names, in declaration order.
 OPTION_FIELDS = tuple(f.name for f in fields(SlurmOptions))
+
+
+_TEXT_HINTS = {
+    "time": "Slurm's [D-]HH:MM:SS text: format_time(seconds) (reqsolve.slurm.options) makes it,"
+    " or SlurmOptions.from_seconds(seconds)",
+    "mem": "Slurm's size text in MiB with a suffix: format_mem_mib(bytes) (reqsolve.units)"
+    " makes it, e.g. '382M'",
+}
 
 
 def _require_str(field: str, value: object) -> None:
     if not isinstance(value, str):
-        raise InvalidValue(f"SlurmOptions.{field}: expected text, got {value!r}")
+        raise InvalidValue(
+            f"SlurmOptions.{field}: expected text, got {type(value).__name__} {value!r}",
+            _TEXT_HINTS.get(field, f"write it as text: {field}='{value}'"),
+        )

@@ -192,11 +192,17 @@ def _expand_one(item: str) -> list[str]:
 
 
 def parse_gres(text: str) -> tuple[GpuGres, ...]:
-    """GPU items of a Gres string: ``gpu:4``, ``gpu:a100:4``, ``gpu:a6000:3(S:0-1),mps:100``."""
+    """GPU items of a Gres string, one per GRES type in order of first appearance.
+
+    ``gpu:4`` (untyped), ``gpu:a100:4``, ``gpu:a100_1g.5gb:7`` (a MIG profile is a type),
+    ``gpu:a6000:3(S:0-1),mps:100`` (socket suffix dropped, non-GPU GRES ignored),
+    ``gpu:1080ti:8,gpu:titan_x:2`` (two types), ``gpu:a100:2(S:0),gpu:a100:2(S:1)`` (one type
+    split over sockets: counted once, 4).
+    """
     value = text.strip()
     if value in ("", "(null)", "N/A"):
         return ()
-    gpus: list[GpuGres] = []
+    counts: dict[str | None, int] = {}
     for raw in _split_outside(value, "(", ")"):
         item = raw.split("(", 1)[0].strip()
         parts = item.split(":")
@@ -210,8 +216,8 @@ def parse_gres(text: str) -> tuple[GpuGres, ...]:
             raise ValueError(f"unreadable gres item {raw!r}")
         if not count_text.isdigit():
             raise ValueError(f"unreadable gres count in {raw!r}")
-        gpus.append(GpuGres(model, int(count_text)))
-    return tuple(gpus)
+        counts[model] = counts.get(model, 0) + int(count_text)
+    return tuple(GpuGres(model, count) for model, count in counts.items())
 
 
 def _names(text: str) -> tuple[str, ...]:

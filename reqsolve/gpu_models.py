@@ -1,0 +1,124 @@
+"""When does ``cuda(model=X)`` match a GPU? One rule for every source of GPU names.
+
+GPU names come from ``nvidia-smi`` (``NVIDIA A100-SXM4-80GB``, ``Tesla V100-SXM2-32GB``,
+``NVIDIA GeForce RTX 4090``), launcher files (``A100``, ``GTX1080``), ``features_regex``
+captures and Slurm GRES types (``a100``, ``h100_80gb``, ``a100_1g.5gb``, ``1080ti``). People type
+``H200``, ``a100``, ``RTX4090`` or ``4090``. Exact (case-insensitive) equality always matches;
+otherwise both names are read the same way (docs/gpu-models.md):
+
+- casefolded, cut into words at anything that is not a letter or a digit, vendor words dropped
+  (``nvidia``, ``tesla``, ``geforce``, ``amd``, ``radeon``, ``instinct``);
+- the **model** is the first word holding a number, read as an optional one-letter series, the
+  number and a glued variant (``a100``, ``h200``, ``l40s``, ``a10g``, ``1080ti``); a variant
+  written as its own word right after the number (``Ti``, ``Super``) joins it (``1080 Ti`` ->
+  ``1080ti``), a lone series letter right before it too (``A 100`` -> ``a100``);
+- longer letter runs before the number are the **line** (``rtx`` in ``RTX4090`` / ``RTX 4090``,
+  ``gtx``, ``quadro``); the words after the model are **qualifiers** (``sxm4``, ``80gb``, ``pcie``,
+  ``hbm3``), sizes written alike (``80G``, ``80GB``, ``80GiB`` -> ``80gb``);
+- a MIG profile (``1g.5gb``) is part of what the device is: a slice matches only an ask naming
+  that profile, and an ask naming a profile matches only that slice.
+
+An ask matches a name when the models are equal, the ask's qualifiers are among the name's,
+and so is its line when the name has one (``RTX A6000`` matches the GRES type ``a6000``). So
+``A100`` matches ``NVIDIA A100-SXM4-80GB`` and ``a100``, ``4090`` and ``RTX4090`` match
+``NVIDIA GeForce RTX 4090``; ``A10`` never matches ``A100`` (other model), ``H100`` never
+``H200``, ``L40`` never ``L40S``, ``1080`` never ``1080ti``. Names without a number
+(``titan_x``) match an ask whose words are all among theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+VENDOR_WORDS = frozenset({"nvidia", "tesla", "geforce", "amd", "radeon", "instinct"})
+VARIANT_WORDS = frozenset({"ti", "super"})
+_MIG = re.compile(r"(\d+)g\.(\d+)gb")
+_WORD = re.compile(r"[a-z0-9]+")
+# a word holding the model: letters (a one-letter series or a line), a number, a glued variant
+_MODEL_WORD = re.compile(r"([a-z]*)(\d+)([a-z]*)")
+_SIZE = re.compile(r"(\d+)(?:g|gb|gib)")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelForm:
+    """A GPU name as the rule reads it: computed once per name (GPU kinds keep theirs)."""
+
+    exact: str  # the casefolded name
+    model: str | None  # "a100", "4090", "1080ti"; None when no word holds a number
+    line: frozenset[str]  # "rtx", "gtx", "quadro"
+    qualifiers: frozenset[str]  # "sxm4", "80gb", "pcie"
+    mig: str | None  # "1g.5gb"
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word of the name (for names without a model)."""
+        found = self.line | self.qualifiers
+        return found | {self.model} if self.model is not None else found
+
+
+def _size(word: str) -> str:
+    size = _SIZE.fullmatch(word)
+    return f"{size.group(1)}gb" if size else word
+
+
+@lru_cache(maxsize=4096)
+def model_form(name: str) -> ModelForm:
+    """How the rule reads ``name`` (pure; cached: a file repeats a few names)."""
+    exact = name.casefold()
+    mig_found = _MIG.search(exact)
+    mig = f"{mig_found.group(1)}g.{mig_found.group(2)}gb" if mig_found else None
+    text = _MIG.sub(" ", exact) if mig_found else exact
+    words = [w for w in _WORD.findall(text) if w not in VENDOR_WORDS]
+    line: set[str] = set()
+    qualifiers: set[str] = set()
+    model = None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        found = _MODEL_WORD.fullmatch(word)
+        if found is None:
+            line.add(word)
+            index += 1
+            continue
+        prefix, number, variant = found.groups()
+        if len(prefix) > 1:  # rtx4090, gtx1080: the line glued to the number
+            line.add(prefix)
+            prefix = ""
+        if not prefix and index and len(words[index - 1]) == 1 and words[index - 1] in line:
+            # A 100: a lone series letter written apart joins the number
+            prefix = words[index - 1]
+            line.discard(prefix)
+        index += 1
+        if not variant and index < len(words) and words[index] in VARIANT_WORDS:
+            variant = words[index]
+            index += 1
+        model = f"{prefix}{number}{variant}"
+        qualifiers.update(_size(w) for w in words[index:])
+        break
+    return ModelForm(exact, model, frozenset(line), frozenset(qualifiers), mig)
+
+
+def form_matches(asked: ModelForm, name: ModelForm) -> bool:
+    """The rule on two read names: is a GPU called ``name`` one of the ``asked`` model?"""
+    if asked.exact == name.exact:
+        return True
+    if asked.mig != name.mig:
+        return False
+    if asked.model is None:
+        return bool(asked.words) and asked.words <= name.words
+    return (
+        asked.model == name.model
+        and (asked.line <= name.line or not name.line)
+        and asked.qualifiers <= name.qualifiers
+    )
+
+
+def model_matches(asked: str, name: str) -> bool:
+    """Does a GPU named ``name`` satisfy ``cuda(model=asked)``? (docs/gpu-models.md)
+
+    ``name`` is what a launcher says the GPU is: an ``nvidia-smi`` name, a launcher file's
+    ``model:``, a ``cuda_model`` captured by ``features_regex`` or a Slurm GRES type.
+    """
+    return form_matches(model_form(asked), model_form(name))

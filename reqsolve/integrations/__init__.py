@@ -1,0 +1,5 @@
+"""Plug-ins for the tools that launch jobs: experimaestro and submitit.
+
+Each module imports its tool only when it is used, so ``import reqsolve`` never needs them; they
+are installed with the optional extras ``reqsolve[experimaestro]`` and ``reqsolve[submitit]``.
+"""

@@ -1,0 +1,100 @@
+"""submitit executors configured from reqsolve's answer.
+
+``executor("duration=2h & cuda(mem=24G)*2", "logs/%j")`` solves the requirement on the launcher
+file (as ``reqsolve find`` does) and returns ``submitit.AutoExecutor`` already set up: the Slurm
+executor with every option of the answer under submitit's own parameter names, or the local
+executor when the answer is a local launcher. :func:`parameters` computes those parameters; it
+is also what ``reqsolve find --format submitit`` prints, so the two cannot disagree.
+
+submitit is imported by :func:`executor` only: computing parameters needs nothing but reqsolve.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from reqsolve.errors import InvalidValue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.ranking import Match
+    from reqsolve.registry import ConfigSpec, Spec
+
+SLURM = "slurm"
+LOCAL = "local"
+
+
+def cluster(match: Match) -> str:
+    """submitit's name of the executor that runs the answer: ``slurm`` or ``local``."""
+    return LOCAL if match.options is None else SLURM
+
+
+def parameters(match: Match) -> dict[str, Any]:
+    """The keyword arguments of ``AutoExecutor.update_parameters`` for an answer.
+
+    Slurm: :meth:`SlurmOptions.to_submitit` (``slurm_partition``, ``slurm_constraint``,
+    ``slurm_exclude``, ``slurm_gpus_per_node``, ``slurm_cpus_per_task``, ``slurm_mem``,
+    ``slurm_time`` in minutes rounded up, ``slurm_qos``, ``slurm_account``...). Local: the
+    generic ``timeout_min`` (the duration asked, rounded up; without it submitit's local executor
+    kills the job after its default of 2 minutes) and ``gpus_per_node`` (the local executor
+    hides every GPU from a job that asks none), only when the requirement states them.
+    """
+    if match.options is not None:
+        return match.options.to_submitit()
+    alternative = match.alternative
+    params: dict[str, Any] = {}
+    if alternative.duration:
+        params["timeout_min"] = max(1, math.ceil(alternative.duration / 60))
+    if alternative.gpus:
+        params["gpus_per_node"] = len(alternative.gpus)
+    return params
+
+
+def find(
+    requirement: Spec,
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
+) -> Match:
+    """The answer :func:`executor` uses: the same search as ``reqsolve find`` (same file
+    discovery, same :class:`~reqsolve.errors.LauncherNotFoundError` and reasons)."""
+    from reqsolve.registry import registry_for
+
+    return registry_for(config, on_error=on_error).find(requirement, tags=tags, offline=offline)
+
+
+def executor(
+    requirement: Spec,
+    folder: str | os.PathLike[str],
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
+) -> Any:
+    """A ``submitit.AutoExecutor`` writing into ``folder``, configured from the answer.
+
+    ``requirement``: an expression or reqsolve's builders' value; ``config``: a launcher file,
+    a configuration directory, or None for the usual discovery. Raises
+    :class:`~reqsolve.errors.LauncherNotFoundError` (one reason per candidate) when nothing
+    matches, and :class:`~reqsolve.errors.InvalidValue` for an answer submitit cannot submit
+    (a Slurm launcher reached through an ssh connector: submitit runs this machine's sbatch).
+    """
+    match = find(requirement, tags=tags, config=config, offline=offline, on_error=on_error)
+    config_of = match.launcher.config
+    if match.options is not None and config_of.connector != "local":
+        raise InvalidValue(
+            f"launcher {config_of.id} reaches Slurm through connector {config_of.connector!r};"
+            " submitit submits with the sbatch of this machine",
+            "run on a machine where sbatch reaches that cluster, or use --tags to pick a"
+            " launcher whose connector is local",
+        )
+    import submitit
+
+    made = submitit.AutoExecutor(folder=folder, cluster=cluster(match))
+    made.update_parameters(**parameters(match))
+    return made

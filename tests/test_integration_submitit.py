@@ -1,0 +1,185 @@
+"""submitit executors configured from reqsolve's answer (reqsolve.integrations.submitit), the
+same parameters ``reqsolve find --format submitit`` prints, and a job run on the Slurm lab."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("submitit")
+
+import submitit
+
+from reqsolve.errors import InvalidValue, LauncherNotFoundError
+from reqsolve.integrations.submitit import executor, find, parameters
+from tests.cli_run import cli
+from tests.slurm_lab import SlurmLab
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
+XPM = ROOT / "fixtures" / "experimaestro" / "launchers.yaml"
+# the lab's nodes (tests/slurm/lab/cluster/nodes.conf) by partition
+LAB_NODES = {
+    "gpu": {"yop", "yep", "yip", "yup", "yap"},
+    "small": {"alpha", "beta", "gamma", "delta"},
+    "cpu": {"cpu-01", "cpu-02", "cpu-03", "cpu-04"},
+}
+
+ANSWERS = [
+    (LAB_FILE, "duration=10m & cpu(cores=2, mem=1G)", "slurm"),
+    (LAB_FILE, "duration=2 days & cuda(mem=70G)*2 & cpu(cores=8, mem=64G)", "slurm"),
+    (LAB_FILE, "duration=30s & cuda(mem=24G)", "slurm"),
+    (XPM, "duration=1 days & cuda(mem=24G)*2 & cpu(cores=4, mem=32G)", "slurm"),
+    (XPM, "duration=90m & cpu(cores=2)", "local"),
+    (XPM, "cpu(cores=2)", "local"),
+]
+
+
+@pytest.mark.parametrize(("config", "text", "kind"), ANSWERS)
+def test_cli_prints_the_parameters_executor_uses(config: Path, text: str, kind: str) -> None:
+    code, out, err = cli("find", "--config", str(config), "--offline", "--format", "submitit",
+                         text)
+    match = find(text, config=str(config), offline=True)
+    assert (match.options is None) == (kind == "local")
+    if kind == "local":  # exit 0 means "here are Slurm options": a local answer has its own code
+        assert (code, out) == (3, "")
+        assert "local launcher" in err
+        return
+    assert code == 0
+    assert json.loads(out) == parameters(match)
+
+
+A100 = "duration=2 days & cuda(mem=70G)*2 & cpu(cores=8, mem=64G)"
+
+
+def test_slurm_parameters_are_submitits_names() -> None:
+    match = find(A100, config=str(LAB_FILE), offline=True)
+    assert parameters(match) == {
+        "slurm_partition": "a100",
+        "slurm_constraint": "Tesla&a100",
+        "slurm_nodes": 1,
+        "slurm_gpus_per_node": 2,
+        "slurm_cpus_per_task": 8,
+        "slurm_mem": "61036M",
+        "slurm_time": 2880,
+        "slurm_qos": "qos_gpu-t4",
+        "slurm_account": "iea@a100",
+    }
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("duration=90m & cpu(cores=2)", {"timeout_min": 90}),
+    ("duration=61s", {"timeout_min": 2}),  # rounded up: never less than asked
+    ("cpu(cores=2)", {}),
+])
+def test_local_parameters(text: str, expected: dict[str, int]) -> None:
+    assert parameters(find(text, config=str(XPM), offline=True)) == expected
+
+
+def test_slurm_executor_has_every_option(tmp_path: Path) -> None:
+    made = executor(A100, tmp_path, config=str(LAB_FILE), offline=True)
+    assert isinstance(made, submitit.AutoExecutor)
+    assert made.cluster == "slurm"
+    inner = made._executor
+    assert isinstance(inner, submitit.SlurmExecutor)
+    wanted = {"partition": "a100", "constraint": "Tesla&a100", "nodes": 1, "gpus_per_node": 2,
+              "cpus_per_task": 8, "mem": "61036M", "time": 2880, "qos": "qos_gpu-t4",
+              "account": "iea@a100"}
+    assert {key: inner.parameters[key] for key in wanted} == wanted
+    script = inner._make_submission_file_text("true", "uid")
+    for line in ("--partition=a100", "--constraint='Tesla&a100'", "--gpus-per-node=2",
+                 "--cpus-per-task=8", "--mem=61036M", "--time=2880", "--qos=qos_gpu-t4",
+                 "--account=iea@a100"):
+        assert f"#SBATCH {line}\n" in script
+
+
+NO_FEATURES = """\
+slurm:
+- id: lab
+  use_features: false
+  features_regex: ['GPU(?P<cuda_count>\\d+)', 'GPUM(?P<cuda_memory>\\d+G)']
+  partitions:
+    gpu:
+      nodes:
+      - hosts: [good1, good2]
+        features: [GPU4, GPUM24G]
+      - hosts: [small1]
+        features: [GPU1, GPUM8G]
+"""
+
+
+def test_exclude_and_partition_list_reach_submitit(tmp_path: Path) -> None:
+    config = tmp_path / "launchers.yaml"
+    config.write_text(NO_FEATURES)
+    made = executor("cuda(mem=16G)*2 & duration=10h", tmp_path / "logs", config=str(config),
+                    offline=True)
+    inner = made._executor
+    assert (inner.parameters["partition"], inner.parameters["exclude"]) == ("gpu", "small1")
+    assert "constraint" not in inner.parameters
+    assert "#SBATCH --exclude=small1\n" in inner._make_submission_file_text("true", "uid")
+
+
+def test_local_answer_runs_with_the_local_executor(tmp_path: Path) -> None:
+    made = executor("duration=5m & cpu(cores=2)", tmp_path, config=str(XPM), offline=True)
+    assert made.cluster == "local"
+    assert made._executor.parameters["timeout_min"] == 5
+    job = made.submit(sum, [20, 22])
+    assert job.result() == 42
+
+
+def test_nothing_matches_raises_the_reasons_of_find() -> None:
+    text = "cuda(mem=40G)*4"
+    with pytest.raises(LauncherNotFoundError) as raised:
+        executor(text, "/nonexistent", config=str(XPM), offline=True)
+    code, out, _ = cli("find", "--config", str(XPM), "--offline", "--format", "json", text)
+    assert code == 1
+    found = [reason.as_json() for reason in raised.value.reasons]
+    assert found == [{k: v for k, v in r.items() if k != "detail"}
+                     for r in json.loads(out)["reasons"]]
+    assert not Path("/nonexistent").exists()
+
+
+def test_slurm_through_ssh_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "launchers.yaml"
+    (tmp_path / "tokens.yaml").write_text((XPM.parent / "tokens.yaml").read_text())
+    config.write_text(XPM.read_text().replace("    connector: local\n    tags: [slurm]",
+                                              "    connector: front\n    tags: [slurm]")
+                      + "\nconnectors:\n  ssh:\n    front: {hostname: front.example.org}\n")
+    with pytest.raises(InvalidValue, match="through connector 'front'"):
+        executor("cuda(mem=40G)*3", tmp_path / "logs", config=str(config), offline=True)
+
+
+@pytest.mark.slurm
+def test_submitit_job_runs_on_the_lab(slurm_lab: SlurmLab, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function submitted through executor(...) runs as a real Slurm job on the lab's nodes
+    (on this machine: the job's Python is this venv's, and tmp_path is readable there)."""
+    for name in [n for n in os.environ if n.startswith(("SLURM_", "SBATCH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    text = "duration=10m & cpu(cores=2, mem=1G)"
+    match = find(text, config=str(LAB_FILE), offline=True)
+    assert match.options is not None
+    made = executor(text, tmp_path / "%j", config=str(LAB_FILE), offline=True)
+
+    def job_facts(numbers: list[int]) -> dict[str, object]:
+        """Runs inside the Slurm job (defined here: cloudpickle sends it by value, the job's
+        Python cannot import this test module)."""
+        return {"sum": sum(numbers), "cpus": os.environ.get("SLURM_CPUS_PER_TASK"),
+                "partition": os.environ.get("SLURM_JOB_PARTITION"),
+                "node": os.environ.get("SLURMD_NODENAME")}
+
+    job = made.submit(job_facts, [20, 22])
+    facts = job.result()
+    assert facts["sum"] == 42
+    assert facts["cpus"] == "2"
+    assert facts["partition"] == match.options.partition  # what the job asked: the list
+    shown = slurm_lab.run("scontrol", "--oneliner", "show", "job", job.job_id).stdout
+    assert "TimeLimit=00:10:00" in shown and "JobState=COMPLETED" in shown, shown
+    ran_in = re.search(r" Partition=(\S+)", shown)
+    assert ran_in is not None and ran_in.group(1) in match.options.partition.split(",")
+    assert facts["node"] in LAB_NODES[ran_in.group(1)]
