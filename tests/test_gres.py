@@ -134,7 +134,8 @@ def test_gres_memory_shorthand_in_the_schema() -> None:
 def test_typed_requests(expression: str, tags: tuple[str, ...], args: list[str]) -> None:
     launcher = find_launcher(expression, config=str(MIXED), tags=tags)
     assert launcher.options is not None
-    assert launcher.options.args() == args
+    # no duration asked: the job gets the partition's limit (2 days)
+    assert launcher.options.args() == [*args, "--time=2-00:00:00"]
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,7 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
         return
     assert type(launcher) is SlurmLauncher
     mine = match.options.as_json()
+    assert (mine.pop("gpu_type"), mine.pop("gpu_option")) == (None, None)  # none in the corpus
     theirs = dict(vars(launcher.options))
     assert {key: theirs.pop(key) for key in mine} == mine
     assert set(theirs.values()) == {None}  # experimaestro's fields reqsolve has not

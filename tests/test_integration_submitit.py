@@ -108,7 +108,7 @@ slurm:
       - hosts: [good1, good2]
         features: [GPU4, GPUM24G]
       - hosts: [small1]
-        features: [GPU1, GPUM8G]
+        features: [GPU2, GPUM8G]  # 2 GPUs: Slurm could pick it
 """
 
 

@@ -136,6 +136,14 @@ def slurm_options(options: Any) -> Any:
 
     theirs = {field.name for field in fields(SlurmOptions)}
     values = options.as_json()
+    if values.pop("gpu_option", None) == "gres":
+        raise InvalidValue(
+            "experimaestro's SlurmOptions cannot say --gres: this launcher has gpu_option: gres",
+            "use gpu_option: gpus-per-node for launchers experimaestro submits to",
+        )
+    gpu_type = values.pop("gpu_type", None)
+    if gpu_type is not None:  # experimaestro writes --gpus-per-node={value}: type:N fits
+        values["gpus_per_node"] = options.gpu_request()[1]
     unknown = sorted(name for name, value in values.items() if value is not None
                      and name not in theirs)
     if unknown:
