@@ -8,10 +8,14 @@ runs, so ``reqsolve find`` does not pay for ``reqsolve validate``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed import SupportsWrite
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,6 +40,12 @@ class _Parser(argparse.ArgumentParser):
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         raise _Exit(status, message)
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # Python 3.11.4 and later ignore a failed write of --help or --version (stdout closed
+        # early); earlier 3.11 releases (Debian 12 has 3.11.2) raise: end the same way on both.
+        with contextlib.suppress(AttributeError, OSError):
+            super()._print_message(message, file)
 
 
 class _UsageError(Exception):
