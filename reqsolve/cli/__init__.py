@@ -104,7 +104,12 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
         if exc.message:
             print(exc.message, file=err, end="")
         if exc.status == 0:
-            # --help prints to stdout through argparse's own stream; nothing more to do
+            # --help and --version print to stdout through argparse's own stream, which ignores
+            # a closed stdout (`reqsolve --help | head -1`): so does the flush of what it wrote
+            try:
+                sys.stdout.flush()
+            except OSError:
+                closed_pipe()
             return EXIT_OK
         return EXIT_USAGE
     if args.command is None:
