@@ -142,7 +142,7 @@ def _start(
 def skip_when_unavailable(item: pytest.Item) -> None:
     """Called by conftest.py before each test: a test of the lab (marked ``slurm``, or using
     the ``slurm_lab`` fixture) is skipped here, in one place, so that the summary gives the
-    reason on one line ("SKIPPED [37] tests/slurm_lab.py:...") rather than once per test."""
+    reason on one line ("SKIPPED [60] tests/slurm_lab.py:...") rather than once per test."""
     if item.get_closest_marker("slurm") or "slurm_lab" in getattr(item, "fixturenames", ()):
         outcome = default_lab()
         if isinstance(outcome, Unavailable):
