@@ -204,7 +204,7 @@ def test_reqsolve_submit_command_line(slurm_lab: SlurmLab, tmp_path: Path,
     code = run(["submit", "--config", str(LAB_FILE), "--offline", "duration=1h & cpu(cores=2)",
                 "--wait", "--interval", "0.5", "--job-name", "reqsolve-cli", "--",
                 "sh", "-c", "echo $SLURM_CPUS_PER_TASK; exit 4"], out, err)
-    assert code == 4, err.getvalue()
+    assert code == 4, out.getvalue() + err.getvalue()
     lines = out.getvalue().splitlines()
     job_id = lines[0].removeprefix("submitted job ")
     assert job_id.isdigit()
