@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
@@ -30,8 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.candidates import Shape
     from reqsolve.model import Verdict
 
-# Experimaestro's name for a requirement, kept so that ``launchers.py`` files written for it import.
-HostRequirement = Requirement
 
 Size = int | float | str
 Duration = int | float | str | timedelta
@@ -270,3 +268,28 @@ def match_fields(
                 "fields are cpu, cuda, max_duration, min_gpu, priority, use_memory_constraint",
             ) from None
     return match(requirement, host)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HostRequirement(Requirement):
+    """The requirement a ``launchers.py`` function receives: a :class:`Requirement` that can
+    ``match`` a host (experimaestro's name, so that files written for it import).
+
+    ``match`` lives here, not on :class:`Requirement`, so that the value objects do not reach up
+    to the solver (requirement -> hostspec -> model -> requirement was a cycle). Equality is the
+    requirement's: a ``HostRequirement`` equals the ``Requirement`` with the same alternatives.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Requirement) and self.alternatives == other.alternatives
+
+    def __hash__(self) -> int:
+        return Requirement.__hash__(self)
+
+    def match(self, host: HostSpecification | None = None, **fields: Any) -> Match | None:
+        """The first alternative a host satisfies, as the YAML launchers' matching decides.
+
+        ``requirement.match(HostSpecification(cuda=[]))`` or the same fields given directly
+        (``requirement.match(cpu=CPUSpecification(cores=32), max_duration="100h")``).
+        """
+        return match_fields(self, host, fields)

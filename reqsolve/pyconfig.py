@@ -39,9 +39,10 @@ from reqsolve.config.model import (
     SshConnector,
 )
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError, Problem, Reason
+from reqsolve.hostspec import HostRequirement
 from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher
 from reqsolve.ranking import Match, as_tags, not_found_message
-from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file, registry_for
+from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file, registry_of
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.options import SlurmOptions
 
@@ -316,7 +317,7 @@ class PythonLaunchers:
         trace = _SolverTrace()
         trace_token = _solver_trace.set(trace)
         try:
-            value = function(Requirement((alternative,)), set(tags))
+            value = function(HostRequirement((alternative,)), set(tags))
         except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
             problem = raised_problem(exc, self.path, "find_launcher", alternative)
             error = located(problem)
@@ -580,7 +581,7 @@ def solve(
     What a converted ``launchers.py`` calls (``reqsolve convert --to python``): the
     configuration is code, the solving stays reqsolve's. Compiled once per ``LauncherFile``.
     """
-    registry = registry_for(launchers)
+    registry = registry_of(launchers)
     try:
         found = registry.find(requirements, tags=tags, offline=_offline.get())
     except LauncherNotFoundError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reqsolve.errors import InvalidValue
 from reqsolve.units import (
@@ -19,9 +19,6 @@ from reqsolve.units import (
     parse_duration,
     parse_memory,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.hostspec import HostSpecification, Match
 
 MAX_GPUS = 1024
 MAX_CORES = 1_000_000
@@ -230,17 +227,6 @@ class Requirement:
 
     def __str__(self) -> str:
         return " | ".join(str(a) for a in self.alternatives)
-
-    def match(self, host: HostSpecification | None = None, **fields: Any) -> Match | None:
-        """The first alternative a host satisfies, as the YAML launchers' matching decides.
-
-        ``requirement.match(HostSpecification(cuda=[]))`` or the same fields given directly
-        (``requirement.match(cpu=CPUSpecification(cores=32), max_duration="100h")``); see
-        :mod:`reqsolve.hostspec` (imported here on first use: plain parsing does not need it).
-        """
-        from reqsolve.hostspec import match_fields
-
-        return match_fields(self, host, fields)
 
     def as_json(self) -> dict[str, Any]:
         """What ``reqsolve parse --format json`` prints (docs/semantics.md §7)."""

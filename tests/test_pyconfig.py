@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError
+from reqsolve.finder import find_launcher, find_match, registry_for
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
 from reqsolve.pyconfig import (
     LauncherDirectory,
@@ -23,7 +24,6 @@ from reqsolve.pyconfig import (
     check_python_file,
     make_registry,
 )
-from reqsolve.registry import find_launcher, find_match, registry_for
 from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
 

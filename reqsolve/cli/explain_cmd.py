@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.explain import closest_reason, explain, render_table
-    from reqsolve.registry import as_spec, registry_for
+    from reqsolve.finder import registry_for
+    from reqsolve.registry import as_spec
 
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)

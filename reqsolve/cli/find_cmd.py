@@ -217,7 +217,7 @@ def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import registry_for
+    from reqsolve.finder import registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)

@@ -62,7 +62,7 @@ def find(
 ) -> Match:
     """The answer :func:`executor` uses: the same search as ``reqsolve find`` (same file
     discovery, same :class:`~reqsolve.errors.LauncherNotFoundError` and reasons)."""
-    from reqsolve.registry import registry_for
+    from reqsolve.finder import registry_for
 
     return registry_for(config, on_error=on_error).find(requirement, tags=tags, offline=offline)
 
