@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 
-from reqsolve.config.collector import collector_paused
 from reqsolve.config.effective import group_gpus
 from reqsolve.config.model import (
     Configuration,
@@ -26,6 +25,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.garbage_collector import collector_paused
 from reqsolve.gpu_models import ModelForm, form_matches, model_form
 
 
