@@ -108,6 +108,9 @@ class Match:
     alternative: Alternative
     candidates: tuple[Candidate, ...]
     options: SlurmOptions | None
+    source: str | None = None
+    """Where the answer came from: None for reqsolve's solver on launcher files, "launchers.py"
+    for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonMatch`)."""
 
     @property
     def requirement(self) -> Alternative:

@@ -70,9 +70,9 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 print(f"closest: {nearest}", file=stdout)
         else:
             chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
-            if getattr(match, "source", None):  # pyconfig hook: the answer of launchers.py
-                chosen += f" from {getattr(match, 'source', '')}"
+            if match.source is not None:
+                chosen += f" from {match.source}"
             print(f"answer: {chosen}", file=stdout)
-            for note in getattr(match, "notes", ()):
+            for note in match.notes:
                 print(f"note: {note}", file=stdout)
     return 0 if match is not None else 1

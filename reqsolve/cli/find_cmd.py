@@ -152,9 +152,8 @@ def answer_json(match: Match) -> dict[str, Any]:
         "launcher": {"id": config.id, "type": config.kind},
         "alternative": match.alternative_index,
     }
-    source = getattr(match, "source", None)  # pyconfig hook: the answer came from launchers.py
-    if source is not None:
-        data["launcher"]["source"] = source
+    if match.source is not None:
+        data["launcher"]["source"] = match.source
     if config.kind == "local":
         data["tokens"] = dict(getattr(config, "tokens", ()))
         data["options"] = None
@@ -166,7 +165,7 @@ def answer_json(match: Match) -> dict[str, Any]:
         for key in ("gpu_type", "gpu_option"):
             if values.get(key) is not None:
                 data["options"][key] = values[key]
-    notes = getattr(match, "notes", ())
+    notes = match.notes
     if notes:
         data["notes"] = list(notes)
     return data
