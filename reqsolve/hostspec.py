@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
-from reqsolve.units import check_duration, check_memory, parse_duration, parse_memory
+from reqsolve.units import (
+    check_duration,
+    check_memory,
+    is_quantity,
+    parse_duration,
+    parse_memory,
+    quantity_bytes,
+    quantity_seconds,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.candidates import Shape
@@ -41,6 +49,8 @@ def as_bytes(value: Size | None, what: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{what}: expected a size such as 24GiB or bytes, got {value}")
+    if is_quantity(value):
+        return quantity_bytes(value)
     if isinstance(value, int | float):
         return _whole(value, what, "size", check_memory, f"{value}")
     if isinstance(value, str):
@@ -54,6 +64,8 @@ def as_seconds(value: Duration | None, what: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{what}: expected a duration such as 100h or seconds, got {value}")
+    if is_quantity(value):
+        return quantity_seconds(value)
     if isinstance(value, timedelta):
         value = value.total_seconds()
     if isinstance(value, int | float):

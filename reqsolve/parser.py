@@ -18,7 +18,6 @@ measurable (it is mostly lark's own). Both back-ends are tested against the same
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from functools import cache, lru_cache
@@ -36,7 +35,7 @@ from reqsolve.requirement import (
     check_model,
     merge,
 )
-from reqsolve.resources import resource_path
+from reqsolve.resources import resource_path, user_cache_directory
 from reqsolve.units import parse_duration, parse_memory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -214,15 +213,8 @@ def _check_nesting(text: str) -> None:
 
 def _cache_file(backend: str, grammar: str) -> Path | None:
     """Where the compiled tables live: ``$XDG_CACHE_HOME/reqsolve`` (None: do not cache)."""
-    if os.environ.get("REQSOLVE_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base) / "reqsolve"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(directory, os.W_OK | os.X_OK):
+    directory = user_cache_directory()
+    if directory is None:
         return None
     # one file per Python and lark version, so that two installations do not keep rebuilding
     # and per grammar: two checkouts (or versions) with different grammars would otherwise

@@ -19,6 +19,7 @@ import pytest
 
 from reqsolve.cli import main
 from reqsolve.garbage_collector import YOUNG_COLLECTION_EVERY, relax_for_command_line
+from reqsolve.units import unit_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
@@ -45,7 +46,11 @@ NEVER_BEFORE_MAIN = ("reqsolve.errors", "reqsolve.requirement", "dataclasses", "
 
 
 def _imported(code: str) -> dict[str, list[str]]:
-    """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last."""
+    """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last.
+
+    The unit tables are derived first (by pint, once per installation, as a first run does):
+    what is guarded is every later run."""
+    unit_tables()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", code],
