@@ -13,10 +13,10 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CompiledLauncher
-from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.model import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
+from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
 
 MAX_CACHED_OUTCOMES = 4096

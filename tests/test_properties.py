@@ -27,11 +27,11 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.emit import uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.model import check
 from reqsolve.ranking import Match, find
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, merge
+from reqsolve.slurm.emit import uses_mem_per_cpu
 from tests.reference import (
     G,
     admitted_nodes,

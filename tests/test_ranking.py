@@ -16,10 +16,10 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.emit import constraint_text
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import Match, closest, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
+from reqsolve.slurm.emit import constraint_text
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
 
