@@ -233,6 +233,31 @@ def check_duration(value: int, text: str) -> int:
     return value
 
 
+def _any_case(spellings: dict[str, str]) -> str:
+    """A regular expression alternative of the spellings in any case (JSON Schema patterns take
+    no flags), longest first."""
+    ordered = sorted(spellings, key=lambda s: (-len(s), s))
+    return "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in s) for s in ordered)
+
+
+def memory_pattern() -> str:
+    """What a size written as text looks like, for the JSON Schema: the unit spellings are
+    those a parse accepts."""
+    units = _any_case(unit_tables()["memory"])
+    return rf"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*({units})\s*$"
+
+
+def duration_pattern() -> str:
+    """What a duration written as text looks like, for the JSON Schema (``4 days``, ``1d12h``,
+    ``2-12:00``, ``36:00:00``), with the unit spellings a parse accepts."""
+    units = _any_case(unit_tables()["duration"])
+    return (
+        rf"^\s*((\d+(\.\d*)?|\.\d+)\s*({units})\s*)+$"
+        r"|^\s*\d+-\d+(:\d+(:\d+)?)?\s*$"
+        r"|^\s*\d+:\d+:\d+\s*$"
+    )
+
+
 def is_quantity(value: object) -> bool:
     """A pint quantity, from any registry (told by its shape: pint is not imported for this)."""
     return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "to")
