@@ -244,7 +244,7 @@ def interpreter_start(python: str, runs: int) -> float:
 
 IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.finder", "reqsolve.registry",
                 "reqsolve.ranking",
-                "reqsolve.model", "constraint", "reqsolve.candidates", "reqsolve.config.model",
+                "reqsolve.matching", "constraint", "reqsolve.candidates", "reqsolve.config.model",
                 "reqsolve.config.loader", "reqsolve.config.check", "yaml",
                 "lark", "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse",
                 "dataclasses", "pathlib", "fractions")

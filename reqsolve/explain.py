@@ -13,7 +13,7 @@ from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.model import check
+from reqsolve.matching import check
 from reqsolve.ranking import (
     Match,
     as_tags,

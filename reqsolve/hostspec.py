@@ -3,7 +3,7 @@
 A ``launchers.py`` decides in code, but "does this host satisfy this alternative" must mean
 exactly what it means for a YAML launcher (docs/semantics.md §4). So a :class:`HostSpecification` is
 turned into the solver's :class:`~reqsolve.candidates.Shape` and judged by
-:func:`reqsolve.model.check` — the same function, cache and GPU matching (a constraint problem)
+:func:`reqsolve.matching.check` — the same function, cache and GPU matching (a constraint problem)
 as the YAML path; there is no second implementation of matching here.
 
 Values mirror experimaestro's (experimaestro ``launcherfinder.specs``) so that its users' files read
@@ -36,7 +36,7 @@ from reqsolve.units import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.candidates import Shape
-    from reqsolve.model import Verdict
+    from reqsolve.matching import Verdict
 
 
 Size = int | float | str
@@ -209,7 +209,7 @@ class Match:
 
 @lru_cache(maxsize=4096)
 def host_shape(host: HostSpecification) -> Shape:
-    """The solver's view of a host: the one input :func:`reqsolve.model.check` judges."""
+    """The solver's view of a host: the one input :func:`reqsolve.matching.check` judges."""
     from reqsolve.candidates import GpuKind, Shape
 
     kinds: dict[tuple[int | None, int, str | None], int] = {}
@@ -235,7 +235,7 @@ def host_shape(host: HostSpecification) -> Shape:
 
 def verdict(host: HostSpecification, alternative: Alternative) -> Verdict:
     """Whether ``host`` satisfies one alternative, or its first unmet condition (in numbers)."""
-    from reqsolve.model import check
+    from reqsolve.matching import check
 
     return check(host_shape(host), alternative)
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.model import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
+from reqsolve.matching import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
@@ -394,7 +394,7 @@ def _threshold_hint(
     ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
     would fit once it states that much is what to write.
     """
-    from reqsolve.model import fits
+    from reqsolve.matching import fits
     from reqsolve.requirement import Accelerator
     from reqsolve.units import format_memory, human_memory, parse_memory
 

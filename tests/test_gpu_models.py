@@ -14,7 +14,7 @@ from reqsolve.errors import LauncherNotFoundError
 from reqsolve.gpu_models import model_form, model_matches
 from reqsolve.hostinfo import parse_nvidia_smi_devices
 from reqsolve.hostspec import CudaSpecification, HostRequirement, HostSpecification
-from reqsolve.model import fits
+from reqsolve.matching import fits
 from reqsolve.parser import parse
 from reqsolve.requirement import Accelerator
 from reqsolve.slurm.readers import read_nodes_text

@@ -28,7 +28,7 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.model import check
+from reqsolve.matching import check
 from reqsolve.ranking import Match, find
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, merge
 from reqsolve.slurm.emit import uses_mem_per_cpu
