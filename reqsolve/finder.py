@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from reqsolve.config.model import LauncherFile
-from reqsolve.ranking import Match
+from reqsolve.ranking import Answer
 from reqsolve.registry import ConfigSpec, Registry, Spec, registry_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +76,7 @@ def find_match(
     config: ConfigSpec = None,
     offline: bool = False,
     on_error: str = "raise",
-) -> tuple[Match, Launcher]:
+) -> tuple[Answer, Launcher]:
     """The full answer (which alternative, which candidates, options) and its launcher."""
     registry = registry_for(config, on_error=on_error)
     match = registry.find(spec, tags=tags, offline=offline)

@@ -37,7 +37,7 @@ from reqsolve.tokens import check_wanted, default_tokens_dir, take_counters
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import Launcher
-    from reqsolve.ranking import Match
+    from reqsolve.ranking import Answer
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 ORDER = "CUDA_DEVICE_ORDER"
@@ -211,7 +211,7 @@ class GpuPlan:
         return tuple(self.devices[i] for i in self.first)
 
 
-def gpu_plan(match: Match, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
+def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
     """The GPUs a local answer's job gets (None when it asked none), and a warning to print.
 
     A launcher file's GPUs (or the embedded launcher's, detected) are those the solver

@@ -100,7 +100,7 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
-class Match:
+class Answer:
     """The answer: which launcher, for which alternative, with which options (slurm only)."""
 
     launcher: CompiledLauncher
@@ -110,7 +110,7 @@ class Match:
     options: SlurmOptions | None
     source: str | None = None
     """Where the answer came from: None for reqsolve's solver on launcher files, "launchers.py"
-    for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonMatch`)."""
+    for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonAnswer`)."""
 
     @property
     def requirement(self) -> Alternative:
@@ -300,7 +300,7 @@ def find(
     tags: str | Iterable[str] = (),
     *,
     slurm_only: bool = False,
-) -> Match:
+) -> Answer:
     """The first launcher (by §5) satisfying the first satisfiable alternative.
 
     Raises :class:`LauncherNotFoundError` with one reason per candidate tried. ``tags``: a
@@ -313,7 +313,7 @@ def find(
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
             if outcome.found:
-                return Match(launcher, index, alternative, outcome.kept, outcome.options)
+                return Answer(launcher, index, alternative, outcome.kept, outcome.options)
             tried.append((index, launcher, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that

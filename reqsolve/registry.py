@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
 from reqsolve.errors import SlurmQueryError
-from reqsolve.ranking import Match, find
+from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,14 +156,14 @@ class Registry:
         tags: Iterable[str] = (),
         offline: bool = False,
         slurm_only: bool = False,
-    ) -> Match:
+    ) -> Answer:
         return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
-    def launcher_for(self, match: Match) -> Launcher:
+    def launcher_for(self, match: Answer) -> Launcher:
         return to_launcher(match, self.state().launcher_file)
 
 
-def to_launcher(match: Match, launcher_file: LauncherFile | None) -> Launcher:
+def to_launcher(match: Answer, launcher_file: LauncherFile | None) -> Launcher:
     """The runnable launcher object for an answer."""
     # imported here: ``reqsolve find`` prints the options and never builds a launcher object
     from reqsolve.launchers import LocalLauncher, SlurmLauncher, resolve_connector

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Match
+    from reqsolve.ranking import Answer
     from reqsolve.registry import Registry
     from reqsolve.slurm.options import SlurmOptions
 
@@ -145,7 +145,7 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
-def answer_json(match: Match) -> dict[str, Any]:
+def answer_json(match: Answer) -> dict[str, Any]:
     """The §7 object of a match."""
     config = match.launcher.config
     data: dict[str, Any] = {
@@ -182,7 +182,7 @@ def option_args(options: SlurmOptions) -> list[str]:
     ]
 
 
-def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
+def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
         import json

@@ -25,8 +25,8 @@ from reqsolve.pyconfig.asking import (
     SOURCE,
     YAML_FILE,
     OnError,
+    PythonAnswer,
     PythonLauncherWarning,
-    PythonMatch,
     check_on_error,
 )
 from reqsolve.pyconfig.codegen import python_source
@@ -47,8 +47,8 @@ __all__ = [
     "YAML_FILE",
     "LauncherDirectory",
     "OnError",
+    "PythonAnswer",
     "PythonLauncherWarning",
-    "PythonMatch",
     "check_on_error",
     "check_python_file",
     "discover_configuration",

@@ -1,5 +1,5 @@
 """Asking a ``launchers.py``: one alternative at a time, in written order; what it said
-(:class:`Asked`) and its answer as the solver's :class:`~reqsolve.ranking.Match`."""
+(:class:`Asked`) and its answer as the solver's :class:`~reqsolve.ranking.Answer`."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from reqsolve.pyconfig.usercode import (
     raised_problem,
     returned_problem,
 )
-from reqsolve.ranking import Match, as_tags
+from reqsolve.ranking import Answer, as_tags
 from reqsolve.requirement import Alternative, Requirement
 
 PYTHON_FILE = "launchers.py"
@@ -169,11 +169,11 @@ class PythonLaunchers:
                 return  # answered, or the file itself cannot be loaded: no use asking again
 
 
-# --- answers from launchers.py as the solver's Match
+# --- answers from launchers.py as the solver's Answer
 
 
 @dataclass(frozen=True, slots=True)
-class PythonMatch(Match):
+class PythonAnswer(Answer):
     """An answer that came from ``launchers.py``: the launcher object it returned, as is."""
 
     source_launcher: Launcher | None = None
@@ -196,11 +196,11 @@ def described(launcher: Launcher) -> LocalLauncherConfig | SlurmLauncherConfig:
     )
 
 
-def python_match(asked: Asked, path: str) -> PythonMatch:
+def python_match(asked: Asked, path: str) -> PythonAnswer:
     launcher = asked.launcher
     assert launcher is not None
     options = launcher.options if isinstance(launcher, SlurmLauncher) else None
-    return PythonMatch(
+    return PythonAnswer(
         launcher=CompiledLauncher(config=described(launcher), position=-1, candidates=()),
         alternative_index=asked.index,
         alternative=asked.alternative,

@@ -17,14 +17,14 @@ from reqsolve.pyconfig.asking import (
     PYTHON_FILE,
     YAML_FILE,
     Asked,
+    PythonAnswer,
     PythonLaunchers,
-    PythonMatch,
     asked_reasons,
     check_on_error,
     python_match,
 )
 from reqsolve.pyconfig.usercode import located
-from reqsolve.ranking import Match, as_tags, not_found_message
+from reqsolve.ranking import Answer, as_tags, not_found_message
 from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file
 from reqsolve.requirement import Requirement
 
@@ -87,7 +87,7 @@ class LauncherDirectory(Registry):
         tags: Iterable[str] = (),
         offline: bool = False,
         slurm_only: bool = False,
-    ) -> Match:
+    ) -> Answer:
         requirement = as_spec(spec)
         wanted = as_tags(tags)  # a string is one tag
         asked = self.ask_python(requirement, wanted, offline=offline)
@@ -105,8 +105,8 @@ class LauncherDirectory(Registry):
             reasons = [r for a in asked for r in asked_reasons(a)] + list(exc.reasons)
             raise LauncherNotFoundError(reasons, not_found_message(requirement, reasons)) from None
 
-    def launcher_for(self, match: Match) -> Launcher:
-        if isinstance(match, PythonMatch) and match.source_launcher is not None:
+    def launcher_for(self, match: Answer) -> Launcher:
+        if isinstance(match, PythonAnswer) and match.source_launcher is not None:
             return match.source_launcher
         return super().launcher_for(match)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from reqsolve.pyconfig.asking import SOURCE, python_match
 from reqsolve.pyconfig.directory import LauncherDirectory
-from reqsolve.ranking import Match
+from reqsolve.ranking import Answer
 from reqsolve.registry import Registry
 from reqsolve.requirement import Requirement
 
@@ -16,7 +16,7 @@ from reqsolve.requirement import Requirement
 
 def explain_python(
     registry: Registry, requirement: Requirement, tags: Iterable[str] = (), *, offline: bool = False
-) -> tuple[list[Any], Match | None]:
+) -> tuple[list[Any], Answer | None]:
     """Rows for what ``launchers.py`` said (one per alternative asked), and its answer."""
     if not isinstance(registry, LauncherDirectory) or registry.python is None:
         return [], None
