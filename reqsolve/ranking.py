@@ -3,6 +3,9 @@
 Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
 answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query
 costs a few dictionary look-ups.
+
+Length (~550 lines): the order of answers and the reasons for refusals are one decision read two
+ways; issue 13 (item 1) plans one evaluation returning a verdict, rendered to words on demand.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ derived from it by pint once (:func:`derive_tables`) and cached on disk beside t
 (:func:`unit_tables`): a find with a warm cache never imports pint. Quantities of pint and
 ``datetime.timedelta`` values given to the Python API are read by :func:`quantity_bytes` and
 :func:`quantity_seconds`.
+
+Length (~500 lines): the one place that knows units (parsing, the derived tables and their disk
+cache, pint quantities, Slurm's formats), as STYLE asks: pint's quirks stop here.
 """
 
 from __future__ import annotations
