@@ -242,8 +242,9 @@ def interpreter_start(python: str, runs: int) -> float:
     return statistics.median(times)
 
 
-IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.registry", "reqsolve.ranking",
-                "reqsolve.model", "constraint", "reqsolve.candidates", "reqsolve.config.model",
+IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.finder", "reqsolve.registry",
+                "reqsolve.ranking",
+                "reqsolve.matching", "constraint", "reqsolve.candidates", "reqsolve.config.model",
                 "reqsolve.config.loader", "reqsolve.config.check", "yaml",
                 "lark", "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse",
                 "dataclasses", "pathlib", "fractions")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SlurmQueryError,
         Span,
     )
+    from reqsolve.finder import find_launcher, find_match
     from reqsolve.hostspec import (
         CPUSpecification,
         CudaSpecification,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from reqsolve.launchers import LocalLauncher, SlurmLauncher
     from reqsolve.parser import parse
-    from reqsolve.registry import Registry, find_launcher, find_match
+    from reqsolve.registry import Registry
     from reqsolve.requirement import (
         Accelerator,
         Alternative,
@@ -76,8 +77,8 @@ _LAZY: dict[str, str] = {
     "Registry": "reqsolve.registry",
     "SlurmLauncher": "reqsolve.launchers",
     "SlurmOptions": "reqsolve.slurm.options",
-    "find_launcher": "reqsolve.registry",
-    "find_match": "reqsolve.registry",
+    "find_launcher": "reqsolve.finder",
+    "find_match": "reqsolve.finder",
     "format_time": "reqsolve.units",
     "load_config": "reqsolve.config.loader",
     "parse": "reqsolve.parser",

@@ -1,8 +1,8 @@
 """``python -m reqsolve``: the command line (the collector is relaxed before the imports)."""
 
-import gc
+from reqsolve.garbage_collector import relax_for_command_line
 
-gc.set_threshold(100_000, *gc.get_threshold()[1:])  # see reqsolve.cli.START_UP_GC_THRESHOLD
+relax_for_command_line()
 
 from reqsolve.cli import main  # noqa: E402
 

@@ -5,6 +5,10 @@ partition, or none) x (each account, or none); a local launcher that is not disa
 candidate (docs/semantics.md §3). What the matcher needs of a candidate is its :class:`Shape` — the
 capacity and limits, without names — and clusters repeat shapes a lot (hundreds of identical
 nodes), so shapes are interned and the matcher's verdicts are cached per shape.
+
+Length (~600 lines): one expansion (launcher -> partition x node group x QoS x account) and the
+shape each candidate gets from the effective configuration; issue 13 plans to reduce
+``CompiledLauncher`` to a plain list of candidates plus the chooser's index.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 
-from reqsolve.config.collector import collector_paused
 from reqsolve.config.effective import group_gpus
 from reqsolve.config.model import (
     Configuration,
@@ -26,6 +29,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.garbage_collector import collector_paused
 from reqsolve.gpu_models import ModelForm, form_matches, model_form
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.model import check
+from reqsolve.matching import check
 from reqsolve.ranking import (
-    Match,
+    Answer,
     as_tags,
     find,
     launcher_order,
@@ -59,11 +59,11 @@ class Row:
 
 def explain(
     launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
-) -> tuple[list[Row], Match | None]:
+) -> tuple[list[Row], Answer | None]:
     """Every candidate's verdict for every alternative, and the answer (None when none)."""
     wanted = as_tags(tags)
     try:
-        match: Match | None = find(launchers, requirement, wanted)
+        match: Answer | None = find(launchers, requirement, wanted)
     except LauncherNotFoundError:
         match = None
     eligible = launcher_order(launchers, wanted)

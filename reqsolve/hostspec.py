@@ -3,7 +3,7 @@
 A ``launchers.py`` decides in code, but "does this host satisfy this alternative" must mean
 exactly what it means for a YAML launcher (docs/semantics.md §4). So a :class:`HostSpecification` is
 turned into the solver's :class:`~reqsolve.candidates.Shape` and judged by
-:func:`reqsolve.model.check` — the same function, cache and GPU matching (a constraint problem)
+:func:`reqsolve.matching.check` — the same function, cache and GPU matching (a constraint problem)
 as the YAML path; there is no second implementation of matching here.
 
 Values mirror experimaestro's (experimaestro ``launcherfinder.specs``) so that its users' files read
@@ -20,18 +20,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
-from reqsolve.units import check_duration, check_memory, parse_duration, parse_memory
+from reqsolve.units import (
+    check_duration,
+    check_memory,
+    is_quantity,
+    parse_duration,
+    parse_memory,
+    quantity_bytes,
+    quantity_seconds,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.candidates import Shape
-    from reqsolve.model import Verdict
+    from reqsolve.matching import Verdict
 
-# Experimaestro's name for a requirement, kept so that ``launchers.py`` files written for it import.
-HostRequirement = Requirement
 
 Size = int | float | str
 Duration = int | float | str | timedelta
@@ -43,6 +49,8 @@ def as_bytes(value: Size | None, what: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{what}: expected a size such as 24GiB or bytes, got {value}")
+    if is_quantity(value):
+        return quantity_bytes(value)
     if isinstance(value, int | float):
         return _whole(value, what, "size", check_memory, f"{value}")
     if isinstance(value, str):
@@ -56,6 +64,8 @@ def as_seconds(value: Duration | None, what: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{what}: expected a duration such as 100h or seconds, got {value}")
+    if is_quantity(value):
+        return quantity_seconds(value)
     if isinstance(value, timedelta):
         value = value.total_seconds()
     if isinstance(value, int | float):
@@ -199,7 +209,7 @@ class Match:
 
 @lru_cache(maxsize=4096)
 def host_shape(host: HostSpecification) -> Shape:
-    """The solver's view of a host: the one input :func:`reqsolve.model.check` judges."""
+    """The solver's view of a host: the one input :func:`reqsolve.matching.check` judges."""
     from reqsolve.candidates import GpuKind, Shape
 
     kinds: dict[tuple[int | None, int, str | None], int] = {}
@@ -225,7 +235,7 @@ def host_shape(host: HostSpecification) -> Shape:
 
 def verdict(host: HostSpecification, alternative: Alternative) -> Verdict:
     """Whether ``host`` satisfies one alternative, or its first unmet condition (in numbers)."""
-    from reqsolve.model import check
+    from reqsolve.matching import check
 
     return check(host_shape(host), alternative)
 
@@ -270,3 +280,28 @@ def match_fields(
                 "fields are cpu, cuda, max_duration, min_gpu, priority, use_memory_constraint",
             ) from None
     return match(requirement, host)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HostRequirement(Requirement):
+    """The requirement a ``launchers.py`` function receives: a :class:`Requirement` that can
+    ``match`` a host (experimaestro's name, so that files written for it import).
+
+    ``match`` lives here, not on :class:`Requirement`, so that the value objects do not reach up
+    to the solver (requirement -> hostspec -> model -> requirement was a cycle). Equality is the
+    requirement's: a ``HostRequirement`` equals the ``Requirement`` with the same alternatives.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Requirement) and self.alternatives == other.alternatives
+
+    def __hash__(self) -> int:
+        return Requirement.__hash__(self)
+
+    def match(self, host: HostSpecification | None = None, **fields: Any) -> Match | None:
+        """The first alternative a host satisfies, as the YAML launchers' matching decides.
+
+        ``requirement.match(HostSpecification(cuda=[]))`` or the same fields given directly
+        (``requirement.match(cpu=CPUSpecification(cores=32), max_duration="100h")``).
+        """
+        return match_fields(self, host, fields)

@@ -6,7 +6,7 @@ the host's GPUs. A job started here must then see those GPUs and no other
 is a lock file, held with ``flock`` as tokens are (:mod:`reqsolve.tokens`): the kernel drops
 the lock when the process ends, however it ends. When a GPU of the solver's assignment is held
 by another job, any other assignment of free GPUs satisfying the request will do (the same
-matching, :func:`reqsolve.model.assign_gpus`); when there is none, the job waits (or, with
+matching, :func:`reqsolve.matching.assign_gpus`); when there is none, the job waits (or, with
 ``wait=False``, :class:`ResourcesBusy` is raised). Tokens and GPUs are taken all together or
 not at all, so two waiting jobs cannot block each other. A job that asked no GPU gets
 ``CUDA_VISIBLE_DEVICES=`` (empty): a CPU job must not grab a GPU (docs/local-gpus.md).
@@ -37,7 +37,7 @@ from reqsolve.tokens import check_wanted, default_tokens_dir, take_counters
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import Launcher
-    from reqsolve.ranking import Match
+    from reqsolve.ranking import Answer
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 ORDER = "CUDA_DEVICE_ORDER"
@@ -136,7 +136,7 @@ def assign(
 ) -> tuple[int, ...] | None:
     """Device positions for the requested GPUs (in the alternative's order), all different,
     among ``free`` (all by default), by the solver's matching; None when there is none."""
-    from reqsolve.model import assign_gpus
+    from reqsolve.matching import assign_gpus
 
     chosen = [devices[i] for i in (range(len(devices)) if free is None else free)]
     groups: dict[tuple[str | None, int | None], list[int]] = {}
@@ -211,7 +211,7 @@ class GpuPlan:
         return tuple(self.devices[i] for i in self.first)
 
 
-def gpu_plan(match: Match, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
+def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
     """The GPUs a local answer's job gets (None when it asked none), and a warning to print.
 
     A launcher file's GPUs (or the embedded launcher's, detected) are those the solver
@@ -220,7 +220,7 @@ def gpu_plan(match: Match, launcher: Launcher) -> tuple[GpuPlan | None, str | No
     that the job's GPUs are left as they are). :class:`GpusUnavailable` when the GPUs reported
     cannot serve the request.
     """
-    from reqsolve.model import check
+    from reqsolve.matching import check
 
     alternative = match.alternative
     if not alternative.gpus:

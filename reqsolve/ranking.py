@@ -3,6 +3,9 @@
 Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
 answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query
 costs a few dictionary look-ups.
+
+Length (~550 lines): the order of answers and the reasons for refusals are one decision read two
+ways; issue 13 (item 1) plans one evaluation returning a verdict, rendered to words on demand.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CompiledLauncher
-from reqsolve.emit import emit, uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.model import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
+from reqsolve.matching import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
+from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
 
 MAX_CACHED_OUTCOMES = 4096
@@ -100,7 +103,7 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
-class Match:
+class Answer:
     """The answer: which launcher, for which alternative, with which options (slurm only)."""
 
     launcher: CompiledLauncher
@@ -108,6 +111,9 @@ class Match:
     alternative: Alternative
     candidates: tuple[Candidate, ...]
     options: SlurmOptions | None
+    source: str | None = None
+    """Where the answer came from: None for reqsolve's solver on launcher files, "launchers.py"
+    for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonAnswer`)."""
 
     @property
     def requirement(self) -> Alternative:
@@ -297,7 +303,7 @@ def find(
     tags: str | Iterable[str] = (),
     *,
     slurm_only: bool = False,
-) -> Match:
+) -> Answer:
     """The first launcher (by §5) satisfying the first satisfiable alternative.
 
     Raises :class:`LauncherNotFoundError` with one reason per candidate tried. ``tags``: a
@@ -310,7 +316,7 @@ def find(
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
             if outcome.found:
-                return Match(launcher, index, alternative, outcome.kept, outcome.options)
+                return Answer(launcher, index, alternative, outcome.kept, outcome.options)
             tried.append((index, launcher, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that
@@ -391,7 +397,7 @@ def _threshold_hint(
     ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
     would fit once it states that much is what to write.
     """
-    from reqsolve.model import fits
+    from reqsolve.matching import fits
     from reqsolve.requirement import Accelerator
     from reqsolve.units import format_memory, human_memory, parse_memory
 

@@ -1,4 +1,4 @@
-"""Where launchers come from, once: load, compile, cache, reload on change; ``find_launcher``.
+"""Where launchers come from, once: load, compile, cache, reload on change.
 
 A :class:`Registry` holds one launcher file compiled into candidates. It checks the file's
 mtime and size on each query (one ``stat``) and rebuilds when they change; the new state is
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
 from reqsolve.errors import SlurmQueryError
-from reqsolve.ranking import Match, find
+from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,14 +156,14 @@ class Registry:
         tags: Iterable[str] = (),
         offline: bool = False,
         slurm_only: bool = False,
-    ) -> Match:
+    ) -> Answer:
         return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
-    def launcher_for(self, match: Match) -> Launcher:
+    def launcher_for(self, match: Answer) -> Launcher:
         return to_launcher(match, self.state().launcher_file)
 
 
-def to_launcher(match: Match, launcher_file: LauncherFile | None) -> Launcher:
+def to_launcher(match: Answer, launcher_file: LauncherFile | None) -> Launcher:
     """The runnable launcher object for an answer."""
     # imported here: ``reqsolve find`` prints the options and never builds a launcher object
     from reqsolve.launchers import LocalLauncher, SlurmLauncher, resolve_connector
@@ -183,94 +183,26 @@ def to_launcher(match: Match, launcher_file: LauncherFile | None) -> Launcher:
     )
 
 
-# --- module-level registries: one per file path, plus the embedded default
+# --- registries of LauncherFile objects (what a launchers.py's ``solve()`` passes)
 
-_registries: dict[str, Registry] = {}
 _by_object: dict[int, tuple[LauncherFile, Registry]] = {}
-_registries_lock = threading.Lock()
+_by_object_lock = threading.Lock()
 MAX_OBJECT_REGISTRIES = 16
 
 
-def registry_for(config: ConfigSpec = None, *, on_error: str = "raise") -> Registry:
-    """The shared registry of a path, of a :class:`LauncherFile`, or of the discovered file.
+def registry_of(launcher_file: LauncherFile) -> Registry:
+    """The shared registry of a loaded :class:`LauncherFile` (compiled once per object).
 
-    With nothing given and no launcher file found anywhere, the registry holds one local
-    launcher describing this machine. A directory or a ``launchers.py`` is served by
-    :mod:`reqsolve.pyconfig` (``on_error``: what a failing ``launchers.py`` does, "raise" or
-    "continue" with the YAML launchers).
+    Keyed by identity on purpose: a LauncherFile is a big immutable value built once by its
+    owner; hashing it by value on every query would cost more than compiling it. The entry
+    holds the object, so its id cannot be reused while cached; at most 16 are kept.
     """
-    if isinstance(config, LauncherFile):
-        entry = _by_object.get(id(config))
-        if entry is not None and entry[0] is config:
-            return entry[1]
-        registry = Registry(config)
-        with _registries_lock:
-            if len(_by_object) >= MAX_OBJECT_REGISTRIES:
-                _by_object.clear()
-            _by_object[id(config)] = (config, registry)
-        return registry
-    if config is None:
-        # pyconfig hook: a user configuration directory may hold launchers.py beside the YAML
-        from reqsolve.pyconfig import discover_configuration
-
-        path = discover_configuration()
-        if path is None:
-            from reqsolve.hostinfo import embedded_launcher_file
-
-            return registry_for(embedded_launcher_file())
-        config = path
-    key = os.path.abspath(os.fspath(config))
-    if os.path.isdir(key) or key.endswith(".py") or on_error != "raise":
-        return _python_registry(key, on_error)
-    found = _registries.get(key)
-    if found is None:
-        with _registries_lock:
-            found = _registries.setdefault(key, Registry(key))
-    return found
-
-
-def _python_registry(key: str, on_error: str) -> Registry:
-    """pyconfig hook: a directory (launchers.py and/or launchers.yaml) or a launchers.py."""
-    from reqsolve.pyconfig import make_registry
-
-    cache_key = f"{key}\0{on_error}"
-    found = _registries.get(cache_key)
-    if found is None:
-        made = make_registry(key, on_error)
-        with _registries_lock:
-            found = _registries.setdefault(cache_key, made)
-    return found
-
-
-def find_match(
-    spec: Spec,
-    *,
-    tags: Iterable[str] = (),
-    config: ConfigSpec = None,
-    offline: bool = False,
-    on_error: str = "raise",
-) -> tuple[Match, Launcher]:
-    """The full answer (which alternative, which candidates, options) and its launcher."""
-    registry = registry_for(config, on_error=on_error)
-    match = registry.find(spec, tags=tags, offline=offline)
-    return match, registry.launcher_for(match)
-
-
-def find_launcher(
-    spec: Spec,
-    *,
-    tags: Iterable[str] = (),
-    config: ConfigSpec = None,
-    offline: bool = False,
-    on_error: str = "raise",
-) -> Launcher:
-    """The launcher to run a job needing ``spec`` (an expression, or builders' value).
-
-    ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
-    file the usual way (and fall back to this machine). ``tags``: launchers having one of them;
-    a string is one tag (``tags="cluster"``). Raises
-    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate. A
-    configuration directory's ``launchers.py`` is asked first; when it raises,
-    ``on_error="continue"`` goes on with the YAML launchers instead of raising ConfigError.
-    """
-    return find_match(spec, tags=tags, config=config, offline=offline, on_error=on_error)[1]
+    entry = _by_object.get(id(launcher_file))
+    if entry is not None and entry[0] is launcher_file:
+        return entry[1]
+    registry = Registry(launcher_file)
+    with _by_object_lock:
+        if len(_by_object) >= MAX_OBJECT_REGISTRIES:
+            _by_object.clear()
+        _by_object[id(launcher_file)] = (launcher_file, registry)
+    return registry

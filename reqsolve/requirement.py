@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
@@ -16,12 +17,15 @@ from reqsolve.units import (
     check_memory,
     format_duration,
     format_memory,
+    is_quantity,
     parse_duration,
     parse_memory,
+    quantity_bytes,
+    quantity_seconds,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.hostspec import HostSpecification, Match
+    from pint import Quantity
 
 MAX_GPUS = 1024
 MAX_CORES = 1_000_000
@@ -231,17 +235,6 @@ class Requirement:
     def __str__(self) -> str:
         return " | ".join(str(a) for a in self.alternatives)
 
-    def match(self, host: HostSpecification | None = None, **fields: Any) -> Match | None:
-        """The first alternative a host satisfies, as the YAML launchers' matching decides.
-
-        ``requirement.match(HostSpecification(cuda=[]))`` or the same fields given directly
-        (``requirement.match(cpu=CPUSpecification(cores=32), max_duration="100h")``); see
-        :mod:`reqsolve.hostspec` (imported here on first use: plain parsing does not need it).
-        """
-        from reqsolve.hostspec import match_fields
-
-        return match_fields(self, host, fields)
-
     def as_json(self) -> dict[str, Any]:
         """What ``reqsolve parse --format json`` prints (docs/semantics.md §7)."""
         return {
@@ -254,27 +247,41 @@ def as_requirement(value: Alternative | Requirement) -> Requirement:
     return value if isinstance(value, Requirement) else Requirement((value,))
 
 
-def duration(value: str | int) -> Alternative:
-    """``duration("4 days")``; an int is seconds."""
-    seconds = check_duration(value, str(value)) if isinstance(value, int) else parse_duration(value)
+def duration(value: str | int | timedelta | Quantity[Any]) -> Alternative:
+    """``duration("4 days")``; an int is seconds; a ``datetime.timedelta`` or a pint time
+    quantity (``36 * ureg.hour``) too (a fraction of a second rounds up)."""
+    if isinstance(value, timedelta):
+        micro = (value.days * 86400 + value.seconds) * 10**6 + value.microseconds
+        seconds = check_duration(-(-micro // 10**6), str(value))
+    elif is_quantity(value):
+        seconds = quantity_seconds(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = check_duration(value, str(value))
+    else:
+        seconds = parse_duration(value)  # type: ignore[arg-type]  # refuses what is not text
     return Alternative(duration=seconds)
 
 
-def _memory(value: str | int | None) -> int:
+def _memory(value: str | int | Quantity[Any] | None) -> int:
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
         return check_memory(value, str(value))
-    return parse_memory(value)
+    if is_quantity(value):
+        return quantity_bytes(value)
+    return parse_memory(value)  # type: ignore[arg-type]  # refuses what is not text
 
 
-def cpu(*, mem: str | int | None = None, cores: int = 1) -> Alternative:
-    """``cpu(mem="400M", cores=4)``; an int memory is bytes."""
+def cpu(*, mem: str | int | Quantity[Any] | None = None, cores: int = 1) -> Alternative:
+    """``cpu(mem="400M", cores=4)``; an int memory is bytes; a pint quantity is read in its unit."""
     return Alternative(cpu=Cpu(check_cores(cores), _memory(mem)))
 
 
-def cuda_gpu(*, mem: str | int | None = None, model: str | None = None) -> Alternative:
-    """One GPU of at least ``mem`` (an int is bytes), of ``model`` when given."""
+def cuda_gpu(
+    *, mem: str | int | Quantity[Any] | None = None, model: str | None = None
+) -> Alternative:
+    """One GPU of at least ``mem`` (an int is bytes, a pint quantity is read in its unit:
+    ``cuda_gpu(mem=24 * ureg.GiB)``), of ``model`` when given."""
     return Alternative(gpus=(Accelerator(_memory(mem), model),))
 
 

@@ -4,20 +4,30 @@ pint's default registry reads ``G`` as gauss, ``M`` as molar and treats bytes as
 reqsolve builds its own registry from ``grammars/units.txt`` only. Everything outside this module
 handles plain integers (bytes, seconds).
 
-pint stays the source of truth for what a unit is worth, but importing it costs ~0.3 s, more than
-a whole ``reqsolve find``. So the factor of each unit is read from :data:`UNIT_FACTORS`, a table
-that a test recomputes with the pint registry from ``grammars/units.txt`` and requires equal.
+``grammars/units.txt`` is the one source of unit names and factors, read by pint. Importing pint
+costs ~0.3 s, more than a whole ``reqsolve find``, so the spellings and factors a parse needs are
+derived from it by pint once (:func:`derive_tables`) and cached on disk beside the parser's tables
+(:func:`unit_tables`): a find with a warm cache never imports pint. Quantities of pint and
+``datetime.timedelta`` values given to the Python API are read by :func:`quantity_bytes` and
+:func:`quantity_seconds`.
+
+Length (~500 lines): the one place that knows units (parsing, the derived tables and their disk
+cache, pint quantities, Slurm's formats), as STYLE asks: pint's quirks stop here.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import zlib
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
-from reqsolve.resources import resource_path
+from reqsolve.resources import resource_path, user_cache_directory
 
 if TYPE_CHECKING:  # pragma: no cover
     from fractions import Fraction
@@ -28,54 +38,6 @@ MAX_BYTES = 10**18
 MAX_SECONDS = 315_576_000  # ten years of 365.25 days
 MIB = 2**20
 _MM_SS_RE = re.compile(r"[0-9]+:[0-9]{2}")
-
-# Unit spellings accepted in expressions and files (case-insensitive) -> pint unit names.
-MEMORY_UNITS: dict[str, str] = {
-    "b": "B",
-    "k": "KB",
-    "kb": "KB",
-    "m": "MB",
-    "mb": "MB",
-    "g": "GB",
-    "gb": "GB",
-    "t": "TB",
-    "tb": "TB",
-    "p": "PB",
-    "pb": "PB",
-    "ki": "KiB",
-    "kib": "KiB",
-    "mi": "MiB",
-    "mib": "MiB",
-    "gi": "GiB",
-    "gib": "GiB",
-    "ti": "TiB",
-    "tib": "TiB",
-    "pi": "PiB",
-    "pib": "PiB",
-}
-DURATION_UNITS: dict[str, str] = {
-    "s": "second",
-    "sec": "second",
-    "secs": "second",
-    "second": "second",
-    "seconds": "second",
-    "m": "minute",
-    "min": "minute",
-    "mins": "minute",
-    "minute": "minute",
-    "minutes": "minute",
-    "h": "hour",
-    "hr": "hour",
-    "hrs": "hour",
-    "hour": "hour",
-    "hours": "hour",
-    "d": "day",
-    "day": "day",
-    "days": "day",
-    "w": "week",
-    "week": "week",
-    "weeks": "week",
-}
 
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"  # ASCII digits only, as the grammar
 _SIZE_RE = re.compile(rf"\s*(?P<num>[-+]?{_NUMBER})\s*(?P<unit>[A-Za-z]*)\s*")
@@ -96,26 +58,115 @@ def registry() -> pint.UnitRegistry[Any]:
     return ureg
 
 
-# pint unit name -> how many base units (bytes or seconds) one is. Checked against pint by
-# tests/test_units.py::test_factor_table_matches_pint; pint_factor() recomputes an entry.
-UNIT_FACTORS: dict[str, int] = {
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "PB": 10**15,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-    "PiB": 2**50,
-    "second": 1,
-    "minute": 60,
-    "hour": 3600,
-    "day": 86400,
-    "week": 604800,
-}
+# --- the fast lookup, derived from units.txt by pint once and cached on disk
+
+UnitTables = dict[str, dict[str, Any]]
+"""``memory`` and ``duration``: spelling (lower case) -> pint unit name; ``factors``: pint unit
+name -> how many base units (bytes or seconds) one is."""
+
+_TABLES_FORMAT = 1  # bump when the derivation below changes: older cache files are ignored
+
+
+def derive_tables() -> UnitTables:
+    """Every unit spelling of ``grammars/units.txt`` and its factor, asked of pint.
+
+    The names come from the definitions file (``name = value = symbol = alias ...``, prefixes
+    ``name- = value = symbol- = alias-``); pint says what each is worth and of which dimension.
+    Memory is the byte with each prefix (``K``/``KB``, ``Gi``/``GiB``, any case), durations the
+    time units with their aliases.
+    """
+    ureg = registry()
+    text = resource_path("units.txt").read_text(encoding="utf-8")
+    prefixes: list[str] = []
+    units: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        names = [part.strip() for part in line.split("=")]
+        if names[0].endswith("-"):
+            prefixes.extend(n[:-1] for n in names[2:])  # the symbols (K, Ki, k ...)
+        else:
+            units.append([names[0], *(n for n in names[2:] if not n.startswith("["))])
+    memory: dict[str, str] = {}
+    duration: dict[str, str] = {}
+    factors: dict[str, int] = {}
+    for names in units:
+        quantity = ureg.Quantity(1, names[0])
+        if quantity.check("[memory]"):
+            symbol = names[1] if len(names) > 1 else names[0]  # byte = [memory] = B
+            memory[symbol.lower()] = symbol
+            factors[symbol] = pint_factor(symbol, symbol)
+            for prefix in prefixes:
+                name = f"{prefix.upper() if len(prefix) == 1 else prefix}{symbol}"
+                memory.setdefault(prefix.lower(), name)
+                memory.setdefault(f"{prefix}{symbol}".lower(), name)
+                factors[name] = pint_factor(name, symbol)
+        elif quantity.check("[time]"):
+            for spelling in names:
+                duration[spelling.lower()] = names[0]
+            factors[names[0]] = pint_factor(names[0], "second")
+    return {"memory": memory, "duration": duration, "factors": factors}
+
+
+def _tables_file(definitions: bytes) -> Path | None:
+    """``$XDG_CACHE_HOME/reqsolve/units-<checksum>.txt`` (None: do not cache), beside the
+    parser's tables; the checksum of units.txt names it, so an edited file is derived anew."""
+    directory = user_cache_directory()
+    if directory is None:
+        return None
+    checksum = zlib.crc32(definitions) ^ _TABLES_FORMAT
+    return directory / f"units-{checksum:08x}.txt"
+
+
+def _write_tables(tables: UnitTables) -> str:
+    """One ``table key value`` line per entry: read back with ``split`` (a cold find imports
+    neither json nor ast)."""
+    return "".join(
+        f"{table} {key} {value}\n"
+        for table, entries in tables.items()
+        for key, value in entries.items()
+    )
+
+
+def _read_tables(text: str) -> UnitTables:
+    tables: UnitTables = {"memory": {}, "duration": {}, "factors": {}}
+    for line in text.splitlines():
+        table, key, value = line.split(" ")
+        tables[table][key] = int(value) if table == "factors" else value
+    if not all(tables.values()):
+        raise ValueError("incomplete unit tables")
+    return tables
+
+
+@cache
+def unit_tables() -> UnitTables:
+    """The spellings and factors of units.txt: read from the cache file, else derived by pint
+    (~0.3 s of import, once per installation) and written there for the next process."""
+    definitions = resource_path("units.txt").read_bytes()
+    path = _tables_file(definitions)
+    if path is not None:
+        try:
+            return _read_tables(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            pass  # absent or damaged: derived again and rewritten
+    tables = derive_tables()
+    if path is not None:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            partial.write_text(_write_tables(tables), encoding="utf-8")
+            os.replace(partial, path)  # whole or nothing, for concurrent processes
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return tables
+
+
+def __getattr__(name: str) -> dict[str, Any]:
+    """``MEMORY_UNITS``, ``DURATION_UNITS``, ``UNIT_FACTORS``: the tables, on first use."""
+    key = {"MEMORY_UNITS": "memory", "DURATION_UNITS": "duration", "UNIT_FACTORS": "factors"}
+    if name in key:
+        return unit_tables()[key[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
@@ -125,9 +176,9 @@ def pint_factor(unit: str, base: str) -> int:
     return round(float(magnitude))
 
 
-def _factor(unit: str, base: str) -> int:
-    factor = UNIT_FACTORS.get(unit)
-    return factor if factor is not None else pint_factor(unit, base)
+def _factor(unit: str) -> int:
+    factor: int = unit_tables()["factors"][unit]
+    return factor
 
 
 def _did_you_mean(unit: str, spellings: dict[str, str]) -> str:
@@ -138,28 +189,30 @@ def _did_you_mean(unit: str, spellings: dict[str, str]) -> str:
 
 
 def memory_factor(unit: str) -> int:
-    """Bytes in one ``unit`` (a spelling of :data:`MEMORY_UNITS`, any case)."""
+    """Bytes in one ``unit`` (a spelling of ``MEMORY_UNITS``, any case)."""
+    spellings = unit_tables()["memory"]
     try:
-        name = MEMORY_UNITS[unit.lower()]
+        name = spellings[unit.lower()]
     except KeyError:
         raise InvalidValue(
             f"unknown memory unit '{unit}'",
-            _did_you_mean(unit, MEMORY_UNITS)
+            _did_you_mean(unit, spellings)
             + "use K, M, G, T, P (decimal) or Ki, Mi, Gi, Ti, Pi (binary), optionally + B",
         ) from None
-    return _factor(name, "B")
+    return _factor(name)
 
 
 def duration_factor(unit: str) -> int:
-    """Seconds in one ``unit`` (a spelling of :data:`DURATION_UNITS`, any case)."""
+    """Seconds in one ``unit`` (a spelling of ``DURATION_UNITS``, any case)."""
+    spellings = unit_tables()["duration"]
     try:
-        name = DURATION_UNITS[unit.lower()]
+        name = spellings[unit.lower()]
     except KeyError:
         raise InvalidValue(
             f"unknown duration unit '{unit}'",
-            _did_you_mean(unit, DURATION_UNITS) + "use s, m/min, h, d/days or w",
+            _did_you_mean(unit, spellings) + "use s, m/min, h, d/days or w",
         ) from None
-    return _factor(name, "second")
+    return _factor(name)
 
 
 def check_memory(value: int, text: str) -> int:
@@ -181,6 +234,71 @@ def check_duration(value: int, text: str) -> int:
             f"duration '{text}' is over 10 years", "this looks like a typo: write e.g. 4 days"
         )
     return value
+
+
+def _any_case(spellings: dict[str, str]) -> str:
+    """A regular expression alternative of the spellings in any case (JSON Schema patterns take
+    no flags), longest first."""
+    ordered = sorted(spellings, key=lambda s: (-len(s), s))
+    return "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in s) for s in ordered)
+
+
+def memory_pattern() -> str:
+    """What a size written as text looks like, for the JSON Schema: the unit spellings are
+    those a parse accepts."""
+    units = _any_case(unit_tables()["memory"])
+    return rf"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*({units})\s*$"
+
+
+def duration_pattern() -> str:
+    """What a duration written as text looks like, for the JSON Schema (``4 days``, ``1d12h``,
+    ``2-12:00``, ``36:00:00``), with the unit spellings a parse accepts."""
+    units = _any_case(unit_tables()["duration"])
+    return (
+        rf"^\s*((\d+(\.\d*)?|\.\d+)\s*({units})\s*)+$"
+        r"|^\s*\d+-\d+(:\d+(:\d+)?)?\s*$"
+        r"|^\s*\d+:\d+:\d+\s*$"
+    )
+
+
+def is_quantity(value: object) -> bool:
+    """A pint quantity, from any registry (told by its shape: pint is not imported for this)."""
+    return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "to")
+
+
+def _quantity(
+    value: Any, factor_of: Callable[[str], int], dimensions: tuple[str, ...], expected: str
+) -> tuple[int, str]:
+    kind = "memory size" if "[memory]" in dimensions else "duration"
+    """(base units rounded up, the quantity as text) of a pint quantity: its unit is read by its
+    symbol (``24 * ureg.GiB`` is ``GiB``), so any registry's byte and time units are understood
+    (reqsolve's registry has a ``[memory]`` dimension, pint's default none)."""
+    from fractions import Fraction
+
+    symbol = format(value.units, "~").replace(" ", "")
+    text = f"{value.magnitude}{symbol}"
+    if str(value.dimensionality) not in dimensions:
+        raise InvalidValue(f"'{text}' is not a {kind}", f"write e.g. {expected}")
+    magnitude = value.magnitude
+    if isinstance(magnitude, bool) or not isinstance(magnitude, int | float | Fraction):
+        raise InvalidValue(f"'{text}': expected a number of units, got {magnitude!r}")
+    if isinstance(magnitude, float) and not math.isfinite(magnitude):
+        raise InvalidValue(f"'{text}' is not a finite quantity")
+    return math.ceil(Fraction(magnitude) * factor_of(symbol)), text
+
+
+def quantity_bytes(value: Any) -> int:
+    """Bytes of a pint memory quantity (``24 * ureg.GiB``); a fraction of a byte rounds up."""
+    # pint's own default registry makes bytes dimensionless: its symbol then says what it is
+    dimensions = ("[memory]", "[information]", "dimensionless")
+    number, text = _quantity(value, memory_factor, dimensions, "24 * ureg.GiB")
+    return check_memory(number, text)
+
+
+def quantity_seconds(value: Any) -> int:
+    """Seconds of a pint time quantity (``2 * ureg.hour``); a fraction of a second rounds up."""
+    number, text = _quantity(value, duration_factor, ("[time]",), "36 * ureg.hour")
+    return check_duration(number, text)
 
 
 def _plausible_unit(number: str) -> str:

@@ -1,6 +1,6 @@
 """A brute-force reference of docs/semantics.md §3–§6, for tests only, plus small model builders.
 
-Written independently of ``reqsolve.candidates`` / ``reqsolve.model``: configurations are merged
+Written independently of ``reqsolve.candidates`` / ``reqsolve.matching``: configurations are merged
 with plain dicts, the GPU assignment tries every permutation (no constraint library), and the
 constraint of an answer is evaluated by a tiny parser. Slow and obviously right is the point.
 """

@@ -17,7 +17,7 @@ import pytest
 
 from reqsolve import pyconfig
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES
-from reqsolve.registry import find_launcher, find_match, registry_for
+from reqsolve.finder import find_launcher, find_match, registry_for
 from tests.cli_run import cli, split_configuration
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,7 +28,7 @@ REQUIREMENTS = list(requirement_stream(120, seed=5))
 
 def _registry_module() -> Any:
     pytest.importorskip("reqsolve.config.loader", reason="config loader not merged on this branch")
-    return pytest.importorskip("reqsolve.registry", reason="solver not merged on this branch")
+    return pytest.importorskip("reqsolve.finder", reason="solver not merged on this branch")
 
 
 def _answer(call: Callable[[], Any]) -> str:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from reqsolve.cli import run
+from reqsolve.config.loader import check_config
 from reqsolve.config.schema import json_schema
 from reqsolve.config.spec import LAUNCHER_FILE, ListOf, MapOf, Obj, Spec
 
@@ -62,6 +63,11 @@ def test_good_files_validate(path: Path) -> None:
         pytest.param("local: [{cpu: {memory: 8}}]", "is not of type 'string'", id="bare-memory"),
         pytest.param("local: [{cpu: {memory: 8X}}]", "does not match", id="bad-unit"),
         pytest.param(
+            "slurm: [{configuration: {max_duration: 4 parsecs}}]",
+            "does not match",
+            id="bad-duration-unit",
+        ),
+        pytest.param(
             "slurm: [{configuration: {gpu: {min_mem_ratio: 1.5}}}]",
             "greater than the maximum",
             id="ratio",
@@ -73,6 +79,40 @@ def test_good_files_validate(path: Path) -> None:
 def test_schema_rejects(text: str, fragment: str) -> None:
     errors = [e.message for e in validator().iter_errors(yaml.safe_load(text))]
     assert any(fragment in e for e in errors), errors
+
+
+SIZES_AND_DURATIONS = ["4G", "4 GiB", "1.5gb", "+4k", "8", "4X", "4 parsecs", "4 days", "1d12h"]
+
+
+@pytest.mark.parametrize("text", [*SIZES_AND_DURATIONS, "90m", "4 hrs"])
+def test_schema_patterns_accept_what_a_parse_accepts(text: str) -> None:
+    """Size and duration patterns are built from the unit tables the parser reads."""
+    from reqsolve.errors import InvalidValue
+    from reqsolve.units import duration_pattern, memory_pattern, parse_duration, parse_memory
+
+    for pattern, parse in ((memory_pattern(), parse_memory), (duration_pattern(), parse_duration)):
+        try:
+            parse(text)
+            parsed = True
+        except InvalidValue:
+            parsed = False
+        assert (re.search(pattern, text) is not None) == parsed, (text, parse.__name__)
+
+
+@pytest.mark.parametrize(
+    "name", ["gpu", "gpu-a100", "iea@a100", "cuda11.8", "gpué", "-gpu", "a b", "a,b", "a=b"]
+)
+def test_schema_and_loader_agree_on_partition_names(name: str, tmp_path: Path) -> None:
+    """The schema's name pattern is the loader's own alphabet: an editor refuses what
+    ``reqsolve validate`` refuses (``gpué`` used to pass the schema only)."""
+    text = f"slurm:\n  - id: c\n    partitions:\n      {json.dumps(name)}: {{}}\n"
+    path = tmp_path / "launchers.yaml"
+    path.write_text(text, encoding="utf-8")
+    _, problems = check_config(path)
+    loader_accepts = not [p for p in problems if p.severity == "error"]
+    schema_accepts = not list(validator().iter_errors(yaml.safe_load(text)))
+    assert schema_accepts == loader_accepts
+    assert loader_accepts == (name in {"gpu", "gpu-a100", "iea@a100", "cuda11.8"})
 
 
 def _field_names(spec: Spec, seen: set[int]) -> set[str]:

@@ -313,7 +313,7 @@ def test_citations_are_found() -> None:
     """The reader above sees a link, a root path and a document named in code."""
     assert ("semantics.md", ROOT / "docs" / "semantics.md") in cited(ROOT / "docs" / "slurm.md")
     assert ("docs/semantics.md", ROOT / "docs" / "semantics.md") in cited(
-        ROOT / "reqsolve" / "emit.py")
+        ROOT / "reqsolve" / "slurm" / "emit.py")
     assert ("tests/slurm/lab/start.sh", ROOT / "tests/slurm/lab/start.sh") in cited(
         ROOT / "docs" / "slurm.md")
 

@@ -15,9 +15,10 @@ import pytest
 from reqsolve import registry as registry_module
 from reqsolve.config.model import LocalGpu, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError, SlurmQueryError
+from reqsolve.finder import find_launcher, find_match
 from reqsolve.hostinfo import parse_nvidia_smi, this_machine, total_memory
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
-from reqsolve.registry import Registry, find_launcher, find_match
+from reqsolve.registry import Registry
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli

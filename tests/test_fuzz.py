@@ -58,7 +58,7 @@ def _loader() -> Any:
 
 
 def _registry() -> Any:
-    from reqsolve import registry
+    from reqsolve import finder as registry
 
     return registry
 

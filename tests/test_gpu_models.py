@@ -13,8 +13,8 @@ from reqsolve.candidates import GpuKind
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.gpu_models import model_form, model_matches
 from reqsolve.hostinfo import parse_nvidia_smi_devices
-from reqsolve.hostspec import CudaSpecification, HostSpecification
-from reqsolve.model import fits
+from reqsolve.hostspec import CudaSpecification, HostRequirement, HostSpecification
+from reqsolve.matching import fits
 from reqsolve.parser import parse
 from reqsolve.requirement import Accelerator
 from reqsolve.slurm.readers import read_nodes_text
@@ -227,7 +227,8 @@ def test_yaml_model_and_features_regex(expression: str, answer: str | None) -> N
 def test_python_launcher_path(asked: str, expected: bool) -> None:
     """``requirement.match`` of a launchers.py judges a CudaSpecification's model alike."""
     host = HostSpecification(cuda=[CudaSpecification("141GiB", model="NVIDIA H200")])
-    assert (parse(f"cuda(model={asked})").match(host) is not None) is expected
+    requirement = HostRequirement(parse(f"cuda(model={asked})").alternatives)
+    assert (requirement.match(host) is not None) is expected
 
 
 # --- properties

@@ -23,7 +23,7 @@ from reqsolve.config.model import (
 )
 from reqsolve.config.schema import json_schema
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
-from reqsolve.registry import find_launcher
+from reqsolve.finder import find_launcher
 from reqsolve.slurm import convert, readers
 from reqsolve.slurm.discovery import merge
 from reqsolve.slurm.options import SlurmOptions

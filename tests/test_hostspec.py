@@ -155,7 +155,7 @@ MATCH_CASES = [
     [pytest.param(h, e, x, id=i) for i, h, e, x in MATCH_CASES],
 )
 def test_match(host: HostSpecification, expression: str, expected: int | None) -> None:
-    requirement = parse(expression)
+    requirement = HostRequirement(parse(expression).alternatives)
     found = requirement.match(host)
     if expected is None:
         assert found is None
@@ -167,7 +167,8 @@ def test_match(host: HostSpecification, expression: str, expected: int | None) -
 
 
 def test_match_exposes_the_seed_fields() -> None:
-    found = parse("duration=2h & cpu(mem=4G, cores=2) & cuda(mem=20G)*2").match(SEED_GPU_HOST)
+    asked = parse("duration=2h & cpu(mem=4G, cores=2) & cuda(mem=20G)*2")
+    found = HostRequirement(asked.alternatives).match(SEED_GPU_HOST)
     assert found is not None
     assert len(found.requirement.cuda_gpus) == 2
     assert found.requirement.cpu == Cpu(2, 4 * G)
@@ -177,7 +178,7 @@ def test_match_exposes_the_seed_fields() -> None:
 
 
 def test_match_takes_fields_or_a_host_not_both() -> None:
-    requirement = parse("cpu(cores=2)")
+    requirement = HostRequirement(parse("cpu(cores=2)").alternatives)
     by_fields = requirement.match(cpu=CPUSpecification(cores=4), priority=3)
     assert by_fields == Match(requirement.alternatives[0], 3, 0, 2, ())
     with pytest.raises(InvalidValue, match="not both"):
@@ -187,12 +188,17 @@ def test_match_takes_fields_or_a_host_not_both() -> None:
 
 
 def test_score_is_the_priority() -> None:
-    found = parse("cpu()").match(HostSpecification(priority=7))
+    found = HostRequirement(parse("cpu()").alternatives).match(HostSpecification(priority=7))
     assert found is not None and found.score == 7
 
 
-def test_host_requirement_is_requirement() -> None:
-    assert HostRequirement is Requirement
+def test_host_requirement_is_a_requirement() -> None:
+    """What a launchers.py receives is a Requirement (equal, same hash) that can also match."""
+    parsed = parse("cuda(mem=4G) | cpu()")
+    received = HostRequirement(parsed.alternatives)
+    assert isinstance(received, Requirement)
+    assert received == parsed and parsed == received and hash(received) == hash(parsed)
+    assert not hasattr(parsed, "match"), "plain requirements do not reach up to the solver"
 
 
 # (id, constructor, value in bytes)
@@ -307,7 +313,7 @@ def test_python_host_matches_as_its_yaml_twin(
     drawn: tuple[HostSpecification, int, int | None, int], alts: list[Alternative]
 ) -> None:
     host, count, memory, min_memory = drawn
-    requirement = Requirement(tuple(alts))
+    requirement = HostRequirement(tuple(alts))
     found = requirement.match(host)
     launchers = expand_candidates(yaml_twin(host, count, memory, min_memory))
     try:
@@ -335,7 +341,7 @@ def test_heterogeneous_gpus_are_a_real_matching(
 ) -> None:
     spec = HostSpecification(cuda=[CudaSpecification(m * G, min_memory=n * G) for m, n in host])
     alternative = Alternative(gpus=tuple(Accelerator(a * G) for a in asked))
-    assert (Requirement((alternative,)).match(spec) is not None) == brute_force_fits(
+    assert (HostRequirement((alternative,)).match(spec) is not None) == brute_force_fits(
         [(m * G, n * G) for m, n in host], [a * G for a in asked]
     )
 

@@ -77,7 +77,7 @@ BENIGN = {"dotted": "gpu.a100", "at": "lab@site", "plus": "a+b", "yaml word": "o
 
 
 def _modules() -> tuple[Any, Any]:
-    from reqsolve import registry
+    from reqsolve import finder as registry
     from reqsolve.config import loader
 
     return loader, registry

@@ -33,9 +33,9 @@ from experimaestro.tokens import CounterTokenDependency
 from reqsolve import cuda_gpu as rs_cuda_gpu
 from reqsolve.cli import run
 from reqsolve.errors import InvalidValue, LauncherNotFoundError, ReqsolveError
+from reqsolve.finder import find_match
 from reqsolve.integrations import experimaestro as integration
 from reqsolve.parser import parse
-from reqsolve.registry import find_match
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -427,8 +427,8 @@ def test_hold_job_takes_the_first_choice_then_free_gpus(
     tmp_path: Path, expression: str, first: tuple[int, ...], alternatives: list[tuple[int, ...]]
 ) -> None:
     """4 GPUs: jobs holding at once get disjoint GPUs until none is left; then --no-wait."""
+    from reqsolve.finder import find_match
     from reqsolve.localjob import GpuPlan, ResourcesBusy, gpu_plan, hold_job
-    from reqsolve.registry import find_match
 
     match, launcher = find_match(expression, config=MODELS_FILE, offline=True)
     assert launcher.id == "box"
@@ -447,8 +447,8 @@ def test_hold_job_takes_the_first_choice_then_free_gpus(
 
 
 def test_a_job_without_gpus_has_no_plan() -> None:
+    from reqsolve.finder import find_match
     from reqsolve.localjob import environment, gpu_plan
-    from reqsolve.registry import find_match
 
     match, launcher = find_match("cpu(cores=2)", config=MODELS_FILE, offline=True)
     assert gpu_plan(match, launcher) == (None, None)

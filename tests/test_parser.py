@@ -661,14 +661,14 @@ def _parse_in_fresh_process(cache_home: Path) -> str:
 def test_tables_are_cached_in_the_user_cache_and_reused(tmp_path: Path) -> None:
     expected = "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2"
     assert _parse_in_fresh_process(tmp_path) == expected
-    [cached] = (tmp_path / "reqsolve").iterdir()
+    [cached] = (tmp_path / "reqsolve").glob("*.lark-cache")
     assert cached.stat().st_size > 0
     assert _parse_in_fresh_process(tmp_path) == expected  # loads the cache
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     _parse_in_fresh_process(tmp_path)
-    [cached] = (tmp_path / "reqsolve").iterdir()
+    [cached] = (tmp_path / "reqsolve").glob("*.lark-cache")
     cached.write_bytes(b"garbage\n\x80\x04")
     assert _parse_in_fresh_process(tmp_path).startswith("duration=4d")
     assert cached.read_bytes() != b"garbage\n\x80\x04"  # written again

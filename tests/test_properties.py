@@ -27,11 +27,11 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.emit import uses_mem_per_cpu
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.model import check
-from reqsolve.ranking import Match, find
+from reqsolve.matching import check
+from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, merge
+from reqsolve.slurm.emit import uses_mem_per_cpu
 from tests.reference import (
     G,
     admitted_nodes,
@@ -233,7 +233,7 @@ alternatives = st.builds(
 
 def try_find(
     launchers: Any, requirement: Requirement, tags: tuple[str, ...] = ()
-) -> Match | None:
+) -> Answer | None:
     try:
         return find(launchers, requirement, tags)
     except LauncherNotFoundError as exc:
@@ -241,7 +241,7 @@ def try_find(
         return None
 
 
-def assert_sound(launcher_file: LauncherFile, match: Match) -> None:
+def assert_sound(launcher_file: LauncherFile, match: Answer) -> None:
     config = match.launcher.config
     if isinstance(config, LocalLauncherConfig):
         capacity = reference_candidates(config)[0].capacity

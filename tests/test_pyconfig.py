@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError
+from reqsolve.finder import find_launcher, find_match, registry_for
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
 from reqsolve.pyconfig import (
     LauncherDirectory,
+    PythonAnswer,
     PythonLauncherWarning,
-    PythonMatch,
     check_python_file,
     make_registry,
 )
-from reqsolve.registry import find_launcher, find_match, registry_for
 from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
 
@@ -218,7 +218,7 @@ def test_on_error_continue_goes_on_with_yaml(tmp_path: Path) -> None:
     with pytest.warns(PythonLauncherWarning, match=r"launchers.py:9:.*ZeroDivisionError"):
         match, launcher = find_match("cuda(mem=20G)", config=directory, on_error="continue")
     assert launcher.type == "slurm" and match.launcher.id == "cluster"
-    assert not isinstance(match, PythonMatch)
+    assert not isinstance(match, PythonAnswer)
 
 
 def test_on_error_continue_after_a_failed_import(tmp_path: Path) -> None:
@@ -275,7 +275,7 @@ def test_loaded_once_and_asked_per_alternative(tmp_path: Path) -> None:
 def test_registry_for_a_launchers_py_file(tmp_path: Path) -> None:
     (tmp_path / "launchers.py").write_text(COUNTING)
     match = registry_for(tmp_path / "launchers.py").find("cpu()")
-    assert isinstance(match, PythonMatch) and match.launcher.id == "counted"
+    assert isinstance(match, PythonAnswer) and match.launcher.id == "counted"
 
 
 def test_empty_directory_is_a_config_error(tmp_path: Path) -> None:

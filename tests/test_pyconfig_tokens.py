@@ -17,8 +17,8 @@ import pytest
 from reqsolve.cli.slurm_cmd import load_launcher_file
 from reqsolve.config.loader import check_config
 from reqsolve.errors import ConfigError
+from reqsolve.finder import find_match, registry_for
 from reqsolve.pyconfig import check_python_file
-from reqsolve.registry import find_match, registry_for
 from reqsolve.tokens import read_counters
 from tests.cli_run import cli, split_configuration
 

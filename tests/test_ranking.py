@@ -16,16 +16,16 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.emit import constraint_text
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import Match, closest, find
+from reqsolve.ranking import Answer, closest, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
+from reqsolve.slurm.emit import constraint_text
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
 
 def answer(
     *launchers: Launcher, spec: Alternative | Requirement, tags: tuple[str, ...] = ()
-) -> Match:
+) -> Answer:
     compiled = expand_candidates(launcher_file(*launchers))
     return find(compiled, as_requirement(spec), tags)
 

@@ -24,8 +24,8 @@ import pytest
 from reqsolve.config import load_config
 from reqsolve.config.model import SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
+from reqsolve.finder import find_launcher
 from reqsolve.parser import parse
-from reqsolve.registry import find_launcher
 from reqsolve.requirement import Alternative
 from reqsolve.slurm import discovery, readers
 from reqsolve.slurm.options import SlurmOptions

@@ -20,8 +20,8 @@ import pytest
 from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
 from reqsolve.errors import LauncherNotFoundError
+from reqsolve.finder import find_launcher
 from reqsolve.launchers import SlurmLauncher
-from reqsolve.registry import find_launcher
 from reqsolve.slurm import convert, discovery, jobs
 from reqsolve.slurm.options import SlurmOptions
 from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab

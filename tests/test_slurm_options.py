@@ -210,7 +210,7 @@ def test_option_like_values_messages(field: str, value: str, message: str) -> No
 
 
 def test_name_regex_is_the_name_alphabet() -> None:
-    from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+    from reqsolve.slurm.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 
     chars = [chr(code) for code in range(0x3000)]
     assert {c for c in chars if not SLURM_NAME_OUTSIDE_RE.fullmatch(c)} == SLURM_NAME_CHARS

@@ -1,22 +1,28 @@
-"""Sizes and durations: the factor table agrees with pint, parsing, formatting, monotonicity."""
+"""Sizes and durations: tables derived from units.txt by pint, quantities and timedeltas,
+parsing, formatting, monotonicity."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue
+from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.units import (
     DURATION_UNITS,
     MAX_BYTES,
     MAX_SECONDS,
     MEMORY_UNITS,
     UNIT_FACTORS,
+    derive_tables,
     format_duration,
     format_mem_mib,
     format_memory,
@@ -29,6 +35,7 @@ from reqsolve.units import (
     parse_slurm_time,
     pint_factor,
     registry,
+    unit_tables,
 )
 
 
@@ -37,6 +44,88 @@ def test_factor_table_matches_pint(unit: str) -> None:
     """The table that spares pint's import time says exactly what pint says from units.txt."""
     base = "B" if unit[-1] == "B" else "second"
     assert UNIT_FACTORS[unit] == pint_factor(unit, base)
+
+
+# What units.txt says, as pint reads it: the tables a parse uses are derived from it, not written.
+EXPECTED_FACTORS = {
+    "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
+    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
+    "second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
+}  # fmt: skip
+EXPECTED_MEMORY_SPELLINGS = {
+    "b", "k", "kb", "m", "mb", "g", "gb", "t", "tb", "p", "pb",
+    "ki", "kib", "mi", "mib", "gi", "gib", "ti", "tib", "pi", "pib",
+}  # fmt: skip
+EXPECTED_DURATION_SPELLINGS = {
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes",
+    "h", "hr", "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks",
+}  # fmt: skip
+
+
+def test_tables_are_derived_from_units_txt() -> None:
+    derived = derive_tables()
+    assert derived["factors"] == EXPECTED_FACTORS
+    assert set(derived["memory"]) == EXPECTED_MEMORY_SPELLINGS
+    assert set(derived["duration"]) == EXPECTED_DURATION_SPELLINGS
+    assert derived["memory"]["gib"] == "GiB" and derived["duration"]["hrs"] == "hour"
+    assert unit_tables() == derived  # what the cache holds is what pint says
+
+
+@pytest.mark.parametrize("damage", ["", "memory kib\n", "garbage line here\nmore\n"])
+def test_a_missing_or_damaged_unit_cache_is_derived_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    unit_tables.cache_clear()
+    try:
+        assert unit_tables()["factors"] == EXPECTED_FACTORS  # derived, written
+        [cached] = (tmp_path / "reqsolve").glob("units-*.txt")
+        cached.write_text(damage, encoding="utf-8")
+        unit_tables.cache_clear()
+        assert unit_tables()["factors"] == EXPECTED_FACTORS
+        assert cached.read_text(encoding="utf-8") != damage  # written again
+    finally:
+        unit_tables.cache_clear()
+
+
+def _pint() -> Any:
+    import pint
+
+    return pint.UnitRegistry()
+
+
+# (id, builder call on (pint's default registry, reqsolve's), expected canonical text)
+QUANTITIES = [
+    ("gpu-gib-default", lambda d, u: cuda_gpu(mem=24 * d.GiB), "cuda(mem=24GiB)"),
+    ("gpu-gib-reqsolve", lambda d, u: cuda_gpu(mem=24 * u.GiB), "cuda(mem=24GiB)"),
+    ("gpu-gb-float", lambda d, u: cuda_gpu(mem=1.5 * d.GB), "cuda(mem=1500MB)"),
+    ("cpu-mb", lambda d, u: cpu(mem=400 * d.MB, cores=2), "cpu(mem=400MB, cores=2)"),
+    ("duration-hours", lambda d, u: duration(36 * d.hour), "duration=1d12h"),
+    ("duration-minutes", lambda d, u: duration(90 * u.minute), "duration=1h30m"),
+    ("timedelta", lambda d, u: duration(timedelta(hours=36)), "duration=1d12h"),
+    ("timedelta-fraction-up", lambda d, u: duration(timedelta(seconds=1.2)), "duration=2s"),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"), [pytest.param(b, e, id=i) for i, b, e in QUANTITIES]
+)
+def test_builders_take_pint_quantities_and_timedeltas(build: Any, expected: str) -> None:
+    assert str(build(_pint(), registry())) == expected
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        pytest.param(lambda d: cuda_gpu(mem=3 * d.meter), "'3m' is not a memory size", id="length"),
+        pytest.param(lambda d: duration(3 * d.GiB), "'3GiB' is not a duration", id="bytes"),
+        pytest.param(lambda d: cuda_gpu(mem=3 * d.rad), "unknown memory unit 'rad'", id="angle"),
+        pytest.param(lambda d: cuda_gpu(mem=-1 * d.GiB), "'-1GiB' is negative", id="negative"),
+    ],
+)
+def test_quantities_of_the_wrong_kind_are_refused(build: Any, message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        build(_pint())
 
 
 def test_every_spelling_has_a_factor() -> None:
@@ -51,6 +140,8 @@ def test_registry_reads_prefixes_as_reqsolve_means_them() -> None:
 
 
 def test_parsing_does_not_import_pint() -> None:
+    """Once the unit tables are derived (the first run of an installation), pint stays out."""
+    unit_tables()
     code = (
         "import sys; from reqsolve.parser import parse; "
         "parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'); "

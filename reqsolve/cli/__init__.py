@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, TextIO
+
+from reqsolve.garbage_collector import freeze_before_exit, relax_for_command_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import SupportsWrite
@@ -158,32 +159,15 @@ def _subparser(
     return parser
 
 
-# Container allocations between two young-generation collections while a command runs. A cold
-# ``reqsolve find`` allocates a few 10^4 while importing and loading, almost all of them kept for
-# the life of the process, so the default (700) made ~40 collections that freed nothing and cost
-# ~10 ms; a long command (``submit --wait``) is still collected, every 100,000 allocations.
-START_UP_GC_THRESHOLD = 100_000
-
-
-def quiet_collector() -> None:
-    """Collect young objects less often in a command-line process (see the threshold)."""
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(START_UP_GC_THRESHOLD, middle, old)
-
-
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a tool stopped by `| head`
 
 
 def main() -> None:
-    quiet_collector()
+    relax_for_command_line()
     try:
         code = run(sys.argv[1:])
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
     except BrokenPipeError:
         code = closed_pipe()
-    # The process ends here. Frozen objects are skipped by the collector's passes at interpreter
-    # exit, which would otherwise traverse the ~10^5 objects still alive (imports, the loaded
-    # file) only to find them freed by the teardown anyway: ~7 % of a cold ``reqsolve find``.
-    # Exit handlers, finalizers and stream flushing run as usual.
-    gc.freeze()
+    freeze_before_exit()  # the process ends here
     sys.exit(code)

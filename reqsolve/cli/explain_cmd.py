@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.explain import closest_reason, explain, render_table
-    from reqsolve.registry import as_spec, registry_for
+    from reqsolve.finder import registry_for
+    from reqsolve.registry import as_spec
 
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)
@@ -69,9 +70,9 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 print(f"closest: {nearest}", file=stdout)
         else:
             chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
-            if getattr(match, "source", None):  # pyconfig hook: the answer of launchers.py
-                chosen += f" from {getattr(match, 'source', '')}"
+            if match.source is not None:
+                chosen += f" from {match.source}"
             print(f"answer: {chosen}", file=stdout)
-            for note in getattr(match, "notes", ()):
+            for note in match.notes:
                 print(f"note: {note}", file=stdout)
     return 0 if match is not None else 1

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Match
+    from reqsolve.ranking import Answer
     from reqsolve.registry import Registry
     from reqsolve.slurm.options import SlurmOptions
 
@@ -145,16 +145,15 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
-def answer_json(match: Match) -> dict[str, Any]:
+def answer_json(match: Answer) -> dict[str, Any]:
     """The §7 object of a match."""
     config = match.launcher.config
     data: dict[str, Any] = {
         "launcher": {"id": config.id, "type": config.kind},
         "alternative": match.alternative_index,
     }
-    source = getattr(match, "source", None)  # pyconfig hook: the answer came from launchers.py
-    if source is not None:
-        data["launcher"]["source"] = source
+    if match.source is not None:
+        data["launcher"]["source"] = match.source
     if config.kind == "local":
         data["tokens"] = dict(getattr(config, "tokens", ()))
         data["options"] = None
@@ -166,7 +165,7 @@ def answer_json(match: Match) -> dict[str, Any]:
         for key in ("gpu_type", "gpu_option"):
             if values.get(key) is not None:
                 data["options"][key] = values[key]
-    notes = getattr(match, "notes", ())
+    notes = match.notes
     if notes:
         data["notes"] = list(notes)
     return data
@@ -183,7 +182,7 @@ def option_args(options: SlurmOptions) -> list[str]:
     ]
 
 
-def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
+def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
         import json
@@ -217,7 +216,7 @@ def render(match: Match, fmt: str, used: dict[str, Any] | None = None) -> str:
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import registry_for
+    from reqsolve.finder import registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)

@@ -86,7 +86,7 @@ def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 def load_launcher_file(config: str | None) -> LauncherFile:
     """The launcher file of ``--config`` (a file or a configuration directory), or the one the
     usual search finds: resolved by the registry, so every command reads the same file."""
-    from reqsolve.registry import registry_for
+    from reqsolve.finder import registry_for
 
     launcher_file: LauncherFile = registry_for(config).state().launcher_file
     return launcher_file

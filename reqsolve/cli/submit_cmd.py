@@ -224,7 +224,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
     from reqsolve.errors import LauncherNotFoundError
-    from reqsolve.registry import find_match, registry_for
+    from reqsolve.finder import find_match, registry_for
 
     registry = registry_for(args.config, on_error=args.on_error)  # the one find_match asks
     print(configuration_line(configuration_used(registry)), file=stderr)

@@ -14,7 +14,7 @@ from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.regex import check_features_regex
 from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
-from reqsolve.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+from reqsolve.slurm.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 from reqsolve.units import parse_duration, parse_memory
 
 INVALID: Any = object()

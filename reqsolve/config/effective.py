@@ -17,7 +17,7 @@ features written in the file.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from reqsolve.config.model import (
@@ -32,38 +32,14 @@ from reqsolve.errors import InvalidValue
 from reqsolve.units import parse_memory
 
 
+@dataclass(frozen=True, slots=True)
 class DecodedFeature:
-    """What the features regexes read from one feature name (``None``: nothing).
+    """What the features regexes read from one feature name (``None``: nothing)."""
 
-    A plain immutable-by-convention class: a dataclass costs ~1 ms at every cold start."""
-
-    __slots__ = ("count", "error", "memory", "model")
-
-    def __init__(
-        self,
-        count: int | None = None,
-        memory: int | None = None,
-        model: str | None = None,
-        error: str | None = None,  # why a matched value could not be used
-    ) -> None:
-        self.count = count
-        self.memory = memory
-        self.model = model
-        self.error = error
-
-    def _key(self) -> tuple[int | None, int | None, str | None, str | None]:
-        return (self.count, self.memory, self.model, self.error)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DecodedFeature) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "DecodedFeature(count={!r}, memory={!r}, model={!r}, error={!r})".format(
-            *self._key()
-        )
+    count: int | None = None
+    memory: int | None = None
+    model: str | None = None
+    error: str | None = None  # why a matched value could not be used
 
 
 NOTHING = DecodedFeature()

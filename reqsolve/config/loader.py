@@ -23,12 +23,12 @@ import yaml
 
 from reqsolve.config.build import build_connectors, build_counters, build_launchers
 from reqsolve.config.check import Checker
-from reqsolve.config.collector import collector_paused
 from reqsolve.config.lint import lint
 from reqsolve.config.model import LauncherFile
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.spec import CONNECTORS, LAUNCHER_FILE, TOKENS_FILE, Obj
 from reqsolve.errors import ConfigError, Problem
+from reqsolve.garbage_collector import collector_paused
 
 MAX_FILE_BYTES = 8 * 2**20
 MAX_DEPTH = 64

@@ -21,16 +21,13 @@ from reqsolve.config.spec import (
     Obj,
     Spec,
 )
+from reqsolve.slurm.names import SLURM_NAME_RE
+from reqsolve.units import duration_pattern, memory_pattern
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-MEMORY_PATTERN = r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*([kKmMgGtTpP][iI]?[bB]?|[bB])\s*$"
-DURATION_PATTERN = (
-    r"^\s*((\d+(\.\d*)?|\.\d+)\s*[A-Za-z]+\s*)+$"
-    r"|^\s*\d+-\d+(:\d+(:\d+)?)?\s*$"
-    r"|^\s*\d+:\d+:\d+\s*$"
-)
-SLURM_NAME_PATTERN = r"^[^\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%-][^\s,&|()\[\]*!=#\"'`$;<>\\{}?~^%]*$"
+# the loader's own alphabet (reqsolve.slurm.names), so that the schema refuses what it refuses
+SLURM_NAME_PATTERN = f"^{SLURM_NAME_RE.pattern}$"
 TOKEN_PATTERN = r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$"  # noqa: S105 - a token *name*
 
 # YAML readers in editors follow YAML 1.2, where an unquoted 3080 is a number: names accept it
@@ -53,9 +50,9 @@ def _leaf(spec: Leaf) -> dict[str, Any]:
     elif kind == "bool":
         schema = {"type": "boolean"}
     elif kind == "memory":
-        schema = {"type": "string", "pattern": MEMORY_PATTERN}
+        schema = {"type": "string", "pattern": memory_pattern()}
     elif kind == "duration":
-        schema = {"type": "string", "pattern": DURATION_PATTERN}
+        schema = {"type": "string", "pattern": duration_pattern()}
     else:
         schema = {"type": "string", "format": "regex"}
     if spec.minimum is not None:

@@ -253,7 +253,7 @@ class Finder:
             # one-liner): passing lets it go on with the launchers.yaml beside it, which is
             # what this function would have solved
             return None
-        from reqsolve.registry import registry_for
+        from reqsolve.finder import registry_for
 
         wanted = to_requirement(requirement)
         path = self.launcher_file()

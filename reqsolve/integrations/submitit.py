@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING, Any
 from reqsolve.errors import InvalidValue
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Match
+    from reqsolve.ranking import Answer
     from reqsolve.registry import ConfigSpec, Spec
 
 SLURM = "slurm"
 LOCAL = "local"
 
 
-def cluster(match: Match) -> str:
+def cluster(match: Answer) -> str:
     """submitit's name of the executor that runs the answer: ``slurm`` or ``local``."""
     return LOCAL if match.options is None else SLURM
 
 
-def parameters(match: Match) -> dict[str, Any]:
+def parameters(match: Answer) -> dict[str, Any]:
     """The keyword arguments of ``AutoExecutor.update_parameters`` for an answer.
 
     Slurm: :meth:`SlurmOptions.to_submitit` (``slurm_partition``, ``slurm_constraint``,
@@ -59,10 +59,10 @@ def find(
     config: ConfigSpec = None,
     offline: bool = False,
     on_error: str = "raise",
-) -> Match:
+) -> Answer:
     """The answer :func:`executor` uses: the same search as ``reqsolve find`` (same file
     discovery, same :class:`~reqsolve.errors.LauncherNotFoundError` and reasons)."""
-    from reqsolve.registry import registry_for
+    from reqsolve.finder import registry_for
 
     return registry_for(config, on_error=on_error).find(requirement, tags=tags, offline=offline)
 

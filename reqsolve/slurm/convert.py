@@ -21,7 +21,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.names import SLURM_NAME_RE
+from reqsolve.slurm.names import SLURM_NAME_RE
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import format_duration, format_memory
 

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from reqsolve.errors import InvalidValue
-from reqsolve.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
+from reqsolve.slurm.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
 from reqsolve.units import format_time, parse_slurm_time
 
 __all__ = ["OPTION_FIELDS", "SlurmOptions", "check_name", "format_time"]
 
-# One name as Slurm spells partitions, QoS, accounts, features and hosts (see reqsolve.names).
+# One name as Slurm spells partitions, QoS, accounts, features and hosts (see reqsolve.slurm.names).
 _NAME_CHARS = SLURM_NAME_CHARS
 # A host list may also use Slurm's hostlist ranges (`a100-[01-02]`).
 _HOSTLIST_CHARS = _NAME_CHARS | frozenset("[],")

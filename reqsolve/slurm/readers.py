@@ -5,6 +5,9 @@ Slurm 22.05 prints nodes and partitions as ``Key=Value`` text (``scontrol show``
 JSON only through slurmrestd. Later releases add ``--json`` to scontrol/sacctmgr with other
 data_parser versions, so the JSON readers accept the shapes of both generations. Anything that
 does not look like what Slurm prints raises :class:`SlurmQueryError`, never a bare exception.
+
+Length (~600 lines): one reader per Slurm output (text and both JSON generations), each small and
+independent; they share the record types and the error wording kept here.
 """
 
 from __future__ import annotations

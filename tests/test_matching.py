@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
-from reqsolve.model import Ask, assign_gpus, check, unmet
+from reqsolve.matching import Ask, assign_gpus, check, unmet
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
 
 G = 10**9

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape, offered
-from reqsolve.model import Ask, Verdict, check, unmet
+from reqsolve.matching import Ask, Verdict, check, unmet
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.units import format_mem_mib, format_time

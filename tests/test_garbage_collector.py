@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from reqsolve.candidates import expand_candidates
-from reqsolve.config.collector import collector_paused
 from reqsolve.config.loader import load_config
+from reqsolve.garbage_collector import collector_paused
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "docs_example" / "launchers.yaml"
 

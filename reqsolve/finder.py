@@ -1,0 +1,103 @@
+"""Which registry answers a configuration, and ``find_launcher``: the library's front door.
+
+The one module that knows every kind of configuration: a YAML launcher file
+(:class:`reqsolve.registry.Registry`), a loaded :class:`LauncherFile`, a configuration
+directory or ``launchers.py`` (:mod:`reqsolve.pyconfig`), or nothing (the discovered file, else
+this machine). It sits above both, so neither reaches back up to dispatch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from reqsolve.config.model import LauncherFile
+from reqsolve.ranking import Answer
+from reqsolve.registry import ConfigSpec, Registry, Spec, registry_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.launchers import Launcher
+
+_registries: dict[str, Registry] = {}
+_registries_lock = threading.Lock()
+
+
+def registry_for(config: ConfigSpec = None, *, on_error: str = "raise") -> Registry:
+    """The shared registry of a path, of a :class:`LauncherFile`, or of the discovered file.
+
+    With nothing given and no launcher file found anywhere, the registry holds one local
+    launcher describing this machine. A directory or a ``launchers.py`` is served by
+    :mod:`reqsolve.pyconfig` (``on_error``: what a failing ``launchers.py`` does, "raise" or
+    "continue" with the YAML launchers).
+    """
+    if isinstance(config, LauncherFile):
+        return registry_of(config)
+    if config is None:
+        # imported here: a cold ``find --config FILE`` never looks for a configuration directory
+        from reqsolve.pyconfig import discover_configuration
+
+        path = discover_configuration()
+        if path is None:
+            # imported here: only the no-configuration fallback describes this machine
+            from reqsolve.hostinfo import embedded_launcher_file
+
+            return registry_of(embedded_launcher_file())
+        config = path
+    key = os.path.abspath(os.fspath(config))
+    if os.path.isdir(key) or key.endswith(".py") or on_error != "raise":
+        return _python_registry(key, on_error)
+    found = _registries.get(key)
+    if found is None:
+        with _registries_lock:
+            found = _registries.setdefault(key, Registry(key))
+    return found
+
+
+def _python_registry(key: str, on_error: str) -> Registry:
+    """A directory (launchers.py and/or launchers.yaml) or a launchers.py."""
+    # imported here: a YAML-only process never imports the launchers.py machinery
+    from reqsolve.pyconfig import make_registry
+
+    cache_key = f"{key}\0{on_error}"
+    found = _registries.get(cache_key)
+    if found is None:
+        made = make_registry(key, on_error)
+        with _registries_lock:
+            found = _registries.setdefault(cache_key, made)
+    return found
+
+
+def find_match(
+    spec: Spec,
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
+) -> tuple[Answer, Launcher]:
+    """The full answer (which alternative, which candidates, options) and its launcher."""
+    registry = registry_for(config, on_error=on_error)
+    match = registry.find(spec, tags=tags, offline=offline)
+    return match, registry.launcher_for(match)
+
+
+def find_launcher(
+    spec: Spec,
+    *,
+    tags: Iterable[str] = (),
+    config: ConfigSpec = None,
+    offline: bool = False,
+    on_error: str = "raise",
+) -> Launcher:
+    """The launcher to run a job needing ``spec`` (an expression, or builders' value).
+
+    ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
+    file the usual way (and fall back to this machine). ``tags``: launchers having one of them;
+    a string is one tag (``tags="cluster"``). Raises
+    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate. A
+    configuration directory's ``launchers.py`` is asked first; when it raises,
+    ``on_error="continue"`` goes on with the YAML launchers instead of raising ConfigError.
+    """
+    return find_match(spec, tags=tags, config=config, offline=offline, on_error=on_error)[1]

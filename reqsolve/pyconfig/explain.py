@@ -1,0 +1,41 @@
+"""``reqsolve explain`` on a configuration whose ``launchers.py`` answers first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reqsolve.pyconfig.asking import SOURCE, python_match
+from reqsolve.pyconfig.directory import LauncherDirectory
+from reqsolve.ranking import Answer
+from reqsolve.registry import Registry
+from reqsolve.requirement import Requirement
+
+# --- reqsolve explain
+
+
+def explain_python(
+    registry: Registry, requirement: Requirement, tags: Iterable[str] = (), *, offline: bool = False
+) -> tuple[list[Any], Answer | None]:
+    """Rows for what ``launchers.py`` said (one per alternative asked), and its answer."""
+    if not isinstance(registry, LauncherDirectory) or registry.python is None:
+        return [], None
+    from reqsolve.explain import Row
+
+    asked = registry.ask_python(requirement, tags, offline=offline)
+    rows: list[Any] = []
+    for item in asked:
+        if item.launcher is not None:
+            name = item.launcher.id or SOURCE
+            reason = f"find_launcher returned {item.launcher.type} launcher {name}"
+            verdict = "chosen"
+        elif item.error is not None:
+            reason, verdict = str(item.error), "fails"
+        else:
+            reason, verdict = "find_launcher returned None", "fails"
+        rows.append(
+            Row(item.index, SOURCE, "python", 0, None, None, None, None, None, verdict, reason, "")
+        )
+    if asked and asked[-1].launcher is not None:
+        return rows, python_match(asked[-1], registry.python.path)
+    return rows, None

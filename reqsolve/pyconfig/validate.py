@@ -1,0 +1,145 @@
+"""``reqsolve validate launchers.py``: import it, call it on representative requirements,
+report every problem at its line (return lines recorded through ``sys.setprofile``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from types import FrameType
+
+from reqsolve.config.model import (
+    LauncherFile,
+)
+from reqsolve.errors import ConfigError, Problem
+from reqsolve.launchers import LocalLauncher
+from reqsolve.pyconfig.asking import PythonLaunchers, described
+from reqsolve.pyconfig.usercode import definition_line, first_column
+
+# --- reqsolve validate launchers.py
+
+# A few requirements of every kind a find_launcher should handle without crashing.
+REPRESENTATIVE = (
+    "cpu(cores=1)",
+    "duration=2h & cpu(mem=4G, cores=4)",
+    "duration=4 days & cpu(mem=400G, cores=64)",
+    "cuda(mem=16G)",
+    "duration=2 days & cuda(mem=24G)*2 & cpu(mem=64G, cores=8)",
+    "duration=7 days & cuda(mem=80G)*8",
+    "cuda(mem=40G, model=A100)*4",
+)
+
+
+@contextmanager
+def _return_lines(code: object, lines: list[int]) -> Iterator[None]:
+    """Record the line of each ``return`` executed by ``code`` (to locate a bad return value)."""
+
+    def profile(frame: FrameType, event: str, _arg: object) -> None:
+        if event == "return" and frame.f_code is code:
+            lines.append(frame.f_lineno)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
+    """Import a launchers.py and call it on representative requirements: every problem.
+
+    Exceptions and non-launcher return values are errors at their line; so are tokens taken
+    from no counter of the ``tokens.yaml`` beside it (or more than a counter holds), and that
+    file's own problems. A function that returns None for everything gets a warning (it would
+    never be used).
+    """
+    file = os.fspath(path)
+    python = PythonLaunchers(file)
+    try:
+        function = python.function()
+    except ConfigError as exc:
+        return list(exc.problems)
+    from reqsolve.parser import parse
+    from reqsolve.tokens import TOKENS_FILE_NAME, read_counters
+
+    token_file = os.path.isfile(os.path.join(os.path.dirname(file), TOKENS_FILE_NAME))
+    counters: tuple[tuple[str, int], ...] | None = None
+    try:
+        counters = read_counters(file)
+    except ConfigError as exc:
+        broken_tokens = list(exc.problems)  # reported as the YAML loader reports them
+    else:
+        broken_tokens = []
+
+    # the same mistake for several requirements is one problem: (line, message) -> problem, count
+    found: dict[tuple[int, str], tuple[Problem, int]] = {}
+    answered = 0
+    code = getattr(function, "__code__", None)
+    for text in REPRESENTATIVE:
+        alternative = parse(text).alternatives[0]
+        lines: list[int] = []
+        with _return_lines(code, lines):
+            asked = python.ask(0, alternative, (), offline=True)
+        if asked.launcher is not None:
+            answered += 1
+        reported = list(asked.error.problems) if asked.error is not None else []
+        if isinstance(asked.launcher, LocalLauncher) and counters is not None:
+            line = lines[-1] if lines else definition_line(function)
+            reported += [
+                replace(problem, message=f"{problem.message} (requirement: {alternative})")
+                for problem in token_problems(asked.launcher, counters, token_file, file, line)
+            ]
+        for problem in reported:
+            if problem.message.startswith("find_launcher returned") and lines:
+                problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
+            key = (problem.line, problem.message.split(" (requirement: ")[0])
+            first, count = found.get(key, (problem, 0))
+            found[key] = (first, count + 1)
+    problems = [
+        problem
+        if count == 1
+        else replace(
+            problem,
+            message=problem.message.replace(
+                " (requirement: ", f" (for {count} of {len(REPRESENTATIVE)} requirements, e.g. "
+            ),
+        )
+        for problem, count in found.values()
+    ]
+    problems = broken_tokens + problems
+    if not problems and not answered:
+        problems.append(
+            Problem(
+                file,
+                definition_line(function),
+                first_column(file, definition_line(function)),
+                "",
+                "warning",
+                f"find_launcher returned None for all {len(REPRESENTATIVE)} representative"
+                " requirements (e.g. cpu(cores=1)): it never picks a launcher",
+            )
+        )
+    return problems
+
+
+def token_problems(
+    launcher: LocalLauncher,
+    counters: tuple[tuple[str, int], ...],
+    token_file: bool,
+    file: str,
+    line: int,
+) -> list[Problem]:
+    """The YAML file's token rules (undeclared token, more than the counter holds) applied to a
+    launcher returned at ``line``: the launcher-file linter itself, on that one launcher."""
+    from reqsolve.config.lint import lint
+
+    checked = LauncherFile(path=file, launchers=(described(launcher),), token_counters=counters)
+    column = first_column(file, line)
+    return [
+        replace(problem, line=line, column=column, path="")
+        for problem in lint(checked, {}, file=file, tokens_file=token_file)
+        if ".tokens." in problem.path
+    ]
