@@ -25,7 +25,7 @@ from reqsolve.units import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pint import Quantity
+    from reqsolve.units import Quantity
 
 MAX_GPUS = 1024
 MAX_CORES = 1_000_000

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from fractions import Fraction
 
     import pint
+    from pint import Quantity as Quantity  # re-exported for the builders: pint stays here
 
 MAX_BYTES = 10**18
 MAX_SECONDS = 315_576_000  # ten years of 365.25 days
