@@ -225,7 +225,7 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
     alternative = match.alternative
     if not alternative.gpus:
         return None, None
-    config = match.launcher.config
+    config = match.config
     here = getattr(launcher, "connector", "local") == "local"
     detected = machine_gpus() if here else ()
     if not match.candidates or not isinstance(config, LocalLauncherConfig):

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.matching import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
 from reqsolve.requirement import Alternative, Requirement
@@ -106,7 +107,9 @@ class Outcome:
 class Answer:
     """The answer: which launcher, for which alternative, with which options (slurm only)."""
 
-    launcher: CompiledLauncher
+    launcher: CompiledLauncher | None
+    """The compiled launcher the solver chose; None when a ``launchers.py`` chose (it compiles
+    nothing: :attr:`config` then describes the launcher object it returned)."""
     alternative_index: int
     alternative: Alternative
     candidates: tuple[Candidate, ...]
@@ -114,6 +117,8 @@ class Answer:
     source: str | None = None
     """Where the answer came from: None for reqsolve's solver on launcher files, "launchers.py"
     for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonAnswer`)."""
+    config: LauncherConfig = field(kw_only=True)
+    """The chosen launcher as a launcher-file entry, whatever chose it: what printers read."""
 
     @property
     def requirement(self) -> Alternative:
@@ -316,7 +321,10 @@ def find(
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
             if outcome.found:
-                return Answer(launcher, index, alternative, outcome.kept, outcome.options)
+                return Answer(
+                    launcher, index, alternative, outcome.kept, outcome.options,
+                    config=launcher.config,
+                )
             tried.append((index, launcher, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that

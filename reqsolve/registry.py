@@ -168,7 +168,7 @@ def to_launcher(match: Answer, launcher_file: LauncherFile | None) -> Launcher:
     # imported here: ``reqsolve find`` prints the options and never builds a launcher object
     from reqsolve.launchers import LocalLauncher, SlurmLauncher, resolve_connector
 
-    config = match.launcher.config
+    config = match.config
     if isinstance(config, LocalLauncherConfig):
         return LocalLauncher(
             id=config.id,

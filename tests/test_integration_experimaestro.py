@@ -137,12 +137,12 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
         launcher = xpm_find_launcher(text, tags=set(tags))
     except InvalidValue as exc:  # a launcher whose connector experimaestro cannot reach
         assert "unknown connector" in str(exc)
-        assert match.launcher.config.connector != "local"
+        assert match.config.connector != "local"
         return
     if match.options is None:
         assert type(launcher) is DirectLauncher
         assert isinstance(launcher.connector, LocalConnector)
-        assert len(launcher.submit_listeners) == len(match.launcher.config.tokens)
+        assert len(launcher.submit_listeners) == len(match.config.tokens)
         return
     assert type(launcher) is SlurmLauncher
     mine = match.options.as_json()
@@ -154,7 +154,7 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
         f"--{key.replace('_', '-')}={value}"
         for key, value in vars(launcher.options).items() if value is not None
     ]
-    assert str(launcher.binpath) == match.launcher.config.path
+    assert str(launcher.binpath) == match.config.path
 
 
 # --- the conversion of experimaestro's requirement objects

@@ -242,7 +242,7 @@ def try_find(
 
 
 def assert_sound(launcher_file: LauncherFile, match: Answer) -> None:
-    config = match.launcher.config
+    config = match.config
     if isinstance(config, LocalLauncherConfig):
         capacity = reference_candidates(config)[0].capacity
         assert reference_satisfies(capacity, match.alternative)

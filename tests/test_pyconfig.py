@@ -217,7 +217,7 @@ def test_on_error_continue_goes_on_with_yaml(tmp_path: Path) -> None:
         find_launcher("cuda(mem=20G)", config=directory)
     with pytest.warns(PythonLauncherWarning, match=r"launchers.py:9:.*ZeroDivisionError"):
         match, launcher = find_match("cuda(mem=20G)", config=directory, on_error="continue")
-    assert launcher.type == "slurm" and match.launcher.id == "cluster"
+    assert launcher.type == "slurm" and match.config.id == "cluster"
     assert not isinstance(match, PythonAnswer)
 
 
@@ -275,7 +275,7 @@ def test_loaded_once_and_asked_per_alternative(tmp_path: Path) -> None:
 def test_registry_for_a_launchers_py_file(tmp_path: Path) -> None:
     (tmp_path / "launchers.py").write_text(COUNTING)
     match = registry_for(tmp_path / "launchers.py").find("cpu()")
-    assert isinstance(match, PythonAnswer) and match.launcher.id == "counted"
+    assert isinstance(match, PythonAnswer) and match.config.id == "counted"
 
 
 def test_empty_directory_is_a_config_error(tmp_path: Path) -> None:
@@ -292,8 +292,8 @@ def test_user_config_directory_with_launchers_py_is_discovered(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     registry = registry_for(None)
     assert isinstance(registry, LauncherDirectory)
-    assert registry.find("cpu()").launcher.id == "workstation"
-    assert registry.find("cuda()").launcher.id == "cluster"
+    assert registry.find("cpu()").config.id == "workstation"
+    assert registry.find("cuda()").config.id == "cluster"
 
 
 def test_named_directory_through_the_environment(

@@ -69,7 +69,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if nearest is not None:
                 print(f"closest: {nearest}", file=stdout)
         else:
-            chosen = f"{match.launcher.id} (alternative {match.alternative_index})"
+            chosen = f"{match.config.id} (alternative {match.alternative_index})"
             if match.source is not None:
                 chosen += f" from {match.source}"
             print(f"answer: {chosen}", file=stdout)

@@ -147,7 +147,7 @@ def split_tags(text: str) -> tuple[str, ...]:
 
 def answer_json(match: Answer) -> dict[str, Any]:
     """The §7 object of a match."""
-    config = match.launcher.config
+    config = match.config
     data: dict[str, Any] = {
         "launcher": {"id": config.id, "type": config.kind},
         "alternative": match.alternative_index,
@@ -240,7 +240,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             print(json.dumps({"launcher": None, "reasons": reasons, "config": used}), file=stdout)
         print(f"reqsolve: {exc}", file=stderr)
         return 1
-    config = match.launcher.config
+    config = match.config
     if match.options is None and args.format != "json":
         tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
         print(

@@ -277,7 +277,7 @@ class Finder:
             logger.warning("\n".join(lines))
             return None
         launcher_file = registry.state().launcher_file
-        config = match.launcher.config
+        config = match.config
         logger.info("reqsolve: %s answers %s", config.id, match.alternative)
         if isinstance(config, LocalLauncherConfig):
             return local_launcher(config, launcher_file, path.parent)

@@ -85,7 +85,7 @@ def executor(
     (a Slurm launcher reached through an ssh connector: submitit runs this machine's sbatch).
     """
     match = find(requirement, tags=tags, config=config, offline=offline, on_error=on_error)
-    config_of = match.launcher.config
+    config_of = match.config
     if match.options is not None and config_of.connector != "local":
         raise InvalidValue(
             f"launcher {config_of.id} reaches Slurm through connector {config_of.connector!r};"

@@ -11,7 +11,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from reqsolve.candidates import CompiledLauncher
 from reqsolve.config.model import (
     LocalLauncherConfig,
     SlurmLauncherConfig,
@@ -201,7 +200,8 @@ def python_match(asked: Asked, path: str) -> PythonAnswer:
     assert launcher is not None
     options = launcher.options if isinstance(launcher, SlurmLauncher) else None
     return PythonAnswer(
-        launcher=CompiledLauncher(config=described(launcher), position=-1, candidates=()),
+        launcher=None,
+        config=described(launcher),
         alternative_index=asked.index,
         alternative=asked.alternative,
         candidates=(),
