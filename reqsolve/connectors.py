@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from reqsolve.config.connector_rules import ssh_problems
-from reqsolve.config.model import LauncherFile
-from reqsolve.config.model import SshConnector as SshConnectorConfig
+from reqsolve.config.model import LauncherFile, SshConnectorConfig
 from reqsolve.errors import InvalidValue, SlurmQueryError
 
 DEFAULT_TIMEOUT = 30.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from reqsolve.config.model import LauncherFile, SshConnector
+from reqsolve.config.model import LauncherFile, SshConnectorConfig
 from reqsolve.slurm.options import SlurmOptions
 
 _OPTION_NAMES = frozenset(f.name for f in fields(SlurmOptions))
@@ -21,7 +21,7 @@ class LocalLauncher:
 
     id: str = "local"
     tokens: dict[str, int] = field(default_factory=dict)
-    connector: str | SshConnector = "local"
+    connector: str | SshConnectorConfig = "local"
 
     @property
     def type(self) -> str:
@@ -40,7 +40,7 @@ class SlurmLauncher:
     kept for experimaestro's signature (a parent launcher, environment of the launcher process).
     """
 
-    connector: str | SshConnector | None = None
+    connector: str | SshConnectorConfig | None = None
     options: SlurmOptions | None = None
     interval: float = 60
     main: SlurmLauncher | None = None
@@ -70,7 +70,7 @@ class SlurmLauncher:
 Launcher = LocalLauncher | SlurmLauncher
 
 
-def resolve_connector(name: str, launcher_file: LauncherFile | None) -> str | SshConnector:
+def resolve_connector(name: str, launcher_file: LauncherFile | None) -> str | SshConnectorConfig:
     """A named ssh connector of the file, or the name itself (``local``)."""
     if launcher_file is not None:
         for connector in launcher_file.connectors:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reqsolve.config.model import LauncherFile
-from reqsolve.config.model import SshConnector as SshConnectorConfig
+from reqsolve.config.model import LauncherFile, SshConnectorConfig
 from reqsolve.connectors import LocalConnector, SshConnector, connector_for
 from reqsolve.errors import InvalidValue, SlurmQueryError
 from tests.commands import write_commands

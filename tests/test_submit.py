@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from reqsolve.cli import submit_cmd
-from reqsolve.config.model import SshConnector as SshConnectorConfig
+from reqsolve.config.model import SshConnectorConfig
 from reqsolve.connectors import LocalConnector, SshConnector
 from reqsolve.errors import InvalidValue, SlurmQueryError
 from reqsolve.slurm import jobs

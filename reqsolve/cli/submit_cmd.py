@@ -102,7 +102,7 @@ _VALUED = {"--config", "--tags", "--interval", "--job-name", "--on-error"}
 
 
 def _connector(launcher: Any, launcher_file: Any) -> Any:
-    from reqsolve.config.model import SshConnector as SshConnectorConfig
+    from reqsolve.config.model import SshConnectorConfig
     from reqsolve.connectors import connector_for
 
     connector = getattr(launcher, "connector", None)

@@ -20,7 +20,7 @@ from reqsolve.config.model import (
     Partition,
     Qos,
     SlurmLauncherConfig,
-    SshConnector,
+    SshConnectorConfig,
 )
 
 Data = dict[str, Any]
@@ -178,11 +178,11 @@ def build_launchers(
     return tuple(launchers), tuple(paths)
 
 
-def build_connectors(data: Data | None) -> tuple[SshConnector, ...]:
+def build_connectors(data: Data | None) -> tuple[SshConnectorConfig, ...]:
     if not data:
         return ()
     return tuple(
-        SshConnector(
+        SshConnectorConfig(
             id=name,
             hostname=spec["hostname"],
             user=spec.get("user"),

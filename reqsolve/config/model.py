@@ -186,8 +186,11 @@ LauncherConfig = LocalLauncherConfig | SlurmLauncherConfig
 
 
 @dataclass(frozen=True, slots=True)
-class SshConnector:
-    """A named connector of the ``connectors:`` section (experimaestro's format)."""
+class SshConnectorConfig:
+    """A named connector as the ``connectors:`` section describes it (experimaestro's format).
+
+    A description only: :class:`reqsolve.connectors.SshConnector` is what runs commands over it.
+    """
 
     id: str
     hostname: str
@@ -203,7 +206,7 @@ class LauncherFile:
     path: str
     launchers: tuple[LauncherConfig, ...] = ()
     token_counters: tuple[tuple[str, int], ...] = ()  # from tokens.yaml: name -> capacity
-    connectors: tuple[SshConnector, ...] = ()
+    connectors: tuple[SshConnectorConfig, ...] = ()
     # YAML path (``slurm[0].partitions.gpu``) -> (line, column), 1-based; filled by the loader
     positions: Mapping[str, tuple[int, int]] = field(
         default_factory=dict, compare=False, hash=False, repr=False

@@ -28,7 +28,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SshConnector
+from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SshConnectorConfig
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
 
@@ -154,7 +154,7 @@ def slurm_options(options: Any) -> Any:
     return SlurmOptions(**{name: value for name, value in values.items() if name in theirs})
 
 
-def connector(name: str | SshConnector, launcher_file: LauncherFile | None) -> Any:
+def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None) -> Any:
     """experimaestro's connector for a launcher's ``connector:``.
 
     ``local`` is experimaestro's local connector; a connector of ``connectors.yaml`` is
@@ -167,7 +167,7 @@ def connector(name: str | SshConnector, launcher_file: LauncherFile | None) -> A
         from experimaestro.connectors.local import LocalConnector
 
         return LocalConnector.instance()
-    if isinstance(found, SshConnector):
+    if isinstance(found, SshConnectorConfig):
         try:
             import fabric  # noqa: F401
         except ImportError:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from reqsolve.config.model import (
-    SshConnector,
+    SshConnectorConfig,
 )
 from reqsolve.errors import ConfigError, Problem
 from reqsolve.launchers import Launcher, LocalLauncher
@@ -107,8 +107,8 @@ def malformed(launcher: Launcher) -> str | None:
     bare traceback far from the file (printing the answer, holding tokens, submitting).
     """
     connector = launcher.connector
-    if connector is not None and not isinstance(connector, str | SshConnector):
-        return f"connector is {_short(connector)}, expected a name or an SshConnector"
+    if connector is not None and not isinstance(connector, str | SshConnectorConfig):
+        return f"connector is {_short(connector)}, expected a name or an SshConnectorConfig"
     if isinstance(launcher, LocalLauncher):
         if not isinstance(launcher.id, str):
             return f"id is {_short(launcher.id)}, expected a string"
