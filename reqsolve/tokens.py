@@ -2,7 +2,8 @@
 
 A counter of capacity N is N slot files under the tokens directory; a job taking k tokens holds
 an exclusive ``flock`` on k of them for as long as it runs. The kernel drops the locks when the
-process ends, however it ends, so a crashed job never leaks tokens.
+process ends, however it ends, so a crashed job never leaks tokens. Which counters exist is
+read from ``tokens.yaml`` by :mod:`reqsolve.config.tokens_file`.
 """
 
 from __future__ import annotations
@@ -14,36 +15,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from reqsolve.errors import ConfigError, InvalidValue, Problem
-
-TOKENS_FILE_NAME = "tokens.yaml"
+from reqsolve.errors import InvalidValue
 
 
 def default_tokens_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(os.environ.get("REQSOLVE_TOKENS_DIR") or Path(base) / "reqsolve" / "tokens")
-
-
-def read_counters(beside: str | os.PathLike[str]) -> tuple[tuple[str, int], ...]:
-    """The counters (name, capacity) of the ``tokens.yaml`` beside a configuration file; none
-    when there is no such file. :class:`ConfigError` with every problem when it is broken.
-
-    For configuration directories without a ``launchers.yaml`` (a ``launchers.py`` alone): the
-    file is read by the launcher-file loader's own reader, so it is parsed, checked and reported
-    exactly as when it sits beside a ``launchers.yaml``.
-    """
-    if not (Path(beside).parent / TOKENS_FILE_NAME).is_file():
-        return ()
-    # imported here: the loader brings PyYAML, and most commands never read tokens
-    from reqsolve.config.build import build_counters
-    from reqsolve.config.loader import _side_file
-    from reqsolve.config.spec import TOKENS_FILE
-
-    problems: list[Problem] = []
-    data = _side_file(Path(beside), TOKENS_FILE_NAME, TOKENS_FILE, problems)
-    if any(problem.severity == "error" for problem in problems):
-        raise ConfigError(problems)
-    return build_counters(data)
 
 
 def _try_take(directory: Path, name: str, capacity: int, count: int) -> list[int] | None:

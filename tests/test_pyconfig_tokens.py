@@ -16,10 +16,10 @@ import pytest
 
 from reqsolve.cli.slurm_cmd import load_launcher_file
 from reqsolve.config.loader import check_config
+from reqsolve.config.tokens_file import read_counters
 from reqsolve.errors import ConfigError
 from reqsolve.finder import find_match, registry_for
 from reqsolve.pyconfig import check_python_file
-from reqsolve.tokens import read_counters
 from tests.cli_run import cli, split_configuration
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"

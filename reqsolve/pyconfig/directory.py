@@ -62,7 +62,7 @@ class LauncherDirectory(Registry):
 
     def _read_tokens(self, beside: str) -> None:
         """The launchers.py's own (empty) launcher file, with the counters of its tokens.yaml."""
-        from reqsolve.tokens import read_counters
+        from reqsolve.config.tokens_file import read_counters
 
         with self._lock:
             if self._tokens_beside is None:

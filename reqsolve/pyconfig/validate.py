@@ -62,8 +62,8 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         function = python.function()
     except ConfigError as exc:
         return list(exc.problems)
+    from reqsolve.config.tokens_file import TOKENS_FILE_NAME, read_counters
     from reqsolve.parser import parse
-    from reqsolve.tokens import TOKENS_FILE_NAME, read_counters
 
     token_file = os.path.isfile(os.path.join(os.path.dirname(file), TOKENS_FILE_NAME))
     counters: tuple[tuple[str, int], ...] | None = None
