@@ -55,7 +55,7 @@ def _load(path: str) -> LauncherFile:
 
 def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig]:
     """Slurm discovery for ``query_slurm`` launchers (imported only when one is asked)."""
-    from reqsolve.slurm.discovery import discover
+    from reqsolve.slurm.query import discover
 
     return discover
 

@@ -30,7 +30,7 @@ NEVER_ON_FIND = {
     "pint": "units are parsed by reqsolve.units' own tables; pint only converts unusual units",
     "constraint": "the general GPU assignment solver; the seed's GPUs are matched directly",
     "subprocess": "--offline runs no command",
-    "reqsolve.slurm.discovery": "--offline asks Slurm nothing",
+    "reqsolve.slurm.query": "--offline asks Slurm nothing",
     "reqsolve.connectors": "find runs nothing, on no host",
     "reqsolve.launchers": "find prints options; it builds no launcher object",
     "reqsolve.pyconfig": "a YAML file was given: no launchers.py to look for",

@@ -25,8 +25,8 @@ from reqsolve.config.schema import json_schema
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.finder import find_launcher
 from reqsolve.slurm import convert, readers
-from reqsolve.slurm.discovery import merge
 from reqsolve.slurm.options import SlurmOptions
+from reqsolve.slurm.query import merge
 from reqsolve.slurm.readers import GpuGres
 from tests.cli_run import cli
 

@@ -94,9 +94,9 @@ def write_fake_slurm(tmp_path: Path) -> Path:
 
 
 def test_discover_prints_the_merged_configuration(tmp_path: Path) -> None:
-    from reqsolve.slurm import discovery
+    from reqsolve.slurm import query
 
-    discovery.clear_cache()
+    query.clear_cache()
     folder = write_fake_slurm(tmp_path)
     config = tmp_path / "launchers.yaml"
     config.write_text(
@@ -115,6 +115,6 @@ def test_discover_prints_the_merged_configuration(tmp_path: Path) -> None:
     assert "qos_gpu-t4" in text and "other" not in text
     out, err = io.StringIO(), io.StringIO()
     (folder / "sinfo").write_text("#!/bin/sh\necho garbage\n")
-    discovery.clear_cache()
+    query.clear_cache()
     assert run(["slurm", "discover", "--config", str(config)], out, err) == 1
     assert "lab:" in err.getvalue() and "unexpected output" in err.getvalue()

@@ -27,7 +27,7 @@ from reqsolve.errors import LauncherNotFoundError
 from reqsolve.finder import find_launcher
 from reqsolve.parser import parse
 from reqsolve.requirement import Alternative
-from reqsolve.slurm import discovery, readers
+from reqsolve.slurm import query, readers
 from reqsolve.slurm.options import SlurmOptions
 from tests.reference import holds, parse_constraint
 from tests.slurm_lab import VERDICTS, SlurmLab, second_lab, start_lab, stop_lab
@@ -119,7 +119,7 @@ def cluster(name: str, second: tuple[Path, int]) -> Cluster:
     assert isinstance(config, SlurmLauncherConfig)
     found = Cluster(name, lab, launchers, config, {n.name: n for n in nodes}, partitions)
     _STARTED[name] = _STARTED["current"] = found
-    discovery.clear_cache()
+    query.clear_cache()
     return found
 
 
@@ -250,7 +250,7 @@ def test_discovery_keeps_slurms_order_and_reads_gres(second: tuple[Path, int]) -
 
     runner = LocalConnector(env={"SLURM_CONF": found.lab.env["SLURM_CONF"]})
     launcher_file = load_config(found.launchers)
-    result = discovery.discover_details(found.config, launcher_file, runner=runner, ttl=0)
+    result = query.discover_details(found.config, launcher_file, runner=runner, ttl=0)
     parts = result.launcher.partitions
     assert [p.name for p in parts] == [
         "standard96", "grete", "grete:shared", "grete:interactive"]

@@ -22,7 +22,7 @@ from reqsolve.connectors import LocalConnector
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.finder import find_launcher
 from reqsolve.launchers import SlurmLauncher
-from reqsolve.slurm import convert, discovery, jobs
+from reqsolve.slurm import convert, jobs, query
 from reqsolve.slurm.options import SlurmOptions
 from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab
 
@@ -146,10 +146,10 @@ def test_impossible_requests_are_refused_by_slurm(slurm_lab: SlurmLab, expressio
 
 
 def test_discovery_from_live_controller(slurm_lab: SlurmLab) -> None:
-    discovery.clear_cache()
+    query.clear_cache()
     launcher = SlurmLauncherConfig(id="lab", query_slurm=True)
     runner = LocalConnector(env={"SLURM_CONF": slurm_lab.env["SLURM_CONF"]})
-    result = discovery.discover_details(launcher, LauncherFile(path=str(LAB_FILE)),
+    result = query.discover_details(launcher, LauncherFile(path=str(LAB_FILE)),
                                         runner=runner, ttl=0)
     produced = convert.launcher_yaml([replace(result.launcher, query_slurm=False)],
                                      result.left_out)

@@ -94,7 +94,7 @@ def load_launcher_file(config: str | None) -> LauncherFile:
 
 def _discover(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.config.model import SlurmLauncherConfig
-    from reqsolve.slurm import convert, discovery
+    from reqsolve.slurm import convert, query
 
     launcher_file = load_launcher_file(args.config)
     chosen = [
@@ -114,7 +114,7 @@ def _discover(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     failed = 0
     for launcher in chosen:
         try:
-            result = discovery.discover_details(
+            result = query.discover_details(
                 launcher, launcher_file, timeout=args.timeout, cache_dir=None
             )
         except ReqsolveError as exc:

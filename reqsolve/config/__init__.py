@@ -17,7 +17,7 @@ _LAZY = {
     "check_config": "reqsolve.config.loader",
     "load_config": "reqsolve.config.loader",
     "group_configuration": "reqsolve.config.effective",
-    "find_config_file": "reqsolve.config.discovery",
+    "find_config_file": "reqsolve.config.search_path",
 }
 
 

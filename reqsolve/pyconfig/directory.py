@@ -154,7 +154,7 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
 def discover_configuration() -> Path | None:
     """The configuration to use when none is named: a user configuration directory holding a
     ``launchers.py`` is used whole (with its YAML, if any); otherwise the discovered file."""
-    from reqsolve.config.discovery import ENV_VARIABLE, candidate_files, find_config_file
+    from reqsolve.config.search_path import ENV_VARIABLE, candidate_files, find_config_file
 
     if os.environ.get(ENV_VARIABLE):
         return find_config_file()  # named: a file or a directory, used as named

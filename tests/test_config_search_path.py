@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reqsolve.config.discovery import find_config_file
+from reqsolve.config.search_path import find_config_file
 
 
 @pytest.fixture

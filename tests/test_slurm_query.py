@@ -17,7 +17,7 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm import convert, discovery, readers
+from reqsolve.slurm import convert, query, readers
 from tests.commands import write_commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm" / "default"
@@ -58,18 +58,18 @@ def calls(tmp_path: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    discovery.clear_cache()
+    query.clear_cache()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
 
 def test_default_disk_cache_under_xdg_cache_home(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     written = launcher(fake_slurm(tmp_path))
-    discovery.discover(written, FILE)
+    query.discover(written, FILE)
     assert len(list((tmp_path / "xdg" / "reqsolve").glob("slurm-lab-*.json"))) == 1
     monkeypatch.setenv("REQSOLVE_NO_DISK_CACHE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))
-    discovery.discover(written, FILE)
+    query.discover(written, FILE)
     assert not (tmp_path / "other").exists()
 
 
@@ -90,7 +90,7 @@ def expected_from_fixtures() -> convert.Discovered:
 
 def test_discovery_alone_equals_conversion(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path)
-    result = discovery.discover_details(launcher(bin_dir), FILE)
+    result = query.discover_details(launcher(bin_dir), FILE)
     expected = expected_from_fixtures()
     assert result.launcher.partitions == expected.partitions
     assert result.launcher.qos == expected.qos
@@ -111,7 +111,7 @@ def test_file_wins_field_by_field(tmp_path: Path) -> None:
                       accounts=("other",)),
         ),
     )
-    merged = discovery.discover(written, FILE)
+    merged = query.discover(written, FILE)
     parts = {p.name: p for p in merged.partitions}
     # Slurm's order (the file refines without moving), then the partitions only the file knows
     assert list(parts) == ["gpu", "small", "a100", "cpu", "heavy", "maint", "legacy", "ghost"]
@@ -138,35 +138,35 @@ def test_file_wins_field_by_field(tmp_path: Path) -> None:
 def test_answers_are_cached_for_ttl(tmp_path: Path) -> None:
     written = launcher(fake_slurm(tmp_path))
     now = [1000.0]
-    first = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    first = query.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
     count = len(calls(tmp_path))
     now[0] += 59
-    second = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    second = query.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
     assert second.cached and second.commands == () and len(calls(tmp_path)) == count
     assert second.launcher == first.launcher
     now[0] += 2
-    third = discovery.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
+    third = query.discover_details(written, FILE, ttl=60, clock=lambda: now[0])
     assert not third.cached and len(calls(tmp_path)) == 2 * count
 
 
 def test_disk_cache_survives_the_process_cache(tmp_path: Path) -> None:
     written = launcher(fake_slurm(tmp_path))
     cache = tmp_path / "cache"
-    first = discovery.discover(written, FILE, cache_dir=cache)
+    first = query.discover(written, FILE, cache_dir=cache)
     count = len(calls(tmp_path))
     (stored,) = cache.glob("slurm-lab-*.json")
-    discovery.clear_cache()
-    again = discovery.discover_details(written, FILE, cache_dir=cache)
+    query.clear_cache()
+    again = query.discover_details(written, FILE, cache_dir=cache)
     assert again.cached and again.launcher == first and len(calls(tmp_path)) == count
     stored.write_text("{damaged", encoding="utf-8")
-    discovery.clear_cache()
-    assert not discovery.discover_details(written, FILE, cache_dir=cache).cached
+    query.clear_cache()
+    assert not query.discover_details(written, FILE, cache_dir=cache).cached
 
 
 def test_no_accounting_database_means_no_qos(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path, qos="echo \"sacctmgr: error: Only 'accounting_storage/slurmdbd'"
                                          " is supported\" >&2; exit 1")
-    merged = discovery.discover(launcher(bin_dir), FILE)
+    merged = query.discover(launcher(bin_dir), FILE)
     assert merged.qos == () and len(merged.partitions) == 7
 
 
@@ -177,7 +177,7 @@ def test_newer_slurm_uses_json(tmp_path: Path) -> None:
         partitions="cat {f}/restd_partitions.json",
         qos='[ "$*" = "show qos --json" ] || exit 2\ncat {f}/restd_qos.json',
     )
-    result = discovery.discover_details(launcher(bin_dir), FILE)
+    result = query.discover_details(launcher(bin_dir), FILE)
     assert [c[1:] for c in result.commands] == [
         ("show", "nodes", "--json"), ("show", "partition", "--json"), ("show", "qos", "--json")]
     expected = expected_from_fixtures()
@@ -204,10 +204,10 @@ def test_failures_raise_and_keep_nothing(tmp_path: Path, change: dict[str, str],
     written = launcher(fake_slurm(tmp_path, **change))
     cache = tmp_path / "cache"
     with pytest.raises(SlurmQueryError, match=message):
-        discovery.discover(written, FILE, cache_dir=cache)
+        query.discover(written, FILE, cache_dir=cache)
     with pytest.raises(SlurmQueryError, match=message):
-        discovery.discover(written, FILE)
-    assert discovery._memory == {}
+        query.discover(written, FILE)
+    assert query._memory == {}
     assert not cache.exists() or not list(cache.iterdir())
     assert not (tmp_path / "xdg").exists()
 
@@ -215,36 +215,36 @@ def test_failures_raise_and_keep_nothing(tmp_path: Path, change: dict[str, str],
 def test_hanging_command_times_out(tmp_path: Path) -> None:
     written = launcher(fake_slurm(tmp_path, nodes="sleep 20"))
     with pytest.raises(SlurmQueryError, match="timed out"):
-        discovery.discover(written, FILE, timeout=0.5)
+        query.discover(written, FILE, timeout=0.5)
 
 
 def test_missing_binaries(tmp_path: Path) -> None:
     with pytest.raises(SlurmQueryError, match="command not found") as info:
-        discovery.discover(launcher(tmp_path / "nowhere"), FILE)
+        query.discover(launcher(tmp_path / "nowhere"), FILE)
     assert info.value.command[0].endswith("nowhere/scontrol")
 
 
 def test_failure_after_success_keeps_the_good_answer_only_until_ttl(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path)
     written = launcher(bin_dir)
-    good = discovery.discover(written, FILE, ttl=0, disk_cache=False)
+    good = query.discover(written, FILE, ttl=0, disk_cache=False)
     (bin_dir / "sinfo").write_text("#!/bin/sh\necho garbage\n", encoding="utf-8")
     with pytest.raises(SlurmQueryError):
-        discovery.discover(written, FILE, ttl=0, disk_cache=False)
+        query.discover(written, FILE, ttl=0, disk_cache=False)
     # the failed attempt left the previous answer as it was, never a half-merged one
-    assert discovery.discover(written, FILE, ttl=3600) == good
+    assert query.discover(written, FILE, ttl=3600) == good
 
 
 @pytest.mark.parametrize(("text", "version"), [("slurm 22.05.8", (22, 5)),
                                                ("slurm-wlm 23.11.4\n", (23, 11))])
 def test_parse_version(text: str, version: tuple[int, int]) -> None:
-    assert discovery.parse_version(text) == version
+    assert query.parse_version(text) == version
 
 
 def test_merge_keeps_configuration_written_when_slurm_has_none() -> None:
     written = Partition("heavy", configuration=Configuration(cpu=CpuConfig(cores=4)))
     slurm = Partition("heavy", configuration=None, disabled=True)
-    merged = discovery.merge_partition(written, slurm)
+    merged = query.merge_partition(written, slurm)
     assert merged.configuration == written.configuration and merged.disabled
 
 
@@ -253,9 +253,9 @@ def test_left_out_hosts_are_kept_for_explain(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path, nodes=f"cat {custom}/sinfo.json",
                          partitions=f"cat {custom}/scontrol_show_partition_oneliner.txt")
     written = launcher(bin_dir)
-    assert discovery.left_out(written, FILE) == ()
-    merged = discovery.discover(written, FILE)
-    assert [(x.host, x.reason) for x in discovery.left_out(written, FILE)] == [
+    assert query.left_out(written, FILE) == ()
+    merged = query.discover(written, FILE)
+    assert [(x.host, x.reason) for x in query.left_out(written, FILE)] == [
         ("big", "down (fan failure)"), ("n3", "drained (bad gpu)")]
     hosts = {h for p in merged.partitions for g in p.nodes for h in g.hosts}
     assert hosts == {"n1", "n2", "plain01"}
