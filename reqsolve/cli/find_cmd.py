@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.ranking import Answer
     from reqsolve.registry import Registry
-    from reqsolve.slurm.options import SlurmOptions
 
 FORMATS = ("args", "shell", "sbatch", "json", "submitit")
 EXIT_LOCAL = 3  # the answer is a local launcher: there are no Slurm options to print
@@ -171,17 +170,6 @@ def answer_json(match: Answer) -> dict[str, Any]:
     return data
 
 
-def option_args(options: SlurmOptions) -> list[str]:
-    render = getattr(options, "args", None)
-    if callable(render):
-        return list(render())
-    return [  # pragma: no cover - until SlurmOptions.args() is merged
-        f"--{key.replace('_', '-')}={value}"
-        for key, value in options.as_json().items()
-        if value is not None
-    ]
-
-
 def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
@@ -201,16 +189,13 @@ def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     if options is None:  # a local answer has no Slurm option: nothing to pass on (exit 3)
         return ""
     if fmt == "args":
-        return " ".join(option_args(options))
+        return " ".join(options.args())
     if fmt == "shell":
         import shlex
 
-        return shlex.join(option_args(options))
+        return shlex.join(options.args())
     if fmt == "sbatch":
-        header = getattr(options, "sbatch_header", None)
-        if callable(header):
-            return str(header()).rstrip("\n")
-        return "\n".join(f"#SBATCH {arg}" for arg in option_args(options))
+        return options.sbatch_header().rstrip("\n")
     raise AssertionError(f"unknown format {fmt!r}")  # argparse allows FORMATS only
 
 
