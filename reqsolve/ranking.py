@@ -1,11 +1,9 @@
 """Choosing (docs/semantics.md §5): alternatives in order, launchers by weight, then inside one.
 
-Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
-answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query
-costs a few dictionary look-ups.
-
-Length (~550 lines): the order of answers and the reasons for refusals are one decision read two
-ways; issue 13 (item 1) plans one evaluation returning a verdict, rendered to words on demand.
+Everything here is a sort key or a filter over compiled launchers and the matcher's verdicts;
+the one outcome per (launcher, alternative) is remembered on the compiled launcher, so a
+repeated query costs a few dictionary look-ups. When nothing answers, the same verdicts are
+rendered into reasons, and "closest" is their smallest distance.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from typing import Any, NamedTuple
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.matching import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
+from reqsolve.matching import STAGES, Ask, Verdict, cpus_for, evaluate
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
@@ -28,7 +26,7 @@ FAR = 1 << 30  # the distance of a launcher that could not be used at all (disco
 
 
 class Failure(NamedTuple):
-    """Why one candidate (None: the whole launcher) does not answer one alternative.
+    """Why one candidate (None: the whole launcher) does not answer one alternative, in words.
 
     A named tuple: thousands are made when a big cluster matches nothing, and a tuple is
     several times cheaper to build than a frozen dataclass."""
@@ -44,63 +42,108 @@ class Failure(NamedTuple):
     distance: tuple[int, float] = (FAR, 0.0)
 
     @classmethod
-    def of(
-        cls, candidate: Candidate | None, verdict: Verdict, away: tuple[int, float]
-    ) -> Failure:
-        limit = verdict.numbers.get("limit", 0)
+    def of(cls, candidate: Candidate | None, verdict: Verdict) -> Failure:
+        """A verdict rendered in words (the verdict of ``candidate``'s shape)."""
         return cls(
-            candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit, away
+            candidate,
+            verdict.code,
+            verdict.reason,
+            verdict.detail,
+            verdict.stage,
+            verdict.limit,
+            verdict.distance,
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """One launcher on one alternative: the kept candidates and options, or every failure.
+    """One launcher on one alternative: the kept candidates and options, or why not.
 
-    Failures are built on first use (``build``): a launcher that does not answer costs nothing
-    more when another one does. They and the reasons built from them are cached (``cache``),
-    so a repeated query that matches nothing does not rebuild thousands of them.
+    Why not is read from one verdict per distinct shape of the launcher (:attr:`verdicts`,
+    made when first read), so a launcher that does not answer costs nothing more when another
+    one does, and a cluster of 10,000 nodes with a few shapes is explained from a few verdicts.
+    ``dropped`` says why each candidate that fits was dropped by the soundness rule, when
+    that rule left no partition.
     """
 
-    kept: tuple[Candidate, ...]
-    options: SlurmOptions | None
-    build: Callable[[], tuple[Failure, ...]] | None = field(
-        default=None, compare=False, repr=False
-    )
-    # the closest failure, (index, launcher) -> reason, found without building every failure
-    nearest: Callable[[int, str], Reason | None] | None = field(
-        default=None, compare=False, repr=False
-    )
-    cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("_verdicts", "alternative", "dropped", "kept", "launcher", "options")
+
+    def __init__(
+        self,
+        launcher: CompiledLauncher,
+        alternative: Alternative,
+        kept: tuple[Candidate, ...] = (),
+        options: SlurmOptions | None = None,
+        dropped: tuple[tuple[Candidate, str], ...] = (),
+    ) -> None:
+        self.launcher = launcher
+        self.alternative = alternative
+        self.kept = kept
+        self.options = options
+        self.dropped = dropped
+        self._verdicts: tuple[Verdict, ...] | None = None
 
     @property
     def found(self) -> bool:
         return bool(self.kept)
 
     @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """The verdict of each distinct shape of the launcher (``launcher.shapes`` order)."""
+        if self._verdicts is None:
+            ask = Ask(self.alternative)
+            self._verdicts = tuple(evaluate(shape, ask) for shape in self.launcher.shapes)
+        return self._verdicts
+
+    def verdict(self, position: int) -> Verdict:
+        """The verdict of the launcher's candidate at ``position``."""
+        return self.verdicts[self.launcher.shape_index[position]]
+
+    @property
     def failures(self) -> tuple[Failure, ...]:
-        """Why each candidate does not answer (empty when the launcher answers)."""
-        failures: tuple[Failure, ...] | None = self.cache.get("failures")
-        if failures is None:
-            failures = self.cache["failures"] = self.build() if self.build is not None else ()
-        return failures
+        """Why each candidate does not answer (empty when the launcher answers): rendered once
+        per shape, copied per candidate."""
+        launcher = self.launcher
+        if launcher.failure is not None:
+            return (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
+        if self.found:
+            return ()
+        unsound = {id(candidate): why for candidate, why in self.dropped}
+        rendered = [
+            None if verdict.ok else Failure.of(None, verdict) for verdict in self.verdicts
+        ]
+        failures = []
+        for candidate, shape_id in zip(launcher.candidates, launcher.shape_index, strict=True):
+            failure = rendered[shape_id]
+            if failure is not None:
+                failures.append(failure._replace(candidate=candidate))
+            elif self.dropped:
+                why = unsound.get(id(candidate), NOT_KEPT)
+                failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
+        return tuple(failures)
 
-    def reasons(self, index: int, launcher: str) -> tuple[tuple[Reason, ...], Reason | None]:
-        """The reasons for alternative ``index``, and the closest of them."""
-        key = (index, launcher)
-        cached: tuple[tuple[Reason, ...], Reason | None] | None = self.cache.get(key)
-        if cached is None:
-            shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
-            reasons = tuple(_reason(index, launcher, f, shared) for f in self.failures)
-            cached = self.cache[key] = (reasons, closest(reasons))
-        return cached
+    def reasons(self, index: int) -> tuple[Reason, ...]:
+        """The reasons for this outcome's alternative, numbered ``index`` in its requirement."""
+        shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
+        return tuple(_reason(index, self.launcher.id, f, shared) for f in self.failures)
 
-    def closest(self, index: int, launcher: str) -> Reason | None:
-        """The closest reason for alternative ``index`` (the second item of :meth:`reasons`),
-        found from one verdict per shape when the outcome knows how."""
-        if self.nearest is None or (index, launcher) in self.cache:
-            return self.reasons(index, launcher)[1]
-        return self.nearest(index, launcher)
+    def closest(self, index: int) -> Reason | None:
+        """The closest of :meth:`reasons` (:func:`closest`), found from one verdict per shape
+        when nothing fits: every candidate of a shape is as close as its first."""
+        launcher = self.launcher
+        if launcher.failure is not None or self.dropped or self.found:
+            return closest(self.reasons(index))
+        firsts = [
+            Failure.of(launcher.candidates[first], self.verdicts[shape_id])
+            for shape_id, first in sorted(launcher.shape_first.items(), key=lambda x: x[1])
+        ]
+        shared: dict[int, dict[str, Any]] = {}
+        return closest([_reason(index, launcher.id, f, shared) for f in firsts])
+
+
+NOT_KEPT = (
+    "not kept: a higher priority or another QoS/account was preferred, and that choice was"
+    " dropped as unsound"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +212,8 @@ def launcher_order(
 
 
 def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
-    """The outcome of one launcher on one alternative (cached on the launcher)."""
+    """The outcome of one launcher on one alternative, remembered on the launcher: the one
+    cache of answers, keyed by the alternative's value."""
     cached = launcher.outcomes.get(alternative)
     if cached is not None:
         assert isinstance(cached, Outcome)
@@ -189,15 +233,15 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     the first shape that fits gives that first candidate; only its tier is looked at further.
     """
     if launcher.failure is not None:
-        discovery = (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
-        return Outcome((), None, lambda: discovery)
+        return Outcome(launcher, alternative)
     ask = Ask(alternative)
     shapes = launcher.shapes
     parts = launcher.parts
     hardware = launcher.hardware
     duration = ask.duration
     n_gpus = ask.n_gpus
-    # a shape fits when its limits (duration, min_gpu) and its node (the rest of unmet()) do
+    # a shape fits when its limits (duration, min_gpu) and its node (the rest) do; a handful
+    # of QoS share each node, which is judged once per query
     on_node: dict[int, bool] = {}
 
     def fits(shape_id: int) -> bool:
@@ -206,19 +250,14 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             return False
         known = on_node.get(node)
         if known is None:
-            known = on_node[node] = unmet(hardware[node], ask) is None
+            known = on_node[node] = evaluate(hardware[node], ask).ok
         return known
 
     first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
-        return Outcome(
-            (),
-            None,
-            partial(_failures, launcher, alternative),
-            partial(_nearest, launcher, ask),
-        )
+        return Outcome(launcher, alternative)
     if launcher.kind == "local":
-        return Outcome((launcher.candidates[first.first],), None)
+        return Outcome(launcher, alternative, (launcher.candidates[first.first],))
     first_shape = shapes[first.shape_id]
     per_cpu = uses_mem_per_cpu(first_shape, alternative)
     kept = [
@@ -229,77 +268,8 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     ]
     emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
     if emitted.options is not None:
-        return Outcome(emitted.kept, emitted.options)
-    return Outcome((), None, partial(_unsound, launcher, alternative, emitted.dropped))
-
-
-def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Failure, ...]:
-    """One failure per candidate when none fits; one template per shape, copied per candidate
-    (thousands of nodes share a few shapes)."""
-    templates = []
-    for shape in launcher.shapes:
-        v = check(shape, alternative)
-        templates.append(
-            (
-                v.code,
-                v.reason,
-                v.detail,
-                v.stage,
-                v.numbers.get("limit", 0),
-                distance(shape, alternative),
-            )
-        )
-    return tuple(
-        Failure(candidate, *templates[index])
-        for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
-    )
-
-
-def _nearest(
-    launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
-) -> Reason | None:
-    """What :func:`closest` picks among :func:`_failures`: the smallest distance, then the
-    first candidate in file order — decided per shape."""
-    # closeness key, first candidate, shape, distance
-    best: tuple[tuple[int, float, int, int], int, int, tuple[int, float]] | None = None
-    alternative = ask.alternative
-    for shape_id, first in launcher.shape_first.items():
-        shape = launcher.shapes[shape_id]
-        away = distance(shape, alternative)
-        assert away[0], "a shape fits where the search found none"
-        found = unmet(shape, ask)
-        assert found is not None
-        key = _closeness(away, *found)
-        if best is None or key < best[0] or (key == best[0] and first < best[1]):
-            best = (key, first, shape_id, away)
-    if best is None:
-        return None
-    shape = launcher.shapes[best[2]]
-    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[3])
-    return _reason(index, launcher_id, failure, {})
-
-
-def _unsound(
-    launcher: CompiledLauncher,
-    alternative: Alternative,
-    dropped: tuple[tuple[Candidate, str], ...],
-) -> tuple[Failure, ...]:
-    """Every partition dropped by the soundness rule: say so for each candidate that fits."""
-    unsound = {id(c): why for c, why in dropped}
-    failures: list[Failure] = []
-    for candidate in launcher.candidates:
-        verdict = check(candidate.shape, alternative)
-        if verdict.ok:
-            why = unsound.get(
-                id(candidate),
-                "not kept: a higher priority or another QoS/account was preferred, and that"
-                " choice was dropped as unsound",
-            )
-            failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
-        else:
-            away = distance(candidate.shape, alternative)
-            failures.append(Failure.of(candidate, verdict, away))
-    return tuple(failures)
+        return Outcome(launcher, alternative, emitted.kept, emitted.options)
+    return Outcome(launcher, alternative, dropped=emitted.dropped)
 
 
 def find(
@@ -316,7 +286,7 @@ def find(
     """
     wanted = as_tags(tags)
     ordered = launcher_order(launchers, wanted, slurm_only=slurm_only)
-    tried: list[tuple[int, CompiledLauncher, Outcome]] = []
+    tried: list[tuple[int, Outcome]] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
@@ -325,7 +295,7 @@ def find(
                     launcher, index, alternative, outcome.kept, outcome.options,
                     config=launcher.config,
                 )
-            tried.append((index, launcher, outcome))
+            tried.append((index, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that
     # catches the error to try something else pays for neither
@@ -337,7 +307,7 @@ def find(
 
 def _message(
     requirement: Requirement,
-    tried: list[tuple[int, CompiledLauncher, Outcome]],
+    tried: list[tuple[int, Outcome]],
     launchers: Sequence[CompiledLauncher],
     eligible: Sequence[CompiledLauncher],
     tags: tuple[str, ...],
@@ -345,8 +315,8 @@ def _message(
 ) -> str:
     best = [
         nearest
-        for index, launcher, outcome in tried
-        if (nearest := outcome.closest(index, launcher.id)) is not None
+        for index, outcome in tried
+        if (nearest := outcome.closest(index)) is not None
     ]
     if not best:
         return (
@@ -397,7 +367,7 @@ def no_candidate(launcher: CompiledLauncher) -> str:
 
 
 def _threshold_hint(
-    requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]
+    requirement: Requirement, tried: list[tuple[int, Outcome]]
 ) -> str:
     """What to write when a GPU asked without memory fits nowhere because of anti-waste rules.
 
@@ -410,7 +380,8 @@ def _threshold_hint(
     from reqsolve.units import format_memory, human_memory, parse_memory
 
     smallest: int | None = None
-    for index, launcher, _ in tried:
+    for index, outcome in tried:
+        launcher = outcome.launcher
         asked = requirement.alternatives[index].gpus
         for gpu in set(asked):
             if gpu.memory:
@@ -435,10 +406,10 @@ def _threshold_hint(
     )
 
 
-def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:
+def _all_reasons(tried: list[tuple[int, Outcome]]) -> tuple[Reason, ...]:
     reasons: list[Reason] = []
-    for index, launcher, outcome in tried:
-        reasons.extend(outcome.reasons(index, launcher.id)[0])
+    for index, outcome in tried:
+        reasons.extend(outcome.reasons(index))
     return tuple(reasons)
 
 
