@@ -50,13 +50,10 @@ class GpuKind:
     min_mem_ratio: float | None = None
     gres: str | None = None  # the GRES type Slurm knows them by (typed requests name it)
     model_form: ModelForm | None = field(init=False, compare=False, repr=False)
-    # the rule's answers for this kind, by model asked: the matcher asks the same few
-    accepted: dict[str, bool] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         form = None if self.model is None else model_form(self.model)
         object.__setattr__(self, "model_form", form)
-        object.__setattr__(self, "accepted", {})
 
     @property
     def model_key(self) -> str | None:
@@ -64,14 +61,8 @@ class GpuKind:
 
     def accepts_model(self, asked: str) -> bool:
         """Is this kind's GPU one of the ``asked`` model? (docs/gpu-models.md)"""
-        found = self.accepted.get(asked)
-        if found is None:
-            form = self.model_form
-            found = form is not None and form_matches(model_form(asked), form)
-            if len(self.accepted) >= 1024:
-                self.accepted.clear()
-            self.accepted[asked] = found
-        return found
+        form = self.model_form
+        return form is not None and form_matches(model_form(asked), form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +82,10 @@ class Shape:
     duration_source: str | None
     min_gpu: int
     min_gpu_source: str | None = None
+    gpu_count: int = field(init=False, compare=False, repr=False)  # all GPUs, every kind
 
-    @property
-    def gpu_count(self) -> int:
-        return sum(kind.count for kind in self.gpus)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gpu_count", sum(kind.count for kind in self.gpus))
 
 
 @dataclass(frozen=True, slots=True)

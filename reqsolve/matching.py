@@ -52,8 +52,7 @@ class GpuShortfall:
 
 class Miss(NamedTuple):
     """One unmet condition, in numbers: its stage (an index of :data:`STAGES`), what was
-    asked, the capacity that fell short (0 when there is none), and the relative shortfall
-    ``(asked - capacity) / asked`` (1 where there is no capacity at all).
+    asked and the capacity that fell short (0 when there is none).
 
     ``about`` says more where a stage has several ways to fail: the :class:`GpuShortfall` of
     the GPU stage, or the ``--cpus-per-task`` chosen for another node whose memory per CPU
@@ -63,7 +62,6 @@ class Miss(NamedTuple):
     stage: int
     asked: int
     limit: int
-    shortfall: float
     about: GpuShortfall | int | None = None
 
 
@@ -111,7 +109,7 @@ class Verdict(NamedTuple):
         if self.first is None:
             return (0, 0.0)
         every = tuple(misses(self.shape, Ask(self.alternative)))
-        return (len(every), sum(miss.shortfall for miss in every))
+        return (len(every), sum(shortfall(self.shape, self.alternative, m) for m in every))
 
     @property
     def reason(self) -> str:
@@ -171,10 +169,6 @@ class Ask:
         self.kinds: tuple[tuple[Accelerator, int], ...] = tuple(counts.items())
 
 
-def _short(asked: int, have: int) -> float:
-    return (asked - have) / asked if asked > have >= 0 else 1.0
-
-
 def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator[Miss]:
     """Every condition of ``ask`` that a node of ``shape`` does not meet, in stage order.
 
@@ -186,48 +180,56 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     duration = ask.duration
     max_duration = shape.max_duration
     if max_duration is not None and duration > max_duration:
-        yield Miss(DURATION, duration, max_duration, _short(duration, max_duration))
+        yield Miss(DURATION, duration, max_duration)
     cores = shape.cores
     if ask.cpu and cores is not None and ask.cores > cores:
-        yield Miss(CORES, ask.cores, cores, _short(ask.cores, cores))
+        yield Miss(CORES, ask.cores, cores)
     memory = ask.memory
     if memory:
         if shape.memory is not None and memory > shape.memory:
-            yield Miss(MEMORY, memory, shape.memory, _short(memory, shape.memory))
+            yield Miss(MEMORY, memory, shape.memory)
         if not shape.use_memory_constraint:
             per_cpu = shape.mem_per_cpu
             if not per_cpu:
-                yield Miss(MEM_PER_CPU, 1, 0, 1.0)
+                yield Miss(MEM_PER_CPU, 1, 0)
             else:
                 needed = max(ask.cores, -(-memory // per_cpu))
                 if cores is not None and needed > cores:
-                    yield Miss(MEM_PER_CPU, needed, cores, _short(needed, cores))
+                    yield Miss(MEM_PER_CPU, needed, cores)
                 elif cpus_per_task is not None and cpus_per_task * per_cpu < memory:
-                    given = cpus_per_task * per_cpu
-                    yield Miss(MEM_PER_CPU, memory, given, _short(memory, given), cpus_per_task)
+                    yield Miss(MEM_PER_CPU, memory, cpus_per_task * per_cpu, cpus_per_task)
                 elif cpus_per_task is not None and cores is not None and cpus_per_task > cores:
-                    yield Miss(CORES, cpus_per_task, cores, _short(cpus_per_task, cores))
+                    yield Miss(CORES, cpus_per_task, cores)
     asked = ask.n_gpus
     if asked < shape.min_gpu:
-        yield Miss(MIN_GPU, asked, shape.min_gpu, _short(shape.min_gpu, asked))
+        yield Miss(MIN_GPU, asked, shape.min_gpu)
     if not asked:
         return
     kinds = shape.gpus
-    total = sum(kind.count for kind in kinds)
+    total = shape.gpu_count
     too_many = asked > total
     if too_many:
-        yield Miss(GPU_COUNT, asked, total, _short(asked, total))
+        yield Miss(GPU_COUNT, asked, total)
     if not kinds:
         return
-    shortfall = GpuShortfall("count") if too_many else placement(kinds, ask.kinds)
-    if shortfall is None:
-        return
-    # the kinds asked, against the closest host GPU each: a second condition when the count
-    # already fails; when every kind fits some GPU but not all at once (a shortage of fitting
-    # GPUs), one GPU too many
-    gap = max(min(_gpu_gap(kind, gpu) for kind in kinds) for gpu, _ in ask.kinds)
-    if gap or not too_many:
-        yield Miss(GPUS, asked, total, gap or 1 / asked, shortfall)
+    found = GpuShortfall("count") if too_many else placement(kinds, ask.kinds)
+    # the kinds asked on the closest host GPU each: a second condition when the count already
+    # fails and some kind fits no host GPU
+    if found is not None and (not too_many or _gpu_gap(shape, ask.alternative)):
+        yield Miss(GPUS, asked, total, found)
+
+
+def shortfall(shape: Shape, alternative: Alternative, miss: Miss) -> float:
+    """How far short a miss falls, relatively: ``(asked - capacity) / asked``, 1 where there
+    is no capacity at all; for the GPUs, how far the closest host GPU is from each kind asked
+    (the worst of them), or one GPU too many when each kind fits some GPU but not all at once.
+    """
+    if miss.stage == GPUS:
+        return _gpu_gap(shape, alternative) or 1 / miss.asked
+    asked, have = miss.asked, miss.limit
+    if miss.stage == MIN_GPU:  # too few GPUs asked: short of the minimum
+        asked, have = have, asked
+    return (asked - have) / asked if asked > have >= 0 else 1.0
 
 
 def evaluate(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Verdict:
@@ -235,9 +237,7 @@ def evaluate(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Verdic
 
     ``cpus_per_task``: see :func:`misses`.
     """
-    for miss in misses(shape, ask, cpus_per_task):
-        return Verdict(shape, ask.alternative, miss)
-    return Verdict(shape, ask.alternative)
+    return Verdict(shape, ask.alternative, next(misses(shape, ask, cpus_per_task), None))
 
 
 def check(shape: Shape, alternative: Alternative) -> Verdict:
@@ -250,8 +250,17 @@ def placement(
 ) -> GpuShortfall | None:
     """Why the requests (distinct GPUs asked, with counts) cannot each get their own host GPU,
     or None when they can — decided exactly, without search (the module's docstring)."""
-    wanted = sum(n for _, n in requests)
-    if wanted > sum(kind.count for kind in kinds):
+    if len(kinds) == 1:
+        # one kind of host GPU (the usual node): the count decides, once every request fits it
+        kind = kinds[0]
+        room = kind.count
+        misfit: GpuShortfall | None = None
+        for gpu, n in requests:
+            room -= n
+            if misfit is None and not fits(kind, gpu):
+                misfit = GpuShortfall("misfit", ((gpu, n),))
+        return GpuShortfall("count") if room < 0 else misfit
+    if sum(n for _, n in requests) > sum(kind.count for kind in kinds):
         return GpuShortfall("count")
     fitting: list[set[int]] = []
     for gpu, n in requests:
@@ -259,8 +268,6 @@ def placement(
         if not hosts:
             return GpuShortfall("misfit", ((gpu, n),))
         fitting.append(hosts)
-    if len(kinds) == 1:
-        return None  # one kind of host GPU, every request fits it: the count decides
     if len(requests) > HALL_MAX_KINDS:
         found = solve_assignment(kinds, requests, fitting)
         return None if found is not None else GpuShortfall("solver")
@@ -352,7 +359,13 @@ def fits(kind: GpuKind, gpu: Accelerator) -> bool:
     return gpu.model is None or kind.accepts_model(gpu.model)
 
 
-def _gpu_gap(kind: GpuKind, gpu: Accelerator) -> float:
+def _gpu_gap(shape: Shape, alternative: Alternative) -> float:
+    """How far the host GPUs are from the kinds asked: for each kind, its closest host GPU;
+    the worst kind counts (0 when each kind fits some host GPU)."""
+    return max(min(_kind_gap(kind, gpu) for kind in shape.gpus) for gpu in set(alternative.gpus))
+
+
+def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
     """How far one host GPU is from one requested GPU, relatively: 0 when it fits, 1 when its
     model differs or its memory is unknown, else the memory missing over the memory asked, or
     the memory below ``min_memory`` over the GPU's memory."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.matching import STAGES, Ask, Verdict, cpus_for, evaluate
+from reqsolve.matching import STAGES, Ask, Verdict, cpus_for, evaluate, misses
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
@@ -250,7 +250,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             return False
         known = on_node.get(node)
         if known is None:
-            known = on_node[node] = evaluate(hardware[node], ask).ok
+            known = on_node[node] = next(misses(hardware[node], ask), None) is None
         return known
 
     first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)

@@ -10,7 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
-from reqsolve.matching import STAGES, Ask, Verdict, assign_gpus, check, evaluate, fits, misses
+from reqsolve.matching import (
+    STAGES,
+    Ask,
+    Verdict,
+    assign_gpus,
+    check,
+    evaluate,
+    fits,
+    misses,
+    shortfall,
+)
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
 
 G = 10**9
@@ -262,7 +272,7 @@ def test_the_verdict_is_the_first_miss(node: Shape, alternative: Alternative) ->
     every = list(misses(node, Ask(alternative)))
     verdict = check(node, alternative)
     assert verdict.first == (every[0] if every else None)
-    assert verdict.distance == (len(every), sum(m.shortfall for m in every))
+    assert verdict.distance == (len(every), sum(shortfall(node, alternative, m) for m in every))
     assert [m.stage for m in every] == sorted(m.stage for m in every)
 
 

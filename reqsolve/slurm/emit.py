@@ -21,7 +21,7 @@ from reqsolve.candidates import (
     SlotClass,
     offered,
 )
-from reqsolve.matching import Ask, Verdict, evaluate
+from reqsolve.matching import Ask, evaluate
 from reqsolve.requirement import Alternative
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.units import format_mem_mib, format_time
@@ -265,19 +265,15 @@ def _admitted_misfits(
     """
     exclude: dict[str, None] = {}  # ordered set: hosts in file order
     bad_partitions: dict[int, str] = {}
-    # node groups repeat shapes: judge each distinct one once (None: Slurm never picks it,
-    # too few GPUs of that type)
-    verdicts: dict[Shape, Verdict | None] = {}
     checked = (i for i in partitions if i not in whole)
     for index, slot in _admitted(launcher, checked, clauses):
         if index in bad_partitions:
             continue
-        shape = slot.shapes[under]
-        if shape not in verdicts:
-            given = offered(shape, gpu_type)
-            verdicts[shape] = None if given.gpu_count < ask.n_gpus else evaluate(given, ask, cpus)
-        verdict = verdicts[shape]
-        if verdict is None or verdict.ok:
+        given = offered(slot.shapes[under], gpu_type)
+        if given.gpu_count < ask.n_gpus:
+            continue  # Slurm never picks it: too few GPUs (of that type)
+        verdict = evaluate(given, ask, cpus)
+        if verdict.ok:
             continue
         if slot.hostless:
             bad_partitions[index] = (
