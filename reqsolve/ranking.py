@@ -134,7 +134,7 @@ class Outcome:
             return closest(self.reasons(index))
         firsts = [
             Failure.of(launcher.candidates[first], self.verdicts[shape_id])
-            for shape_id, first in sorted(launcher.shape_first.items(), key=lambda x: x[1])
+            for shape_id, first in sorted(launcher.index.shape_first.items(), key=lambda x: x[1])
         ]
         shared: dict[int, dict[str, Any]] = {}
         return closest([_reason(index, launcher.id, f, shared) for f in firsts])
@@ -236,8 +236,8 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         return Outcome(launcher, alternative)
     ask = Ask(alternative)
     shapes = launcher.shapes
-    parts = launcher.parts
-    hardware = launcher.hardware
+    parts = launcher.index.parts
+    hardware = launcher.index.hardware
     duration = ask.duration
     n_gpus = ask.n_gpus
     # a shape fits when its limits (duration, min_gpu) and its node (the rest) do; a handful
@@ -253,7 +253,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             known = on_node[node] = next(misses(hardware[node], ask), None) is None
         return known
 
-    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
+    first = next((klass for shape_id, klass in launcher.index.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
         return Outcome(launcher, alternative)
     if launcher.kind == "local":
@@ -262,7 +262,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     per_cpu = uses_mem_per_cpu(first_shape, alternative)
     kept = [
         klass
-        for klass in launcher.tiers[(first.priority, first.qos, first.account)]
+        for klass in launcher.index.tiers[(first.priority, first.qos, first.account)]
         if fits(klass.shape_id)
         and (not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu)
     ]

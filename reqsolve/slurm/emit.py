@@ -13,16 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from reqsolve.candidates import (
-    Candidate,
-    CandidateClass,
-    CompiledLauncher,
-    Shape,
-    SlotClass,
-    offered,
-)
+from reqsolve.candidates import Candidate, CompiledLauncher, Shape, offered
 from reqsolve.matching import Ask, evaluate
 from reqsolve.requirement import Alternative
+from reqsolve.search_index import CandidateClass, SlotClass
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.units import format_mem_mib, format_time
 
@@ -72,7 +66,7 @@ def emit(
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
-    if ask.n_gpus and any(k.partition_index in launcher.mixed for k in current):
+    if ask.n_gpus and any(k.partition_index in launcher.index.mixed for k in current):
         current, left = _one_way(launcher, current, ask, cpus)
         dropped.extend((candidates[i], ASKED_OTHERWISE) for k in left for i in k.members)
     while current:
@@ -177,7 +171,7 @@ def _admitted(
     """The node groups (by class) that these partitions and this constraint let Slurm pick,
     with their partition's index: the one admission test of the soundness rule."""
     for index in partitions:
-        for slot in launcher.slot_classes.get(index, ()):
+        for slot in launcher.index.slot_classes.get(index, ()):
             if clauses is None or any(c <= slot.feature_set for c in clauses):
                 yield index, slot
 
@@ -193,7 +187,7 @@ def _node_shape(launcher: CompiledLauncher, klass: CandidateClass) -> Shape:
     GPU has only those of one way to ask for them)."""
     first = launcher.candidates[klass.first]
     assert klass.partition_index is not None and first.group is not None
-    slot = launcher.by_partition[klass.partition_index][first.group]
+    slot = launcher.index.by_partition[klass.partition_index][first.group]
     return slot.shapes[(klass.qos, klass.account)]
 
 
@@ -295,9 +289,9 @@ def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> 
     candidates = launcher.candidates
     for klass in kept:
         index = klass.partition_index
-        if index is not None and index not in launcher.mixed:
+        if index is not None and index not in launcher.index.mixed:
             groups.setdefault(index, set()).update(candidates[i].group for i in klass.members)
-    by_partition = launcher.by_partition
+    by_partition = launcher.index.by_partition
     return {i for i, seen in groups.items() if len(seen) == len(by_partition.get(i, ()))}
 
 
