@@ -13,15 +13,8 @@ from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import (
-    NOT_KEPT,
-    Answer,
-    as_tags,
-    find,
-    launcher_order,
-    no_candidate,
-    solve_launcher,
-)
+from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
+from reqsolve.refusals import NOT_KEPT, no_candidate
 from reqsolve.requirement import Requirement
 
 PASSED_OVER = "fits, not kept (priority, QoS or account)"

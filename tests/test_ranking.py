@@ -17,7 +17,8 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import Answer, closest, find
+from reqsolve.ranking import Answer, find
+from reqsolve.refusals import closest
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
 from reqsolve.slurm.emit import constraint_text
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
