@@ -371,6 +371,8 @@ def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
     the memory below ``min_memory`` over the GPU's memory."""
     if fits(kind, gpu):
         return 0.0
+    if gpu.model is not None and not kind.accepts_model(gpu.model):
+        return 1.0  # another model: no amount of memory makes it one
     if gpu.memory and kind.memory is None:
         return 1.0
     if gpu.memory and kind.memory is not None and kind.memory < gpu.memory:
@@ -381,7 +383,7 @@ def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
         return (kind.min_memory - gpu.memory) / kind.memory
     if kind.min_memory > gpu.memory:
         return (kind.min_memory - gpu.memory) / kind.min_memory
-    return 1.0  # the memory fits: the model does not
+    return 1.0  # pragma: no cover - fits() would have held
 
 
 # --- words, rendered from a miss when someone reads them

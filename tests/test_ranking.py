@@ -338,6 +338,14 @@ CLOSEST_CASES = [
         "cpu(cores=33)",
         "c30",
     ),
+    # a GPU of another model is as far as no GPU, however close its memory: the a100s whose
+    # memory is unknown (state it and they may fit) beat 32G GPUs of another model
+    (
+        [("v100", conf(gpus=4, gpu_memory=32 * G, model="V100"), ()),
+         ("a100", conf(gpus=8, model="a100"), ())],
+        "cuda(model=a100, mem=40G)",
+        "a100",
+    ),
 ]
 
 
