@@ -106,14 +106,21 @@ class Candidate:
 
     def where(self) -> str:
         """``manual/gpu_p4[0] qos=qos_gpu-t3 account=iea@a100`` — for messages and tables."""
-        text = self.launcher
-        if self.partition is not None:
-            text += f"/{self.partition}[{self.group}]"
-        if self.qos is not None:
-            text += f" qos={self.qos}"
-        if self.account is not None:
-            text += f" account={self.account}"
-        return text
+        return where(self.launcher, self.partition, self.group, self.qos, self.account)
+
+
+def where(
+    launcher: str, partition: str | None, group: int | None, qos: str | None, account: str | None
+) -> str:
+    """How messages name a place to run: ``manual/gpu_p4[0] qos=qos_gpu-t3 account=iea@a100``."""
+    text = launcher
+    if partition is not None:
+        text += f"/{partition}[{group}]"
+    if qos is not None:
+        text += f" qos={qos}"
+    if account is not None:
+        text += f" account={account}"
+    return text
 
 
 @dataclass(frozen=True, slots=True)

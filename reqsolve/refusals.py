@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.candidates import Candidate, CompiledLauncher, where
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.matching import Verdict
 from reqsolve.requirement import Requirement
@@ -276,15 +276,9 @@ def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> st
             f"no launcher can run {requirement}: no launcher is eligible"
             " (check --tags and that the launcher file declares launchers)"
         )
-    where = best.launcher
-    if best.partition is not None:
-        where += f"/{best.partition}[{best.group}]"
-    if best.qos is not None:
-        where += f" qos={best.qos}"
-    if best.account is not None:
-        where += f" account={best.account}"
+    place = where(best.launcher, best.partition, best.group, best.qos, best.account)
     detail = best.details.get("detail") or best.reason
-    text = f"no launcher can run {requirement}; closest: {where}: {best.reason}"
+    text = f"no launcher can run {requirement}; closest: {place}: {best.reason}"
     if detail != best.reason:
         text += f" ({detail})"
     if len(requirement.alternatives) > 1 and best.alternative:
