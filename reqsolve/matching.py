@@ -121,8 +121,8 @@ class Verdict(NamedTuple):
 
     @property
     def cpus_per_task(self) -> int | None:
-        """``--cpus-per-task``: None without a ``cpu()`` term."""
-        return cpus_for(self.shape, self.alternative)
+        """``--cpus-per-task`` on this node (ok only): None without a ``cpu()`` term."""
+        return None if self.first is not None else cpus_for(self.shape, self.alternative)
 
     @property
     def assignment(self) -> tuple[int, ...]:
