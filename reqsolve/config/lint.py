@@ -24,7 +24,7 @@ from reqsolve.config.regex import (
     MEMORY_GROUP_UNITS,
     memory_group_unit,
 )
-from reqsolve.config.spec import SLURM_LAUNCHER, Obj
+from reqsolve.config.spec import SLURM_LAUNCHER
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
 
@@ -314,7 +314,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             "{memory: ..}, a features: entry, or a features_regex capturing cuda_memory",
         )
     if not launcher.use_memory_constraint and not mem_per_cpu_known:
-        key = written_key(linter.positions, path, SLURM_LAUNCHER, "use_memory_contraint")
+        key = SLURM_LAUNCHER.spelling("use_memory_contraint", linter.positions, path)
         linter.warn(
             f"{path}.{key}",
             "use_memory_contraint is false but no mem_per_cpu is set: "
@@ -492,11 +492,3 @@ def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
             )
         first.setdefault((number, prefix, binary), (text.strip(), line))
 
-
-def written_key(positions: Mapping[str, object], path: str, spec: Obj, field: str) -> str:
-    """How the file spells ``field`` at ``path``: its name, or the alias the spec accepts for it
-    that was written there (a warning points at what the user wrote)."""
-    for alias, target in spec.aliases.items():
-        if target == field and f"{path}.{alias}" in positions:
-            return alias
-    return field
