@@ -21,6 +21,7 @@ from typing import Protocol
 from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.model import LauncherFile, SshConnectorConfig
 from reqsolve.errors import InvalidValue, SlurmQueryError
+from reqsolve.launchers import resolve_connector
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -218,7 +219,6 @@ def connector_for(
 ) -> Connector:
     """The connector a launcher names: ``local``, or one of the file's ``connectors:`` (by name,
     or already resolved to its configuration)."""
-    from reqsolve.launchers import resolve_connector
 
     if isinstance(name, str) and name != "local":  # `local` is this machine, whatever the file
         name = resolve_connector(name, launcher_file)

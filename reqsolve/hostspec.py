@@ -19,9 +19,11 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from reqsolve.candidates import GpuKind, Shape
 from reqsolve.errors import InvalidValue
+from reqsolve.matching import Verdict, check
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
 from reqsolve.units import (
     check_duration,
@@ -32,11 +34,6 @@ from reqsolve.units import (
     quantity_bytes,
     quantity_seconds,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.candidates import Shape
-    from reqsolve.matching import Verdict
-
 
 Size = int | float | str
 Duration = int | float | str | timedelta
@@ -208,8 +205,6 @@ class Match:
 
 def host_shape(host: HostSpecification) -> Shape:
     """The solver's view of a host: the one input :func:`reqsolve.matching.check` judges."""
-    from reqsolve.candidates import GpuKind, Shape
-
     kinds: dict[tuple[int | None, int, str | None], int] = {}
     for gpu in host.cuda:  # identical GPUs make one kind, first-seen order
         key = (gpu.memory, gpu.min_memory, gpu.model)
@@ -233,8 +228,6 @@ def host_shape(host: HostSpecification) -> Shape:
 
 def verdict(host: HostSpecification, alternative: Alternative) -> Verdict:
     """Whether ``host`` satisfies one alternative, or its first unmet condition (in numbers)."""
-    from reqsolve.matching import check
-
     return check(host_shape(host), alternative)
 
 

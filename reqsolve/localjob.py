@@ -32,6 +32,7 @@ from reqsolve.config.model import LocalLauncherConfig
 from reqsolve.errors import ReqsolveError
 from reqsolve.gpu_models import model_matches
 from reqsolve.hostinfo import DetectedGpu, machine_gpus
+from reqsolve.matching import assign_gpus, check
 from reqsolve.requirement import Alternative
 from reqsolve.tokens import check_wanted, default_tokens_dir, take_counters
 
@@ -136,7 +137,6 @@ def assign(
 ) -> tuple[int, ...] | None:
     """Device positions for the requested GPUs (in the alternative's order), all different,
     among ``free`` (all by default), by the solver's matching; None when there is none."""
-    from reqsolve.matching import assign_gpus
 
     chosen = [devices[i] for i in (range(len(devices)) if free is None else free)]
     groups: dict[tuple[str | None, int | None], list[int]] = {}
@@ -220,7 +220,6 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
     that the job's GPUs are left as they are). :class:`GpusUnavailable` when the GPUs reported
     cannot serve the request.
     """
-    from reqsolve.matching import check
 
     alternative = match.alternative
     if not alternative.gpus:

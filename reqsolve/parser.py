@@ -165,6 +165,8 @@ def _check_invisible(text: str) -> None:
 def _parse(text: str) -> Requirement:
     _check_nesting(text)
     parser = _choose_parser()
+    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
+    # for processes that never parse
     import lark
 
     try:
@@ -232,6 +234,8 @@ def _cache_file(backend: str, grammar: str) -> Path | None:
 
 
 def _lark_version() -> str:
+    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
+    # for processes that never parse
     import lark
 
     return str(lark.__version__)
@@ -288,6 +292,8 @@ def _compiled_parser() -> lark.Lark | None:
 
 def _build(plugins: dict[str, Any] | None) -> lark.Lark:
     _import_lark()
+    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
+    # for processes that never parse
     import lark
 
     grammar = resource_path("requirement.lark").read_text(encoding="utf-8")
@@ -590,6 +596,8 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
 
 def _syntax_error(text: str, error: Any) -> InvalidExpression:
     """Turn a lark ``UnexpectedInput`` into an error a person can act on."""
+    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
+    # for processes that never parse
     import lark
 
     end_of_text = len(text.rstrip())

@@ -29,6 +29,7 @@ from reqsolve.refusals import (
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
+from reqsolve.units import format_duration, parse_slurm_time
 
 MAX_CACHED_OUTCOMES = 4096
 
@@ -151,7 +152,6 @@ class Answer:
         options = self.options
         if options is None or options.time is None or self.alternative.duration:
             return ()
-        from reqsolve.units import format_duration, parse_slurm_time
 
         seconds = parse_slurm_time(options.time)
         limit = format_duration(seconds) if seconds is not None else options.time

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reqsolve.candidates import Candidate, CompiledLauncher, where
 from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.matching import Verdict
-from reqsolve.requirement import Requirement
+from reqsolve.matching import Verdict, fits
+from reqsolve.requirement import Accelerator, Requirement
+from reqsolve.units import format_memory, human_memory, parse_memory
 
 if TYPE_CHECKING:  # annotations only: ranking builds outcomes and imports this module
     from reqsolve.ranking import Outcome
@@ -127,9 +128,6 @@ def threshold_hint(
     ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
     would fit once it states that much is what to write.
     """
-    from reqsolve.matching import fits
-    from reqsolve.requirement import Accelerator
-    from reqsolve.units import format_memory, human_memory, parse_memory
 
     smallest: int | None = None
     for index, outcome in tried:

@@ -48,6 +48,8 @@ def as_spec(spec: Spec) -> Requirement:
 
 
 def _load(path: str) -> LauncherFile:
+    # the loader (PyYAML) loads with the first file read: a registry built from a LauncherFile
+    # never needs it
     from reqsolve.config.loader import load_config
 
     return load_config(path)
@@ -55,6 +57,7 @@ def _load(path: str) -> LauncherFile:
 
 def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig]:
     """Slurm discovery for ``query_slurm`` launchers (imported only when one is asked)."""
+    # imported only when a launcher asks for Slurm discovery (query_slurm: true)
     from reqsolve.slurm.query import discover
 
     return discover

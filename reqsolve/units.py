@@ -52,6 +52,8 @@ _CLOCK_RE = re.compile(
 @cache
 def registry() -> pint.UnitRegistry[Any]:
     """The unit registry, built on first use from reqsolve's definitions file only."""
+    # pint loads only to derive the unit tables (once per installation, docs/expressions.md) or for
+    # a pint quantity
     import pint
 
     ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(None, case_sensitive=True)
@@ -183,6 +185,7 @@ def _factor(unit: str) -> int:
 
 
 def _did_you_mean(unit: str, spellings: dict[str, str]) -> str:
+    # difflib only for a misspelt unit's suggestion (an error path)
     import difflib
 
     close = difflib.get_close_matches(unit.lower(), list(spellings), n=1, cutoff=0.7)
@@ -274,6 +277,8 @@ def _quantity(
     """(base units rounded up, the quantity as text) of a pint quantity: its unit is read by its
     symbol (``24 * ureg.GiB`` is ``GiB``), so any registry's byte and time units are understood
     (reqsolve's registry has a ``[memory]`` dimension, pint's default none)."""
+    # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all, never load
+    # it
     from fractions import Fraction
 
     symbol = format(value.units, "~").replace(" ", "")
@@ -330,6 +335,8 @@ def memory_bytes(number: str, unit: str) -> int:
     if number.isdecimal():
         value = int(number) * factor
     else:
+        # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all, never
+        # load it
         from fractions import Fraction
 
         value = math.ceil(Fraction(number) * factor)
@@ -412,6 +419,8 @@ def parse_duration(text: str | int) -> int:
         if number.isdecimal():
             total += int(number) * factor
         else:
+            # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all,
+            # never load it
             from fractions import Fraction
 
             total += Fraction(number) * factor

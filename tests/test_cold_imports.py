@@ -49,7 +49,9 @@ def _imported(code: str) -> dict[str, list[str]]:
     """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last.
 
     The unit tables are derived first (by pint, once per installation, as a first run does):
-    what is guarded is every later run."""
+    what is guarded is every later run. Derived into this run's cache directory: the tables
+    this process holds may come from another one (a module collected before it was set)."""
+    unit_tables.cache_clear()
     unit_tables()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(

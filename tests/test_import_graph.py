@@ -114,3 +114,42 @@ def test_the_graph_sees_function_level_imports() -> None:
 def test_reqsolve_imports_have_no_cycle() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def _in_block(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith(("from ", "import "))
+
+
+def _unexplained_function_imports(path: Path) -> list[str]:
+    """Function-level imports of one module that no comment explains: a comment on one of the
+    lines of the block of imports it belongs to, or on the line just above that block."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(lines))
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            first = node.lineno - 1
+            while first > 0 and _in_block(lines[first - 1]):
+                first -= 1  # the top of the block of imports (blank lines part it by kind)
+            last = node.end_lineno or node.lineno
+            while last < len(lines) and _in_block(lines[last]):
+                last += 1
+            block = lines[first:last]
+            above = lines[first - 1].strip() if first else ""
+            if not (above.startswith("#") or any("#" in line for line in block)):
+                where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+                found.append(f"{where}: {lines[node.lineno - 1].strip()}")
+    return found
+
+
+def test_every_function_level_import_says_why() -> None:
+    """A function-level import hides a dependency from the top of the file; it is written only
+    where a process must not pay for a module it may not use, and says so (issue 13)."""
+    unexplained = [
+        line for path in MODULES.values() for line in _unexplained_function_imports(path)
+    ]
+    assert not unexplained, "\n".join(unexplained)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from reqsolve import __version__
 from reqsolve.garbage_collector import freeze_before_exit, relax_for_command_line
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,8 +76,6 @@ def build_parser(name: str | None, *, alone: bool = False) -> argparse.ArgumentP
     parser = _Parser(
         prog="reqsolve", description="Find where to run a job, and with which options."
     )
-    from reqsolve import __version__
-
     parser.add_argument("--version", action="version", version=f"reqsolve {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, (module_name, help_text) in COMMANDS.items():
@@ -134,7 +134,6 @@ def closed_pipe() -> int:
     is pointed at /dev/null first. The exit code is the one of a process stopped by SIGPIPE
     (docs/cli.md, "Exit codes"), so that ``set -o pipefail`` still sees an unfinished output.
     """
-    import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:

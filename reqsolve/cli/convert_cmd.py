@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when the command runs: `--help` and usage errors do not load the loader
     from reqsolve.config.loader import load_config
     from reqsolve.pyconfig import python_source
 

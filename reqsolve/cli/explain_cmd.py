@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when the command runs: `--help` and usage errors do not load the solver
     from reqsolve.explain import closest_reason, explain, render_table
     from reqsolve.finder import registry_for
     from reqsolve.registry import as_spec

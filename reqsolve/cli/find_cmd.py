@@ -84,6 +84,7 @@ def python_warnings(on_error: str, stderr: TextIO) -> Iterator[None]:
     if on_error != "continue":  # nothing is warned: the failure raises
         yield
         return
+    # pyconfig only when a launchers.py warns (its warning class)
     from reqsolve.pyconfig import PythonLauncherWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -173,6 +174,8 @@ def answer_json(match: Answer) -> dict[str, Any]:
 def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     # json is imported by the formats printing it only: the default prints arguments
     if fmt == "json":
+        # json only for --format json: a find printing arguments never loads it
+        # (tests/test_cold_imports.py)
         import json
 
         data = answer_json(match)
@@ -180,6 +183,7 @@ def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
             data["config"] = used
         return json.dumps(data)
     if fmt == "submitit":  # exactly what reqsolve.integrations.submitit.executor() passes on
+        # json and submitit's parameters only for --format submitit
         import json
 
         from reqsolve.integrations.submitit import parameters
@@ -191,6 +195,7 @@ def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
     if fmt == "args":
         return " ".join(options.args())
     if fmt == "shell":
+        # shlex only for --format shell
         import shlex
 
         return shlex.join(options.args())
@@ -200,6 +205,7 @@ def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when the command runs: `--help` and usage errors do not load the solver
     from reqsolve.errors import LauncherNotFoundError
     from reqsolve.finder import registry_for
 
@@ -216,6 +222,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             )
     except LauncherNotFoundError as exc:
         if args.format == "json":
+            # json only for --format json and the reasons of a failed find
             import json
 
             reasons = [

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when the command runs: `--help` and usage errors do not load lark
     from reqsolve.parser import parse
 
     requirement = parse(args.expression)

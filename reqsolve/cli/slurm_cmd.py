@@ -62,6 +62,7 @@ def _read(path: str) -> str:
 
 
 def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    # imported when `slurm convert` runs
     from reqsolve.slurm import convert, readers
     from reqsolve.slurm.options import check_name
 
@@ -86,6 +87,7 @@ def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 def load_launcher_file(config: str | None) -> LauncherFile:
     """The launcher file of ``--config`` (a file or a configuration directory), or the one the
     usual search finds: resolved by the registry, so every command reads the same file."""
+    # imported when `slurm discover` names no file: the configuration's registry
     from reqsolve.finder import registry_for
 
     launcher_file: LauncherFile = registry_for(config).state().launcher_file
@@ -93,6 +95,7 @@ def load_launcher_file(config: str | None) -> LauncherFile:
 
 
 def _discover(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when `slurm discover` runs: the Slurm queries
     from reqsolve.config.model import SlurmLauncherConfig
     from reqsolve.slurm import convert, query
 

@@ -102,6 +102,7 @@ _VALUED = {"--config", "--tags", "--interval", "--job-name", "--on-error"}
 
 
 def _connector(launcher: Any, launcher_file: Any) -> Any:
+    # connectors only for a Slurm answer (a local job runs here)
     from reqsolve.config.model import SshConnectorConfig
     from reqsolve.connectors import connector_for
 
@@ -114,6 +115,7 @@ def _connector(launcher: Any, launcher_file: Any) -> Any:
 
 
 def _launcher_file(config: str | None) -> Any:
+    # imported when a Slurm job is submitted: its launcher file
     from reqsolve.cli.slurm_cmd import load_launcher_file
 
     return load_launcher_file(config)
@@ -132,6 +134,7 @@ def run_slurm(
     hold: bool = False,
 ) -> int:
     """Submit ``command`` with the launcher's options; with ``wait``, its exit code."""
+    # job submission only for a Slurm answer
     from reqsolve.slurm import jobs
     from reqsolve.slurm.options import SlurmOptions
 
@@ -181,6 +184,7 @@ def run_local(
 ) -> int:
     """Run ``command`` here while holding the launcher's tokens and the job's GPUs (``plan``);
     its exit status. ``gpu_env`` False leaves ``CUDA_VISIBLE_DEVICES`` as it is."""
+    # the local job runner only for a local answer
     from reqsolve.localjob import ResourcesBusy, environment, hold_job
 
     if not command:
@@ -223,6 +227,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     command = split_command(args)
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
+    # imported when the command runs: `--help` and usage errors do not load the solver
     from reqsolve.errors import LauncherNotFoundError
     from reqsolve.finder import find_match, registry_for
 
@@ -259,6 +264,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     capacities: dict[str, int] = {}
     if getattr(launcher, "tokens", None):
         capacities = dict(_launcher_file(args.config).token_counters)
+    # the GPU plan only for a local answer
     from reqsolve.localjob import gpu_plan
 
     plan, warning = gpu_plan(match, launcher)

@@ -9,6 +9,8 @@ character device such as /dev/null, a FIFO): a CI step reading stdout never sees
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported when the command runs: `--help` and usage errors do not load the loader
     from reqsolve.config.loader import check_config
     from reqsolve.config.report import format_github, format_json, format_text, summary
     from reqsolve.errors import Problem
@@ -45,6 +48,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             missing = True
             continue
         if path.suffix == ".py":  # pyconfig hook: import it, call it on a few requirements
+            # pyconfig only for a launchers.py among the files
             from reqsolve.pyconfig import check_python_file
 
             problems.extend(check_python_file(path))
@@ -76,8 +80,6 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def not_a_file(path: Path) -> tuple[str, str] | None:
     """(what the path is, what to do) when it is not a launcher file that can be read."""
-    import os
-    import stat
 
     try:
         mode = path.stat().st_mode

@@ -16,6 +16,7 @@ reads the parser's events and builds a small positioned tree (:mod:`reqsolve.con
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -399,7 +400,6 @@ def _without_follow_ups(problems: list[Problem]) -> list[Problem]:
 def _with_extras(
     launcher_file: LauncherFile, positions: dict[str, tuple[int, int]], warnings: Any
 ) -> LauncherFile:
-    from dataclasses import replace
 
     return replace(launcher_file, positions=positions, warnings=warnings)
 

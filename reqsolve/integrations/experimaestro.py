@@ -46,6 +46,8 @@ class Unsupported(InvalidValue):
 
 def config_directory() -> Path:
     """The configuration directory experimaestro is using (its ``LauncherRegistry``'s)."""
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launcherfinder.registry import LauncherRegistry
 
     current = LauncherRegistry.CURRENT_CONFIG_DIR
@@ -57,6 +59,8 @@ def config_directory() -> Path:
 
 def _simple_requirements(requirement: Any) -> Iterator[Any]:
     """The alternatives of an experimaestro requirement, in its order (unions flattened)."""
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launcherfinder.specs import HostSimpleRequirement, RequirementUnion
 
     if isinstance(requirement, RequirementUnion):
@@ -81,6 +85,8 @@ def to_alternative(requirement: Any) -> Alternative:
     own syntax refuses it). ``gpu()`` (any accelerator) is a CUDA GPU for
     reqsolve, whose launchers have no other kind; ``mps()`` raises :class:`Unsupported`.
     """
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launcherfinder.specs import MPSSpecification
 
     gpus = []
@@ -109,6 +115,8 @@ def to_requirement(requirement: Any) -> Requirement:
     alternative is left, :class:`Unsupported` is raised.
     """
     if isinstance(requirement, str):
+        # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so
+        # that this module imports without it
         from experimaestro.launcherfinder.parser import parse
 
         requirement = parse(requirement)
@@ -132,6 +140,8 @@ def slurm_options(options: Any) -> Any:
     """reqsolve's :class:`~reqsolve.slurm.options.SlurmOptions` as experimaestro's, field by
     field (the names are the same); a set field experimaestro has no name for is refused,
     since dropping it would send the job where it may not run."""
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launchers.slurm import SlurmOptions
 
     theirs = {field.name for field in fields(SlurmOptions)}
@@ -160,10 +170,14 @@ def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None
     ``local`` is experimaestro's local connector; a connector of ``connectors.yaml`` is
     experimaestro's ``SshConnector`` (``user@host:port``; it needs ``experimaestro[ssh]``).
     """
+    # imported when called: launchers (and its connectors) load only when experimaestro asks for a
+    # launcher
     from reqsolve.launchers import resolve_connector
 
     found = resolve_connector(name, launcher_file) if isinstance(name, str) else name
     if found == "local":
+        # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so
+        # that this module imports without it
         from experimaestro.connectors.local import LocalConnector
 
         return LocalConnector.instance()
@@ -175,6 +189,8 @@ def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None
                 f"connector {found.id}: experimaestro's SshConnector needs fabric",
                 "pip install 'experimaestro[ssh]'",
             ) from None
+        # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so
+        # that this module imports without it
         from experimaestro.connectors.ssh import SshConnector as XpmSshConnector
 
         host = found.hostname if found.user is None else f"{found.user}@{found.hostname}"
@@ -195,6 +211,8 @@ def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None
 def _take_tokens(directory: Path, name: str, count: int, job: Any) -> None:
     """experimaestro's submit listener: the job holds ``count`` tokens of the counter ``name``
     while it runs. The counter is made here, at submission: finding a launcher writes nothing."""
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launcherfinder.registry import LauncherRegistry
 
     registry = LauncherRegistry.INSTANCES.get(directory) or LauncherRegistry(directory)
@@ -212,6 +230,8 @@ def local_launcher(config: LocalLauncherConfig, launcher_file: LauncherFile | No
                    directory: Path) -> Any:
     """experimaestro's ``DirectLauncher``; each token of the launcher is experimaestro's
     counter token of the same name, declared in the directory's ``tokens.yaml``."""
+    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
+    # this module imports without it
     from experimaestro.launchers.direct import DirectLauncher
 
     launcher = DirectLauncher(connector(config.connector, launcher_file))
@@ -253,6 +273,7 @@ class Finder:
             # one-liner): passing lets it go on with the launchers.yaml beside it, which is
             # what this function would have solved
             return None
+        # imported when called: the solver loads only when experimaestro asks for a launcher
         from reqsolve.finder import registry_for
 
         wanted = to_requirement(requirement)
@@ -281,6 +302,8 @@ class Finder:
         logger.info("reqsolve: %s answers %s", config.id, match.alternative)
         if isinstance(config, LocalLauncherConfig):
             return local_launcher(config, launcher_file, path.parent)
+        # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so
+        # that this module imports without it
         from experimaestro.launchers.slurm import SlurmLauncher
 
         assert match.options is not None

@@ -62,6 +62,7 @@ def find(
 ) -> Answer:
     """The answer :func:`executor` uses: the same search as ``reqsolve find`` (same file
     discovery, same :class:`~reqsolve.errors.LauncherNotFoundError` and reasons)."""
+    # imported when called: the solver loads only when an executor is asked for
     from reqsolve.finder import registry_for
 
     return registry_for(config, on_error=on_error).find(requirement, tags=tags, offline=offline)
@@ -93,6 +94,7 @@ def executor(
             "run on a machine where sbatch reaches that cluster, or use --tags to pick a"
             " launcher whose connector is local",
         )
+    # submitit is an optional extra (reqsolve[submitit]): imported when called
     import submitit
 
     made = submitit.AutoExecutor(folder=folder, cluster=cluster(match))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import MISSING, fields, is_dataclass, replace
 from pathlib import Path
 
 from reqsolve.config.model import (
     LauncherFile,
 )
+from reqsolve.units import format_duration, format_memory
 
 # --- reqsolve convert launchers.yaml --to python
 
@@ -19,10 +20,6 @@ _WIDTH = 99
 
 def _value_source(name: str | None, value: object, indent: int) -> str:
     """Python source of a configuration value: dataclasses with their non-default fields."""
-    from dataclasses import MISSING, fields, is_dataclass
-
-    from reqsolve.units import format_duration, format_memory
-
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, int):
@@ -55,7 +52,7 @@ def _value_source(name: str | None, value: object, indent: int) -> str:
 
 def _string(text: str) -> str:
     """A double-quoted literal; raw when that spares backslashes (regexes)."""
-    import json
+    import json  # only to quote a string with its escapes, in this one place
     if "\\" in text and text.isprintable() and '"' not in text and not text.endswith("\\"):
         return f'r"{text}"'
     return json.dumps(text)
@@ -112,8 +109,6 @@ def _without_path(launcher_file: LauncherFile, origin: str) -> LauncherFile:
 
 
 def _class_names(value: object) -> set[str]:
-    from dataclasses import fields, is_dataclass
-
     found: set[str] = set()
     if isinstance(value, tuple):
         for item in value:

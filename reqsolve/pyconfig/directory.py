@@ -63,6 +63,7 @@ class LauncherDirectory(Registry):
 
     def _read_tokens(self, beside: str) -> None:
         """The launchers.py's own (empty) launcher file, with the counters of its tokens.yaml."""
+        # imported only when a launchers.py has a tokens.yaml beside it
         from reqsolve.config.tokens_file import read_counters
 
         with self._lock:
@@ -155,6 +156,7 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
 def discover_configuration() -> Path | None:
     """The configuration to use when none is named: a user configuration directory holding a
     ``launchers.py`` is used whole (with its YAML, if any); otherwise the discovered file."""
+    # imported when no configuration is named: the search path is not read otherwise
     from reqsolve.config.search_path import ENV_VARIABLE, candidate_files, find_config_file
 
     if os.environ.get(ENV_VARIABLE):

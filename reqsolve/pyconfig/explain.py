@@ -20,6 +20,7 @@ def explain_python(
     """Rows for what ``launchers.py`` said (one per alternative asked), and its answer."""
     if not isinstance(registry, LauncherDirectory) or registry.python is None:
         return [], None
+    # imported when explain runs on a launchers.py: reqsolve.explain imports the solver
     from reqsolve.explain import Row
 
     asked = registry.ask_python(requirement, tags, offline=offline)

@@ -62,6 +62,7 @@ def check_python_file(path: str | os.PathLike[str]) -> list[Problem]:
         function = python.function()
     except ConfigError as exc:
         return list(exc.problems)
+    # imported once the launchers.py imported cleanly: a broken file is reported without them
     from reqsolve.config.tokens_file import TOKENS_FILE_NAME, read_counters
     from reqsolve.parser import parse
 
@@ -134,6 +135,7 @@ def token_problems(
 ) -> list[Problem]:
     """The YAML file's token rules (undeclared token, more than the counter holds) applied to a
     launcher returned at ``line``: the launcher-file linter itself, on that one launcher."""
+    # the launcher-file linter, only when a launcher returned by launchers.py takes tokens
     from reqsolve.config.lint import lint
 
     checked = LauncherFile(path=file, launchers=(described(launcher),), token_counters=counters)

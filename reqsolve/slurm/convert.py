@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from reqsolve.config.loader import dump_yaml
 from reqsolve.config.model import (
     Configuration,
     CpuConfig,
@@ -324,7 +325,6 @@ def launcher_yaml(
 ) -> str:
     """A launcher file holding these slurm launchers (``left_out`` hosts and ``notes`` as
     comments)."""
-    from reqsolve.config.loader import dump_yaml
 
     lines = []
     for item in left_out:
