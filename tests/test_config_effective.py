@@ -20,9 +20,8 @@ from reqsolve.config.model import (
     Partition,
     SlurmLauncherConfig,
 )
+from tests.reference import GIB, G
 
-G = 10**9
-GIB = 2**30
 REGEXES = (r"GPU(?P<cuda_count>\d+)", r"GPUM(?P<cuda_memory>\d+G)", r"MODEL_(?P<cuda_model>\w+)")
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from reqsolve.cli import run
-from tests.reference import holds, parse_constraint
+from tests.reference import MIB, holds, parse_constraint, slurm_mib, slurm_seconds
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
@@ -71,27 +71,6 @@ def admitted(config: str, launcher: str, options: dict[str, Any]) -> set[tuple[s
     return pairs
 
 
-def slurm_seconds(text: str | None) -> int | None:
-    if text is None:
-        return None
-    days, _, clock = text.rpartition("-")
-    parts = [int(x) for x in clock.split(":")]
-    while len(parts) < 3:
-        parts.insert(0, 0)
-    hours, minutes, seconds = parts
-    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def slurm_mib(text: str | None) -> int | None:
-    if text is None:
-        return None
-    match = re.fullmatch(r"(\d+)([KMGT]?)", text)
-    assert match, text
-    factor = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024**2}[match.group(2)]
-    return int(int(match.group(1)) * factor)
-
-
-MIB = 2**20
 _MEMORY_REASON = re.compile(r"memory (\d+) > (\d+)")
 _DURATION_REASON = re.compile(r"duration (\d+)s > max (\d+)s")
 

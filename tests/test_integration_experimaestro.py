@@ -37,6 +37,7 @@ from reqsolve.finder import find_match
 from reqsolve.integrations import experimaestro as integration
 from reqsolve.parser import parse
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from tests.reference import G
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE = ROOT / "tests" / "conformance"
@@ -159,7 +160,6 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
 
 # --- the conversion of experimaestro's requirement objects
 
-G = 10**9
 CONVERTED = [
     ("duration=4 days & cuda(mem=4G) * 2 & cpu(mem=400M, cores=4)",
      [Alternative(4 * 86400, Cpu(4, 400 * 10**6), (Accelerator(4 * G),) * 2)]),

@@ -19,9 +19,10 @@ from reqsolve.config.model import (
 from reqsolve.errors import SlurmQueryError
 from reqsolve.slurm import convert, query, readers
 from tests.commands import write_commands
+from tests.reference import MIB
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm" / "default"
-HOUR, DAY, MIB = 3600, 86400, 2**20
+HOUR, DAY = 3600, 86400
 
 
 def fake_slurm(

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from reqsolve.errors import SlurmQueryError
 from reqsolve.slurm import convert, readers
 from reqsolve.slurm.readers import GpuGres
+from tests.reference import MIB
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
 DEFAULT = FIXTURES / "default"
 CUSTOM = FIXTURES / "custom"
-MIB = 2**20
 
 
 def text(path: Path) -> str:
