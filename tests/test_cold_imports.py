@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 from reqsolve.cli import main
 from reqsolve.garbage_collector import YOUNG_COLLECTION_EVERY, relax_for_command_line
 from reqsolve.units import unit_tables
+from tests.commands import python_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
@@ -51,15 +50,7 @@ def _imported(code: str) -> dict[str, list[str]]:
     The unit tables are derived first (by pint, once per installation, as a first run does):
     what is guarded is every later run."""
     unit_tables()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env=env,
-    )
+    done = python_process(code, timeout=120)
     assert done.returncode == 0, done.stderr
     result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
