@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
 
 
 def write_commands(folder: Path, **bodies: str) -> Path:
@@ -54,4 +54,17 @@ def python_process(
         cwd=ROOT,
         check=False,
         timeout=timeout,
+    )
+
+
+def polling_bin(tmp_path: Path, states: list[str], final: str) -> Path:
+    """squeue prints the next state of ``states`` per call, then nothing; sacct prints final."""
+    counter = tmp_path / "count"
+    counter.write_text("0")
+    cases = "".join(f"  {i}) echo {s};;\n" for i, s in enumerate(states))
+    squeue = (
+        f'n=$(cat {counter}); echo $((n+1)) > {counter}\ncase "$n" in\n{cases}  *) exit 0;;\nesac'
+    )
+    return write_commands(
+        tmp_path / "bin", squeue=squeue, sacct=f"echo '{final}'", scontrol="exit 1"
     )
