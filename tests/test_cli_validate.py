@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reqsolve.cli import run
+from tests.cli_run import cli
 from tests.commands import reqsolve_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +22,7 @@ PINNED = sorted(
 
 
 def validate(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["validate", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
+    return cli("validate", *argv)
 
 
 @pytest.fixture(autouse=True)
