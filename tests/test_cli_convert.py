@@ -29,10 +29,9 @@ from reqsolve.registry import Registry
 from reqsolve.requirement import Requirement
 from tests import strategies
 from tests.cli_run import cli
+from tests.paths import DOCS_EXAMPLE, ROOT
 from tests.reference import G
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS_EXAMPLE = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
 UPSTREAM = ROOT / "fixtures" / "upstream_test" / "launchers.yaml"
 
 

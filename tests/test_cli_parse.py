@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.cli_run import cli
 from tests.commands import reqsolve_process
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = "duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)"
 
 

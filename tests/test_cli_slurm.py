@@ -12,7 +12,6 @@ from tests.cli_run import cli
 from tests.commands import reqsolve_process, write_commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def convert(monkeypatch: pytest.MonkeyPatch, stdin: str, *argv: str) -> tuple[int, str, str]:

@@ -10,8 +10,8 @@ import pytest
 
 from tests.cli_run import cli
 from tests.commands import reqsolve_process
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 BROKEN = sorted(p.parent for p in (ROOT / "fixtures" / "broken").glob("*/launchers.yaml"))
 GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
 PINNED = sorted(

@@ -15,13 +15,13 @@ from reqsolve.errors import InvalidExpression, Span
 from reqsolve.parser import MAX_DEPTH, parse
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
 from tests.commands import python_process
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.usefixtures("parser_backend")
 
 K, M, G, T, P = 10**3, 10**6, 10**9, 10**12, 10**15
 KI, MI, GI, TI, PI = 2**10, 2**20, 2**30, 2**40, 2**50
 MIN, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def alt(
