@@ -1,5 +1,8 @@
 """Invariants of finding, on random small clusters, against the brute-force reference.
 
+The clusters are launcher files drawn by tests/strategies.py and read by reqsolve's loader;
+the reference is tests/reference.py.
+
 - the matcher agrees with brute force on every candidate (GPU permutations, no solver);
 - every answer is sound: each node that partition + constraint + exclude admit can run the job;
 - whenever brute force finds a satisfying candidate (all groups named), reqsolve answers;
