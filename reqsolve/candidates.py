@@ -4,11 +4,7 @@ A slurm launcher expands into (partition not disabled) x (node group) x (each Qo
 partition, or none) x (each account, or none); a local launcher that is not disabled is one
 candidate (docs/semantics.md §3). What the matcher needs of a candidate is its :class:`Shape` — the
 capacity and limits, without names — and clusters repeat shapes a lot (hundreds of identical
-nodes), so shapes are interned and the matcher's verdicts are cached per shape.
-
-Length (~600 lines): one expansion (launcher -> partition x node group x QoS x account) and the
-shape each candidate gets from the effective configuration; issue 13 plans to reduce
-``CompiledLauncher`` to a plain list of candidates plus the chooser's index.
+nodes), so shapes are interned and a query judges each distinct shape once.
 """
 
 from __future__ import annotations
@@ -31,6 +27,7 @@ from reqsolve.config.model import (
 )
 from reqsolve.garbage_collector import collector_paused
 from reqsolve.gpu_models import ModelForm, form_matches, model_form
+from reqsolve.search_index import SearchIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +47,10 @@ class GpuKind:
     min_mem_ratio: float | None = None
     gres: str | None = None  # the GRES type Slurm knows them by (typed requests name it)
     model_form: ModelForm | None = field(init=False, compare=False, repr=False)
-    # the rule's answers for this kind, by model asked: the matcher asks the same few
-    accepted: dict[str, bool] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         form = None if self.model is None else model_form(self.model)
         object.__setattr__(self, "model_form", form)
-        object.__setattr__(self, "accepted", {})
 
     @property
     def model_key(self) -> str | None:
@@ -64,14 +58,8 @@ class GpuKind:
 
     def accepts_model(self, asked: str) -> bool:
         """Is this kind's GPU one of the ``asked`` model? (docs/gpu-models.md)"""
-        found = self.accepted.get(asked)
-        if found is None:
-            form = self.model_form
-            found = form is not None and form_matches(model_form(asked), form)
-            if len(self.accepted) >= 1024:
-                self.accepted.clear()
-            self.accepted[asked] = found
-        return found
+        form = self.model_form
+        return form is not None and form_matches(model_form(asked), form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +79,10 @@ class Shape:
     duration_source: str | None
     min_gpu: int
     min_gpu_source: str | None = None
+    gpu_count: int = field(init=False, compare=False, repr=False)  # all GPUs, every kind
 
-    @property
-    def gpu_count(self) -> int:
-        return sum(kind.count for kind in self.gpus)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gpu_count", sum(kind.count for kind in self.gpus))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +106,21 @@ class Candidate:
 
     def where(self) -> str:
         """``manual/gpu_p4[0] qos=qos_gpu-t3 account=iea@a100`` — for messages and tables."""
-        text = self.launcher
-        if self.partition is not None:
-            text += f"/{self.partition}[{self.group}]"
-        if self.qos is not None:
-            text += f" qos={self.qos}"
-        if self.account is not None:
-            text += f" account={self.account}"
-        return text
+        return where(self.launcher, self.partition, self.group, self.qos, self.account)
+
+
+def where(
+    launcher: str, partition: str | None, group: int | None, qos: str | None, account: str | None
+) -> str:
+    """How messages name a place to run: ``manual/gpu_p4[0] qos=qos_gpu-t3 account=iea@a100``."""
+    text = launcher
+    if partition is not None:
+        text += f"/{partition}[{group}]"
+    if qos is not None:
+        text += f" qos={qos}"
+    if account is not None:
+        text += f" account={account}"
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,107 +137,31 @@ class GroupSlot:
     feature_set: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class CandidateClass:
-    """Candidates that answer every query alike: same shape, priority, QoS, account,
-    partition and feature set. Choosing works on classes — a cluster of 10,000 single-host
-    groups has a few hundred — and expands to candidates only for the answer."""
-
-    shape_id: int
-    priority: int
-    qos: str | None
-    account: str | None
-    partition_index: int | None
-    features: frozenset[str]
-    has_features: bool
-    members: tuple[int, ...]  # indices into ``CompiledLauncher.candidates``, file order
-
-    @property
-    def first(self) -> int:
-        return self.members[0]
-
-
-@dataclass(frozen=True, slots=True)
-class SlotClass:
-    """Node groups of one partition that the soundness rule treats alike: same feature set and
-    same shape under every QoS/account. ``hosts`` are the names of its named groups;
-    ``hostless`` the indices of its groups without names."""
-
-    partition: str
-    partition_index: int
-    feature_set: frozenset[str]
-    shapes: Mapping[tuple[str | None, str | None], Shape]
-    hosts: tuple[str, ...]
-    hostless: tuple[int, ...]
-
-
 @dataclass(eq=False)
 class CompiledLauncher:
-    """A launcher with its candidates computed once; ``position`` is its rank in file order.
+    """A launcher's candidates, computed once; ``position`` is its rank in file order.
 
-    Compared by identity: it is built once per loaded file and carries the cache of answers
-    per alternative (``outcomes``), filled by the ranking module. ``failure`` is set when the
-    launcher cannot be used at all (its Slurm discovery failed): it then has no candidate.
+    ``shapes`` are the candidates' distinct shapes (``candidates[i].shape ==
+    shapes[shape_index[i]]``), ``slots`` its node groups as the soundness rule sees them, and
+    ``index`` what a query searches (:class:`~reqsolve.search_index.SearchIndex`, built here).
+    Compared by identity: it is built once per loaded file and carries the one cache of
+    answers, per alternative (``outcomes``, filled by :mod:`reqsolve.ranking`). ``failure`` is
+    set when the launcher cannot be used at all (its Slurm discovery failed): it then has no
+    candidate.
     """
 
     config: LauncherConfig
     position: int
     candidates: tuple[Candidate, ...]
     slots: tuple[GroupSlot, ...] = ()
-    shapes: tuple[Shape, ...] = ()  # distinct shapes, for cache-friendly matching
-    shape_index: tuple[int, ...] = ()  # candidates[i].shape == shapes[shape_index[i]]
+    shapes: tuple[Shape, ...] = ()
+    shape_index: tuple[int, ...] = ()
     failure: str | None = None
     outcomes: dict[object, object] = field(default_factory=dict, repr=False)
-    by_partition: dict[int, tuple[GroupSlot, ...]] = field(default_factory=dict, repr=False)
-    slot_classes: dict[int, tuple[SlotClass, ...]] = field(default_factory=dict, repr=False)
-    classes: tuple[CandidateClass, ...] = field(default=(), repr=False)
-    # the search order of a query: each distinct shape once, in the order its first class comes
-    # when classes are sorted by (decreasing priority, file order), with that class
-    search: tuple[tuple[int, CandidateClass], ...] = field(default=(), repr=False)
-    # each shape as (max_duration, min_gpu, index in ``hardware``): its limits apart from its
-    # node, so that a query judges each distinct node once (a handful of QoS share nodes)
-    parts: tuple[tuple[int | None, int, int], ...] = field(default=(), repr=False)
-    hardware: tuple[Shape, ...] = field(default=(), repr=False)  # shapes without limits
-    # classes by (priority, QoS, account), in file order: what a query keeps beside the first
-    tiers: dict[tuple[int, str | None, str | None], tuple[CandidateClass, ...]] = field(
-        default_factory=dict, repr=False
-    )
-    shape_first: dict[int, int] = field(default_factory=dict, repr=False)  # shape -> candidate
-    # partitions holding a node with several kinds of GPU (one candidate per way to ask);
-    # filled by compile_slurm, which meets each kind of node once
-    mixed: frozenset[int] = field(default=frozenset(), repr=False)
+    index: SearchIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        grouped: dict[int, list[GroupSlot]] = {}
-        for slot in self.slots:
-            grouped.setdefault(slot.partition_index, []).append(slot)
-        self.by_partition = {index: tuple(slots) for index, slots in grouped.items()}
-        self.slot_classes = {
-            index: _slot_classes(slots) for index, slots in self.by_partition.items()
-        }
-        self.classes = _candidate_classes(self.candidates, self.shape_index)
-        search: dict[int, CandidateClass] = {}
-        for klass in sorted(self.classes, key=lambda k: (-k.priority, k.first)):
-            search.setdefault(klass.shape_id, klass)
-        self.search = tuple(search.items())
-        tiers: dict[tuple[int, str | None, str | None], list[CandidateClass]] = {}
-        for klass in sorted(self.classes, key=lambda k: k.first):
-            tiers.setdefault((klass.priority, klass.qos, klass.account), []).append(klass)
-        self.tiers = {key: tuple(classes) for key, classes in tiers.items()}
-        hardware: dict[Shape, int] = {}
-        parts = []
-        for shape in self.shapes:
-            bare = replace(
-                shape, max_duration=None, duration_source=None, min_gpu=0, min_gpu_source=None
-            )
-            node = hardware.setdefault(bare, len(hardware))
-            parts.append((shape.max_duration, shape.min_gpu, node))
-        self.parts = tuple(parts)
-        self.hardware = tuple(hardware)
-        shape_first: dict[int, int] = {}
-        for position, shape_id in enumerate(self.shape_index):
-            shape_first.setdefault(shape_id, position)
-        self.shape_first = shape_first
+        self.index = SearchIndex.build(self.candidates, self.shapes, self.shape_index, self.slots)
 
     @property
     def id(self) -> str:
@@ -251,71 +170,6 @@ class CompiledLauncher:
     @property
     def kind(self) -> str:
         return self.config.kind
-
-    def partition_slots(self, partition_index: int) -> tuple[GroupSlot, ...]:
-        return self.by_partition.get(partition_index, ())
-
-
-def _slot_classes(slots: tuple[GroupSlot, ...]) -> tuple[SlotClass, ...]:
-    found: dict[tuple[object, ...], tuple[GroupSlot, list[str], list[int]]] = {}
-    # groups of one kind share their shapes mapping: describe each mapping object once
-    described: dict[int, tuple[object, ...]] = {}
-    for slot in slots:
-        shapes = slot.shapes
-        content = described.get(id(shapes))
-        if content is None:
-            content = described[id(shapes)] = tuple((k, id(v)) for k, v in shapes.items())
-        key = (slot.feature_set, content)
-        entry = found.get(key)
-        if entry is None:
-            entry = found[key] = (slot, [], [])
-        if slot.hosts:
-            entry[1].extend(slot.hosts)
-        else:
-            entry[2].append(slot.group)
-    return tuple(
-        SlotClass(
-            first.partition,
-            first.partition_index,
-            first.feature_set,
-            first.shapes,
-            tuple(hosts),
-            tuple(hostless),
-        )
-        for first, hosts, hostless in found.values()
-    )
-
-
-# shape id, priority, qos, account, partition index, features, has features
-ClassKey = tuple[int, int, str | None, str | None, int | None, frozenset[str], bool]
-
-
-def _candidate_classes(
-    candidates: tuple[Candidate, ...], shape_index: tuple[int, ...]
-) -> tuple[CandidateClass, ...]:
-    found: dict[ClassKey, list[int]] = {}
-    # candidates of one group share their features tuple: one frozenset per tuple object
-    feature_sets: dict[int, frozenset[str]] = {}
-    for position, (candidate, shape_id) in enumerate(zip(candidates, shape_index, strict=True)):
-        features = candidate.features
-        feature_set = feature_sets.get(id(features))
-        if feature_set is None:
-            feature_set = feature_sets[id(features)] = frozenset(features)
-        key = (
-            shape_id,
-            candidate.priority,
-            candidate.qos,
-            candidate.account,
-            candidate.partition_index,
-            feature_set,
-            bool(features),
-        )
-        members = found.get(key)
-        if members is None:
-            found[key] = [position]
-        else:
-            members.append(position)
-    return tuple(CandidateClass(*key, members=tuple(members)) for key, members in found.items())
 
 
 @lru_cache(maxsize=4096)  # a few GPU sizes x ratios per file, met once per node group
@@ -482,7 +336,6 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
     shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
-    mixed: set[int] = set()
     launcher_id = launcher.id
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
@@ -517,7 +370,6 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                     for account in accounts:
                         shapes[(qos_name, account)] = shape
                     if len(shape.gpus) > 1:
-                        mixed.add(p_index)
                         choices = tuple(
                             (offer, interner.add(offer)) for offer in offers(shape)
                         )
@@ -567,7 +419,6 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         slots=tuple(slots),
         shapes=tuple(interner.shapes),
         shape_index=tuple(shape_index),
-        mixed=frozenset(mixed),
     )
 
 

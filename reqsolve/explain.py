@@ -13,16 +13,11 @@ from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.matching import check
-from reqsolve.ranking import (
-    Answer,
-    as_tags,
-    find,
-    launcher_order,
-    no_candidate,
-    solve_launcher,
-)
+from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
+from reqsolve.refusals import NOT_KEPT, no_candidate
 from reqsolve.requirement import Requirement
+
+PASSED_OVER = "fits, not kept (priority, QoS or account)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +73,20 @@ def explain(
                 and match.launcher is launcher
                 and match.alternative_index == index
             )
-            unsound = {id(f.candidate): f.reason for f in outcome.failures if f.candidate}
+            unsound = {id(candidate): why for candidate, why in outcome.dropped}
+            passed_over = NOT_KEPT if outcome.dropped else PASSED_OVER
             if launcher.failure is not None:
                 rows.append(_launcher_row(index, launcher, "fails", launcher.failure))
             elif not launcher.candidates:
                 why = f"no candidate: {no_candidate(launcher)}"
                 rows.append(_launcher_row(index, launcher, "fails", why))
-            for candidate in launcher.candidates:
-                verdict = check(candidate.shape, alternative)
+            for position, candidate in enumerate(launcher.candidates):
+                verdict = outcome.verdict(position)
                 if id(candidate) in kept:
                     state = "chosen" if chosen else "kept"
                     rows.append(_row(index, launcher, candidate, state, "", ""))
                 elif verdict.ok:
-                    why = unsound.get(id(candidate), "fits, not kept (priority, QoS or account)")
+                    why = unsound.get(id(candidate), passed_over)
                     rows.append(_row(index, launcher, candidate, "fits", why, why))
                 else:
                     rows.append(

@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
@@ -207,7 +206,6 @@ class Match:
     assignment: tuple[int, ...] = ()
 
 
-@lru_cache(maxsize=4096)
 def host_shape(host: HostSpecification) -> Shape:
     """The solver's view of a host: the one input :func:`reqsolve.matching.check` judges."""
     from reqsolve.candidates import GpuKind, Shape

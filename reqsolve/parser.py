@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -372,7 +372,7 @@ class _Builder:
                 f"write {text}:00 for hours and minutes, or {hours}m{minutes}s",
             )
         try:
-            seconds = _seconds(text)
+            seconds = parse_duration(text)
         except InvalidValue as error:
             raise _Located.from_value(error, _start(token), _end(token)) from None
         return _Piece(Alternative(duration=seconds), _start(keyword), _end(token))
@@ -380,7 +380,7 @@ class _Builder:
     def mem(self, children: list[lark.Token]) -> _Piece:
         keyword, token = children
         try:
-            value = _bytes(token.value)
+            value = parse_memory(token.value)
         except InvalidValue as error:
             raise _Located.from_value(error, _start(token), _end(token)) from None
         return _Piece(("mem", value), _start(keyword), _end(token))
@@ -455,10 +455,6 @@ class _Builder:
         return _Piece(Alternative(gpus=(gpu,) * count), _start(keyword), end)
 
 
-# The same few values (`4 days`, `24G`) come back in nearly every expression a process reads;
-# their conversion is pure, so it is kept (errors are not: lru_cache does not keep exceptions).
-_seconds = lru_cache(maxsize=4096)(parse_duration)
-_bytes = lru_cache(maxsize=4096)(parse_memory)
 
 
 def _alternatives_of(value: Requirement | Alternative) -> tuple[Alternative, ...]:

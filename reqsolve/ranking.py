@@ -1,106 +1,121 @@
 """Choosing (docs/semantics.md §5): alternatives in order, launchers by weight, then inside one.
 
-Everything here is a sort key or a filter over compiled launchers and cached verdicts; the one
-answer per (launcher, alternative) is remembered on the compiled launcher, so a repeated query
-costs a few dictionary look-ups.
-
-Length (~550 lines): the order of answers and the reasons for refusals are one decision read two
-ways; issue 13 (item 1) plans one evaluation returning a verdict, rendered to words on demand.
+Everything here is a sort key or a filter over compiled launchers and the matcher's verdicts;
+the one outcome per (launcher, alternative) is remembered on the compiled launcher, so a
+repeated query costs a few dictionary look-ups. When nothing answers, the same verdicts are
+rendered into reasons, and "closest" is their smallest distance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
-from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.matching import STAGES, Ask, Verdict, check, cpus_for, distance, unmet
+from reqsolve.errors import Reason
+from reqsolve.matching import STAGES, Ask, Verdict, cpus_for, evaluate, misses
+from reqsolve.refusals import (
+    NOT_KEPT,
+    Failure,
+    NoLauncherFound,
+    all_reasons,
+    closest,
+    message,
+    reason_of,
+)
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
 
 MAX_CACHED_OUTCOMES = 4096
-FAR = 1 << 30  # the distance of a launcher that could not be used at all (discovery failed)
 
 
-class Failure(NamedTuple):
-    """Why one candidate (None: the whole launcher) does not answer one alternative.
-
-    A named tuple: thousands are made when a big cluster matches nothing, and a tuple is
-    several times cheaper to build than a frozen dataclass."""
-
-    candidate: Candidate | None
-    code: str
-    reason: str
-    detail: str
-    stage: int
-    limit: int = 0  # the capacity that fell short
-    # (conditions unmet, summed relative shortfall): how close the candidate came (the
-    # smallest is "closest"); a launcher that could not be used at all comes last
-    distance: tuple[int, float] = (FAR, 0.0)
-
-    @classmethod
-    def of(
-        cls, candidate: Candidate | None, verdict: Verdict, away: tuple[int, float]
-    ) -> Failure:
-        limit = verdict.numbers.get("limit", 0)
-        return cls(
-            candidate, verdict.code, verdict.reason, verdict.detail, verdict.stage, limit, away
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """One launcher on one alternative: the kept candidates and options, or every failure.
+    """One launcher on one alternative: the kept candidates and options, or why not.
 
-    Failures are built on first use (``build``): a launcher that does not answer costs nothing
-    more when another one does. They and the reasons built from them are cached (``cache``),
-    so a repeated query that matches nothing does not rebuild thousands of them.
+    Why not is read from one verdict per distinct shape of the launcher (:attr:`verdicts`,
+    made when first read), so a launcher that does not answer costs nothing more when another
+    one does, and a cluster of 10,000 nodes with a few shapes is explained from a few verdicts.
+    ``dropped`` says why each candidate that fits was dropped by the soundness rule, when
+    that rule left no partition.
     """
 
-    kept: tuple[Candidate, ...]
-    options: SlurmOptions | None
-    build: Callable[[], tuple[Failure, ...]] | None = field(
-        default=None, compare=False, repr=False
-    )
-    # the closest failure, (index, launcher) -> reason, found without building every failure
-    nearest: Callable[[int, str], Reason | None] | None = field(
-        default=None, compare=False, repr=False
-    )
-    cache: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("_verdicts", "alternative", "dropped", "kept", "launcher", "options")
+
+    def __init__(
+        self,
+        launcher: CompiledLauncher,
+        alternative: Alternative,
+        kept: tuple[Candidate, ...] = (),
+        options: SlurmOptions | None = None,
+        dropped: tuple[tuple[Candidate, str], ...] = (),
+    ) -> None:
+        self.launcher = launcher
+        self.alternative = alternative
+        self.kept = kept
+        self.options = options
+        self.dropped = dropped
+        self._verdicts: tuple[Verdict, ...] | None = None
 
     @property
     def found(self) -> bool:
         return bool(self.kept)
 
     @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """The verdict of each distinct shape of the launcher (``launcher.shapes`` order)."""
+        if self._verdicts is None:
+            ask = Ask(self.alternative)
+            self._verdicts = tuple(evaluate(shape, ask) for shape in self.launcher.shapes)
+        return self._verdicts
+
+    def verdict(self, position: int) -> Verdict:
+        """The verdict of the launcher's candidate at ``position``."""
+        return self.verdicts[self.launcher.shape_index[position]]
+
+    @property
     def failures(self) -> tuple[Failure, ...]:
-        """Why each candidate does not answer (empty when the launcher answers)."""
-        failures: tuple[Failure, ...] | None = self.cache.get("failures")
-        if failures is None:
-            failures = self.cache["failures"] = self.build() if self.build is not None else ()
-        return failures
+        """Why each candidate does not answer (empty when the launcher answers): rendered once
+        per shape, copied per candidate."""
+        launcher = self.launcher
+        if launcher.failure is not None:
+            return (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
+        if self.found:
+            return ()
+        unsound = {id(candidate): why for candidate, why in self.dropped}
+        rendered = [
+            None if verdict.ok else Failure.of(None, verdict) for verdict in self.verdicts
+        ]
+        failures = []
+        for candidate, shape_id in zip(launcher.candidates, launcher.shape_index, strict=True):
+            failure = rendered[shape_id]
+            if failure is not None:
+                failures.append(failure._replace(candidate=candidate))
+            elif self.dropped:
+                why = unsound.get(id(candidate), NOT_KEPT)
+                failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
+        return tuple(failures)
 
-    def reasons(self, index: int, launcher: str) -> tuple[tuple[Reason, ...], Reason | None]:
-        """The reasons for alternative ``index``, and the closest of them."""
-        key = (index, launcher)
-        cached: tuple[tuple[Reason, ...], Reason | None] | None = self.cache.get(key)
-        if cached is None:
-            shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
-            reasons = tuple(_reason(index, launcher, f, shared) for f in self.failures)
-            cached = self.cache[key] = (reasons, closest(reasons))
-        return cached
+    def reasons(self, index: int) -> tuple[Reason, ...]:
+        """The reasons for this outcome's alternative, numbered ``index`` in its requirement."""
+        shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
+        return tuple(reason_of(index, self.launcher.id, f, shared) for f in self.failures)
 
-    def closest(self, index: int, launcher: str) -> Reason | None:
-        """The closest reason for alternative ``index`` (the second item of :meth:`reasons`),
-        found from one verdict per shape when the outcome knows how."""
-        if self.nearest is None or (index, launcher) in self.cache:
-            return self.reasons(index, launcher)[1]
-        return self.nearest(index, launcher)
+    def closest(self, index: int) -> Reason | None:
+        """The closest of :meth:`reasons` (:func:`closest`), found from one verdict per shape
+        when nothing fits: every candidate of a shape is as close as its first."""
+        launcher = self.launcher
+        if launcher.failure is not None or self.dropped or self.found:
+            return closest(self.reasons(index))
+        firsts = [
+            Failure.of(launcher.candidates[first], self.verdicts[shape_id])
+            for shape_id, first in sorted(launcher.index.shape_first.items(), key=lambda x: x[1])
+        ]
+        shared: dict[int, dict[str, Any]] = {}
+        return closest([reason_of(index, launcher.id, f, shared) for f in firsts])
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +184,8 @@ def launcher_order(
 
 
 def solve_launcher(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
-    """The outcome of one launcher on one alternative (cached on the launcher)."""
+    """The outcome of one launcher on one alternative, remembered on the launcher: the one
+    cache of answers, keyed by the alternative's value."""
     cached = launcher.outcomes.get(alternative)
     if cached is not None:
         assert isinstance(cached, Outcome)
@@ -189,15 +205,15 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     the first shape that fits gives that first candidate; only its tier is looked at further.
     """
     if launcher.failure is not None:
-        discovery = (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
-        return Outcome((), None, lambda: discovery)
+        return Outcome(launcher, alternative)
     ask = Ask(alternative)
     shapes = launcher.shapes
-    parts = launcher.parts
-    hardware = launcher.hardware
+    parts = launcher.index.parts
+    hardware = launcher.index.hardware
     duration = ask.duration
     n_gpus = ask.n_gpus
-    # a shape fits when its limits (duration, min_gpu) and its node (the rest of unmet()) do
+    # a shape fits when its limits (duration, min_gpu) and its node (the rest) do; a handful
+    # of QoS share each node, which is judged once per query
     on_node: dict[int, bool] = {}
 
     def fits(shape_id: int) -> bool:
@@ -206,100 +222,26 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
             return False
         known = on_node.get(node)
         if known is None:
-            known = on_node[node] = unmet(hardware[node], ask) is None
+            known = on_node[node] = next(misses(hardware[node], ask), None) is None
         return known
 
-    first = next((klass for shape_id, klass in launcher.search if fits(shape_id)), None)
+    first = next((klass for shape_id, klass in launcher.index.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
-        return Outcome(
-            (),
-            None,
-            partial(_failures, launcher, alternative),
-            partial(_nearest, launcher, ask),
-        )
+        return Outcome(launcher, alternative)
     if launcher.kind == "local":
-        return Outcome((launcher.candidates[first.first],), None)
+        return Outcome(launcher, alternative, (launcher.candidates[first.first],))
     first_shape = shapes[first.shape_id]
     per_cpu = uses_mem_per_cpu(first_shape, alternative)
     kept = [
         klass
-        for klass in launcher.tiers[(first.priority, first.qos, first.account)]
+        for klass in launcher.index.tiers[(first.priority, first.qos, first.account)]
         if fits(klass.shape_id)
         and (not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu)
     ]
     emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
     if emitted.options is not None:
-        return Outcome(emitted.kept, emitted.options)
-    return Outcome((), None, partial(_unsound, launcher, alternative, emitted.dropped))
-
-
-def _failures(launcher: CompiledLauncher, alternative: Alternative) -> tuple[Failure, ...]:
-    """One failure per candidate when none fits; one template per shape, copied per candidate
-    (thousands of nodes share a few shapes)."""
-    templates = []
-    for shape in launcher.shapes:
-        v = check(shape, alternative)
-        templates.append(
-            (
-                v.code,
-                v.reason,
-                v.detail,
-                v.stage,
-                v.numbers.get("limit", 0),
-                distance(shape, alternative),
-            )
-        )
-    return tuple(
-        Failure(candidate, *templates[index])
-        for candidate, index in zip(launcher.candidates, launcher.shape_index, strict=True)
-    )
-
-
-def _nearest(
-    launcher: CompiledLauncher, ask: Ask, index: int, launcher_id: str
-) -> Reason | None:
-    """What :func:`closest` picks among :func:`_failures`: the smallest distance, then the
-    first candidate in file order — decided per shape."""
-    # closeness key, first candidate, shape, distance
-    best: tuple[tuple[int, float, int, int], int, int, tuple[int, float]] | None = None
-    alternative = ask.alternative
-    for shape_id, first in launcher.shape_first.items():
-        shape = launcher.shapes[shape_id]
-        away = distance(shape, alternative)
-        assert away[0], "a shape fits where the search found none"
-        found = unmet(shape, ask)
-        assert found is not None
-        key = _closeness(away, *found)
-        if best is None or key < best[0] or (key == best[0] and first < best[1]):
-            best = (key, first, shape_id, away)
-    if best is None:
-        return None
-    shape = launcher.shapes[best[2]]
-    failure = Failure.of(launcher.candidates[best[1]], check(shape, alternative), best[3])
-    return _reason(index, launcher_id, failure, {})
-
-
-def _unsound(
-    launcher: CompiledLauncher,
-    alternative: Alternative,
-    dropped: tuple[tuple[Candidate, str], ...],
-) -> tuple[Failure, ...]:
-    """Every partition dropped by the soundness rule: say so for each candidate that fits."""
-    unsound = {id(c): why for c, why in dropped}
-    failures: list[Failure] = []
-    for candidate in launcher.candidates:
-        verdict = check(candidate.shape, alternative)
-        if verdict.ok:
-            why = unsound.get(
-                id(candidate),
-                "not kept: a higher priority or another QoS/account was preferred, and that"
-                " choice was dropped as unsound",
-            )
-            failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
-        else:
-            away = distance(candidate.shape, alternative)
-            failures.append(Failure.of(candidate, verdict, away))
-    return tuple(failures)
+        return Outcome(launcher, alternative, emitted.kept, emitted.options)
+    return Outcome(launcher, alternative, dropped=emitted.dropped)
 
 
 def find(
@@ -316,7 +258,7 @@ def find(
     """
     wanted = as_tags(tags)
     ordered = launcher_order(launchers, wanted, slurm_only=slurm_only)
-    tried: list[tuple[int, CompiledLauncher, Outcome]] = []
+    tried: list[tuple[int, Outcome]] = []
     for index, alternative in enumerate(requirement.alternatives):
         for launcher in ordered:
             outcome = solve_launcher(launcher, alternative)
@@ -325,245 +267,13 @@ def find(
                     launcher, index, alternative, outcome.kept, outcome.options,
                     config=launcher.config,
                 )
-            tried.append((index, launcher, outcome))
+            tried.append((index, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
     # candidate (thousands on a big cluster); both are built when first read, so a caller that
     # catches the error to try something else pays for neither
     raise NoLauncherFound(
-        partial(_all_reasons, tried),
-        partial(_message, requirement, tried, launchers, ordered, wanted, slurm_only),
+        partial(all_reasons, tried),
+        partial(message, requirement, tried, launchers, ordered, wanted, slurm_only),
     )
 
 
-def _message(
-    requirement: Requirement,
-    tried: list[tuple[int, CompiledLauncher, Outcome]],
-    launchers: Sequence[CompiledLauncher],
-    eligible: Sequence[CompiledLauncher],
-    tags: tuple[str, ...],
-    slurm_only: bool = False,
-) -> str:
-    best = [
-        nearest
-        for index, launcher, outcome in tried
-        if (nearest := outcome.closest(index, launcher.id)) is not None
-    ]
-    if not best:
-        return (
-            f"no launcher can run {requirement}: "
-            + no_candidate_why(launchers, eligible, tags, slurm_only)
-        )
-    return not_found_message(requirement, best) + _threshold_hint(requirement, tried)
-
-
-def no_candidate_why(
-    launchers: Sequence[CompiledLauncher],
-    eligible: Sequence[CompiledLauncher],
-    tags: tuple[str, ...],
-    slurm_only: bool = False,
-) -> str:
-    """Why no candidate was even tried: no launcher at all, no launcher with the tags asked
-    (and the tags that exist), or each eligible launcher and why it has no candidate."""
-    if not launchers:
-        return "the launcher file declares no launcher"
-    if not eligible and slurm_only and not any(x.kind == "slurm" for x in launchers):
-        return "no launcher is eligible: --slurm-only, and the file declares no Slurm launcher"
-    if not eligible:
-        known = sorted({tag for launcher in launchers for tag in launcher.config.tags})
-        exist = "tags in the file: " + ", ".join(known)
-        if not known:
-            exist = "no launcher of the file has a tag"
-        which = "Slurm launcher" if slurm_only else "launcher"
-        return f"no {which} is eligible: none has the tag(s) {', '.join(tags)} ({exist})"
-    whys = "; ".join(f"{launcher.id}: {no_candidate(launcher)}" for launcher in eligible)
-    return f"no launcher has a candidate ({whys})"
-
-
-def no_candidate(launcher: CompiledLauncher) -> str:
-    """Why a launcher has no candidate at all (``explain`` and the error say the same)."""
-    config = launcher.config
-    if launcher.failure is not None:
-        return launcher.failure
-    if config.disabled:
-        return "disabled"
-    if getattr(config, "query_slurm", False):
-        return (
-            "it needs Slurm discovery (query_slurm: true) and --offline (offline=True)"
-            " forbids it: run without --offline, or write its partitions in the file"
-        )
-    if config.kind == "slurm":
-        return "no enabled partition with node groups"
-    return "no candidate"
-
-
-def _threshold_hint(
-    requirement: Requirement, tried: list[tuple[int, CompiledLauncher, Outcome]]
-) -> str:
-    """What to write when a GPU asked without memory fits nowhere because of anti-waste rules.
-
-    ``cuda()`` states 0 B of GPU memory (docs/expressions.md), below every ``min_mem_ratio`` /
-    ``min_memory`` threshold: the smallest threshold among the GPUs tried that the request
-    would fit once it states that much is what to write.
-    """
-    from reqsolve.matching import fits
-    from reqsolve.requirement import Accelerator
-    from reqsolve.units import format_memory, human_memory, parse_memory
-
-    smallest: int | None = None
-    for index, launcher, _ in tried:
-        asked = requirement.alternatives[index].gpus
-        for gpu in set(asked):
-            if gpu.memory:
-                continue
-            for shape in launcher.shapes:
-                if shape.gpu_count < len(asked):
-                    continue  # too few GPUs whatever the memory written
-                for kind in shape.gpus:
-                    if fits(kind, gpu):
-                        return ""  # a GPU takes it as written: something else is missing
-                    threshold = kind.min_memory
-                    if threshold and fits(kind, Accelerator(threshold, gpu.model)):
-                        smallest = threshold if smallest is None else min(smallest, threshold)
-    if smallest is None:
-        return ""
-    text = human_memory(smallest)
-    if parse_memory(text) < smallest:
-        text = format_memory(smallest)
-    return (
-        f"; cuda() without mem= asks 0B of GPU memory, below every GPU's anti-waste threshold"
-        f" (min_mem_ratio/min_memory): write cuda(mem={text}) or more"
-    )
-
-
-def _all_reasons(tried: list[tuple[int, CompiledLauncher, Outcome]]) -> tuple[Reason, ...]:
-    reasons: list[Reason] = []
-    for index, launcher, outcome in tried:
-        reasons.extend(outcome.reasons(index, launcher.id)[0])
-    return tuple(reasons)
-
-
-class NoLauncherFound(LauncherNotFoundError):
-    """A :class:`LauncherNotFoundError` whose ``reasons`` and message are built on first read.
-
-    A query matching nothing on a cluster of 10,000 node groups has tens of thousands of
-    reasons; a caller that only catches the error never pays for them, one that reads the
-    message pays only for the closest candidate of each launcher.
-    Copied or pickled, it becomes a plain LauncherNotFoundError with both built.
-    """
-
-    def __init__(
-        self, build: Callable[[], tuple[Reason, ...]], message: Callable[[], str]
-    ) -> None:
-        self._build: Callable[[], tuple[Reason, ...]] | None = build
-        self._reasons: tuple[Reason, ...] | None = None
-        self._message: Callable[[], str] | str = message
-        super().__init__((), "")
-
-    def __str__(self) -> str:
-        message = self._message
-        if not isinstance(message, str):
-            message = self._message = message()
-            self.args = (message,)
-        return message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r})"
-
-    @property
-    def reasons(self) -> tuple[Reason, ...]:
-        if self._reasons is None:
-            build = self._build
-            self._reasons = build() if build is not None else ()
-        return self._reasons
-
-    @reasons.setter
-    def reasons(self, value: tuple[Reason, ...]) -> None:
-        # the base class stores () first; anything else written later replaces the builder
-        if value or self._reasons is not None:
-            self._build = None
-            self._reasons = tuple(value)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (LauncherNotFoundError, (self.reasons, str(self)))
-
-
-def _reason(
-    index: int, launcher: str, failure: Failure, shared: dict[int, dict[str, Any]]
-) -> Reason:
-    candidate = failure.candidate
-    key = hash((failure.detail, failure.stage, failure.limit, failure.distance))
-    details = shared.get(key)
-    if details is None or details["detail"] != failure.detail:
-        details = {
-            "detail": failure.detail,
-            "stage": failure.stage,
-            "limit": failure.limit,
-            "unmet": failure.distance[0],
-            "shortfall": failure.distance[1],
-        }
-        shared[key] = details
-    return Reason(
-        alternative=index,
-        launcher=launcher,
-        partition=candidate.partition if candidate else None,
-        group=candidate.group if candidate else None,
-        qos=candidate.qos if candidate else None,
-        account=candidate.account if candidate else None,
-        reason=failure.reason,
-        code=failure.code,
-        details=details,
-    )
-
-
-def closest(reasons: Sequence[Reason]) -> Reason | None:
-    """The candidate a person would change least: the fewest unmet conditions, then the
-    smallest relative shortfall over them, then the first (docs/matching.md, "No answer").
-
-    ``explain`` names the same candidate (its ``closest:`` line). A reason without a distance
-    (a launcher that could not be used) comes after every candidate that could.
-    """
-    best: Reason | None = None
-    best_key: tuple[int, float, int, int] = (FAR + 1, 0.0, 0, 0)
-    for reason in reasons:
-        details = reason.details
-        key = _closeness(
-            (details.get("unmet", FAR), details.get("shortfall", 0.0)),
-            details.get("stage", -1),
-            details.get("limit") or 0,
-        )
-        if best is None or key < best_key:
-            best, best_key = reason, key
-    return best
-
-
-def _closeness(
-    away: tuple[int, float], stage: int, limit: int
-) -> tuple[int, float, int, int]:
-    """The sort key of "closest" (smallest first): fewest unmet conditions, smallest relative
-    shortfall, then — on a tie — the checks that went furthest (a node whose GPUs are of the
-    wrong model is closer to a GPU job than a node without GPUs) and the largest capacity
-    where it fell short."""
-    return (away[0], round(away[1], 9), -stage, -limit)
-
-
-def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> str:
-    best = closest(reasons)
-    if best is None:
-        return (
-            f"no launcher can run {requirement}: no launcher is eligible"
-            " (check --tags and that the launcher file declares launchers)"
-        )
-    where = best.launcher
-    if best.partition is not None:
-        where += f"/{best.partition}[{best.group}]"
-    if best.qos is not None:
-        where += f" qos={best.qos}"
-    if best.account is not None:
-        where += f" account={best.account}"
-    detail = best.details.get("detail") or best.reason
-    text = f"no launcher can run {requirement}; closest: {where}: {best.reason}"
-    if detail != best.reason:
-        text += f" ({detail})"
-    if len(requirement.alternatives) > 1 and best.alternative:
-        text += f" [alternative {best.alternative}]"
-    return text

@@ -188,3 +188,18 @@ def test_a_path_that_is_not_a_file_is_named_in_every_format(
         ]
     elif fmt == "github":
         assert out.startswith(f"::error file={name}::{message}")
+
+
+@pytest.mark.parametrize("spelling", ["use_memory_contraint", "use_memory_constraint"])
+def test_a_warning_points_at_the_spelling_written(tmp_path: Path, spelling: str) -> None:
+    """experimaestro's misspelt key and its correct spelling (an alias in config/spec.py) are
+    both accepted; the warning names the one the file has, on its line."""
+    path = tmp_path / "launchers.yaml"
+    path.write_text(
+        "slurm:\n  - id: s\n    " + spelling + ": false\n"
+        "    partitions: {p: {nodes: [{hosts: [h]}]}}\n"
+    )
+    _, out, _ = validate(str(path))
+    column = len(f"    {spelling}: ") + 1
+    assert f"{path}:3:{column}: warning: slurm[0].{spelling}: " in out
+    assert "no mem_per_cpu is set" in out

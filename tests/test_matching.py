@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
-from reqsolve.matching import Ask, assign_gpus, check, unmet
+from reqsolve.matching import (
+    STAGES,
+    Ask,
+    Verdict,
+    assign_gpus,
+    check,
+    evaluate,
+    fits,
+    misses,
+    shortfall,
+)
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
 
 G = 10**9
@@ -251,25 +262,18 @@ def test_hopeless_pigeonhole_is_fast() -> None:
     assert time.perf_counter() - start < 0.5
 
 
-def test_verdicts_are_cached_per_shape() -> None:
-    node = shape(gpu(24 * G, count=2))
-    request = alt(cuda_gpu(mem="20G") * 2)
-    assert check(node, request) is check(shape(gpu(24 * G, count=2)), request)
-
-
-def _numbers(node: Shape, alternative: Alternative) -> tuple[int, int] | None:
-    verdict = check(node, alternative)
-    return None if verdict.ok else (verdict.stage, verdict.numbers.get("limit", 0))
-
-
 @pytest.mark.parametrize(
     ("node", "alternative"),
     [m[1:3] for m in MATCHES] + [f[1:3] for f in FAILURES],
     ids=[m[0] for m in MATCHES] + [f"fail-{f[0]}" for f in FAILURES],
 )
-def test_unmet_is_the_decision_of_check(node: Shape, alternative: Alternative) -> None:
-    """The ranking decides with ``unmet`` and explains with ``check``: they must agree."""
-    assert unmet(node, Ask(alternative)) == _numbers(node, alternative)
+def test_the_verdict_is_the_first_miss(node: Shape, alternative: Alternative) -> None:
+    """Choosing reads the first unmet condition, "closest" reads them all: one walk."""
+    every = list(misses(node, Ask(alternative)))
+    verdict = check(node, alternative)
+    assert verdict.first == (every[0] if every else None)
+    assert verdict.distance == (len(every), sum(shortfall(node, alternative, m) for m in every))
+    assert [m.stage for m in every] == sorted(m.stage for m in every)
 
 
 _kinds = st.builds(
@@ -319,7 +323,48 @@ def _product(gpus: list[object]) -> object:
     return result
 
 
+def _brute_force_gpus(node: Shape, alternative: Alternative) -> bool:
+    """Some injective placement of the asked GPUs on the host GPUs, by trying them all (each
+    set of used host GPUs once)."""
+    host = [kind for kind in node.gpus for _ in range(kind.count)]
+    asked = alternative.gpus
+
+    @cache
+    def place(i: int, used: frozenset[int]) -> bool:
+        if i == len(asked):
+            return True
+        return any(
+            place(i + 1, used | {h})
+            for h in range(len(host))
+            if h not in used and fits(host[h], asked[i])
+        )
+
+    return len(asked) <= len(host) and place(0, frozenset())
+
+
 @settings(max_examples=300, deadline=None)
 @given(_shapes, _alternatives)
-def test_unmet_agrees_with_check_everywhere(node: Shape, alternative: Alternative) -> None:
-    assert unmet(node, Ask(alternative)) == _numbers(node, alternative)
+def test_verdict_agrees_with_brute_force(node: Shape, alternative: Alternative) -> None:
+    """The GPU decision is exact (Hall's condition, no search) and its assignment is real."""
+    verdict = check(node, alternative)
+    gpu_stages = {STAGES.index("gpu_count"), STAGES.index("gpus")}
+    gpus_fit = _brute_force_gpus(node, alternative)
+    assert gpus_fit == all(m.stage not in gpu_stages for m in misses(node, Ask(alternative)))
+    if verdict.ok and alternative.gpus:
+        placed = verdict.assignment
+        host = [kind for kind in node.gpus for _ in range(kind.count)]
+        assert len(set(placed)) == len(alternative.gpus)
+        assert all(fits(host[i], g) for i, g in zip(placed, alternative.gpus, strict=True))
+
+
+def test_evaluate_with_cpus_chosen_elsewhere() -> None:
+    """The soundness rule's question: the --cpus-per-task of another node, on this one."""
+    node = shape(cores=8, mem_per_cpu=2 * G, use_memory_constraint=False)
+    ask = Ask(alt(cpu(mem="10G")))
+    assert evaluate(node, ask).ok  # 5 CPUs of its own would do
+    short = evaluate(node, ask, cpus_per_task=3)  # 3 x 2G < 10G
+    assert short.code == "mem_per_cpu"
+    assert short.reason == "memory 6000000000 < 10000000000 with 3 cpus"
+    wide = evaluate(node, ask, cpus_per_task=9)
+    assert (wide.code, wide.reason) == ("cores", "cores 9 > 8")
+    assert isinstance(wide, Verdict) and not wide.ok

@@ -17,7 +17,8 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import Answer, closest, find
+from reqsolve.ranking import Answer, find
+from reqsolve.refusals import closest
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
 from reqsolve.slurm.emit import constraint_text
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
@@ -336,6 +337,14 @@ CLOSEST_CASES = [
         [("c4", conf(cores=4), ()), ("c30", conf(cores=30), ())],
         "cpu(cores=33)",
         "c30",
+    ),
+    # a GPU of another model is as far as no GPU, however close its memory: the a100s whose
+    # memory is unknown (state it and they may fit) beat 32G GPUs of another model
+    (
+        [("v100", conf(gpus=4, gpu_memory=32 * G, model="V100"), ()),
+         ("a100", conf(gpus=8, model="a100"), ())],
+        "cuda(model=a100, mem=40G)",
+        "a100",
     ),
 ]
 

@@ -1,7 +1,9 @@
 """Checked plain data -> the frozen model of :mod:`reqsolve.config.model`, defaults filled in.
 
 The input comes from :class:`reqsolve.config.check.Checker`, so every value present is valid;
-absent values (not written, or wrong and already reported) take their defaults.
+absent values (not written, or wrong and already reported) take the defaults that
+:mod:`reqsolve.config.spec` states (:func:`written`): the one table of fields, which the model's
+own defaults, the schema and both writers follow (``tests/test_config_spec.py`` holds them to it).
 """
 
 from __future__ import annotations
@@ -22,8 +24,29 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
     SshConnectorConfig,
 )
+from reqsolve.config.spec import (
+    LOCAL_GPU,
+    LOCAL_LAUNCHER,
+    NO_DEFAULT,
+    NODE_GROUP,
+    PARTITION,
+    QOS,
+    SLURM_LAUNCHER,
+    SSH_CONNECTOR,
+    Obj,
+)
 
 Data = dict[str, Any]
+
+
+def written(data: Data | None, spec: Obj) -> Data:
+    """Every field of ``spec``: as written in ``data``, else the spec's default (None when it
+    has none: an id numbered by position, a size left unknown)."""
+    data = data or {}
+    return {
+        name: data.get(name, None if field.default is NO_DEFAULT else field.default)
+        for name, field in spec.fields.items()
+    }
 
 
 # Values -> the one frozen Configuration holding them. A file with a node group per host writes
@@ -71,29 +94,28 @@ def _float(value: float | int | None) -> float | None:
 
 
 def build_local(index: int, data: Data) -> LocalLauncherConfig:
-    cpu = data.get("cpu") or {}
+    item = written(data, LOCAL_LAUNCHER)
+    cpu = item["cpu"] or {}
     return LocalLauncherConfig(
-        id=data.get("id", f"local-{index}"),
-        connector=data.get("connector", "local"),
+        id=item["id"] or f"local-{index}",
+        connector=item["connector"],
         cpu=CpuConfig(cores=cpu.get("cores"), memory=cpu.get("memory")),
-        gpus=tuple(
-            LocalGpu(model=g.get("model"), count=g.get("count", 1), memory=g.get("memory"))
-            for g in data.get("gpus", [])
-        ),
-        tokens=tuple(data.get("tokens", {}).items()),
-        tags=tuple(data.get("tags", [])),
-        weight=data.get("weight", 0),
-        disabled=data.get("disable", False),
+        gpus=tuple(LocalGpu(**written(gpu, LOCAL_GPU)) for gpu in item["gpus"]),
+        tokens=tuple(item["tokens"].items()),
+        tags=tuple(item["tags"]),
+        weight=item["weight"],
+        disabled=item["disable"],
     )
 
 
 def _node_group(data: Data) -> NodeGroup:
+    group = written(data, NODE_GROUP)
     return NodeGroup(
-        hosts=tuple(data.get("hosts", ())),
-        features=tuple(data.get("features", ())),
-        count=data.get("count", 0),
-        configuration=build_configuration(data.get("configuration")),
-        gpus=tuple(_gpu(gpu) for gpu in data.get("gpus", ()) if gpu is not None),
+        hosts=tuple(group["hosts"]),
+        features=tuple(group["features"]),
+        count=group["count"],
+        configuration=build_configuration(group["configuration"]),
+        gpus=tuple(_gpu(gpu) for gpu in group["gpus"] if gpu is not None),
     )
 
 
@@ -109,53 +131,46 @@ def _gpu(data: Data) -> GpuConfig:
 
 
 def _partition(name: str, data: Data | None) -> Partition:
-    data = data or {}
+    partition = written(data, PARTITION)
     return Partition(
         name=name,
-        nodes=tuple(_node_group(group) for group in data.get("nodes", ())),
-        configuration=build_configuration(data.get("configuration")),
-        qos=tuple(data.get("qos", ())),
-        accounts=tuple(data.get("accounts", ())),
-        priority=data.get("priority", 0),
-        disabled=data.get("disabled", False),
+        nodes=tuple(_node_group(group) for group in partition["nodes"]),
+        configuration=build_configuration(partition["configuration"]),
+        qos=tuple(partition["qos"]),
+        accounts=tuple(partition["accounts"]),
+        priority=partition["priority"],
+        disabled=partition["disabled"],
     )
 
 
 def build_slurm(index: int, data: Data) -> SlurmLauncherConfig:
-    qos = tuple(
-        Qos(
-            name=name,
-            max_duration=(spec or {}).get("max_duration"),
-            min_gpu=(spec or {}).get("min_gpu", 0),
-            priority=(spec or {}).get("priority", 0),
-        )
-        for name, spec in data.get("qos", {}).items()
-    )
+    item = written(data, SLURM_LAUNCHER)
+    qos = tuple(Qos(name=name, **written(spec, QOS)) for name, spec in item["qos"].items())
     features = tuple(
         (name, build_configuration((spec or {}).get("configuration")) or Configuration())
-        for name, spec in data.get("features", {}).items()
+        for name, spec in item["features"].items()
     )
     return SlurmLauncherConfig(
-        id=data.get("id", f"slurm-{index}"),
-        connector=data.get("connector", "local"),
-        path=data.get("path", "/usr/bin"),
-        tags=tuple(data.get("tags", ())),
-        weight=data.get("weight", 0),
-        use_features=data.get("use_features", True),
-        use_hosts=data.get("use_hosts", True),
-        use_memory_constraint=data.get("use_memory_contraint", True),
-        query_slurm=data.get("query_slurm", False),
+        id=item["id"] or f"slurm-{index}",
+        connector=item["connector"],
+        path=item["path"],
+        tags=tuple(item["tags"]),
+        weight=item["weight"],
+        use_features=item["use_features"],
+        use_hosts=item["use_hosts"],
+        use_memory_constraint=item["use_memory_contraint"],
+        query_slurm=item["query_slurm"],
         qos=qos,
-        features_regex=tuple(data.get("features_regex", ())),
+        features_regex=tuple(item["features_regex"]),
         features=features,
-        configuration=build_configuration(data.get("configuration")) or Configuration(),
-        partitions=tuple(_partition(n, p) for n, p in data.get("partitions", {}).items()),
-        disabled=data.get("disabled", False),
+        configuration=build_configuration(item["configuration"]) or Configuration(),
+        partitions=tuple(_partition(n, p) for n, p in item["partitions"].items()),
+        disabled=item["disabled"],
         gres_memory=tuple(
             GresType(name, (spec or {}).get("memory"), (spec or {}).get("model"))
-            for name, spec in data.get("gres_memory", {}).items()
+            for name, spec in item["gres_memory"].items()
         ),
-        gpu_option=data.get("gpu_option", "gpus-per-node"),
+        gpu_option=item["gpu_option"],
     )
 
 
@@ -181,17 +196,13 @@ def build_launchers(
 def build_connectors(data: Data | None) -> tuple[SshConnectorConfig, ...]:
     if not data:
         return ()
-    return tuple(
-        SshConnectorConfig(
-            id=name,
-            hostname=spec["hostname"],
-            user=spec.get("user"),
-            port=spec.get("port"),
-            options=tuple(spec.get("options", ())),
-        )
-        for name, spec in (data.get("ssh") or {}).items()
-        if "hostname" in spec
-    )
+    connectors = []
+    for name, spec in (data.get("ssh") or {}).items():
+        if "hostname" in spec:
+            fields = written(spec, SSH_CONNECTOR)
+            fields["options"] = tuple(fields["options"])
+            connectors.append(SshConnectorConfig(id=name, **fields))
+    return tuple(connectors)
 
 
 def build_counters(data: Data | None) -> tuple[tuple[str, int], ...]:

@@ -24,6 +24,7 @@ from reqsolve.config.regex import (
     MEMORY_GROUP_UNITS,
     memory_group_unit,
 )
+from reqsolve.config.spec import SLURM_LAUNCHER
 from reqsolve.errors import Problem
 from reqsolve.units import human_memory
 
@@ -313,11 +314,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             "{memory: ..}, a features: entry, or a features_regex capturing cuda_memory",
         )
     if not launcher.use_memory_constraint and not mem_per_cpu_known:
-        key = (
-            "use_memory_constraint"
-            if f"{path}.use_memory_constraint" in linter.positions
-            else "use_memory_contraint"
-        )
+        key = SLURM_LAUNCHER.spelling("use_memory_contraint", linter.positions, path)
         linter.warn(
             f"{path}.{key}",
             "use_memory_contraint is false but no mem_per_cpu is set: "
@@ -494,3 +491,4 @@ def _units(linter: _Linter, memory_texts: Iterable[MemoryText]) -> None:
                 "write both sizes the same way if they mean the same amount",
             )
         first.setdefault((number, prefix, binary), (text.strip(), line))
+

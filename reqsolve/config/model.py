@@ -8,8 +8,8 @@ Sizes are bytes and durations seconds (ints). ``None`` means "not written at thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
@@ -25,15 +25,7 @@ class CpuConfig:
     cpu_per_gpu: int | None = None
 
     def merged(self, over: CpuConfig | None) -> CpuConfig:
-        # field by field, later wins even with 0; spelled out: runs for every node group
-        if over is None or over == _NO_CPU:
-            return self
-        return CpuConfig(
-            self.cores if over.cores is None else over.cores,
-            self.memory if over.memory is None else over.memory,
-            self.mem_per_cpu if over.mem_per_cpu is None else over.mem_per_cpu,
-            self.cpu_per_gpu if over.cpu_per_gpu is None else over.cpu_per_gpu,
-        )
+        return _overlay(self, over)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +39,20 @@ class GpuConfig:
     gres_type: str | None = None
 
     def merged(self, over: GpuConfig | None) -> GpuConfig:
-        if over is None or over == _NO_GPU:
-            return self
-        return GpuConfig(
-            self.model if over.model is None else over.model,
-            self.count if over.count is None else over.count,
-            self.memory if over.memory is None else over.memory,
-            self.min_memory if over.min_memory is None else over.min_memory,
-            self.min_mem_ratio if over.min_mem_ratio is None else over.min_mem_ratio,
-            self.gres_type if over.gres_type is None else over.gres_type,
-        )
+        return _overlay(self, over)
+
+
+def _overlay(base: _Section, over: _Section | None) -> _Section:
+    """``base`` with each field that ``over`` writes (not None) replaced, even with 0."""
+    if over is None:
+        return base
+    written = {f.name: v for f in fields(over) if (v := getattr(over, f.name)) is not None}
+    return replace(base, **written) if written else base
 
 
 _NO_CPU = CpuConfig()
 _NO_GPU = GpuConfig()
+_Section = TypeVar("_Section", CpuConfig, GpuConfig)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ is known to all three, so they cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 LeafKind = Literal[
@@ -110,6 +111,14 @@ class Obj:
         self.default = default
         self.extensions = extensions  # keys starting with ``x-`` are ignored (anchor holders)
         self.shorthand = shorthand  # a scalar written in its place is this one field
+
+    def spelling(self, field: str, positions: Mapping[str, object], path: str) -> str:
+        """How the file at ``path`` spells ``field``: an alias of it written there (positions
+        are the loader's, by dotted path), else its name — a message names what was written."""
+        for alias, target in self.aliases.items():
+            if target == field and f"{path}.{alias}" in positions:
+                return alias
+        return field
 
 EXTENSION_PREFIX = "x-"
 

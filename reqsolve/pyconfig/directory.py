@@ -24,7 +24,8 @@ from reqsolve.pyconfig.asking import (
     python_match,
 )
 from reqsolve.pyconfig.usercode import located
-from reqsolve.ranking import Answer, as_tags, not_found_message
+from reqsolve.ranking import Answer, as_tags
+from reqsolve.refusals import not_found_message
 from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file
 from reqsolve.requirement import Requirement
 

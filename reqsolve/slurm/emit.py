@@ -10,12 +10,13 @@ experimaestro skips it and can land a job on a node that cannot run it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from reqsolve.candidates import Candidate, CandidateClass, CompiledLauncher, Shape, offered
-from reqsolve.matching import Ask, Verdict, check, unmet
+from reqsolve.candidates import Candidate, CompiledLauncher, Shape, offered
+from reqsolve.matching import Ask, evaluate
 from reqsolve.requirement import Alternative
+from reqsolve.search_index import CandidateClass, SlotClass
 from reqsolve.slurm.options import SlurmOptions
 from reqsolve.units import format_mem_mib, format_time
 
@@ -46,40 +47,6 @@ def uses_mem_per_cpu(shape: Shape, alternative: Alternative) -> bool:
     )
 
 
-def runs(shape: Shape, alternative: Alternative, cpus_per_task: int | None) -> Verdict:
-    """Whether a node of ``shape`` can run the job with the options emitted for another group.
-
-    With memory per CPU, the node must also give ``cpus_per_task`` x its own mem_per_cpu at
-    least the memory asked, on cores it has. (In words: :func:`runs_with` decides the same.)
-    """
-    verdict = check(shape, alternative)
-    if not verdict.ok or cpus_per_task is None or not uses_mem_per_cpu(shape, alternative):
-        return verdict
-    assert alternative.cpu is not None
-    per_cpu = shape.mem_per_cpu or 0
-    if cpus_per_task * per_cpu < alternative.cpu.memory:
-        return Verdict(
-            False,
-            "mem_per_cpu",
-            f"memory {cpus_per_task * per_cpu} < {alternative.cpu.memory} with"
-            f" {cpus_per_task} cpus",
-        )
-    if shape.cores is not None and cpus_per_task > shape.cores:
-        return Verdict(False, "mem_per_cpu", f"cores {cpus_per_task} > {shape.cores}")
-    return verdict
-
-
-def runs_with(shape: Shape, ask: Ask, cpus_per_task: int | None) -> bool:
-    """:func:`runs` without words: what the soundness rule decides on every admitted group."""
-    if unmet(shape, ask) is not None:
-        return False
-    if cpus_per_task is None or shape.use_memory_constraint or not ask.memory:
-        return True
-    if cpus_per_task * (shape.mem_per_cpu or 0) < ask.memory:
-        return False
-    return shape.cores is None or cpus_per_task <= shape.cores
-
-
 def emit(
     launcher: CompiledLauncher,
     alternative: Alternative,
@@ -99,7 +66,7 @@ def emit(
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
-    if ask.n_gpus and any(k.partition_index in launcher.mixed for k in current):
+    if ask.n_gpus and any(k.partition_index in launcher.index.mixed for k in current):
         current, left = _one_way(launcher, current, ask, cpus)
         dropped.extend((candidates[i], ASKED_OTHERWISE) for k in left for i in k.members)
     while current:
@@ -151,7 +118,7 @@ def emit(
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
         duration = alternative.duration or _admitted_limit(
-            launcher, partitions, clauses, exclude, qos, account
+            launcher, partitions, clauses, exclude, (qos, account)
         )
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
@@ -177,8 +144,7 @@ def _admitted_limit(
     partitions: Sequence[int],
     clauses: Sequence[frozenset[str]] | None,
     exclude: dict[str, None],
-    qos: str | None,
-    account: str | None,
+    under: tuple[str | None, str | None],
 ) -> int | None:
     """With no duration asked, the time to emit: the smallest limit of the admitted nodes.
 
@@ -188,17 +154,26 @@ def _admitted_limit(
     job may land on any of them, so it asks no more than the smallest of their limits.
     None when no admitted node has a limit.
     """
-    limits: list[int] = []
-    for index in partitions:
-        for slot in launcher.slot_classes.get(index, ()):
-            if clauses is not None and not any(c <= slot.feature_set for c in clauses):
-                continue
-            if not slot.hostless and all(host in exclude for host in slot.hosts):
-                continue
-            limit = slot.shapes[(qos, account)].max_duration
-            if limit is not None:
-                limits.append(limit)
+    limits = [
+        limit
+        for _, slot in _admitted(launcher, partitions, clauses)
+        if slot.hostless or not all(host in exclude for host in slot.hosts)
+        if (limit := slot.shapes[under].max_duration) is not None
+    ]
     return min(limits) if limits else None
+
+
+def _admitted(
+    launcher: CompiledLauncher,
+    partitions: Iterable[int],
+    clauses: Sequence[frozenset[str]] | None,
+) -> Iterator[tuple[int, SlotClass]]:
+    """The node groups (by class) that these partitions and this constraint let Slurm pick,
+    with their partition's index: the one admission test of the soundness rule."""
+    for index in partitions:
+        for slot in launcher.index.slot_classes.get(index, ()):
+            if clauses is None or any(c <= slot.feature_set for c in clauses):
+                yield index, slot
 
 
 ASKED_OTHERWISE = (
@@ -212,7 +187,7 @@ def _node_shape(launcher: CompiledLauncher, klass: CandidateClass) -> Shape:
     GPU has only those of one way to ask for them)."""
     first = launcher.candidates[klass.first]
     assert klass.partition_index is not None and first.group is not None
-    slot = launcher.by_partition[klass.partition_index][first.group]
+    slot = launcher.index.by_partition[klass.partition_index][first.group]
     return slot.shapes[(klass.qos, klass.account)]
 
 
@@ -232,7 +207,7 @@ def _one_way(
     ways += list(dict.fromkeys(k.gres for k in node.gpus if k.gres is not None))
     for way in ways:
         given = offered(node, way)
-        if given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus):
+        if given.gpu_count >= ask.n_gpus and evaluate(given, ask, cpus).ok:
             break
     else:  # pragma: no cover - the first kept candidate runs one of its ways
         return kept, []
@@ -240,7 +215,7 @@ def _one_way(
     left: list[CandidateClass] = []
     for klass in kept:
         given = offered(_node_shape(launcher, klass), way)
-        ok = given.gpu_count >= ask.n_gpus and runs_with(given, ask, cpus)
+        ok = given.gpu_count >= ask.n_gpus and evaluate(given, ask, cpus).ok
         (keep if ok else left).append(klass)
     return keep, left
 
@@ -258,7 +233,7 @@ def _shared_types(
         types = {
             k.gres
             for k in shape.gpus
-            if k.gres is not None and runs_with(offered(shape, k.gres), ask, cpus)
+            if k.gres is not None and evaluate(offered(shape, k.gres), ask, cpus).ok
         }
         shared = types if shared is None else shared & types
         if not shared:
@@ -284,40 +259,23 @@ def _admitted_misfits(
     """
     exclude: dict[str, None] = {}  # ordered set: hosts in file order
     bad_partitions: dict[int, str] = {}
-    # groups repeat feature sets and shapes: decide each distinct one once
-    admits: dict[frozenset[str], bool] = {}
-    verdicts: dict[int, bool | None] = {}  # by id: shapes are interned when compiled
-    alternative = ask.alternative
-    for index in partitions:
-        if index in whole:
+    checked = (i for i in partitions if i not in whole)
+    for index, slot in _admitted(launcher, checked, clauses):
+        if index in bad_partitions:
             continue
-        for slot in launcher.slot_classes.get(index, ()):
-            if clauses is not None:
-                admitted = admits.get(slot.feature_set)
-                if admitted is None:
-                    admitted = admits[slot.feature_set] = any(
-                        c <= slot.feature_set for c in clauses
-                    )
-                if not admitted:
-                    continue
-            shape = slot.shapes[under]
-            if id(shape) in verdicts:
-                found = verdicts[id(shape)]
-            else:
-                given = offered(shape, gpu_type)
-                # None: Slurm never picks it, too few GPUs (of that type)
-                found = None if given.gpu_count < ask.n_gpus else runs_with(given, ask, cpus)
-                verdicts[id(shape)] = found
-            if found is None or found:
-                continue
-            if slot.hostless:
-                why = runs(offered(shape, gpu_type), alternative, cpus).reason
-                bad_partitions[index] = (
-                    f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
-                    f" has no host names, matches the constraint and cannot run the job"
-                    f" ({why})"
-                )
-                break
+        given = offered(slot.shapes[under], gpu_type)
+        if given.gpu_count < ask.n_gpus:
+            continue  # Slurm never picks it: too few GPUs (of that type)
+        verdict = evaluate(given, ask, cpus)
+        if verdict.ok:
+            continue
+        if slot.hostless:
+            bad_partitions[index] = (
+                f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
+                f" has no host names, matches the constraint and cannot run the job"
+                f" ({verdict.reason})"
+            )
+        else:
             exclude.update(dict.fromkeys(slot.hosts))
     return exclude, bad_partitions
 
@@ -331,9 +289,9 @@ def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> 
     candidates = launcher.candidates
     for klass in kept:
         index = klass.partition_index
-        if index is not None and index not in launcher.mixed:
+        if index is not None and index not in launcher.index.mixed:
             groups.setdefault(index, set()).update(candidates[i].group for i in klass.members)
-    by_partition = launcher.by_partition
+    by_partition = launcher.index.by_partition
     return {i for i, seen in groups.items() if len(seen) == len(by_partition.get(i, ()))}
 
 
