@@ -2,8 +2,9 @@
 
 The connector, discovery, submit and ``slurm`` command tests replace Slurm's (or ssh's)
 binaries with small ``sh`` scripts; the CLI tests run ``python -m reqsolve`` once each, as a
-user would. One writer and one runner keep shebang, permissions, working directory and
-timeout the same everywhere.
+user would; the import tests run ``python -c`` in a fresh interpreter to see what it loads. One
+writer and these runners keep shebang, permissions, working directory and timeout the same
+everywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
 
 
 def write_commands(folder: Path, **bodies: str) -> Path:
@@ -37,4 +38,33 @@ def reqsolve_process(*args: str, input: str | None = None) -> subprocess.Complet
         cwd=ROOT,
         check=False,
         timeout=60,
+    )
+
+
+def python_process(
+    code: str, *, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter, from the repository root with this checkout
+    importable; ``env`` replaces the environment (``PYTHONPATH`` is set either way)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        check=False,
+        timeout=timeout,
+    )
+
+
+def polling_bin(tmp_path: Path, states: list[str], final: str) -> Path:
+    """squeue prints the next state of ``states`` per call, then nothing; sacct prints final."""
+    counter = tmp_path / "count"
+    counter.write_text("0")
+    cases = "".join(f"  {i}) echo {s};;\n" for i, s in enumerate(states))
+    squeue = (
+        f'n=$(cat {counter}); echo $((n+1)) > {counter}\ncase "$n" in\n{cases}  *) exit 0;;\nesac'
+    )
+    return write_commands(
+        tmp_path / "bin", squeue=squeue, sacct=f"echo '{final}'", scontrol="exit 1"
     )

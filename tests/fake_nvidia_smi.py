@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from reqsolve.hostinfo import NVIDIA_SMI_QUERY
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ROOT / "fixtures" / "nvidia-smi"
 H200 = OUTPUTS / "h200-x1.csv"
 A100_X4 = OUTPUTS / "a100-sxm4-80gb-x4.csv"

@@ -28,6 +28,8 @@ from reqsolve.config.model import (
 from reqsolve.requirement import Alternative
 
 G = 10**9
+GIB = 2**30
+MIB = 2**20
 
 # --- builders (keyword-friendly wrappers over the frozen model)
 
@@ -130,9 +132,6 @@ def _merge(levels: list[Configuration | None]) -> dict[str, Any]:
         }
         merged.update({k: v for k, v in values.items() if v is not None})
     return merged
-
-
-MIB = 2**20
 
 
 def _floor(value: int | None, unit: int) -> int | None:
@@ -347,3 +346,34 @@ def admitted_nodes(
                     continue
                 result.append((part.name, index, host))
     return result
+
+
+# --- Slurm's reading of the options emitted (the forms reqsolve and the corpus write)
+
+
+def slurm_seconds(text: str | None) -> int | None:
+    """``--time`` in seconds: ``[days-][[hours:]minutes:]seconds``."""
+    if text is None:
+        return None
+    days, _, clock = text.rpartition("-")
+    parts = [int(x) for x in clock.split(":")]
+    hours, minutes, seconds = [0] * (3 - len(parts)) + parts
+    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def slurm_minutes(text: str | None) -> int | None:
+    """``--time`` as Slurm holds it: seconds rounded up to the minute."""
+    seconds = slurm_seconds(text)
+    return None if seconds is None else -(-seconds // 60)
+
+
+def slurm_mib(text: str | None) -> int | None:
+    """``--mem`` in MiB (no suffix, M, G or T). A size in K is refused: it is not a whole
+    number of MiB, and reqsolve rounds --mem up to the MiB."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d+)([KMGT]?)", text)
+    assert match, text
+    factor = {"K": None, "": 1, "M": 1, "G": 1024, "T": 1024**2}[match[2]]
+    assert factor is not None, f"--mem in K cannot be compared in MiB: {text}"
+    return int(match[1]) * factor

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
+
 # start.sh, stop.sh and the cluster description; SLURM_LAB_HOME points elsewhere to try another
 LAB_HOME = Path(os.environ.get("SLURM_LAB_HOME", ROOT / "tests" / "slurm" / "lab"))
 LAB_DIR = Path(os.environ.get("SLURM_LAB_DIR", "/tmp/slurm-lab"))

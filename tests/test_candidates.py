@@ -12,9 +12,7 @@ from reqsolve.config.model import (
     LocalGpu,
     Qos,
 )
-from tests.reference import G, conf, group, launcher_file, local, partition, slurm
-
-GIB = 2**30
+from tests.reference import GIB, G, conf, group, launcher_file, local, partition, slurm
 
 
 def test_expansion_order_partition_group_qos_account() -> None:

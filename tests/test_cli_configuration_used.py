@@ -17,9 +17,8 @@ import pytest
 
 import reqsolve
 from tests.cli_run import cli, split_configuration
+from tests.paths import DOCS_EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
 WITH_YAML = ROOT / "fixtures" / "python" / "with_yaml"
 THIS_MACHINE = "this machine (no launcher file found)"
 
@@ -52,7 +51,7 @@ def test_version_is_the_package_version() -> None:
 @pytest.mark.parametrize(
     ("config", "named"),
     [
-        (SEED, [SEED]),
+        (DOCS_EXAMPLE, [DOCS_EXAMPLE]),
         (WITH_YAML, [WITH_YAML / "launchers.py", WITH_YAML / "launchers.yaml"]),
     ],
     ids=["yaml", "directory"],
@@ -64,7 +63,7 @@ def test_stderr_names_the_files(argv: list[str], code: int, config: Path,
     used, _ = split_configuration(err)
     assert used == ", ".join(str(path) for path in named)
     assert err.splitlines()[0] == err.splitlines()[0].strip() and len(err.splitlines()[0]) < 200
-    if config == SEED:
+    if config == DOCS_EXAMPLE:
         assert got == code
 
 
@@ -87,8 +86,8 @@ def test_no_file_names_this_machine(command: str) -> None:
 def test_discovered_file_is_named(tmp_path: Path) -> None:
     target = tmp_path / "config" / "reqsolve" / "launchers.yaml"
     target.parent.mkdir(parents=True)
-    shutil.copy(SEED, target)
-    shutil.copy(SEED.parent / "tokens.yaml", target.parent / "tokens.yaml")
+    shutil.copy(DOCS_EXAMPLE, target)
+    shutil.copy(DOCS_EXAMPLE.parent / "tokens.yaml", target.parent / "tokens.yaml")
     _, _, err = cli("find", "--offline", "cuda(mem=20G)*2")
     assert split_configuration(err)[0] == str(target)
 
@@ -103,9 +102,9 @@ def test_discovered_file_is_named(tmp_path: Path) -> None:
     ids=["find", "find-nothing", "explain"],
 )
 def test_json_carries_the_configuration(argv: list[str], code: int) -> None:
-    got, out, _ = cli(argv[0], "--config", str(SEED), "--offline", *argv[1:])
+    got, out, _ = cli(argv[0], "--config", str(DOCS_EXAMPLE), "--offline", *argv[1:])
     assert got == code
-    assert json.loads(out)["config"] == {"files": [str(SEED)], "this_machine": False}
+    assert json.loads(out)["config"] == {"files": [str(DOCS_EXAMPLE)], "this_machine": False}
 
 
 @pytest.mark.usefixtures("no_launcher_file")

@@ -11,7 +11,6 @@ import inspect
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ from reqsolve import pyconfig
 from reqsolve.cli.find_cmd import ON_ERROR_CHOICES
 from reqsolve.finder import find_launcher, find_match, registry_for
 from tests.cli_run import cli, split_configuration
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ON_ERROR = ROOT / "fixtures" / "python" / "on_error"
 DOCS = ROOT / "docs" / "python-launchers.md"
 

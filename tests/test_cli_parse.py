@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
-from pathlib import Path
 
 import pytest
 
-from reqsolve.cli import run
+from tests.cli_run import cli
 from tests.commands import reqsolve_process
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = "duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)"
 
 
-def call(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_done_criterion_of_issue_2() -> None:
-    code, out, err = call("parse", "--format", "json", SEED)
+    code, out, err = cli("parse", "--format", "json", SEED)
     assert (code, err) == (0, "")
     data = json.loads(out)
     [alternative] = data["alternatives"]
@@ -35,7 +26,7 @@ def test_done_criterion_of_issue_2() -> None:
 
 
 def test_json_is_exactly_section_7() -> None:
-    code, out, _ = call("parse", "--format", "json", "cuda(model=A100) | duration=2h")
+    code, out, _ = cli("parse", "--format", "json", "cuda(model=A100) | duration=2h")
     assert code == 0
     assert json.loads(out) == {
         "alternatives": [
@@ -48,14 +39,14 @@ def test_json_is_exactly_section_7() -> None:
 
 
 def test_json_canonical_reparses_to_the_same_json() -> None:
-    _, first, _ = call("parse", "--format", "json", SEED + " | gpu(mem=24GiB)*4 & duration=1-12")
+    _, first, _ = cli("parse", "--format", "json", SEED + " | gpu(mem=24GiB)*4 & duration=1-12")
     canonical = json.loads(first)["canonical"]
-    _, second, _ = call("parse", "--format", "json", canonical)
+    _, second, _ = cli("parse", "--format", "json", canonical)
     assert json.loads(second) == json.loads(first)
 
 
 def test_text_format_names_every_term() -> None:
-    code, out, err = call("parse", SEED + " | cpu(cores=8)")
+    code, out, err = cli("parse", SEED + " | cpu(cores=8)")
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         "canonical: duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2 | cpu(cores=8)",
@@ -73,7 +64,7 @@ def test_text_format_names_every_term() -> None:
 
 
 def test_text_format_of_a_model_and_one_core() -> None:
-    _, out, _ = call("parse", "--format", "text", 'cpu() & gpu(model="RTX 3090")')
+    _, out, _ = cli("parse", "--format", "text", 'cpu() & gpu(model="RTX 3090")')
     assert "  cpu: 1 core, memory not asked" in out.splitlines()
     assert "    - memory any, model RTX 3090" in out.splitlines()
 
@@ -89,7 +80,7 @@ def test_text_format_of_a_model_and_one_core() -> None:
     ids=["unclosed", "bare-duration", "empty", "gibberish"],
 )
 def test_bad_expression_exits_2_with_the_error_on_stderr(expression: str, first_line: str) -> None:
-    code, out, err = call("parse", expression)
+    code, out, err = cli("parse", expression)
     assert code == 2
     assert out == ""
     assert err.splitlines()[0].startswith(first_line)
@@ -97,19 +88,19 @@ def test_bad_expression_exits_2_with_the_error_on_stderr(expression: str, first_
 
 
 def test_bad_expression_in_json_mode_also_exits_2() -> None:
-    code, out, err = call("parse", "--format", "json", "cpu(mem=1000)")
+    code, out, err = cli("parse", "--format", "json", "cpu(mem=1000)")
     assert (code, out) == (2, "")
     assert "has no unit" in err
 
 
 def test_unknown_format_is_a_usage_error() -> None:
-    code, _, err = call("parse", "--format", "yaml", "cpu()")
+    code, _, err = cli("parse", "--format", "yaml", "cpu()")
     assert code == 2
     assert "invalid choice" in err
 
 
 def test_missing_expression_is_a_usage_error() -> None:
-    code, _, err = call("parse")
+    code, _, err = cli("parse")
     assert code == 2
     assert "EXPR" in err
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 DOCS = "fixtures/docs_example/launchers.yaml"
 NODES = "fixtures/slurm/default/scontrol_show_nodes.txt"
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from reqsolve.cli import main
 from reqsolve.garbage_collector import YOUNG_COLLECTION_EVERY, relax_for_command_line
 from reqsolve.units import unit_tables
+from tests.commands import python_process
+from tests.paths import DOCS_EXAMPLE
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
 SEED_REQUIREMENT = "duration=4 days & cuda(mem=20G)*2 & cpu(mem=400M, cores=4)"
 
 # What the offline find of the seed example must not import, and why.
@@ -53,15 +50,7 @@ def _imported(code: str) -> dict[str, list[str]]:
     this process holds may come from another one (a module collected before it was set)."""
     unit_tables.cache_clear()
     unit_tables()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env=env,
-    )
+    done = python_process(code, timeout=120)
     assert done.returncode == 0, done.stderr
     result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -69,7 +58,7 @@ def _imported(code: str) -> dict[str, list[str]]:
 
 def _find(*options: str) -> dict[str, list[str]]:
     """Modules a fresh ``reqsolve find`` of the seed imports (``new``), its exit and output."""
-    argv = ["find", "--config", str(SEED), "--offline", *options, SEED_REQUIREMENT]
+    argv = ["find", "--config", str(DOCS_EXAMPLE), "--offline", *options, SEED_REQUIREMENT]
     code = (
         "import sys, io\n"
         "before = set(sys.modules)\n"
@@ -131,8 +120,10 @@ def test_relax_for_command_line_raises_only_the_young_threshold() -> None:
 
 
 def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["reqsolve", "find", "--config", str(SEED), "--offline",
-                                      SEED_REQUIREMENT])
+    monkeypatch.setattr(
+        sys, "argv", ["reqsolve", "find", "--config", str(DOCS_EXAMPLE), "--offline",
+                      SEED_REQUIREMENT]
+    )
     saved = gc.get_threshold()
     assert gc.get_freeze_count() == 0
     try:

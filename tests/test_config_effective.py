@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from reqsolve.config.effective import (
@@ -20,9 +18,9 @@ from reqsolve.config.model import (
     Partition,
     SlurmLauncherConfig,
 )
+from tests.paths import DOCS_EXAMPLE
+from tests.reference import GIB, G
 
-G = 10**9
-GIB = 2**30
 REGEXES = (r"GPU(?P<cuda_count>\d+)", r"GPUM(?P<cuda_memory>\d+G)", r"MODEL_(?P<cuda_model>\w+)")
 
 
@@ -92,9 +90,6 @@ def test_patterns_compiled_once() -> None:
     assert compiled_features_regex(tuple(REGEXES)) is first
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
 @pytest.mark.parametrize(
     ("partition", "group", "expected"),
     [
@@ -119,7 +114,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
     ],
 )
 def test_docs_example_groups(partition: str, group: int, expected: Configuration) -> None:
-    manual = load_config(FIXTURES / "docs_example" / "launchers.yaml").launchers[2]
+    manual = load_config(DOCS_EXAMPLE).launchers[2]
     assert isinstance(manual, SlurmLauncherConfig)
     (found,) = [p for p in manual.partitions if p.name == partition]
     assert group_configuration(manual, found, found.nodes[group]) == expected

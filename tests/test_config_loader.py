@@ -21,9 +21,8 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import ConfigError
+from tests.paths import DOCS_EXAMPLE, FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures"
 CONFORMANCE_CONFIGS = ROOT / "tests" / "conformance" / "configs"
 GOOD_FIXTURES = sorted(p for p in FIXTURES.glob("*/launchers.yaml") if p.parent.name != "broken")
 
@@ -61,7 +60,7 @@ def test_conformance_configs_present() -> None:
 
 
 def test_docs_example_every_field() -> None:
-    launcher_file = load_config(FIXTURES / "docs_example" / "launchers.yaml")
+    launcher_file = load_config(DOCS_EXAMPLE)
     local0, local1, manual, auto = launcher_file.launchers
     assert local0 == LocalLauncherConfig(
         id="local-0", connector="local", cpu=CpuConfig(cores=40, memory=10**9), weight=5
@@ -99,7 +98,7 @@ def test_docs_example_every_field() -> None:
 
 
 def test_verbatim_docs_example_gpu_alias_equals_gpus() -> None:
-    fixed = load_config(FIXTURES / "docs_example" / "launchers.yaml")
+    fixed = load_config(DOCS_EXAMPLE)
     verbatim = load_config(FIXTURES / "docs_example_verbatim" / "launchers.yaml")
     assert verbatim.launchers == fixed.launchers
 

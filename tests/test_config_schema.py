@@ -16,8 +16,8 @@ from reqsolve.cli import run
 from reqsolve.config.loader import check_config
 from reqsolve.config.schema import json_schema
 from reqsolve.config.spec import LAUNCHER_FILE, ListOf, MapOf, Obj, Spec
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE_CONFIGS = ROOT / "tests" / "conformance" / "configs"
 GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
 GOOD += sorted(CONFORMANCE_CONFIGS.glob("*/launchers.yaml"))

@@ -8,7 +8,6 @@ of the file — then the scalar options by value.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from functools import cache
@@ -18,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reqsolve.cli import run
-from tests.reference import holds, parse_constraint
+from tests.cli_run import cli
+from tests.reference import MIB, holds, parse_constraint, slurm_mib, slurm_seconds
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
@@ -71,27 +70,6 @@ def admitted(config: str, launcher: str, options: dict[str, Any]) -> set[tuple[s
     return pairs
 
 
-def slurm_seconds(text: str | None) -> int | None:
-    if text is None:
-        return None
-    days, _, clock = text.rpartition("-")
-    parts = [int(x) for x in clock.split(":")]
-    while len(parts) < 3:
-        parts.insert(0, 0)
-    hours, minutes, seconds = parts
-    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def slurm_mib(text: str | None) -> int | None:
-    if text is None:
-        return None
-    match = re.fullmatch(r"(\d+)([KMGT]?)", text)
-    assert match, text
-    factor = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024**2}[match.group(2)]
-    return int(int(match.group(1)) * factor)
-
-
-MIB = 2**20
 _MEMORY_REASON = re.compile(r"memory (\d+) > (\d+)")
 _DURATION_REASON = re.compile(r"duration (\d+)s > max (\d+)s")
 
@@ -141,15 +119,14 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
     if data["tags"]:
         argv += ["--tags", ",".join(data["tags"])]
     argv += ["--offline", "--format", "json", data["requirement"]]
-    out, err = io.StringIO(), io.StringIO()
-    code = run(argv, out, err)
+    code, out, err = cli(*argv)
     expected = data["answer"]
 
     if "error" in expected:
-        assert code == 2, out.getvalue()
-        assert err.getvalue().strip()
+        assert code == 2, out
+        assert err.strip()
         return
-    got = json.loads(out.getvalue())
+    got = json.loads(out)
     deviation = SLURM_UNITS.get((config, data["requirement"], tuple(data["tags"])))
     if deviation == "memory":
         assert code == 1, got
@@ -161,7 +138,7 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
         # one reason per candidate, and the first unmet condition in the corpus's words
         assert reason_keys(got["reasons"]) == reason_keys(expected["reasons"])
         return
-    assert code == 0, err.getvalue()
+    assert code == 0, err
     assert got["launcher"] == expected["launcher"]
     assert got["alternative"] == expected["alternative"]
     if expected["launcher"]["type"] == "local":

@@ -33,10 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import ReqsolveError
+from tests.paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "tests" / "conformance" / "configs"
-FIXTURES = ROOT / "fixtures"
 SLOW = os.environ.get("REQSOLVE_SLOW") == "1"
 slow_only = pytest.mark.skipif(not SLOW, reason="set REQSOLVE_SLOW=1 to run the long fuzzing")
 
@@ -57,10 +56,10 @@ def _loader() -> Any:
     return loader
 
 
-def _registry() -> Any:
-    from reqsolve import finder as registry
+def _finder() -> Any:
+    from reqsolve import finder
 
-    return registry
+    return finder
 
 
 # --------------------------------------------------------------------------- expressions
@@ -305,7 +304,7 @@ REQUIREMENTS = ["cpu(cores=1)", "duration=4 days & cuda(mem=24G)*2",
 
 
 def _check_file(directory: Path, text: str) -> None:
-    loader, registry = _loader(), _registry()
+    loader, finder = _loader(), _finder()
     path = directory / "launchers.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     launcher_file, problems = loader.check_config(path)
@@ -321,7 +320,7 @@ def _check_file(directory: Path, text: str) -> None:
         return
     for requirement in REQUIREMENTS:
         try:
-            registry.find_launcher(requirement, config=path)
+            finder.find_launcher(requirement, config=path)
         except ReqsolveError as exc:
             assert str(exc).strip()
 
@@ -393,12 +392,12 @@ HOSTILE_FILES = {
 @pytest.mark.parametrize("build", HOSTILE_FILES.values(), ids=HOSTILE_FILES.keys())
 def test_hostile_launcher_files_fail_fast_and_clearly(build: Callable[[], str],
                                                       tmp_path: Path) -> None:
-    loader, registry = _loader(), _registry()
+    loader, finder = _loader(), _finder()
     path = tmp_path / "launchers.yaml"
     path.write_bytes(build().encode("utf-8", errors="surrogateescape"))
     start = time.perf_counter()
     with pytest.raises(ReqsolveError) as caught:
-        registry.find_launcher("cpu(cores=1)", config=path)
+        finder.find_launcher("cpu(cores=1)", config=path)
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0, f"took {elapsed:.2f} s"
     message = str(caught.value)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.loader import load_config
 from reqsolve.garbage_collector import collector_paused
-
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "docs_example" / "launchers.yaml"
+from tests.paths import DOCS_EXAMPLE
 
 
 @pytest.fixture
@@ -29,14 +27,14 @@ def restore_collector() -> Iterator[None]:
 def test_the_collector_ends_as_it_was(enabled: bool, work: str) -> None:
     (gc.enable if enabled else gc.disable)()
     if work == "load":
-        load_config(SEED)
+        load_config(DOCS_EXAMPLE)
     elif work == "compile":
-        expand_candidates(load_config(SEED))
+        expand_candidates(load_config(DOCS_EXAMPLE))
     else:
         with collector_paused():
             assert not gc.isenabled()
             with collector_paused():
-                load_config(SEED)
+                load_config(DOCS_EXAMPLE)
             assert not gc.isenabled()  # the inner pause found it off: leaves it off
     assert gc.isenabled() is enabled
 
@@ -47,5 +45,5 @@ def test_a_freeze_the_program_made_is_never_undone() -> None:
     gc.freeze()
     frozen = gc.get_freeze_count()
     assert frozen > 0
-    load_config(SEED)
+    load_config(DOCS_EXAMPLE)
     assert gc.get_freeze_count() >= frozen

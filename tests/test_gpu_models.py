@@ -19,9 +19,8 @@ from reqsolve.parser import parse
 from reqsolve.requirement import Accelerator
 from reqsolve.slurm.readers import read_nodes_text
 from tests.fake_nvidia_smi import A100_X4, H200, MIXED_X8
+from tests.paths import LAB_FILE, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
 LAB_NODES = [  # scontrol show nodes of the lab's two clusters
     ROOT / "fixtures" / "slurm" / name / "scontrol_show_nodes.txt" for name in ("default", "custom")
 ]

@@ -29,10 +29,10 @@ from reqsolve.slurm.options import SlurmOptions
 from reqsolve.slurm.query import merge
 from reqsolve.slurm.readers import GpuGres
 from tests.cli_run import cli
+from tests.paths import ROOT
+from tests.reference import GIB
 
-ROOT = Path(__file__).resolve().parents[1]
 MIXED = ROOT / "fixtures" / "slurm" / "gres" / "launchers.yaml"
-GIB = 2**30
 
 
 @pytest.mark.parametrize(

@@ -38,9 +38,10 @@ from reqsolve.hostspec import (
 from reqsolve.parser import parse
 from reqsolve.ranking import find
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from tests import strategies
+from tests.reference import G
 
 GiB = 1024**3
-G = 10**9
 
 SEED_GPU_HOST = HostSpecification(
     max_duration=100 * 3600,
@@ -295,15 +296,14 @@ def homogeneous_hosts(draw: st.DrawFn) -> tuple[HostSpecification, int, int | No
     return host, count, memory, min_memory
 
 
-alternatives = st.builds(
-    Alternative,
-    duration=st.sampled_from([0, 1800, 7200, 2 * 86400]),
+alternatives = strategies.alternatives(
+    durations=[0, 1800, 7200, 2 * 86400],
     cpu=st.one_of(
-        st.none(),
-        st.builds(Cpu, cores=st.integers(1, 20), memory=st.sampled_from([0, 4 * G, 30 * G])),
-        st.builds(Cpu, cores=st.integers(1, 4), memory=st.sampled_from([4 * G, 30 * G])),
+        strategies.cpus(cores=st.integers(1, 20), memory=[0, 4 * G, 30 * G]),
+        strategies.cpus(cores=st.integers(1, 4), memory=[4 * G, 30 * G]),
     ),
-    gpus=st.lists(st.builds(Accelerator, memory=asked_sizes), max_size=5).map(tuple),
+    gpus=strategies.accelerators(memory=asked_sizes),
+    max_gpus=5,
 )
 
 

@@ -77,10 +77,10 @@ BENIGN = {"dotted": "gpu.a100", "at": "lab@site", "plus": "a+b", "yaml word": "o
 
 
 def _modules() -> tuple[Any, Any]:
-    from reqsolve import finder as registry
+    from reqsolve import finder
     from reqsolve.config import loader
 
-    return loader, registry
+    return loader, finder
 
 
 def _write(tmp_path: Path, field: str, value: str) -> Path:
@@ -105,7 +105,7 @@ CASES = [pytest.param(field, value, id=f"{field}-{name}")
 @pytest.mark.parametrize(("field", "value"), CASES)
 def test_hostile_names_are_refused_at_load_or_come_out_inert(field: str, value: str,
                                                              tmp_path: Path) -> None:
-    loader, registry = _modules()
+    loader, finder = _modules()
     path = _write(tmp_path, field, value)
     try:
         launcher_file = loader.load_config(path)
@@ -116,7 +116,7 @@ def test_hostile_names_are_refused_at_load_or_come_out_inert(field: str, value: 
         assert any(p.line in _lines_holding(path, value) for p in problems), \
             f"no problem points at the {field} name: {[p.line for p in problems]} {message}"
         return
-    launcher = registry.find_launcher(REQUIREMENT, config=launcher_file, offline=True)
+    launcher = finder.find_launcher(REQUIREMENT, config=launcher_file, offline=True)
     _assert_inert(launcher.options, field, value)
 
 
@@ -139,9 +139,9 @@ def _assert_inert(options: Any, field: str, value: str) -> None:
                           for n, v in BENIGN.items()])
 def test_unusual_but_safe_names_come_out_verbatim(field: str, value: str,
                                                   tmp_path: Path) -> None:
-    loader, registry = _modules()
+    loader, finder = _modules()
     path = _write(tmp_path, field, value)
-    launcher = registry.find_launcher(REQUIREMENT, config=loader.load_config(path), offline=True)
+    launcher = finder.find_launcher(REQUIREMENT, config=loader.load_config(path), offline=True)
     args = launcher.options.args()
     emitted = dict(arg.split("=", 1) for arg in args)
     option = OPTION_OF[field]

@@ -17,8 +17,7 @@ from reqsolve.errors import InvalidExpression, InvalidValue
 from reqsolve.parser import parse
 from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 
 @pytest.mark.parametrize(

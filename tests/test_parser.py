@@ -7,8 +7,6 @@ the unit code they check.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,14 @@ import pytest
 from reqsolve.errors import InvalidExpression, Span
 from reqsolve.parser import MAX_DEPTH, parse
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from tests.commands import python_process
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.usefixtures("parser_backend")
 
 K, M, G, T, P = 10**3, 10**6, 10**9, 10**12, 10**15
 KI, MI, GI, TI, PI = 2**10, 2**20, 2**30, 2**40, 2**50
 MIN, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def alt(
@@ -648,11 +647,9 @@ _PARSE_SEED = (
 
 
 def _parse_in_fresh_process(cache_home: Path) -> str:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
     env.pop("REQSOLVE_NO_CACHE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", _PARSE_SEED], capture_output=True, text=True, env=env, timeout=60
-    )
+    result = python_process(_PARSE_SEED, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout.strip()

@@ -7,15 +7,13 @@ The values and errors of both are compared by running tests/test_parser*.py once
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reqsolve import parser
+from tests.commands import python_process
 
-ROOT = Path(__file__).resolve().parents[1]
 needs_compiled = pytest.mark.skipif(
     not parser.compiled_backend_available(), reason="lark-cython has no wheel for this platform"
 )
@@ -56,11 +54,9 @@ def test_the_compiled_parser_keeps_its_own_cache_file(tmp_path: Path) -> None:
         "from reqsolve import parser; parser._backend = 'lark-cython'; "
         "print(parser.parse('cpu(cores=2)'))"
     )
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     for _ in range(2):  # builds, then loads
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
-        )
+        result = python_process(script, env=env)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "cpu(cores=2)"
     [cached] = (tmp_path / "reqsolve").iterdir()

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidExpression
 from reqsolve.parser import parse
-from reqsolve.requirement import MAX_CORES, Accelerator, Alternative, Cpu, Requirement
+from reqsolve.requirement import MAX_CORES, Requirement
 from reqsolve.units import MAX_BYTES, MAX_SECONDS
+from tests import strategies
 
 pytestmark = pytest.mark.usefixtures("parser_backend")
 
@@ -30,21 +31,15 @@ models = st.one_of(
         alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12
     ).filter(lambda m: bool(m.strip()) and not ("'" in m and '"' in m)),
 )
-accelerators = st.builds(Accelerator, sizes, st.one_of(st.none(), models))
-cpus = st.builds(Cpu, st.integers(min_value=1, max_value=MAX_CORES), sizes)
-
-
-@st.composite
-def alternatives(draw: st.DrawFn) -> Alternative:
-    kinds = draw(st.lists(accelerators, max_size=3))
-    gpus: list[Accelerator] = []
-    for gpu in kinds:
-        gpus.extend([gpu] * draw(st.integers(min_value=1, max_value=4)))
-    return Alternative(draw(durations), draw(st.one_of(st.none(), cpus)), tuple(gpus))
-
-
-requirements = st.lists(alternatives(), min_size=1, max_size=4).map(
-    lambda alts: Requirement(tuple(alts))
+requirements = strategies.requirements(
+    strategies.alternatives(
+        durations=durations,
+        cpu=strategies.cpus(cores=st.integers(min_value=1, max_value=MAX_CORES), memory=sizes),
+        gpus=strategies.accelerators(memory=sizes, models=st.one_of(st.none(), models)),
+        max_gpus=3,
+        repeats=4,
+    ),
+    max_size=4,
 )
 
 

@@ -1,5 +1,8 @@
 """Invariants of finding, on random small clusters, against the brute-force reference.
 
+The clusters are launcher files drawn by tests/strategies.py and read by reqsolve's loader;
+the reference is tests/reference.py.
+
 - the matcher agrees with brute force on every candidate (GPU permutations, no solver);
 - every answer is sound: each node that partition + constraint + exclude admit can run the job;
 - whenever brute force finds a satisfying candidate (all groups named), reqsolve answers;
@@ -9,7 +12,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
@@ -18,20 +20,16 @@ from hypothesis import strategies as st
 
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import (
-    CpuConfig,
-    GpuConfig,
-    GresType,
     LauncherFile,
-    LocalGpu,
     LocalLauncherConfig,
-    Qos,
     SlurmLauncherConfig,
 )
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.matching import check
 from reqsolve.ranking import Answer, find
-from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement, merge
+from reqsolve.requirement import Alternative, Cpu, Requirement, merge
 from reqsolve.slurm.emit import uses_mem_per_cpu
+from tests import strategies
 from tests.reference import (
     G,
     admitted_nodes,
@@ -50,184 +48,13 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-GPU_SIZES = [8 * G, 11 * G, 16 * G, 24 * G, 40 * G, 48 * G, 80 * G]
 ASK_SIZES = [0, 4 * G, 10 * G, 16 * G, 20 * G, 24 * G, 38 * G, 48 * G]
-DURATIONS = [0, 3600, 72000, 345600]
-FEATURES = ["A", "B", "C", "D"]
 
-
-
-def _configuration_table(size: int = 64) -> list[Any]:
-    """Varied configurations, drawn once: one draw picks a whole configuration, which keeps
-    generation cheap (drawing each field made generation dominate the run)."""
-    chooser = random.Random(20261125)
-
-    def pick(values: list[Any]) -> Any:
-        return chooser.choice([None, *values])
-
-    return [
-        conf(
-            cores=pick([4, 8, 32]),
-            memory=pick([16 * G, 64 * G]),
-            mem_per_cpu=pick([2 * G, 8 * G]),
-            gpus=pick([0, 1, 2, 4]),
-            gpu_memory=pick(GPU_SIZES),
-            min_memory=pick([10 * G, 20 * G]),
-            ratio=pick([0.4, 0.5, 0.7]),
-            max_duration=pick([3600, 86400]),
-            gres=pick(["a100", "v100"]),
-        )
-        for _ in range(size)
-    ]
-
-
-CONFIGURATIONS = st.sampled_from(_configuration_table())
-OPTIONAL_CONFIGURATION = st.one_of(st.none(), CONFIGURATIONS)
-HOST_COUNT = st.integers(1, 2)
-HOST_COUNT_OR_NONE = st.integers(0, 2)
-# a node with several GRES types (gpu:a100:1,gpu:v100:2), memory from gres_memory or stated
-GPU_KIND_LISTS = st.sampled_from([
-    (),
-    (),
-    (),
-    (GpuConfig(count=1, model="a100", gres_type="a100"), GpuConfig(count=2, gres_type="v100")),
-    (GpuConfig(count=2, gres_type="a100", memory=40 * G), GpuConfig(count=1, gres_type="t4")),
-])
-GRES_MEMORY = st.sampled_from([
-    (),
-    (GresType("A100", 80 * G),),
-    (GresType("a100", 40 * G), GresType("v100", 16 * G, "V100")),
-])
-FEATURE_SETS = st.sampled_from(
-    [("A",), ("B",), ("C",), ("A", "B"), ("A", "C"), ("B", "D"), ("C", "D")]
-)
-QOS_LISTS = st.sampled_from([(), (), ("q0",), ("q1",), ("q0", "q1"), ("q1", "q0")])
-ACCOUNT_LISTS = st.sampled_from([(), (), ("a",), ("a", "b")])
-
-
-def _qos_tables(size: int = 16) -> list[tuple[Qos, ...]]:
-    chooser = random.Random(7)
-    return [
-        tuple(
-            Qos(
-                name,
-                max_duration=chooser.choice([None, 7200, 86400 * 2]),
-                min_gpu=chooser.choice([0, 0, 1, 2]),
-                priority=chooser.choice([0, 1, 2]),
-            )
-            for name in ("q0", "q1")
-        )
-        for _ in range(size)
-    ]
-
-
-QOS_TABLES = st.sampled_from(_qos_tables())
-SMALL = st.integers(0, 2)
-BIT = st.integers(0, 1)
-LOCAL_MODEL = st.sampled_from([None, "A100", "T4"])
-LOCAL_CORES = st.one_of(st.none(), st.sampled_from([4, 16]))
-LOCAL_MEMORY = st.one_of(st.none(), st.sampled_from([16 * G, 128 * G]))
-GPU_SIZE = st.sampled_from(GPU_SIZES)
-
-
-@st.composite
-def slurm_launchers(draw: st.DrawFn, index: int, named_hosts: bool) -> SlurmLauncherConfig:
-    qos = draw(QOS_TABLES)
-    partitions = []
-    host_number = 0
-    for p_index in range(draw(st.integers(1, 3))):
-        groups = []
-        for _ in range(draw(st.integers(1, 3))):
-            hosts = []
-            for _ in range(draw(HOST_COUNT if named_hosts else HOST_COUNT_OR_NONE)):
-                hosts.append(f"s{index}h{host_number}")
-                host_number += 1
-            features = draw(FEATURE_SETS)
-            groups.append(
-                group(
-                    *hosts,
-                    features=features,
-                    configuration=draw(OPTIONAL_CONFIGURATION),
-                    gpus=draw(GPU_KIND_LISTS),
-                )
-            )
-        partitions.append(
-            partition(
-                f"p{p_index}",
-                *groups,
-                configuration=draw(OPTIONAL_CONFIGURATION),
-                qos=draw(QOS_LISTS),
-                accounts=draw(ACCOUNT_LISTS),
-                priority=draw(BIT),
-                disabled=draw(st.booleans()) and p_index > 0,
-            )
-        )
-    return SlurmLauncherConfig(
-        id=f"slurm{index}",
-        weight=draw(SMALL),
-        use_features=draw(st.booleans()),
-        use_memory_constraint=draw(st.booleans()),
-        qos=qos,
-        configuration=draw(CONFIGURATIONS),
-        partitions=tuple(partitions),
-        tags=("t",) if draw(st.booleans()) else (),
-        gres_memory=draw(GRES_MEMORY),
-        gpu_option=draw(st.sampled_from(["gpus-per-node", "gres"])),
-    )
-
-
-@st.composite
-def local_launchers(draw: st.DrawFn, index: int) -> LocalLauncherConfig:
-    gpus = tuple(
-        LocalGpu(
-            model=draw(LOCAL_MODEL),
-            count=draw(HOST_COUNT),
-            memory=draw(GPU_SIZE),
-        )
-        for _ in range(draw(st.integers(0, 3)))
-    )
-    return LocalLauncherConfig(
-        id=f"local-{index}",
-        cpu=CpuConfig(
-            cores=draw(LOCAL_CORES),
-            memory=draw(LOCAL_MEMORY),
-        ),
-        gpus=gpus,
-        weight=draw(SMALL),
-        disabled=draw(st.booleans()) and draw(st.booleans()),
-        tags=("t",) if draw(st.booleans()) else (),
-    )
-
-
-@st.composite
-def launcher_files(draw: st.DrawFn, named_hosts: bool = False) -> LauncherFile:
-    launchers: list[Any] = []
-    for index in range(draw(st.integers(0, 2))):
-        launchers.append(draw(local_launchers(index)))
-    for index in range(draw(st.integers(1, 2))):
-        launchers.append(draw(slurm_launchers(index, named_hosts)))
-    return LauncherFile(path="<generated>", launchers=tuple(launchers))
-
-
-alternatives = st.builds(
-    Alternative,
-    duration=st.sampled_from(DURATIONS),
-    cpu=st.one_of(
-        st.none(),
-        st.builds(
-            Cpu,
-            cores=st.sampled_from([1, 2, 8, 33]),
-            memory=st.sampled_from([0, 1 * G, 10 * G, 100 * G]),
-        ),
-    ),
-    gpus=st.lists(
-        st.builds(
-            Accelerator,
-            memory=st.sampled_from(ASK_SIZES),
-            model=st.sampled_from([None, None, "a100"]),
-        ),
-        max_size=4,
-    ).map(tuple),
+alternatives = strategies.alternatives(
+    durations=[0, 3600, 72000, 345600],
+    cpu=strategies.cpus(cores=[1, 2, 8, 33], memory=[0, 1 * G, 10 * G, 100 * G]),
+    gpus=strategies.accelerators(memory=ASK_SIZES, models=[None, None, "a100"]),
+    max_gpus=4,
 )
 
 
@@ -273,7 +100,7 @@ def assert_sound(launcher_file: LauncherFile, match: Answer) -> None:
 
 
 @SETTINGS
-@given(launcher_files(), alternatives)
+@given(strategies.launcher_files(), alternatives)
 def test_matcher_agrees_with_brute_force(
     launcher_file: LauncherFile, alternative: Alternative
 ) -> None:
@@ -290,7 +117,7 @@ def test_matcher_agrees_with_brute_force(
 
 
 @SETTINGS
-@given(launcher_files(), alternatives, st.booleans())
+@given(strategies.launcher_files(), alternatives, st.booleans())
 def test_every_answer_is_sound(launcher_file: LauncherFile, alternative: Alternative,
                                tagged: bool) -> None:
     launchers = expand_candidates(launcher_file)
@@ -300,7 +127,7 @@ def test_every_answer_is_sound(launcher_file: LauncherFile, alternative: Alterna
 
 
 @SETTINGS
-@given(launcher_files(named_hosts=True), alternatives)
+@given(strategies.launcher_files(named_hosts=True), alternatives)
 def test_answers_whenever_brute_force_finds(launcher_file: LauncherFile,
                                             alternative: Alternative) -> None:
     launchers = expand_candidates(launcher_file)
@@ -325,7 +152,7 @@ def test_answers_whenever_brute_force_finds(launcher_file: LauncherFile,
 
 
 @SETTINGS
-@given(launcher_files(), alternatives, alternatives)
+@given(strategies.launcher_files(), alternatives, alternatives)
 def test_and_never_widens(launcher_file: LauncherFile, a: Alternative, b: Alternative) -> None:
     narrower = merge(a, b)
     # min_gpu is a lower bound on what is asked: asking a GPU can satisfy a QoS that needs
@@ -352,7 +179,7 @@ def test_and_never_widens(launcher_file: LauncherFile, a: Alternative, b: Altern
 
 
 @SETTINGS
-@given(launcher_files(), alternatives, alternatives)
+@given(strategies.launcher_files(), alternatives, alternatives)
 def test_or_answers_whenever_first_does(launcher_file: LauncherFile, a: Alternative,
                                         b: Alternative) -> None:
     launchers = expand_candidates(launcher_file)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 import reqsolve
+from tests.commands import python_process
 
 
 @pytest.mark.parametrize("name", sorted(reqsolve.__all__))
@@ -26,7 +24,6 @@ def test_import_does_not_load_the_solver_yaml_or_pint() -> None:
         "print(sorted(m for m in ('yaml', 'pint', 'constraint', 'lark', 'reqsolve.registry') "
         "if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    done = python_process(code)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -21,8 +21,7 @@ from reqsolve.requirement import (
     merge,
     quote_model,
 )
-
-G = 10**9
+from tests.reference import G
 
 
 def test_and_takes_the_maximum_duration() -> None:

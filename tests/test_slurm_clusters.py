@@ -29,12 +29,12 @@ from reqsolve.parser import parse
 from reqsolve.requirement import Alternative
 from reqsolve.slurm import query, readers
 from reqsolve.slurm.options import SlurmOptions
+from tests.paths import ROOT
 from tests.reference import holds, parse_constraint
 from tests.slurm_lab import VERDICTS, SlurmLab, second_lab, start_lab, stop_lab
 
 pytestmark = pytest.mark.slurm
 
-ROOT = Path(__file__).resolve().parents[1]
 CLUSTERS = ROOT / "fixtures" / "slurm" / "clusters"
 
 # requirement -> the options expected (None: no launcher), per cluster

@@ -24,12 +24,12 @@ from reqsolve.finder import find_launcher
 from reqsolve.launchers import SlurmLauncher
 from reqsolve.slurm import convert, jobs, query
 from reqsolve.slurm.options import SlurmOptions
+from tests.cli_run import cli
+from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab
 
 pytestmark = pytest.mark.slurm
 
-ROOT = Path(__file__).resolve().parents[1]
-LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
 EXPECTED_DISCOVERY = ROOT / "fixtures" / "slurm" / "default" / "expected_launchers.yaml"
 
 HOUR, DAY = 3600, 86400
@@ -196,16 +196,14 @@ def test_submit_and_wait_returns_exit_code(slurm_lab: SlurmLab, tmp_path: Path,
 
 def test_reqsolve_submit_command_line(slurm_lab: SlurmLab, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from reqsolve.cli import run
-
     monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
     monkeypatch.chdir(tmp_path)  # where sbatch writes slurm-<id>.out
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["submit", "--config", str(LAB_FILE), "--offline", "duration=1h & cpu(cores=2)",
-                "--wait", "--interval", "0.5", "--job-name", "reqsolve-cli", "--",
-                "sh", "-c", "echo $SLURM_CPUS_PER_TASK; exit 4"], out, err)
-    assert code == 4, out.getvalue() + err.getvalue()
-    lines = out.getvalue().splitlines()
+    code, out, err = cli("submit", "--config", str(LAB_FILE), "--offline",
+                         "duration=1h & cpu(cores=2)", "--wait", "--interval", "0.5",
+                         "--job-name", "reqsolve-cli", "--",
+                         "sh", "-c", "echo $SLURM_CPUS_PER_TASK; exit 4")
+    assert code == 4, out + err
+    lines = out.splitlines()
     job_id = lines[0].removeprefix("submitted job ")
     assert job_id.isdigit()
     assert lines[-1] == f"job {job_id} ended: FAILED, exit code 4"

@@ -19,9 +19,10 @@ from reqsolve.config.model import (
 from reqsolve.errors import SlurmQueryError
 from reqsolve.slurm import convert, query, readers
 from tests.commands import write_commands
+from tests.paths import SLURM_DEFAULT
+from tests.reference import MIB
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm" / "default"
-HOUR, DAY, MIB = 3600, 86400, 2**20
+HOUR, DAY = 3600, 86400
 
 
 def fake_slurm(
@@ -45,7 +46,7 @@ esac""",
         "sacctmgr": qos,
     }
     logged = {
-        name: f'echo "{name} $*" >> {log}\n' + body.replace("{f}", str(FIXTURES))
+        name: f'echo "{name} $*" >> {log}\n' + body.replace("{f}", str(SLURM_DEFAULT))
         for name, body in bodies.items()
     }
     return write_commands(tmp_path / "bin", **logged)
@@ -82,9 +83,9 @@ FILE = LauncherFile(path="/tmp/launchers.yaml")
 
 def expected_from_fixtures() -> convert.Discovered:
     return convert.build(
-        readers.read_nodes((FIXTURES / "sinfo.json").read_text()),
-        readers.read_partitions((FIXTURES / "scontrol_show_partition.txt").read_text()),
-        readers.read_qos((FIXTURES / "sacctmgr_show_qos_parsable.txt").read_text()),
+        readers.read_nodes((SLURM_DEFAULT / "sinfo.json").read_text()),
+        readers.read_partitions((SLURM_DEFAULT / "scontrol_show_partition.txt").read_text()),
+        readers.read_qos((SLURM_DEFAULT / "sacctmgr_show_qos_parsable.txt").read_text()),
     )
 
 
@@ -249,7 +250,7 @@ def test_merge_keeps_configuration_written_when_slurm_has_none() -> None:
 
 
 def test_left_out_hosts_are_kept_for_explain(tmp_path: Path) -> None:
-    custom = FIXTURES.parent / "custom"
+    custom = SLURM_DEFAULT.parent / "custom"
     bin_dir = fake_slurm(tmp_path, nodes=f"cat {custom}/sinfo.json",
                          partitions=f"cat {custom}/scontrol_show_partition_oneliner.txt")
     written = launcher(bin_dir)

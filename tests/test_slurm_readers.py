@@ -1,4 +1,5 @@
-"""Readers of real Slurm 22.05 outputs (fixtures/slurm/) and their conversion to the model."""
+"""slurm/readers.py: readers of real Slurm 22.05 outputs (fixtures/slurm/), of newer JSON shapes,
+and their refusals of garbled output (their conversion to the model: test_slurm_convert.py)."""
 
 from __future__ import annotations
 
@@ -10,40 +11,37 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm import convert, readers
+from reqsolve.slurm import readers
 from reqsolve.slurm.readers import GpuGres
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
-DEFAULT = FIXTURES / "default"
-CUSTOM = FIXTURES / "custom"
-MIB = 2**20
+from tests.paths import SLURM_CUSTOM, SLURM_DEFAULT
+from tests.reference import MIB
 
 
 def text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("folder", [DEFAULT, CUSTOM], ids=["default", "custom"])
+@pytest.mark.parametrize("folder", [SLURM_DEFAULT, SLURM_CUSTOM], ids=["default", "custom"])
 def test_node_forms_agree(folder: Path) -> None:
     multi = readers.read_nodes(text(folder / "scontrol_show_nodes.txt"))
     oneliner = readers.read_nodes(text(folder / "scontrol_show_nodes_oneliner.txt"))
     from_json = readers.read_nodes(text(folder / "sinfo.json"))
     assert multi == oneliner == from_json
-    assert len(multi) == (15 if folder is DEFAULT else 5)
+    assert len(multi) == (15 if folder is SLURM_DEFAULT else 5)
 
 
 NODES = [
     # folder, node, cpus, memory MiB, features, gpus, unusable
-    (DEFAULT, "a100-01", 64, 500000, ("Tesla", "a100"), (GpuGres("a100", 8),), None),
-    (DEFAULT, "yop", 32, 128000, ("A6000", "GPU3", "GPUM48G"), (GpuGres("a6000", 3),), None),
-    (DEFAULT, "yip", 24, 96000, ("RTX", "GPU2", "GPUM24G"), (GpuGres(None, 2),), None),
-    (DEFAULT, "cpu-03", 40, 192000, ("intel", "skylake"), (), None),
-    (CUSTOM, "n1", 16, 32000, ("v100", "GPUM16G", "cuda11.8"), (GpuGres("v100", 1),), None),
-    (CUSTOM, "n3", 16, 32000, ("v100", "GPUM16G", "cuda11.8"), (GpuGres("v100", 1),),
+    (SLURM_DEFAULT, "a100-01", 64, 500000, ("Tesla", "a100"), (GpuGres("a100", 8),), None),
+    (SLURM_DEFAULT, "yop", 32, 128000, ("A6000", "GPU3", "GPUM48G"), (GpuGres("a6000", 3),), None),
+    (SLURM_DEFAULT, "yip", 24, 96000, ("RTX", "GPU2", "GPUM24G"), (GpuGres(None, 2),), None),
+    (SLURM_DEFAULT, "cpu-03", 40, 192000, ("intel", "skylake"), (), None),
+    (SLURM_CUSTOM, "n1", 16, 32000, ("v100", "GPUM16G", "cuda11.8"), (GpuGres("v100", 1),), None),
+    (SLURM_CUSTOM, "n3", 16, 32000, ("v100", "GPUM16G", "cuda11.8"), (GpuGres("v100", 1),),
      "drained (bad gpu)"),
-    (CUSTOM, "big", 32, 1000000, ("bigmem",), (), "down (fan failure)"),
+    (SLURM_CUSTOM, "big", 32, 1000000, ("bigmem",), (), "down (fan failure)"),
     # listed right after n3: "(null)" must not inherit n3's features (a peer bug)
-    (CUSTOM, "plain01", 8, 16000, (), (), None),
+    (SLURM_CUSTOM, "plain01", 8, 16000, (), (), None),
 ]
 
 
@@ -151,15 +149,15 @@ def test_parse_gres(gres: str, gpus: tuple[GpuGres, ...]) -> None:
 
 
 def test_partition_forms_agree() -> None:
-    multi = readers.read_partitions(text(DEFAULT / "scontrol_show_partition.txt"))
-    oneliner = readers.read_partitions(text(DEFAULT / "scontrol_show_partition_oneliner.txt"))
-    from_json = readers.read_partitions(text(DEFAULT / "restd_partitions.json"))
+    multi = readers.read_partitions(text(SLURM_DEFAULT / "scontrol_show_partition.txt"))
+    oneliner = readers.read_partitions(text(SLURM_DEFAULT / "scontrol_show_partition_oneliner.txt"))
+    from_json = readers.read_partitions(text(SLURM_DEFAULT / "restd_partitions.json"))
     assert multi == oneliner == from_json
     assert [p.name for p in multi] == ["gpu", "small", "a100", "cpu", "heavy", "maint", "legacy"]
 
 
 def test_partition_values() -> None:
-    records = readers.read_partitions(text(DEFAULT / "scontrol_show_partition.txt"))
+    records = readers.read_partitions(text(SLURM_DEFAULT / "scontrol_show_partition.txt"))
     parts = {p.name: p for p in records}
     a100 = parts["a100"]
     assert a100.nodes == ("a100-01", "a100-02")
@@ -176,8 +174,8 @@ def test_partition_values() -> None:
 
 
 def test_qos_forms_agree() -> None:
-    parsable = readers.read_qos(text(DEFAULT / "sacctmgr_show_qos_parsable.txt"))
-    from_json = readers.read_qos(text(DEFAULT / "restd_qos.json"))
+    parsable = readers.read_qos(text(SLURM_DEFAULT / "sacctmgr_show_qos_parsable.txt"))
+    from_json = readers.read_qos(text(SLURM_DEFAULT / "restd_qos.json"))
     strip = [(q.name, q.max_wall, q.priority, q.min_gpus, q.max_gpus) for q in parsable]
     assert strip == [(q.name, q.max_wall, q.priority, q.min_gpus, q.max_gpus) for q in from_json]
     assert strip == [
@@ -210,9 +208,11 @@ GARBLED = [
     ("qos", "Name|MaxWall\nq|never\n"),
     ("qos", "Name|MaxWall\nq|1:00|extra\n"),
     ("qos", "foo|bar\n"),
-    ("qos", text(DEFAULT / "sacctmgr_show_qos_selected.txt")),  # -n: no header line
+    ("qos", text(SLURM_DEFAULT / "sacctmgr_show_qos_selected.txt")),  # -n: no header line
     ("qos", '{"QOS": [{"priority": 1}]}'),
 ]
+
+
 READERS = {"nodes": readers.read_nodes, "partitions": readers.read_partitions,
            "qos": readers.read_qos}
 
@@ -237,37 +237,6 @@ def test_empty_output_has_no_records() -> None:
     assert readers.read_qos("") == []
 
 
-def test_convert_default_cluster_matches_expected_yaml() -> None:
-    discovered = convert.build(
-        readers.read_nodes(text(DEFAULT / "sinfo.json")),
-        readers.read_partitions(text(DEFAULT / "scontrol_show_partition.txt")),
-        readers.read_qos(text(DEFAULT / "sacctmgr_show_qos_parsable.txt")),
-    )
-    produced = convert.launcher_yaml([convert.launcher_from(discovered, id="lab")])
-    assert produced == text(DEFAULT / "expected_launchers.yaml")
-    parts = {p.name: p for p in discovered.partitions}
-    assert [p.name for p in discovered.partitions if p.disabled] == ["heavy", "maint", "legacy"]
-    gpu = parts["gpu"]
-    assert [g.hosts for g in gpu.nodes] == [("yap", "yip", "yup"), ("yep", "yop")]
-    assert gpu.configuration is not None
-    assert gpu.configuration.cpu.mem_per_cpu == 3000 * MIB
-    assert gpu.configuration.max_duration == 4 * 86400
-    assert parts["a100"].accounts == ("iea@a100",)
-    assert discovered.left_out == ()
-
-
-def test_convert_leaves_out_unusable_nodes_with_reasons() -> None:
-    discovered = convert.build(readers.read_nodes(text(CUSTOM / "scontrol_show_nodes.txt")))
-    assert [(x.host, x.reason) for x in discovered.left_out] == [
-        ("big", "down (fan failure)"), ("n3", "drained (bad gpu)")]
-    main = discovered.partitions[0]
-    assert [(g.hosts, g.features) for g in main.nodes] == [
-        (("n1", "n2"), ("v100", "GPUM16G", "cuda11.8")), (("plain01",), ())]
-    produced = convert.launcher_yaml([convert.launcher_from(discovered)], discovered.left_out)
-    assert produced == text(CUSTOM / "expected_convert.yaml")
-    assert produced.startswith("# left out: big: down (fan failure)\n")
-
-
 # Hand-written in the nested shape of Slurm >= 23.02 (data_parser v0.0.40): lists for states and
 # features, {"set", "infinite", "number"} objects for limits. The lab runs 22.05, so these are
 # not captured outputs; they pin the reading of the fields reqsolve uses.
@@ -278,6 +247,8 @@ NEWER_NODES = """{"nodes": [
   {"name": "g2", "cpus": 48, "real_memory": 256000, "features": ["h100", "GPUM80G"],
    "gres": "gpu:h100:4(S:0-1)", "state": ["MIXED"], "partitions": ["gpu"]}
 ], "errors": [], "meta": {"plugin": {"data_parser": "data_parser/v0.0.40"}}}"""
+
+
 NEWER_PARTITIONS = """{"partitions": [
   {"name": "gpu", "nodes": {"configured": "g[1-2]"},
    "maximums": {"time": {"set": true, "infinite": false, "number": 2880},
@@ -289,6 +260,8 @@ NEWER_PARTITIONS = """{"partitions": [
    "maximums": {"time": {"set": true, "infinite": true, "number": 0}},
    "defaults": {"memory_per_cpu": 4096}, "partition": {"state": ["INACTIVE"]}}
 ]}"""
+
+
 NEWER_QOS = """{"qos": [
   {"name": "long", "priority": {"set": true, "infinite": false, "number": 3},
    "limits": {"max": {"wall_clock": {"per": {"job": {"set": true, "infinite": false,
@@ -350,6 +323,8 @@ def test_gres_brackets_are_read_leniently(gres: str, outcome: object) -> None:
 
 
 QOS_SHOWN = "sacctmgr --parsable2 show qos format=Name,Priority,MaxWall,MaxTRES,MinTRES,Flags"
+
+
 GARBLED = [
     ("nodes", '{"nodes": 3}', "scontrol --oneliner show nodes: unexpected output: JSON without "
      "a 'nodes' list; output begins '{\"nodes\": 3}'"),
@@ -388,28 +363,3 @@ def test_garbled_output_messages(kind: str, output: str, message: str) -> None:
     with pytest.raises(SlurmQueryError) as caught:
         read(output)
     assert str(caught.value) == message
-
-
-def test_every_configuration_field_is_written_in_model_order() -> None:
-    from reqsolve.config import model
-
-    everything = model.Configuration(
-        max_duration=90000,
-        cpu=model.CpuConfig(cores=8, memory=64 * 2**30, mem_per_cpu=4 * 10**9, cpu_per_gpu=2),
-        gpu=model.GpuConfig(model="a100", count=4, memory=80 * 10**9, min_memory=2**34,
-                            min_mem_ratio=0.5),
-    )
-    partition = model.Partition(
-        name="p",
-        configuration=model.Configuration(cpu=model.CpuConfig(cores=2)),
-        nodes=(model.NodeGroup(count=1),),
-    )
-    launcher = model.SlurmLauncherConfig(id="x", configuration=everything,
-                                         partitions=(partition,))
-    assert convert.launcher_yaml([launcher]) == (
-        "slurm:\n- id: x\n  configuration:\n    max_duration: 1d1h\n    cpu:\n      cores: 8\n"
-        "      memory: 64GiB\n      mem_per_cpu: 4GB\n      cpu_per_gpu: 2\n    gpu:\n"
-        "      model: a100\n      count: 4\n      memory: 80GB\n      min_memory: 16GiB\n"
-        "      min_mem_ratio: 0.5\n  partitions:\n    p:\n      configuration:\n        cpu:\n"
-        "          cores: 2\n      nodes:\n      - count: 1\n"
-    )

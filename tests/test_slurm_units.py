@@ -10,7 +10,6 @@ from reqsolve's shapes. Sizes are drawn around MiB and minute boundaries (``1000
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -22,9 +21,19 @@ from reqsolve.config.model import Qos, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import find
 from reqsolve.requirement import Alternative, Cpu, Requirement
-from tests.reference import _merge, admitted_nodes, conf, group, launcher_file, partition
+from tests import strategies
+from tests.reference import (
+    MIB,
+    _merge,
+    admitted_nodes,
+    conf,
+    group,
+    launcher_file,
+    partition,
+    slurm_mib,
+    slurm_minutes,
+)
 
-MIB = 2**20
 # node memory and memory per CPU around MiB boundaries: decimal sizes, exact MiB, MiB - 1 B
 NODE_MEMORY = [10**9, 1000 * MIB, 1000 * MIB - 1, 16 * 10**9, 16 * 1024 * MIB]
 PER_CPU = [10**9, 1000 * MIB, 4 * 10**9, 4096 * MIB, 3 * MIB // 2]
@@ -32,23 +41,6 @@ ASKED_MEMORY = [10**9, 1000 * MIB, 1000 * MIB - 1, 953 * MIB, 954 * MIB, 16 * 10
 # limits around minute boundaries, and durations asked around them
 LIMITS = [None, 90, 3600, 3599, 3661, 7200]
 DURATIONS = [0, 60, 61, 90, 3600, 3601, 3660]
-
-
-def mib_of(text: str) -> int:
-    match = re.fullmatch(r"(\d+)([KMGT]?)", text)
-    assert match, text
-    factor = {"K": None, "": 1, "M": 1, "G": 1024, "T": 1024**2}[match[2]]
-    assert factor is not None, f"--mem in K cannot be compared in MiB: {text}"
-    return int(match[1]) * factor
-
-
-def minutes_of(text: str) -> int:
-    """Slurm's reading of ``--time``: seconds rounded up to the minute."""
-    days, _, clock = text.rpartition("-")
-    parts = [int(x) for x in clock.split(":")]
-    hours, minutes, seconds = [0] * (3 - len(parts)) + parts
-    total = ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
-    return -(-total // 60)
 
 
 @st.composite
@@ -77,14 +69,8 @@ def clusters(draw: st.DrawFn) -> SlurmLauncherConfig:
     )
 
 
-ALTERNATIVES = st.builds(
-    Alternative,
-    duration=st.sampled_from(DURATIONS),
-    cpu=st.one_of(
-        st.none(),
-        st.builds(Cpu, cores=st.sampled_from([1, 2]), memory=st.sampled_from(ASKED_MEMORY)),
-    ),
-    gpus=st.just(()),
+ALTERNATIVES = strategies.alternatives(
+    durations=DURATIONS, cpu=strategies.cpus(cores=[1, 2], memory=ASKED_MEMORY)
 )
 
 
@@ -126,9 +112,9 @@ def test_emitted_quantities_fit_every_admitted_node_in_slurm_units(
         memory, per_cpu, cores, limit = slurm_capacity(config, name, index, options.qos)
         where = (name, index, host, options)
         if options.mem is not None and memory is not None:
-            assert mib_of(options.mem) <= memory, where
+            assert slurm_mib(options.mem) <= memory, where
         if options.mem is not None:
-            assert mib_of(options.mem) * MIB >= asked_memory, where  # and never less than asked
+            assert slurm_mib(options.mem) * MIB >= asked_memory, where  # and never less than asked
         if asked_memory and not config.use_memory_constraint:
             assert per_cpu, where
             assert options.cpus_per_task is not None
@@ -136,7 +122,7 @@ def test_emitted_quantities_fit_every_admitted_node_in_slurm_units(
         if options.cpus_per_task is not None and cores is not None:
             assert options.cpus_per_task <= cores, where
         if options.time is not None and limit is not None:
-            assert minutes_of(options.time) <= limit, where
+            assert slurm_minutes(options.time) <= limit, where
 
 
 @pytest.mark.parametrize(
@@ -160,7 +146,7 @@ def test_memory_fits_only_in_whole_mib(node: int, asked: int, answers: bool) -> 
     if answers:
         options = find(launchers, requirement).options
         assert options is not None and options.mem is not None
-        assert mib_of(options.mem) <= node // MIB
+        assert slurm_mib(options.mem) <= node // MIB
     else:
         with pytest.raises(LauncherNotFoundError, match=f"the node has {node // MIB}MiB"):
             find(launchers, requirement)

@@ -3,8 +3,6 @@ parsing, formatting, monotonicity."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +35,7 @@ from reqsolve.units import (
     registry,
     unit_tables,
 )
+from tests.commands import python_process
 
 
 @pytest.mark.parametrize("unit", sorted(UNIT_FACTORS))
@@ -148,9 +147,8 @@ def test_parsing_does_not_import_pint() -> None:
         "from reqsolve.units import parse_memory; parse_memory('8116MiB'); "
         "print('pint' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    result = python_process(code)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 

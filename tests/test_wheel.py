@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
+
 SEED = "duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)"
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reqsolve.cli import run
+from tests.cli_run import cli
 from tests.commands import reqsolve_process
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 BROKEN = sorted(p.parent for p in (ROOT / "fixtures" / "broken").glob("*/launchers.yaml"))
 GOOD = sorted(p for p in (ROOT / "fixtures").glob("*/launchers.yaml") if p.parent.name != "broken")
 PINNED = sorted(
@@ -23,9 +22,7 @@ PINNED = sorted(
 
 
 def validate(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["validate", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
+    return cli("validate", *argv)
 
 
 @pytest.fixture(autouse=True)
@@ -202,8 +199,7 @@ def test_a_warning_points_at_the_spelling_written(tmp_path: Path, spelling: str)
         "slurm:\n  - id: s\n    " + spelling + ": false\n"
         "    partitions: {p: {nodes: [{hosts: [h]}]}}\n"
     )
-    out = io.StringIO()
-    run(["validate", str(path)], out, io.StringIO())
+    _, out, _ = validate(str(path))
     column = len(f"    {spelling}: ") + 1
-    assert f"{path}:3:{column}: warning: slurm[0].{spelling}: " in out.getvalue()
-    assert "no mem_per_cpu is set" in out.getvalue()
+    assert f"{path}:3:{column}: warning: slurm[0].{spelling}: " in out
+    assert "no mem_per_cpu is set" in out

@@ -4,7 +4,6 @@ experimaestro's objects, for every case of the conformance corpus its parser acc
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import shutil
@@ -31,14 +30,15 @@ from experimaestro.launchers.slurm import SlurmLauncher
 from experimaestro.tokens import CounterTokenDependency
 
 from reqsolve import cuda_gpu as rs_cuda_gpu
-from reqsolve.cli import run
 from reqsolve.errors import InvalidValue, LauncherNotFoundError, ReqsolveError
 from reqsolve.finder import find_match
 from reqsolve.integrations import experimaestro as integration
 from reqsolve.parser import parse
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from tests.cli_run import cli
+from tests.paths import ROOT
+from tests.reference import G
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE = ROOT / "tests" / "conformance"
 FIXTURE = ROOT / "fixtures" / "experimaestro"
 ONE_LINE = "from reqsolve.integrations.experimaestro import find_launcher\n"
@@ -159,7 +159,6 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
 
 # --- the conversion of experimaestro's requirement objects
 
-G = 10**9
 CONVERTED = [
     ("duration=4 days & cuda(mem=4G) * 2 & cpu(mem=400M, cores=4)",
      [Alternative(4 * 86400, Cpu(4, 400 * 10**6), (Accelerator(4 * G),) * 2)]),
@@ -315,8 +314,8 @@ def test_reqsolve_itself_reads_the_experimaestro_directory(tmp_path: Path) -> No
     directory = config_dir(tmp_path, FIXTURE)
     assert integration.find_launcher(Requirement((Alternative(),))) is None
     assert integration.find_launcher(rs_cuda_gpu(mem="40G") * 3) is None
-    out, err = io.StringIO(), io.StringIO()
-    assert run(["find", "--config", str(directory), "cuda(mem=40G)*3"], out, err) == 0, err
-    assert out.getvalue().split() == [
+    code, out, err = cli("find", "--config", str(directory), "cuda(mem=40G)*3")
+    assert code == 0, err
+    assert out.split() == [
         "--partition=gpu", "--constraint=GPU3&GPUM48G", "--nodes=1", "--gpus-per-node=3",
         "--time=2-00:00:00"]  # no duration asked: the partition's limit

@@ -5,11 +5,8 @@ interpreter, whether the extras are installed or not)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.commands import python_process
 
 PROBE = """
 import io, json, sys
@@ -25,8 +22,8 @@ print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded}))
 
 
 def test_integrations_import_their_tool_only_when_used() -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = python_process(PROBE)
+    assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["loaded"] == []
     assert result["code"] == 0

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from reqsolve.cli import run
+from tests.cli_run import cli
 from tests.commands import reqsolve_process, write_commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def convert(monkeypatch: pytest.MonkeyPatch, stdin: str, *argv: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["slurm", "convert", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
+    return cli("slurm", "convert", *argv)
 
 
 @pytest.mark.parametrize("source", ["scontrol_show_nodes.txt", "scontrol_show_nodes_oneliner.txt",
@@ -77,9 +74,9 @@ def test_convert_as_a_real_subprocess() -> None:
 
 
 def test_slurm_without_subcommand() -> None:
-    err = io.StringIO()
-    assert run(["slurm"], io.StringIO(), err) == 2
-    assert "convert or discover" in err.getvalue()
+    code, _, err = cli("slurm")
+    assert code == 2
+    assert "convert or discover" in err
 
 
 def write_fake_slurm(tmp_path: Path) -> Path:
@@ -106,15 +103,13 @@ def test_discover_prints_the_merged_configuration(tmp_path: Path) -> None:
         "  - id: other\n    partitions: {}\n",
         encoding="utf-8",
     )
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["slurm", "discover", "--config", str(config)], out, err)
-    assert (code, err.getvalue()) == (0, "")
-    text = out.getvalue()
+    code, text, err = cli("slurm", "discover", "--config", str(config))
+    assert (code, err) == (0, "")
     assert text.startswith("slurm:\n- id: lab\n")
     assert "    cpu:\n      disabled: true\n" in text
     assert "qos_gpu-t4" in text and "other" not in text
-    out, err = io.StringIO(), io.StringIO()
     (folder / "sinfo").write_text("#!/bin/sh\necho garbage\n")
     query.clear_cache()
-    assert run(["slurm", "discover", "--config", str(config)], out, err) == 1
-    assert "lab:" in err.getvalue() and "unexpected output" in err.getvalue()
+    code, _, err = cli("slurm", "discover", "--config", str(config))
+    assert code == 1
+    assert "lab:" in err and "unexpected output" in err

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
+
 pytest.importorskip("experimaestro")
 pytest.importorskip("submitit")
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("docs/experimaestro.md", "docs/submitit.md")
 FENCE = re.compile(r"(<!-- not-run:[^>]*-->\n)?```(python|sh|console)\n(.*?)```", re.DOTALL)
 

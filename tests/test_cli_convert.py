@@ -1,7 +1,8 @@
 """``reqsolve convert launchers.yaml --to python``: the printed launchers.py answers as the YAML.
 
-The property: for random small launcher files (local hosts, Slurm partitions with node groups,
-features decoded by regexes, QoS, accounts, priorities, weights, tags) and random requirements,
+The property: for random small launcher files (tests/strategies.py: local hosts, Slurm partitions
+with node groups, features decoded by regexes, configurations at every level, typed GRES, QoS,
+accounts, priorities, weights, tags) and random requirements,
 the YAML and its converted Python file give the same answer — same launcher, alternative and
 options — and, when nothing fits, the same reasons.
 """
@@ -25,11 +26,12 @@ from reqsolve.config.loader import load_config
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.pyconfig import make_registry, python_source
 from reqsolve.registry import Registry
-from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
+from reqsolve.requirement import Requirement
+from tests import strategies
 from tests.cli_run import cli
+from tests.paths import DOCS_EXAMPLE, ROOT
+from tests.reference import G
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS_EXAMPLE = ROOT / "fixtures" / "docs_example" / "launchers.yaml"
 UPSTREAM = ROOT / "fixtures" / "upstream_test" / "launchers.yaml"
 
 
@@ -149,141 +151,17 @@ def test_convert_then_find_as_real_processes(tmp_path: Path) -> None:
 
 # --- the equivalence property on random small launcher files
 
-MEMORY = st.sampled_from(["4G", "16G", "24G", "40GiB", "80G"])
-TAGS = ("a", "b")
-
-
-def _maybe(draw: st.DrawFn, value: Any) -> Any:
-    return value if draw(st.booleans()) else None
-
-
-@st.composite
-def cpu_sections(draw: st.DrawFn, *, per_cpu: bool = False) -> dict[str, Any]:
-    section = {
-        "cores": _maybe(draw, draw(st.sampled_from([4, 16, 64]))),
-        "memory": _maybe(draw, draw(st.sampled_from(["8G", "64G", "512G"]))),
-    }
-    if per_cpu:
-        section["mem_per_cpu"] = _maybe(draw, draw(st.sampled_from(["2G", "4G"])))
-    return {k: v for k, v in section.items() if v is not None}
-
-
-@st.composite
-def local_launchers(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": f"local{index}", "cpu": draw(cpu_sections())}
-    gpu = st.fixed_dictionaries({"count": st.integers(1, 2), "memory": MEMORY})
-    gpus = draw(st.lists(gpu, max_size=2))
-    if gpus:
-        item["gpus"] = gpus
-    if draw(st.booleans()):
-        item["weight"] = draw(st.integers(0, 3))
-    if draw(st.booleans()):
-        item["tags"] = draw(st.lists(st.sampled_from(TAGS), min_size=1, max_size=2, unique=True))
-    if draw(st.integers(0, 5)) == 0:
-        item["disable"] = True
-    return item
-
-
-@st.composite
-def node_groups(draw: st.DrawFn, names: Any) -> dict[str, Any]:
-    group: dict[str, Any] = {}
-    if draw(st.booleans()):
-        group["hosts"] = [next(names) for _ in range(draw(st.integers(1, 2)))]
-    else:
-        group["count"] = draw(st.integers(1, 3))
-    features = []
-    if draw(st.booleans()):
-        features.append(f"GPU{draw(st.integers(1, 4))}")
-        features.append(f"GPUM{draw(st.sampled_from([16, 24, 48]))}G")
-    if draw(st.booleans()):
-        features.append(draw(st.sampled_from(["A100", "fast"])))
-    if features:
-        group["features"] = features
-    if draw(st.integers(0, 2)) == 0:
-        group["configuration"] = {"cpu": draw(cpu_sections())}
-    return group
-
-
-@st.composite
-def slurm_launchers(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    names = (f"n{index}x{i}" for i in itertools.count())
-    qos = {
-        "short": {"max_duration": "20h", "priority": draw(st.integers(0, 1))},
-        "long": {"max_duration": "4 days", "min_gpu": draw(st.integers(0, 1))},
-    }
-    partitions = {}
-    for number in range(draw(st.integers(1, 3))):
-        partition: dict[str, Any] = {
-            "nodes": draw(st.lists(node_groups(names), min_size=1, max_size=2))
-        }
-        if draw(st.booleans()):
-            names_of_qos = st.sampled_from(sorted(qos))
-            partition["qos"] = draw(st.lists(names_of_qos, min_size=1, max_size=2, unique=True))
-        if draw(st.integers(0, 2)) == 0:
-            partition["accounts"] = ["acct"]
-        if draw(st.booleans()):
-            partition["priority"] = draw(st.integers(0, 2))
-        if draw(st.integers(0, 5)) == 0:
-            partition["disabled"] = True
-        if draw(st.booleans()):
-            partition["configuration"] = {"max_duration": draw(st.sampled_from(["2h", "2 days"]))}
-        partitions[f"p{index}{number}"] = partition
-    configuration: dict[str, Any] = {"cpu": draw(cpu_sections(per_cpu=True))}
-    if draw(st.booleans()):
-        configuration["gpu"] = {"min_mem_ratio": draw(st.sampled_from([0.3, 0.5]))}
-    item: dict[str, Any] = {
-        "id": f"slurm{index}",
-        "features_regex": ["GPU(?P<cuda_count>\\d+)", "GPUM(?P<cuda_memory>\\d+G)"],
-        "features": {"A100": {"configuration": {"gpu": {"model": "A100"}}}},
-        "qos": qos,
-        "configuration": configuration,
-        "partitions": partitions,
-        "use_features": draw(st.booleans()),
-        "use_memory_contraint": draw(st.booleans()),
-    }
-    if draw(st.booleans()):
-        item["weight"] = draw(st.integers(0, 3))
-    if draw(st.booleans()):
-        item["tags"] = draw(st.lists(st.sampled_from(TAGS), min_size=1, max_size=2, unique=True))
-    return item
-
-
-@st.composite
-def launcher_files(draw: st.DrawFn) -> dict[str, Any]:
-    local = [draw(local_launchers(i)) for i in range(draw(st.integers(0, 2)))]
-    slurm = [draw(slurm_launchers(i)) for i in range(draw(st.integers(0, 2)))]
-    if not local and not slurm and draw(st.integers(0, 4)):
-        local = [draw(local_launchers(0))]  # an empty file (`local: []`) now and then only
-    document: dict[str, Any] = {}
-    if local or not slurm:
-        document["local"] = local
-    if slurm:
-        document["slurm"] = slurm
-    return document
-
-
-GIGA = 10**9
-alternatives = st.builds(
-    Alternative,
-    duration=st.sampled_from([0, 3600, 30 * 3600, 3 * 86400]),
-    cpu=st.one_of(
-        st.none(),
-        st.builds(
-            Cpu,
-            cores=st.sampled_from([1, 4, 32]),
-            memory=st.sampled_from([0, 4 * GIGA, 100 * GIGA]),
+requirements = strategies.requirements(
+    strategies.alternatives(
+        durations=[0, 3600, 30 * 3600, 3 * 86400],
+        cpu=strategies.cpus(cores=[1, 4, 32], memory=[0, 4 * G, 100 * G]),
+        gpus=strategies.accelerators(
+            memory=[0, 8 * G, 16 * G, 30 * G], models=[None, None, "a100"]
         ),
+        max_gpus=3,
     ),
-    gpus=st.lists(
-        st.builds(
-            Accelerator,
-            memory=st.sampled_from([0, 8 * GIGA, 16 * GIGA, 30 * GIGA]),
-            model=st.sampled_from([None, None, "a100"]),
-        ),
-        max_size=3,
-    ).map(tuple),
+    max_size=2,
 )
-requirements = st.lists(alternatives, min_size=1, max_size=2).map(lambda a: Requirement(tuple(a)))
 _cases = itertools.count()
 
 
@@ -293,7 +171,7 @@ _cases = itertools.count()
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    launcher_files(),
+    strategies.launcher_documents(tags=("a", "b"), decoded_features=True),
     st.lists(
         st.tuples(requirements, st.sampled_from([(), (), ("a",), ("b",)])), min_size=1, max_size=4
     ),

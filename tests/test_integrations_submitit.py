@@ -17,10 +17,9 @@ import submitit
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.integrations.submitit import executor, find, parameters
 from tests.cli_run import cli
+from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import SlurmLab
 
-ROOT = Path(__file__).resolve().parents[1]
-LAB_FILE = ROOT / "fixtures" / "slurm" / "lab" / "launchers.yaml"
 XPM = ROOT / "fixtures" / "experimaestro" / "launchers.yaml"
 # the lab's nodes (tests/slurm/lab/cluster/nodes.conf) by partition
 LAB_NODES = {
