@@ -48,12 +48,9 @@ ELSEWHERE: dict[str, tuple[tuple[str, ...], str]] = {
     "reqsolve.pyconfig.validate": (("test_pyconfig", "test_pyconfig_tokens"),
                                    "part of the Python launcher files"),
     "reqsolve.resources": (("test_wheel",), "where data files are, in a wheel or a checkout"),
-    "reqsolve.refusals": (("test_ranking",), "the reasons of a refusal, given by ranking.find"),
     "reqsolve.search_index": (("test_ranking", "test_properties"),
                               "the chooser's index, used by ranking.find"),
     "reqsolve.slurm": (("test_slurm_options",), "a package docstring only"),
-    "reqsolve.slurm.emit": (("test_ranking", "test_properties", "test_slurm_units"),
-                            "the options of an answer, made by ranking.find"),
     "reqsolve.slurm.names": (("test_slurm_options", "test_injection"),
                              "the alphabet SlurmOptions and the loader check names against"),
 }

@@ -22,9 +22,7 @@ from reqsolve.matching import (
     shortfall,
 )
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
-
-G = 10**9
-GIB = 2**30
+from tests.reference import GIB, G
 
 
 def shape(
