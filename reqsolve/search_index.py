@@ -106,6 +106,7 @@ class SearchIndex:
         for slot in slots:
             grouped.setdefault(slot.partition_index, []).append(slot)
         by_partition = {index: tuple(group) for index, group in grouped.items()}
+        slot_classes = {i: _slot_classes(group) for i, group in by_partition.items()}
         return cls(
             classes=classes,
             search=tuple(search.items()),
@@ -114,11 +115,11 @@ class SearchIndex:
             tiers={key: tuple(value) for key, value in tiers.items()},
             shape_first=shape_first,
             by_partition=by_partition,
-            slot_classes={i: _slot_classes(group) for i, group in by_partition.items()},
+            slot_classes=slot_classes,
             mixed=frozenset(
-                slot.partition_index
-                for slot in slots
-                if any(len(shape.gpus) > 1 for shape in slot.shapes.values())
+                index
+                for index, classes in slot_classes.items()
+                if any(len(shape.gpus) > 1 for c in classes for shape in c.shapes.values())
             ),
         )
 

@@ -8,7 +8,7 @@ Sizes are bytes and durations seconds (ints). ``None`` means "not written at thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,15 +43,24 @@ class GpuConfig:
 
 
 def _overlay(base: _Section, over: _Section | None) -> _Section:
-    """``base`` with each field that ``over`` writes (not None) replaced, even with 0."""
-    if over is None:
+    """``base`` with each field that ``over`` writes (not None) replaced, even with 0.
+
+    Runs for every level of every node group's configuration: the field names are read once
+    per class, and an ``over`` that writes nothing (the usual case) costs one comparison
+    (``dataclasses.replace`` made loading 10-20 % slower, benchmarks/compare.py)."""
+    cls = type(base)
+    if over is None or over == _EMPTY[cls]:
         return base
-    written = {f.name: v for f in fields(over) if (v := getattr(over, f.name)) is not None}
-    return replace(base, **written) if written else base
+    return cls(*[
+        getattr(base, name) if (value := getattr(over, name)) is None else value
+        for name in _NAMES[cls]
+    ])
 
 
 _NO_CPU = CpuConfig()
 _NO_GPU = GpuConfig()
+_EMPTY: dict[type, object] = {CpuConfig: _NO_CPU, GpuConfig: _NO_GPU}
+_NAMES = {cls: tuple(f.name for f in fields(cls)) for cls in (CpuConfig, GpuConfig)}
 _Section = TypeVar("_Section", CpuConfig, GpuConfig)
 
 
