@@ -10,7 +10,7 @@ experimaestro skips it and can land a job on a node that cannot run it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reqsolve.candidates import Candidate, CompiledLauncher, Shape, offered
@@ -76,17 +76,15 @@ def emit(
         if config.use_features and all(k.has_features for k in current):
             clauses = list({k.features for k in current})
         whole = _wholly_kept(launcher, current)
-        exclude, bad_partitions = _admitted_misfits(
-            launcher, partitions, whole, clauses, (qos, account), ask, cpus, None
-        )
+        admitted = _admitted(launcher, partitions, clauses)
+        checked = [(i, slot) for i, slot in admitted if i not in whole]
+        exclude, bad_partitions = _admitted_misfits(checked, (qos, account), ask, cpus, None)
         gpu_type = None
         if (exclude or bad_partitions) and ask.n_gpus:
             # one typed request (--gpus-per-node=a100:2) keeps Slurm off the other GPUs when
             # every kept candidate runs the job on GPUs of that type alone
             for name in _shared_types(launcher, current, ask, cpus):
-                typed = _admitted_misfits(
-                    launcher, partitions, whole, clauses, (qos, account), ask, cpus, name
-                )
+                typed = _admitted_misfits(checked, (qos, account), ask, cpus, name)
                 if not typed[1] and (bad_partitions or len(typed[0]) < len(exclude)):
                     gpu_type, (exclude, bad_partitions) = name, typed
                     if not exclude:
@@ -117,9 +115,7 @@ def emit(
                 current = remaining
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
-        duration = alternative.duration or _admitted_limit(
-            launcher, partitions, clauses, exclude, (qos, account)
-        )
+        duration = alternative.duration or _admitted_limit(admitted, exclude, (qos, account))
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
@@ -140,9 +136,7 @@ def emit(
 
 
 def _admitted_limit(
-    launcher: CompiledLauncher,
-    partitions: Sequence[int],
-    clauses: Sequence[frozenset[str]] | None,
+    admitted: Sequence[tuple[int, SlotClass]],
     exclude: dict[str, None],
     under: tuple[str | None, str | None],
 ) -> int | None:
@@ -156,7 +150,7 @@ def _admitted_limit(
     """
     limits = [
         limit
-        for _, slot in _admitted(launcher, partitions, clauses)
+        for _, slot in admitted
         if slot.hostless or not all(host in exclude for host in slot.hosts)
         if (limit := slot.shapes[under].max_duration) is not None
     ]
@@ -167,13 +161,16 @@ def _admitted(
     launcher: CompiledLauncher,
     partitions: Iterable[int],
     clauses: Sequence[frozenset[str]] | None,
-) -> Iterator[tuple[int, SlotClass]]:
+) -> list[tuple[int, SlotClass]]:
     """The node groups (by class) that these partitions and this constraint let Slurm pick,
-    with their partition's index: the one admission test of the soundness rule."""
-    for index in partitions:
-        for slot in launcher.index.slot_classes.get(index, ()):
-            if clauses is None or any(c <= slot.feature_set for c in clauses):
-                yield index, slot
+    with their partition's index: the one admission test of the soundness rule, made once per
+    set of options (the exclusions and the time limit read it)."""
+    return [
+        (index, slot)
+        for index in partitions
+        for slot in launcher.index.slot_classes.get(index, ())
+        if clauses is None or any(c <= slot.feature_set for c in clauses)
+    ]
 
 
 ASKED_OTHERWISE = (
@@ -242,10 +239,7 @@ def _shared_types(
 
 
 def _admitted_misfits(
-    launcher: CompiledLauncher,
-    partitions: Sequence[int],
-    whole: set[int],
-    clauses: list[frozenset[str]] | None,
+    admitted: Sequence[tuple[int, SlotClass]],
     under: tuple[str | None, str | None],
     ask: Ask,
     cpus: int | None,
@@ -254,13 +248,13 @@ def _admitted_misfits(
     """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
     the partitions to drop (such a group without host names), with why.
 
-    A group is admitted when its partition is emitted, the constraint admits its features and
-    it has as many GPUs as asked per node (for a typed request, that may be of that type).
+    ``admitted`` are the groups the partitions and the constraint admit, less those of
+    partitions wholly kept (they run the job); Slurm picks among them only those with as many
+    GPUs as asked per node (for a typed request, of that type).
     """
     exclude: dict[str, None] = {}  # ordered set: hosts in file order
     bad_partitions: dict[int, str] = {}
-    checked = (i for i in partitions if i not in whole)
-    for index, slot in _admitted(launcher, checked, clauses):
+    for index, slot in admitted:
         if index in bad_partitions:
             continue
         given = offered(slot.shapes[under], gpu_type)
