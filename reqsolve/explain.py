@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.candidates import Candidate, CompiledLauncher, offers
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
 from reqsolve.refusals import NOT_KEPT, no_candidate
@@ -34,6 +34,9 @@ class Row:
     verdict: str  # chosen | kept | fits | fails | skipped
     reason: str
     detail: str
+    # on a node with several kinds of GPU, the way this candidate asks for them: "any" (an
+    # untyped --gpus-per-node) or the GRES type of a typed request; None elsewhere
+    gpus: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class Row:
             "verdict": self.verdict,
             "reason": self.reason,
             "detail": self.detail,
+            "gpus": self.gpus,
         }
 
 
@@ -133,7 +137,22 @@ def _row(
         verdict=verdict,
         reason=reason,
         detail=detail,
+        gpus=way_to_ask(launcher, candidate),
     )
+
+
+def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
+    """How a candidate of a node with several kinds of GPU asks for them (the node is one
+    candidate per way: :func:`reqsolve.candidates.offers`); None for any other candidate."""
+    if candidate.partition_index not in launcher.index.mixed or candidate.group is None:
+        return None
+    slot = launcher.index.by_partition[candidate.partition_index][candidate.group]
+    node = slot.shapes[(candidate.qos, candidate.account)]
+    ways = offers(node)
+    if len(ways) == 1 or candidate.shape not in ways:
+        return None
+    types = [None, *dict.fromkeys(k.gres for k in node.gpus if k.gres is not None)]
+    return types[ways.index(candidate.shape)] or "any"
 
 
 def _launcher_row(index: int, launcher: CompiledLauncher, verdict: str, reason: str) -> Row:
@@ -165,6 +184,8 @@ def render_table(rows: Sequence[Row]) -> str:
                 where += f" qos={row.qos}"
             if row.account is not None:
                 where += f" account={row.account}"
+            if row.gpus is not None:
+                where += f" gpus={row.gpus}"
         why = row.reason
         if row.detail and row.detail != row.reason:
             why = f"{row.reason} ({row.detail})" if row.reason else row.detail
