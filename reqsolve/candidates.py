@@ -222,8 +222,13 @@ def offers(shape: Shape) -> tuple[Shape, ...]:
     one kind is its own one offer."""
     if len(shape.gpus) <= 1:
         return (shape,)
-    types = list(dict.fromkeys(k.gres for k in shape.gpus if k.gres is not None))
-    return (offered(shape), *(offered_strictly(shape, t) for t in types))
+    return (offered(shape), *(offered_strictly(shape, t) for t in gres_types(shape)))
+
+
+def gres_types(shape: Shape) -> tuple[str, ...]:
+    """The GRES types a node's GPUs are stated as, in order: each is a way to ask for them
+    beside the untyped one (:func:`offers`)."""
+    return tuple(dict.fromkeys(k.gres for k in shape.gpus if k.gres is not None))
 
 
 def offered_strictly(shape: Shape, gpu_type: str) -> Shape:

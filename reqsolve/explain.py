@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reqsolve.candidates import Candidate, CompiledLauncher, offers
+from reqsolve.candidates import Candidate, CompiledLauncher, gres_types, offers
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
 from reqsolve.refusals import NOT_KEPT, no_candidate
@@ -151,8 +151,7 @@ def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
     ways = offers(node)
     if len(ways) == 1 or candidate.shape not in ways:
         return None
-    types = [None, *dict.fromkeys(k.gres for k in node.gpus if k.gres is not None)]
-    return types[ways.index(candidate.shape)] or "any"
+    return (None, *gres_types(node))[ways.index(candidate.shape)] or "any"
 
 
 def _launcher_row(index: int, launcher: CompiledLauncher, verdict: str, reason: str) -> Row:

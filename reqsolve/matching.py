@@ -254,12 +254,12 @@ def placement(
         # one kind of host GPU (the usual node): the count decides, once every request fits it
         kind = kinds[0]
         room = kind.count
-        misfit: GpuShortfall | None = None
+        unfit: GpuShortfall | None = None  # the first request the kind does not fit
         for gpu, n in requests:
             room -= n
-            if misfit is None and not fits(kind, gpu):
-                misfit = GpuShortfall("misfit", ((gpu, n),))
-        return GpuShortfall("count") if room < 0 else misfit
+            if unfit is None and not fits(kind, gpu):
+                unfit = GpuShortfall("misfit", ((gpu, n),))
+        return GpuShortfall("count") if room < 0 else unfit
     if sum(n for _, n in requests) > sum(kind.count for kind in kinds):
         return GpuShortfall("count")
     fitting: list[set[int]] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from reqsolve.candidates import Candidate, CompiledLauncher, Shape, offered
+from reqsolve.candidates import Candidate, CompiledLauncher, Shape, gres_types, offered
 from reqsolve.matching import Ask, evaluate
 from reqsolve.requirement import Alternative
 from reqsolve.search_index import CandidateClass, SlotClass
@@ -200,9 +200,7 @@ def _one_way(
     GPUs, else typed by the first of its GRES types that does. One set of options asks one way.
     """
     node = _node_shape(launcher, kept[0])
-    ways: list[str | None] = [None]
-    ways += list(dict.fromkeys(k.gres for k in node.gpus if k.gres is not None))
-    for way in ways:
+    for way in (None, *gres_types(node)):
         given = offered(node, way)
         if given.gpu_count >= ask.n_gpus and evaluate(given, ask, cpus).ok:
             break
