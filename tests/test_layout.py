@@ -62,6 +62,7 @@ CROSS_CUTTING: dict[str, str] = {
     "test_concurrency": "one registry shared by threads",
     "test_conformance": "the corpus of tests/conformance/, answer by answer",
     "test_docs_examples": "every example of README.md and docs/ runs as shown",
+    "test_docs_mypy": "every Python example of README.md and docs/ passes mypy --strict",
     "test_fuzz": "random text never crashes the parser or the loader",
     "test_gres": "typed GRES from Slurm's output to the emitted request",
     "test_import_graph": "the layers of the package",
