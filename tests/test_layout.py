@@ -73,6 +73,7 @@ CROSS_CUTTING: dict[str, str] = {
     "test_no_duration": "a request without duration, from matching to options",
     "test_properties": "matching and ranking against a brute-force reference",
     "test_public_api": "the names `import reqsolve` offers",
+    "test_readme": "README.md is what a newcomer needs; the figures live in performance.md",
     "test_validate_is_load": "validate refuses exactly what loading refuses",
     "test_wheel": "the built wheel and sdist, installed",
 }
