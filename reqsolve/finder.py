@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from reqsolve.config.model import LauncherFile
+from reqsolve.lazy import FIRST_USE
 from reqsolve.ranking import Answer
 from reqsolve.registry import ConfigSpec, Registry, Spec, registry_of
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.launchers import Launcher
+    from reqsolve.launchers import Launcher, SlurmLauncher
 
 _registries: dict[str, Registry] = {}
 _registries_lock = threading.Lock()
@@ -63,9 +64,11 @@ def _python_registry(key: str, on_error: str) -> Registry:
     cache_key = f"{key}\0{on_error}"
     found = _registries.get(cache_key)
     if found is None:
-        made = make_registry(key, on_error)
-        with _registries_lock:
-            found = _registries.setdefault(cache_key, made)
+        # one thread runs the user's launchers.py, once: the others wait for its registry
+        with FIRST_USE:
+            found = _registries.get(cache_key)
+            if found is None:
+                found = _registries[cache_key] = make_registry(key, on_error)
     return found
 
 
@@ -76,11 +79,37 @@ def find_match(
     config: ConfigSpec = None,
     offline: bool = False,
     on_error: str = "raise",
+    slurm_only: bool = False,
 ) -> tuple[Answer, Launcher]:
-    """The full answer (which alternative, which candidates, options) and its launcher."""
+    """The full answer (which alternative, which candidates, options) and its launcher; the
+    arguments are :func:`find_launcher`'s."""
     registry = registry_for(config, on_error=on_error)
-    match = registry.find(spec, tags=tags, offline=offline)
+    match = registry.find(spec, tags=tags, offline=offline, slurm_only=slurm_only)
     return match, registry.launcher_for(match)
+
+
+@overload
+def find_launcher(
+    spec: Spec,
+    *,
+    tags: Iterable[str] = ...,
+    config: ConfigSpec = ...,
+    offline: bool = ...,
+    on_error: str = ...,
+    slurm_only: Literal[True],
+) -> SlurmLauncher: ...
+
+
+@overload
+def find_launcher(
+    spec: Spec,
+    *,
+    tags: Iterable[str] = ...,
+    config: ConfigSpec = ...,
+    offline: bool = ...,
+    on_error: str = ...,
+    slurm_only: bool = ...,
+) -> Launcher: ...
 
 
 def find_launcher(
@@ -90,14 +119,21 @@ def find_launcher(
     config: ConfigSpec = None,
     offline: bool = False,
     on_error: str = "raise",
+    slurm_only: bool = False,
 ) -> Launcher:
     """The launcher to run a job needing ``spec`` (an expression, or builders' value).
 
     ``config``: a launcher file path, a loaded :class:`LauncherFile`, or None to look for the
     file the usual way (and fall back to this machine). ``tags``: launchers having one of them;
-    a string is one tag (``tags="cluster"``). Raises
-    :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per candidate. A
-    configuration directory's ``launchers.py`` is asked first; when it raises,
+    a string is one tag (``tags="cluster"``). ``offline``: run no Slurm command (``query_slurm``
+    launchers answer from the file alone). ``slurm_only``: leave local launchers out, as the
+    command line's ``--slurm-only``: the answer is then a :class:`SlurmLauncher` (so typed, for a
+    type checker). Raises :class:`~reqsolve.errors.LauncherNotFoundError` with one reason per
+    candidate. A configuration directory's ``launchers.py`` is asked first (with
+    ``slurm_only``, a local launcher it returns is passed over); when it raises,
     ``on_error="continue"`` goes on with the YAML launchers instead of raising ConfigError.
+    Safe to call from several threads, from the first call on (docs/api.md).
     """
-    return find_match(spec, tags=tags, config=config, offline=offline, on_error=on_error)[1]
+    return find_match(
+        spec, tags=tags, config=config, offline=offline, on_error=on_error, slurm_only=slurm_only
+    )[1]

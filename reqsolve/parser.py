@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from reqsolve.errors import InvalidExpression, InvalidValue, ReqsolveError, Span
+from reqsolve.lazy import once
 from reqsolve.requirement import (
     Accelerator,
     Alternative,
@@ -275,12 +275,14 @@ def compiled_backend_available() -> bool:
     return _compiled_parser() is not None
 
 
-@cache
+# built once, under the first-use lock: sixteen threads parsing first in a fresh process would
+# otherwise import lark at once and meet its circular imports (issue 24, item 12)
+@once
 def _parser() -> lark.Lark:
     return _build(plugins=None)
 
 
-@cache
+@once
 def _compiled_parser() -> lark.Lark | None:
     _import_lark()
     try:

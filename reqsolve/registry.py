@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
 from reqsolve.errors import SlurmQueryError
+from reqsolve.lazy import FIRST_USE, once
 from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
+from reqsolve.units import unit_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import Launcher
@@ -48,13 +50,16 @@ def as_spec(spec: Spec) -> Requirement:
 
 
 def _load(path: str) -> LauncherFile:
-    # the loader (PyYAML) loads with the first file read: a registry built from a LauncherFile
-    # never needs it
-    from reqsolve.config.loader import load_config
+    with FIRST_USE:  # threads loading their first files import PyYAML (and pint) once
+        # the loader (PyYAML) loads with the first file read: a registry built from a
+        # LauncherFile never needs it
+        from reqsolve.config.loader import load_config
 
+        unit_tables()  # every launcher file states sizes: built here, not raced by threads
     return load_config(path)
 
 
+@once
 def _discovery_hook() -> Callable[[SlurmLauncherConfig, LauncherFile], SlurmLauncherConfig]:
     """Slurm discovery for ``query_slurm`` launchers (imported only when one is asked)."""
     # imported only when a launcher asks for Slurm discovery (query_slurm: true)
@@ -160,9 +165,22 @@ class Registry:
         offline: bool = False,
         slurm_only: bool = False,
     ) -> Answer:
+        """The highest-ranked answer for ``spec`` (an expression, or builders' value) among this
+        file's launchers, as :func:`reqsolve.ranking.find` ranks them (docs/semantics.md §5).
+
+        ``tags``: only launchers having one of them (a string is one tag); ``offline``: no Slurm
+        command runs, ``query_slurm`` launchers answer from the file alone; ``slurm_only``:
+        local launchers are left out (``--slurm-only``). The file is reloaded first when it
+        changed on disk. Raises :class:`~reqsolve.errors.InvalidExpression` for a bad
+        expression, :class:`~reqsolve.errors.ConfigError` for a bad file, and
+        :class:`~reqsolve.errors.LauncherNotFoundError` (one reason per candidate) when nothing
+        matches. :meth:`launcher_for` turns the answer into a launcher object.
+        """
         return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
     def launcher_for(self, match: Answer) -> Launcher:
+        """The runnable launcher object (:class:`~reqsolve.launchers.SlurmLauncher` or
+        :class:`~reqsolve.launchers.LocalLauncher`) of an answer of :meth:`find`."""
         return to_launcher(match, self.state().launcher_file)
 
 
@@ -178,6 +196,7 @@ def to_launcher(match: Answer, launcher_file: LauncherFile | None) -> Launcher:
             tokens=dict(config.tokens),
             connector=resolve_connector(config.connector, launcher_file),
         )
+    assert match.options is not None, "a Slurm launcher's answer always has its options"
     return SlurmLauncher(
         connector=resolve_connector(config.connector, launcher_file),
         options=match.options,

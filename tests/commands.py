@@ -68,3 +68,16 @@ def polling_bin(tmp_path: Path, states: list[str], final: str) -> Path:
     return write_commands(
         tmp_path / "bin", squeue=squeue, sacct=f"echo '{final}'", scontrol="exit 1"
     )
+
+
+def with_srun(path: str, folder: Path) -> str:
+    """``path`` (a ``$PATH``) ending with a stand-in ``srun`` in ``folder``, which fails if run.
+
+    submitit makes its Slurm executor only where ``srun`` is on ``PATH`` (a login node); the
+    tests that make one (the parameters it gets, docs/submitit.md's example) must not depend on
+    whether the Slurm lab has installed Slurm's clients earlier in the run. A real ``srun``
+    comes first on the returned path and wins.
+    """
+    write_commands(folder, srun='echo "srun: a stand-in of the tests (tests/commands.py)" >&2\n'
+                   "exit 1")
+    return os.pathsep.join([part for part in (path, str(folder)) if part])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ import yaml
 
 from benchmarks.generate import generate, requirement_stream
 from reqsolve.errors import LauncherNotFoundError
+from tests.paths import ROOT
 
 THREADS = 8
 REQUIREMENTS = list(requirement_stream(120, seed=5))
@@ -130,3 +133,56 @@ def test_reload_during_queries_serves_old_or_new_never_a_mix(tmp_path: Path) -> 
     assert sum(answered) > THREADS, "the readers should have run during the rewrites"
     # the last rewrite (A) is what a query sees afterwards
     assert [_ask(registry, t, path) for t in REQUIREMENTS] == expected["A"]
+
+
+# Sixteen threads asking at the same moment in a fresh interpreter (issue 24, item 12): whatever
+# the first find imports or builds (lark and its tables, PyYAML, the unit tables, a launchers.py)
+# is imported once, by one of them; before, 26 of 26 cold runs raised importlib's _DeadlockError.
+COLD_THREADS = r"""
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+import reqsolve
+
+config = None if sys.argv[1] == "-" else sys.argv[1]
+start = threading.Barrier(16)
+
+def ask(_: int) -> str:
+    start.wait()
+    try:
+        return reqsolve.find_launcher(sys.argv[2], config=config, offline=True).type
+    except reqsolve.LauncherNotFoundError:
+        return "nothing matches"
+
+with ThreadPoolExecutor(16) as pool:
+    print(sorted(set(pool.map(ask, range(16)))))
+"""
+
+
+@pytest.mark.parametrize(
+    ("config", "expression", "answer"),
+    [
+        ("fixtures/docs_example/launchers.yaml", "duration=2h & cuda(mem=20G)*2", "slurm"),
+        ("fixtures/docs_example/launchers.yaml", "cuda(mem=900G)", "nothing matches"),
+        ("fixtures/python/seed", "cpu(cores=1) & duration=1h", "local"),
+        ("fixtures/python/with_yaml", "cpu(cores=1) & duration=1h", "local"),
+        ("-", "cpu(cores=1) & duration=1h", "local"),  # no launcher file: this machine
+    ],
+)
+@pytest.mark.parametrize("caches", ["cold", "warm"])
+def test_sixteen_threads_first_find_in_a_fresh_process(
+    tmp_path: Path, config: str, expression: str, answer: str, caches: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REQSOLVE_", "XDG_"))}
+    env.update(HOME=str(tmp_path / "home"), REQSOLVE_NVIDIA_SMI="",
+               REQSOLVE_TOKENS_DIR=str(tmp_path / "tokens"), PYTHONPATH=str(ROOT))
+    if caches == "warm":  # the grammar and unit tables already cached by an earlier process
+        env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+        subprocess.run([sys.executable, "-c", "import reqsolve; reqsolve.parse('cpu(mem=1G)')"],
+                       env=env, check=True, timeout=120)
+    for attempt in range(3):
+        if caches == "cold":  # nothing cached: lark builds its tables, pint derives the units
+            env["XDG_CACHE_HOME"] = str(tmp_path / f"cache-{attempt}")
+        done = subprocess.run([sys.executable, "-c", COLD_THREADS, config, expression],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"attempt {attempt + 1}:\n{done.stderr[-3000:]}"
+        assert done.stdout.strip() == repr([answer])

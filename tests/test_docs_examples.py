@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import with_srun
 from tests.paths import ROOT
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -104,7 +105,10 @@ def machine(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
         XDG_CACHE_HOME=str(tmp_path / "cache"),
         REQSOLVE_TOKENS_DIR=str(tmp_path / "tokens"),
         SLURM_CONF=str(tmp_path / "no-slurm" / "slurm.conf"),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        # srun last: submitit's Slurm executor is made only where it is on PATH (docs/submitit.md),
+        # whether or not the Slurm lab installed Slurm's clients earlier in the run
+        PATH=with_srun(os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+                       tmp_path / "standins"),
         PYTHONPATH=str(ROOT),
     )
     return env

@@ -11,9 +11,10 @@ from reqsolve.config.model import LocalGpu
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.finder import find_launcher, find_match
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
+from reqsolve.registry import ConfigSpec
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.slurm.options import SlurmOptions
-from tests.paths import DOCS_EXAMPLE
+from tests.paths import DOCS_EXAMPLE, FIXTURES
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
 CLUSTER = launcher_file(
@@ -95,3 +96,32 @@ def test_a_string_is_one_tag(tags: object) -> None:
     """``tags="slurm"`` is the tag slurm, not the tags s, l, u, r, m."""
     launcher = find_launcher("cpu(cores=1)", config=str(DOCS_EXAMPLE), offline=True, tags=tags)  # type: ignore[arg-type]
     assert isinstance(launcher, SlurmLauncher)
+
+
+@pytest.mark.parametrize(
+    ("config", "expression", "without", "with_slurm_only"),
+    [
+        # a model whose local launcher ranks first: slurm_only passes it over
+        (CLUSTER, "cuda(mem=16G)", "laptop", "cluster"),
+        # the bundled file: the local launchers (weights 5 and 4) before the Slurm ones
+        (str(DOCS_EXAMPLE), "cpu(cores=1)", "local-0", "manual"),
+        # a configuration directory: a local launcher of its launchers.py is passed over too
+        (str(FIXTURES / "python" / "with_yaml"), "cpu(cores=1)", "workstation", "cluster"),
+    ],
+)
+def test_slurm_only_leaves_local_launchers_out(
+    config: ConfigSpec, expression: str, without: str, with_slurm_only: str
+) -> None:
+    """``slurm_only=True`` is the command line's ``--slurm-only`` (issue 20, item 12)."""
+    found = find_launcher(expression, config=config, offline=True)
+    assert (found.type, found.id) == ("local", without)
+    launcher = find_launcher(expression, config=config, offline=True, slurm_only=True)
+    assert isinstance(launcher, SlurmLauncher) and launcher.id == with_slurm_only
+    assert launcher.options.args()  # typed SlurmOptions: no None to rule out first
+    match, same = find_match(expression, config=config, offline=True, slurm_only=True)
+    assert same == launcher and match.options == launcher.options
+
+
+def test_slurm_only_with_no_slurm_launcher_says_so() -> None:
+    with pytest.raises(LauncherNotFoundError, match="slurm-only"):
+        find_launcher("cpu(cores=1)", config=launcher_file(local("laptop")), slurm_only=True)

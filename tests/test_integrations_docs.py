@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import with_srun
 from tests.paths import ROOT
 
 pytest.importorskip("experimaestro")
@@ -40,7 +41,9 @@ def test_docs_example_runs(tmp_path: Path, language: str, code: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "REQSOLVE_"))}
     env["XPM_WORKDIR"] = str(tmp_path / "xpm")  # experimaestro's token files
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # srun: submitit's Slurm executor is made only where it is on PATH (a stand-in if need be)
+    env["PATH"] = with_srun(f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+                            tmp_path / "standins")
     if language == "python":
         commands = [[sys.executable, "-c", code]]
     else:

@@ -17,6 +17,7 @@ import submitit
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.integrations.submitit import executor, find, parameters
 from tests.cli_run import cli
+from tests.commands import with_srun
 from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import SlurmLab
 
@@ -79,6 +80,14 @@ def test_local_parameters(text: str, expected: dict[str, int]) -> None:
     assert parameters(find(text, config=str(XPM), offline=True)) == expected
 
 
+@pytest.fixture
+def srun_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """submitit's Slurm executor is made where ``srun`` is on PATH: a stand-in, unless the Slurm
+    lab (or the machine) has the real one, so the order of the tests does not matter."""
+    monkeypatch.setenv("PATH", with_srun(os.environ.get("PATH", ""), tmp_path / "standins"))
+
+
+@pytest.mark.usefixtures("srun_on_path")
 def test_slurm_executor_has_every_option(tmp_path: Path) -> None:
     made = executor(A100, tmp_path, config=str(LAB_FILE), offline=True)
     assert isinstance(made, submitit.AutoExecutor)
@@ -111,6 +120,7 @@ slurm:
 """
 
 
+@pytest.mark.usefixtures("srun_on_path")
 def test_exclude_and_partition_list_reach_submitit(tmp_path: Path) -> None:
     config = tmp_path / "launchers.yaml"
     config.write_text(NO_FEATURES)
@@ -120,6 +130,48 @@ def test_exclude_and_partition_list_reach_submitit(tmp_path: Path) -> None:
     assert (inner.parameters["partition"], inner.parameters["exclude"]) == ("gpu", "small1")
     assert "constraint" not in inner.parameters
     assert "#SBATCH --exclude=small1\n" in inner._make_submission_file_text("true", "uid")
+
+
+TWO_PARTITIONS = """\
+slurm:
+- id: lab
+  partitions:
+    gpu:
+      nodes:
+      - hosts: [g1, g2]
+        configuration: {gpu: {count: 4, memory: 80GiB, model: H100}}
+    h100:
+      nodes:
+      - hosts: [h1]
+        configuration: {gpu: {count: 4, memory: 80GiB, model: H100}}
+    cpu:
+      nodes:
+      - hosts: [c1]
+        configuration: {cpu: {cores: 64, memory: 256G}}
+"""
+
+
+@pytest.mark.usefixtures("srun_on_path")
+@pytest.mark.parametrize(("text", "partition"), [
+    ("cuda(mem=40G)*2 & duration=1h", "gpu,h100"),  # several partitions: one string
+    ("cuda(model=H100)", "gpu,h100"),
+    ("cpu(cores=32) & duration=1h", "gpu,h100,cpu"),  # in file order
+])
+def test_several_partitions_are_one_comma_separated_string(
+    tmp_path: Path, text: str, partition: str
+) -> None:
+    """``slurm_partition`` is ``'gpu,h100'`` (sbatch's list), never a Python list: what
+    parameters(), the executor and ``--format submitit`` give, and what docs/submitit.md says
+    (it said "a list", issue 20 item 12)."""
+    config = tmp_path / "launchers.yaml"
+    config.write_text(TWO_PARTITIONS)
+    assert parameters(find(text, config=str(config), offline=True))["slurm_partition"] == partition
+    made = executor(text, tmp_path / "logs", config=str(config), offline=True)
+    assert made._executor.parameters["partition"] == partition
+    code, out, _ = cli("find", "--config", str(config), "--offline", "--format", "submitit", text)
+    assert (code, json.loads(out)["slurm_partition"]) == (0, partition)
+    page = " ".join((ROOT / "docs" / "submitit.md").read_text(encoding="utf-8").split())
+    assert "`slurm_partition` (one string;" in page and "`'gpu,h100'`, never a list" in page
 
 
 def test_local_answer_runs_with_the_local_executor(tmp_path: Path) -> None:

@@ -62,6 +62,7 @@ CROSS_CUTTING: dict[str, str] = {
     "test_concurrency": "one registry shared by threads",
     "test_conformance": "the corpus of tests/conformance/, answer by answer",
     "test_docs_examples": "every example of README.md and docs/ runs as shown",
+    "test_docs_mypy": "every Python example of README.md and docs/ passes mypy --strict",
     "test_fuzz": "random text never crashes the parser or the loader",
     "test_gres": "typed GRES from Slurm's output to the emitted request",
     "test_import_graph": "the layers of the package",
@@ -72,6 +73,7 @@ CROSS_CUTTING: dict[str, str] = {
     "test_no_duration": "a request without duration, from matching to options",
     "test_properties": "matching and ranking against a brute-force reference",
     "test_public_api": "the names `import reqsolve` offers",
+    "test_readme": "README.md is what a newcomer needs; the figures live in performance.md",
     "test_validate_is_load": "validate refuses exactly what loading refuses",
     "test_wheel": "the built wheel and sdist, installed",
 }

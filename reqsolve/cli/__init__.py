@@ -11,8 +11,10 @@ import argparse
 import contextlib
 import importlib
 import os
+import re
 import sys
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from reqsolve import __version__
 from reqsolve.garbage_collector import freeze_before_exit, relax_for_command_line
@@ -87,9 +89,47 @@ def build_parser(name: str | None, *, alone: bool = False) -> argparse.ArgumentP
     return parser
 
 
+# C0 controls but tab and newline, DEL, C1 controls: what a terminal may take for a command
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Escaping:
+    """A text stream writing control characters as their pictures (ESC as ␛, C1 as ⍰).
+
+    Every line reqsolve writes passes through it, so that a name from a file, a ``launchers.py``
+    or the command line (a launcher id, a tag, a path, a command to run) cannot move the
+    cursor, retitle the window or hide text (docs/cli.md, "Output"). Tab and newline are
+    written as they are; nothing reqsolve prints on purpose holds another control character.
+    Everything but ``write`` and ``writelines`` is the wrapped stream's (``fileno``, ``flush``).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if _CONTROL.search(text) is not None:
+            # imported when a control character is written: after main() relaxed the collector
+            from reqsolve.errors import visible
+
+            text = _CONTROL.sub(lambda found: visible(found.group()), text)
+        return self.stream.write(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def escaping(stream: TextIO) -> TextIO:
+    """``stream`` behind :class:`Escaping` (once)."""
+    return stream if isinstance(stream, Escaping) else cast(TextIO, Escaping(stream))
+
+
 def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
+    out = escaping(stdout if stdout is not None else sys.stdout)
+    err = escaping(stderr if stderr is not None else sys.stderr)
     name = next((a for a in argv if not a.startswith("-")), None)
     known = name if name in COMMANDS else None
     parser = build_parser(known, alone=known is not None and argv[0] == known)
@@ -124,7 +164,28 @@ def run(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = N
     except ReqsolveError as exc:
         print(f"reqsolve: {type(exc).__name__}: {exc}", file=err)
         return EXIT_USAGE
+    except UnicodeEncodeError as exc:
+        print(unwritable(exc, out), file=err)
+        return EXIT_USAGE
     return code
+
+
+def unwritable(exc: UnicodeEncodeError, stream: TextIO) -> str:
+    """Why the output could not be written: a character its encoding cannot hold (most often
+    a byte of an argument or a file name that is not UTF-8, under a strict UTF-8 stdout)."""
+    found = exc.object[exc.start : exc.end]
+    encoding = getattr(stream, "encoding", None) or exc.encoding
+    errors = getattr(stream, "errors", None) or "strict"
+    if all(0xDC80 <= ord(char) <= 0xDCFF for char in found):
+        what = " ".join(f"0x{ord(char) - 0xDC00:02x}" for char in found)
+        cause = f"the byte(s) {what} of an argument or a file name, which are not UTF-8"
+        hint = ("name it in UTF-8, or let Python write such bytes as they are"
+                " (PYTHONIOENCODING=utf-8:surrogateescape)")
+    else:
+        cause = f"{found!a}, which {encoding} cannot encode"
+        hint = "use a UTF-8 locale, or PYTHONIOENCODING=utf-8"
+    return (f"reqsolve: cannot write the output ({encoding}, errors={errors}): it holds {cause};"
+            f" nothing more was written\nhint: {hint}")
 
 
 def closed_pipe() -> int:
@@ -163,6 +224,8 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a tool stopped b
 
 def main() -> None:
     relax_for_command_line()
+    # what a launchers.py prints and Python's warnings go through the same escaping
+    sys.stdout, sys.stderr = escaping(sys.stdout), escaping(sys.stderr)
     try:
         code = run(sys.argv[1:])
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
