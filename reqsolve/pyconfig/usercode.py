@@ -16,6 +16,7 @@ from types import ModuleType
 from reqsolve.config.model import (
     SshConnectorConfig,
 )
+from reqsolve.config.trust import check_trusted
 from reqsolve.errors import ConfigError, Problem
 from reqsolve.launchers import Launcher, LocalLauncher
 from reqsolve.requirement import Alternative, Requirement
@@ -153,7 +154,11 @@ def module_name(path: str) -> str:
 
 
 def load_module(path: str) -> ModuleType:
-    """Import ``path`` as a module of its own (not on ``sys.path``); errors point at the file."""
+    """Import ``path`` as a module of its own (not on ``sys.path``); errors point at the file.
+
+    Refused first when it is not a regular file or another user owns or can write it, or a
+    directory above it (:mod:`reqsolve.config.trust`): its code would run as whoever runs us."""
+    check_trusted(path)
     name = module_name(path)
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     if spec is None or spec.loader is None:
