@@ -68,7 +68,8 @@ def present(candidate: Path) -> bool:
     wrong = not_a_file(broken)
     message, hint = wrong if wrong is not None else ("cannot be read", "check the path")
     if broken is parent:
-        message, hint = "is not a directory", f"remove it or make it a directory holding {candidate.name}"
+        message = "is not a directory"
+        hint = f"remove it or make it a directory holding {candidate.name}"
     else:
         hint = f"{hint}, or remove it to use the next place of the search path"
     file = str(broken)

@@ -56,7 +56,8 @@ def not_regular(mode: int, path: str | os.PathLike[str]) -> tuple[str, str] | No
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return "is a directory, not a launcher file", f"name the file: {Path(path) / 'launchers.yaml'}"
+        name = Path(path) / "launchers.yaml"
+        return "is a directory, not a launcher file", f"name the file: {name}"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         kind = "character" if stat.S_ISCHR(mode) else "block"
         return f"is a {kind} device, not a launcher file", "name a launcher file (.yaml or .py)"
@@ -114,7 +115,8 @@ def _ancestors(path: str, home: str | None) -> list[str]:
 
 def _wrong(entry: str, info: os.stat_result, uid: int) -> str | None:
     if info.st_uid not in (uid, 0):
-        return f"{entry} belongs to {_user_name(info.st_uid)}, not to you ({_user_name(uid)}) or root"
+        owner, you = _user_name(info.st_uid), _user_name(uid)
+        return f"{entry} belongs to {owner}, not to you ({you}) or root"
     mode = info.st_mode
     if stat.S_ISLNK(mode) or (stat.S_ISDIR(mode) and mode & stat.S_ISVTX):
         return None  # a link's own mode means nothing; a sticky directory keeps ours ours

@@ -19,8 +19,9 @@ from reqsolve.errors import ConfigError, InvalidValue, Reason
 from reqsolve.hostspec import HostRequirement
 from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher
 from reqsolve.pyconfig.usercode import (
-    definition_line,
     finder_of,
+    is_adapter,
+    line_in_file,
     load_module,
     located,
     malformed,
@@ -105,6 +106,15 @@ class PythonLaunchers:
                     raise
         return self._function
 
+    def defers(self) -> bool:
+        """Whether the file is reqsolve's experimaestro adapter, which leaves reqsolve's own
+        search to the launchers.yaml beside it (False when the file cannot be loaded: asking
+        it then reports why)."""
+        try:
+            return is_adapter(self.function())
+        except ConfigError:
+            return False
+
     def ask(
         self, index: int, alternative: Alternative, tags: Iterable[str], *, offline: bool = False
     ) -> Asked:
@@ -132,11 +142,12 @@ class PythonLaunchers:
             found = tuple(replace(r, alternative=index) for r in trace.reasons)
             return Asked(index, alternative, None, reasons=found)
         if not isinstance(value, LocalLauncher | SlurmLauncher):
-            problem = returned_problem(value, self.path, definition_line(function), alternative)
+            line = line_in_file(function, self.path)
+            problem = returned_problem(value, self.path, line, alternative)
             return Asked(index, alternative, None, located(problem))
         wrong = malformed(value)
         if wrong is not None:
-            line = definition_line(function)
+            line = line_in_file(function, self.path)
             problem = malformed_problem(value, wrong, self.path, line, alternative)
             return Asked(index, alternative, None, located(problem))
         return Asked(index, alternative, value)

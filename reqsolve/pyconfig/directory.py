@@ -79,8 +79,8 @@ class LauncherDirectory(Registry):
     def ask_python(
         self, requirement: Requirement, tags: Iterable[str] = (), *, offline: bool = False
     ) -> list[Asked]:
-        if self.python is None:
-            return []
+        if self.python is None or self.python.defers():
+            return []  # the adapter would pass: the YAML launchers answer, with their reasons
         return list(self.python.each(requirement, tags, offline=offline, on_error=self.on_error))
 
     def find(
