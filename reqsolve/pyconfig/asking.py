@@ -28,6 +28,7 @@ from reqsolve.pyconfig.usercode import (
     malformed_problem,
     raised_problem,
     returned_problem,
+    user_code,
 )
 from reqsolve.ranking import Answer, as_tags
 from reqsolve.requirement import Alternative, Requirement
@@ -127,8 +128,11 @@ class PythonLaunchers:
         trace = _SolverTrace()
         trace_token = _solver_trace.set(trace)
         try:
-            value = function(HostRequirement((alternative,)), set(tags))
-        except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
+            with user_code():
+                value = function(HostRequirement((alternative,)), set(tags))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # exit() or os._exit() in the file must not end the caller
             problem = raised_problem(exc, self.path, "find_launcher", alternative)
             error = located(problem)
             error.__cause__ = exc

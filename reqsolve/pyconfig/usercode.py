@@ -8,10 +8,13 @@ import inspect
 import linecache
 import os
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any, TextIO, cast
 
 from reqsolve.config.model import (
     SshConnectorConfig,
@@ -72,13 +75,20 @@ def raised_problem(
     exc: BaseException, path: str, during: str, alternative: Alternative | None = None
 ) -> Problem:
     line, column = error_line(exc, path)
-    message = f"{during} raised {type(exc).__name__}: {_text(exc)}".splitlines()[0]
+    if isinstance(exc, SystemExit | ProcessEnded):
+        what = f"SystemExit({exc.code!r})" if isinstance(exc, SystemExit) else _text(exc)
+        message = f"{during} tried to end the process: {what}"
+    else:
+        message = f"{during} raised {type(exc).__name__}: {_text(exc)}"
+    message = message.splitlines()[0]
     if alternative is not None:
         message += f" (requirement: {alternative})"
     return Problem(path, line, column, "", "error", message, _hint(exc))
 
 
 def _hint(exc: BaseException) -> str | None:
+    if isinstance(exc, SystemExit | ProcessEnded):
+        return "return a launcher or None: a launchers.py must not end the process"
     if isinstance(exc, ImportError) and "reqsolve" in str(exc):
         return "import the names from reqsolve (from reqsolve import HostSpecification, ...)"
     if isinstance(exc, SyntaxError):
@@ -143,6 +153,88 @@ def malformed_problem(
     )
 
 
+# --- running the user's code: its prints go to stderr, and it cannot end the process
+
+
+class ProcessEnded(BaseException):
+    """The user's code called ``os._exit`` or an ``os.exec*`` function: stopped, so that a
+    ``reqsolve find`` never ends with exit 0 and no answer (a bare ``sbatch $opts``)."""
+
+
+_running = threading.local()  # .depth: how deep this thread is in the user's code
+_install_lock = threading.Lock()
+_threads_inside = 0
+_saved: dict[str, Any] = {}
+_GUARDED = ("_exit", "execv", "execve")  # every os.exec* function ends in execv or execve
+
+
+def _inside() -> bool:
+    return bool(getattr(_running, "depth", 0))
+
+
+def _guard(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _inside():
+            shown = repr(args[0]) if args else ""
+            raise ProcessEnded(f"os.{name}({shown})")
+        return original(*args, **kwargs)
+
+    return guarded
+
+
+class _StdoutOfThisThread:
+    """``sys.stdout`` while user code runs: a thread inside it writes to stderr (a print in a
+    launchers.py must not land in ``$(reqsolve find)``), every other thread to stdout."""
+
+    def __init__(self, stdout: Any) -> None:
+        self.stdout = stdout
+
+    def _target(self) -> Any:
+        return sys.stderr if _inside() else self.stdout
+
+    def write(self, text: str) -> int:
+        return int(self._target().write(text))
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+
+@contextmanager
+def user_code() -> Iterator[None]:
+    """Run the user's code (importing a launchers.py, calling its find_launcher): what it prints
+    goes to stderr, ``os._exit`` and ``os.exec*`` raise :class:`ProcessEnded` instead. Both
+    hold only for the calling thread; the first thread in installs them, the last one out
+    removes them."""
+    global _threads_inside
+    depth = getattr(_running, "depth", 0)
+    if depth == 0:
+        with _install_lock:
+            if _threads_inside == 0:
+                _saved["stdout"] = sys.stdout
+                sys.stdout = cast(TextIO, _StdoutOfThisThread(sys.stdout))
+                for name in _GUARDED:
+                    _saved[name] = getattr(os, name)
+                    setattr(os, name, _guard(name, _saved[name]))
+            _threads_inside += 1
+    _running.depth = depth + 1
+    try:
+        yield
+    finally:
+        _running.depth = depth
+        if depth == 0:
+            with _install_lock:
+                _threads_inside -= 1
+                if _threads_inside == 0:
+                    if isinstance(sys.stdout, _StdoutOfThisThread):  # unless replaced meanwhile
+                        sys.stdout = _saved["stdout"]
+                    for name in _GUARDED:
+                        setattr(os, name, _saved[name])
+                    _saved.clear()
+
+
 # --- loading once and calling
 
 
@@ -166,8 +258,12 @@ def load_module(path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look classes up by module name
     try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
+        with user_code():
+            spec.loader.exec_module(module)
+    except KeyboardInterrupt:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as exc:  # exit() or os._exit() in the file must not end the caller
         sys.modules.pop(name, None)
         raise located(raised_problem(exc, path, f"importing {Path(path).name}")) from exc
     return module
