@@ -70,9 +70,9 @@ ENDINGS = [
     ("import os\ndef find_launcher(requirements, tags=set()):\n    os._exit(0)\n",
      "find_launcher tried to end the process: os._exit(0)", 3),
     ("import sys\ndef find_launcher(requirements, tags=set()):\n    sys.exit(0)\n",
-     "find_launcher tried to end the process: SystemExit(0)", 3),
+     "find_launcher raised SystemExit: 0", 3),
     ("def find_launcher(requirements, tags=set()):\n    exit()\n",
-     "find_launcher tried to end the process: SystemExit(None)", 2),
+     "find_launcher raised SystemExit: None", 2),
     ("import os\ndef find_launcher(requirements, tags=set()):\n"
      "    os.execv('/bin/true', ['true'])\n",
      "find_launcher tried to end the process: os.execv('/bin/true')", 3),
@@ -84,7 +84,7 @@ ENDINGS = [
      "def find_launcher(requirements, tags=set()):\n    raise Stop('no')\n",
      "find_launcher raised Stop: no", 4),
     ("def find_launcher(requirements, tags=set()):\n    raise GeneratorExit\n",
-     "find_launcher raised GeneratorExit", 2),
+     "find_launcher raised GeneratorExit (requirement", 2),
 ]
 
 

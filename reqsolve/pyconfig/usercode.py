@@ -75,11 +75,11 @@ def raised_problem(
     exc: BaseException, path: str, during: str, alternative: Alternative | None = None
 ) -> Problem:
     line, column = error_line(exc, path)
-    if isinstance(exc, SystemExit | ProcessEnded):
-        what = f"SystemExit({exc.code!r})" if isinstance(exc, SystemExit) else _text(exc)
-        message = f"{during} tried to end the process: {what}"
+    text = _text(exc)
+    if isinstance(exc, ProcessEnded):
+        message = f"{during} tried to end the process: {text}"
     else:
-        message = f"{during} raised {type(exc).__name__}: {_text(exc)}"
+        message = f"{during} raised {type(exc).__name__}" + (f": {text}" if text else "")
     message = message.splitlines()[0]
     if alternative is not None:
         message += f" (requirement: {alternative})"
