@@ -335,3 +335,48 @@ def test_no_path_and_a_broken_search_path_file_is_an_error(
     code, out, _ = validate()
     assert code == 1
     assert out.startswith(f"{place}: error: ")
+
+
+HOOKED = ["launchers.yaml", "launchers.yml", "launchers.py", "tokens.yaml", "connectors.yaml",
+          "conf/cluster/launchers.yaml", "experimaestro/launchers.py", "conf/tokens.yaml"]
+NOT_HOOKED = ["setup.py", "other.yaml", "mylaunchers.yaml", "launchers.yaml.bak",
+              "launchers.json", "tokens.json", "docs/launchers.md"]
+
+
+def test_the_pre_commit_hook_checks_every_launcher_file_name() -> None:
+    """Issue 20, item 10: the hook ran only on files named launchers.yaml (and ``types: [yaml]``
+    would keep launchers.py out even with a wider pattern)."""
+    import re
+
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files = re.compile(hook["files"])  # pre-commit matches with re.search
+    assert [name for name in HOOKED if not files.search(name)] == []
+    assert [name for name in NOT_HOOKED if files.search(name)] == []
+    assert set(hook.get("types", ["file"])) <= {"file", "text"}
+    assert hook["entry"] == "reqsolve validate"
+
+
+def test_every_file_the_hook_passes_is_accepted_by_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What pre-commit would run on a commit touching each kind of file, all at once."""
+    _files(tmp_path, launchers_py=ADAPTER, launchers_yaml=SLURM, tokens_yaml=TOKENS,
+           connectors_yaml="ssh:\n  front: {hostname: front.example.org}\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "launchers.yml").write_text(LOCAL_ONLY)
+    monkeypatch.chdir(tmp_path)
+    names = ["launchers.py", "launchers.yaml", "tokens.yaml", "connectors.yaml",
+             "other/launchers.yml"]
+    code, out, err = validate(*names)
+    assert (code, err) == (0, "")
+    assert [line.split(": ok")[0] for line in out.splitlines()] == names
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/launchers-file.md"])
+def test_pre_commit_docs_pin_a_revision_that_exists(page: str) -> None:
+    """The docs said ``rev: <tag>`` and the repository has no tags: they say to pin a commit."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert "rev: <tag>" not in text
+    assert "rev: <full commit SHA>" in text

@@ -1,7 +1,8 @@
 """``reqsolve validate [PATH...]``: every problem of launcher files, for people, editors and CI.
 
-A PATH is a launcher file (``.yaml``/``.yml``), a ``launchers.py``, a ``tokens.yaml``, or a
-configuration directory (its ``launchers.py`` and ``launchers.yaml``, as ``find --config DIR``
+A PATH is a launcher file (``.yaml``/``.yml``), a ``launchers.py``, a ``tokens.yaml`` or
+``connectors.yaml`` (checked alone and with the launcher files beside it), or a configuration
+directory (its ``launchers.py`` and ``launchers.yaml``, as ``find --config DIR``
 reads them); with none, the configuration ``find`` would use (the same search path). Text
 output ends with one line per file that has no error, saying what was checked.
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.errors import Problem
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-TOKEN_FILES = ("tokens.yaml", "tokens.yml")
+SIDE_FILES = ("tokens.yaml", "connectors.yaml")  # the names the loader reads beside a file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "files",
         nargs="*",
         metavar="PATH",
-        help="launcher files (.yaml, launchers.py, tokens.yaml) or configuration directories"
+        help="launcher files (.yaml, launchers.py, tokens.yaml, connectors.yaml) or"
+        " configuration directories"
         " (default: the configuration find uses)",
     )
     parser.add_argument(
@@ -206,8 +208,10 @@ def _check(name: str) -> tuple[_Checked, list[str]]:
         beside = path.parent / "launchers.yaml"
         brings = [str(beside)] if report.adapter and beside.is_file() else []
         return _Checked(name, report.problems, described), brings
-    if path.name in TOKEN_FILES:
-        return _tokens(name), []
+    if path.name in SIDE_FILES:
+        # checked alone, and with the launcher files beside it, which read it
+        readers = [path.parent / file for file in ("launchers.py", "launchers.yaml")]
+        return _side(name), [str(file) for file in readers if file.is_file()]
     # the loader, for a launcher file
     from reqsolve.config.loader import check_config
 
@@ -215,19 +219,23 @@ def _check(name: str) -> tuple[_Checked, list[str]]:
     return _Checked(name, found, _holds(model) if model is not None else None), []
 
 
-def _tokens(name: str) -> _Checked:
-    """A tokens.yaml alone (as pre-commit passes it): read as the loader reads it beside a file."""
-    # the loader's reader of files beside a launcher file, and its counters
-    from reqsolve.config.build import build_counters
+def _side(name: str) -> _Checked:
+    """A tokens.yaml or connectors.yaml alone (as pre-commit passes it), read as the loader
+    reads it beside a launcher file."""
+    # the loader's reader of files beside a launcher file, and what they build
+    from reqsolve.config.build import build_connectors, build_counters
     from reqsolve.config.loader import _side_file
-    from reqsolve.config.spec import TOKENS_FILE
+    from reqsolve.config.spec import CONNECTORS, TOKENS_FILE
 
     path = Path(name)
+    tokens = path.name.startswith("tokens.")
     problems: list[Problem] = []
-    data = _side_file(path, path.name, TOKENS_FILE, problems)
-    if any(p.severity == "error" for p in problems) or data is None:
-        return _Checked(name, problems, None if problems else "no token counter")
-    return _Checked(name, problems, _count(len(build_counters(data)), "token counter"))
+    data = _side_file(path, path.name, TOKENS_FILE if tokens else CONNECTORS, problems)
+    if any(p.severity == "error" for p in problems):
+        return _Checked(name, problems)
+    if tokens:
+        return _Checked(name, problems, _count(len(build_counters(data)), "token counter"))
+    return _Checked(name, problems, _count(len(build_connectors(data)), "ssh connector"))
 
 
 def _holds(model: LauncherFile) -> str:
