@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reqsolve.pyconfig.usercode import user_code
+from reqsolve.pyconfig.usercode import ProcessEnded, _guard, user_code
 from tests.paths import ROOT
 
 YAML = "local:\n  - id: here\n    cpu: {cores: 4, memory: 8G}\n"
@@ -110,16 +110,18 @@ def test_launchers_py_cannot_end_reqsolve_quietly(
 def test_only_the_thread_running_user_code_is_redirected(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another thread's prints and os._exit are its own, and everything is put back after."""
+    """Another thread's prints and os._exit are its own, and sys.stdout is put back after."""
     out, err = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
-    original_exit = os._exit
     inside, outside = threading.Event(), threading.Event()
+    ended: list[int] = []
+    guarded_exit = _guard("_exit", ended.append)  # what os._exit becomes, on a stand-in
 
     def other_thread() -> None:
         inside.wait(10)
         print("from the other thread")
+        guarded_exit(3)  # passes through: this thread runs no user code
         outside.set()
 
     thread = threading.Thread(target=other_thread)
@@ -128,7 +130,9 @@ def test_only_the_thread_running_user_code_is_redirected(
         print("from user code")
         inside.set()
         assert outside.wait(10)
+        with pytest.raises(ProcessEnded, match=r"os\._exit\(0\)"):
+            guarded_exit(0)
     thread.join()
-    assert sys.stdout is out and os._exit is original_exit
+    assert sys.stdout is out and ended == [3]
     assert out.getvalue() == "from the other thread\n"
     assert err.getvalue() == "from user code\n"

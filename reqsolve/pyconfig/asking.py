@@ -91,6 +91,7 @@ class PythonLaunchers:
         self._lock = threading.Lock()
         self._function: Callable[..., object] | None = None
         self._error: ConfigError | None = None
+        self._defers: bool | None = None  # known once the file is loaded
 
     def function(self) -> Callable[..., object]:
         """The file's ``find_launcher``; raises the (remembered) ConfigError of a bad file."""
@@ -111,10 +112,13 @@ class PythonLaunchers:
         """Whether the file is reqsolve's experimaestro adapter, which leaves reqsolve's own
         search to the launchers.yaml beside it (False when the file cannot be loaded: asking
         it then reports why)."""
-        try:
-            return is_adapter(self.function())
-        except ConfigError:
-            return False
+        defers = self._defers
+        if defers is None:
+            try:
+                defers = self._defers = is_adapter(self.function())
+            except ConfigError:
+                return False
+        return defers
 
     def ask(
         self, index: int, alternative: Alternative, tags: Iterable[str], *, offline: bool = False

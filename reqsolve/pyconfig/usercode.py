@@ -10,8 +10,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO, cast
@@ -161,15 +160,19 @@ class ProcessEnded(BaseException):
     ``reqsolve find`` never ends with exit 0 and no answer (a bare ``sbatch $opts``)."""
 
 
-_running = threading.local()  # .depth: how deep this thread is in the user's code
+class _Running(threading.local):
+    depth = 0  # how deep this thread is in the user's code
+
+
+_running = _Running()
 _install_lock = threading.Lock()
 _threads_inside = 0
-_saved: dict[str, Any] = {}
 _GUARDED = ("_exit", "execv", "execve")  # every os.exec* function ends in execv or execve
+_guarded_os = False
 
 
 def _inside() -> bool:
-    return bool(getattr(_running, "depth", 0))
+    return _running.depth > 0
 
 
 def _guard(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -179,6 +182,7 @@ def _guard(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
             raise ProcessEnded(f"os.{name}({shown})")
         return original(*args, **kwargs)
 
+    guarded.__wrapped__ = original  # type: ignore[attr-defined]
     return guarded
 
 
@@ -186,8 +190,8 @@ class _StdoutOfThisThread:
     """``sys.stdout`` while user code runs: a thread inside it writes to stderr (a print in a
     launchers.py must not land in ``$(reqsolve find)``), every other thread to stdout."""
 
-    def __init__(self, stdout: Any) -> None:
-        self.stdout = stdout
+    def __init__(self) -> None:
+        self.stdout: Any = None
 
     def _target(self) -> Any:
         return sys.stderr if _inside() else self.stdout
@@ -202,37 +206,51 @@ class _StdoutOfThisThread:
         return getattr(self._target(), name)
 
 
-@contextmanager
-def user_code() -> Iterator[None]:
-    """Run the user's code (importing a launchers.py, calling its find_launcher): what it prints
-    goes to stderr, ``os._exit`` and ``os.exec*`` raise :class:`ProcessEnded` instead. Both
-    hold only for the calling thread; the first thread in installs them, the last one out
-    removes them."""
-    global _threads_inside
-    depth = getattr(_running, "depth", 0)
-    if depth == 0:
-        with _install_lock:
-            if _threads_inside == 0:
-                _saved["stdout"] = sys.stdout
-                sys.stdout = cast(TextIO, _StdoutOfThisThread(sys.stdout))
-                for name in _GUARDED:
-                    _saved[name] = getattr(os, name)
-                    setattr(os, name, _guard(name, _saved[name]))
-            _threads_inside += 1
-    _running.depth = depth + 1
-    try:
-        yield
-    finally:
+_router = _StdoutOfThisThread()
+
+
+class _UserCode:
+    """See :func:`user_code` (a class: entered on every find asking a launchers.py, it must
+    cost next to nothing)."""
+
+    def __enter__(self) -> None:
+        global _threads_inside, _guarded_os
+        depth = _running.depth
+        if depth == 0:
+            with _install_lock:
+                if not _guarded_os:  # once per process: they pass through outside user code
+                    for name in _GUARDED:
+                        setattr(os, name, _guard(name, getattr(os, name)))
+                    _guarded_os = True
+                if _threads_inside == 0 and sys.stdout is not _router:
+                    _router.stdout = sys.stdout
+                    sys.stdout = cast(TextIO, _router)
+                _threads_inside += 1
+        _running.depth = depth + 1
+
+    def __exit__(self, *_exc: object) -> None:
+        global _threads_inside
+        depth = _running.depth - 1
         _running.depth = depth
         if depth == 0:
             with _install_lock:
                 _threads_inside -= 1
-                if _threads_inside == 0:
-                    if isinstance(sys.stdout, _StdoutOfThisThread):  # unless replaced meanwhile
-                        sys.stdout = _saved["stdout"]
-                    for name in _GUARDED:
-                        setattr(os, name, _saved[name])
-                    _saved.clear()
+                if _threads_inside == 0 and sys.stdout is _router:  # unless replaced meanwhile
+                    sys.stdout = _router.stdout
+                    _router.stdout = None
+
+
+_user_code = _UserCode()
+
+
+def user_code() -> _UserCode:
+    """Run the user's code (importing a launchers.py, calling its find_launcher) inside
+    ``with user_code():``: what it prints goes to stderr, and ``os._exit`` and ``os.exec*``
+    raise :class:`ProcessEnded` instead of ending the process. Both hold only for the calling
+    thread: sys.stdout is routed while a thread is inside (the first one in installs the router,
+    the last one out removes it); the os functions are wrapped once per process and pass
+    through everywhere else."""
+    return _user_code
 
 
 # --- loading once and calling
