@@ -340,7 +340,7 @@ def test_no_path_and_a_broken_search_path_file_is_an_error(
 HOOKED = ["launchers.yaml", "launchers.yml", "launchers.py", "tokens.yaml", "connectors.yaml",
           "conf/cluster/launchers.yaml", "experimaestro/launchers.py", "conf/tokens.yaml"]
 NOT_HOOKED = ["setup.py", "other.yaml", "mylaunchers.yaml", "launchers.yaml.bak",
-              "launchers.json", "tokens.json", "docs/launchers.md"]
+              "launchers.json", "tokens.json", "launchers.md"]
 
 
 def test_the_pre_commit_hook_checks_every_launcher_file_name() -> None:
