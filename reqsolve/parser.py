@@ -7,7 +7,8 @@ points at the text, whatever the input.
 The parser is LALR with the values built *during* the parse (lark's embedded transformer): no
 tree is built, which is faster and cannot overflow the stack on deeply nested parentheses. Spans
 come from the tokens' own positions. The compiled parser is cached in the user's cache directory
-so that a cold ``reqsolve`` does not spend ~30 ms rebuilding the LALR tables.
+so that a cold ``reqsolve`` does not spend ~17 ms rebuilding the LALR tables (about 12 % of a
+cold ``find``), and only when no other user could have written it (it is a pickle).
 
 Two back-ends run the same grammar and the same builder: lark with the ``lark_cython`` plugin
 (lark's own Cython lexer and LALR loop), used whenever it is installed, and plain lark where the
@@ -230,7 +231,13 @@ def _cache_file(backend: str, grammar: str) -> Path | None:
     digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:12]
     version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}-{digest}"
     suffix = "" if backend == "lark" else f"-{backend}"
-    return directory / f"requirement-grammar-{version}{suffix}.lark-cache"
+    path = directory / f"requirement-grammar-{version}{suffix}.lark-cache"
+    # lark unpickles the file (before checking its digest): one that another user could have
+    # written (or replaced, through a directory they can write) is never read, nor written
+    # there; the tables are then built in memory (docs/performance.md, "The grammar cache")
+    from reqsolve.config.trust import untrusted
+
+    return path if untrusted(path) is None else None
 
 
 def _lark_version() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli_run import cli
 from tests.paths import DOCS_EXAMPLE, FIXTURES
 
@@ -40,3 +42,20 @@ def test_a_node_of_several_gpu_kinds_is_one_row_per_way_to_ask() -> None:
     ]
     code, out, _ = cli("explain", "--config", config, "--offline", "cuda(mem=12G)*8")
     assert "gpu[2] gpus=1080ti" in out and "gpu[0] " in out and "gpu[0] gpus" not in out
+
+
+@pytest.mark.parametrize("alternatives", ["cpu(cores=1)", "cuda(mem=900G) | cpu(cores=1)"])
+def test_reqsolves_experimaestro_adapter_is_not_a_failing_launcher(alternatives: str) -> None:
+    """Issue 20, item 9: the documented one-line launchers.py (reqsolve's experimaestro adapter)
+    returns None to reqsolve on purpose, so that the launchers.yaml beside it answers: explain
+    labelled it "fails" and find listed "find_launcher returned None" among its reasons."""
+    config = str(FIXTURES / "experimaestro")
+    code, out, _ = cli("explain", "--offline", "--config", config, "--format", "json", alternatives)
+    assert code == 0
+    rows = [row for row in json.loads(out)["rows"] if row["type"] == "python"]
+    assert [(row["verdict"], row["reason"].split(":")[0]) for row in rows] == [
+        ("skipped", "reqsolve's experimaestro adapter")
+    ]
+    code, out, _ = cli("find", "--offline", "--config", config, "--format", "json", "cuda(mem=9T)")
+    assert code == 1
+    assert not [r for r in json.loads(out)["reasons"] if r["launcher"] == "launchers.py"]

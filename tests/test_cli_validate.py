@@ -61,11 +61,86 @@ def test_good_fixtures_have_no_error(path: Path) -> None:
     assert all(problem["severity"] == "warning" for problem in json.loads(out))
 
 
-def test_clean_file_prints_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "launchers.yaml"
-    path.write_text("local:\n  - cpu: {cores: 4, memory: 16G}\n")
-    assert validate(str(path)) == (0, "", "")
-    assert validate(str(path), "--strict") == (0, "", "")
+LOCAL_ONLY = "local:\n  - cpu: {cores: 4, memory: 16G}\n"
+SLURM = """slurm:
+  - id: cluster
+    partitions:
+      gpu: {nodes: [{hosts: [n1], configuration: {cpu: {cores: 8, memory: 64G}}}]}
+local:
+  - id: box
+    cpu: {cores: 4, memory: 16G}
+    tokens: {gpus: 1}
+"""
+TOKENS = "countertoken:\n  gpus: {tokens: 2}\n  licences: {tokens: 5}\n"
+ANSWERING = """from reqsolve import LocalLauncher
+
+
+def find_launcher(requirements, tags=set()):
+    return LocalLauncher(id="box")
+"""
+ADAPTER = "from reqsolve.integrations.experimaestro import find_launcher  # noqa: F401\n"
+WRAPPER = """from reqsolve.integrations.experimaestro import Finder
+
+solve = Finder()
+
+
+def find_launcher(requirements, tags=set()):
+    return solve(requirements, tags)
+"""
+
+
+def _files(folder: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (folder / name.replace("_", ".", 1)).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("files", "named", "said"),
+    [
+        ({"launchers_yaml": LOCAL_ONLY}, "launchers.yaml",
+         ["launchers.yaml: ok \u2014 1 launcher (1 local, 0 Slurm), 0 warnings"]),
+        ({"launchers_yml": LOCAL_ONLY}, "launchers.yml",
+         ["launchers.yml: ok \u2014 1 launcher (1 local, 0 Slurm), 0 warnings"]),
+        ({"launchers_yaml": SLURM, "tokens_yaml": TOKENS}, "launchers.yaml",
+         ["launchers.yaml: ok \u2014 2 launchers (1 local, 1 Slurm), 2 token counters,"
+          " 0 warnings"]),
+        ({"tokens_yaml": TOKENS}, "tokens.yaml",
+         ["tokens.yaml: ok \u2014 2 token counters, 0 warnings"]),
+        ({"launchers_py": ANSWERING}, "launchers.py",
+         ["launchers.py: ok \u2014 find_launcher gave a launcher for 7 of 7 representative"
+          " requirements, 0 warnings"]),
+        ({"launchers_py": ADAPTER, "launchers_yaml": LOCAL_ONLY}, "launchers.py",
+         ["launchers.py: ok \u2014 reqsolve's experimaestro adapter: the launchers.yaml beside it"
+          " answers reqsolve's own searches, 0 warnings",
+          "launchers.yaml: ok \u2014 1 launcher (1 local, 0 Slurm), 0 warnings"]),
+        ({"launchers_py": WRAPPER, "launchers_yaml": LOCAL_ONLY}, "launchers.py",
+         ["launchers.py: ok \u2014 reqsolve's experimaestro adapter: the launchers.yaml beside it"
+          " answers reqsolve's own searches, 0 warnings",
+          "launchers.yaml: ok \u2014 1 launcher (1 local, 0 Slurm), 0 warnings"]),
+        ({"launchers_py": ANSWERING, "launchers_yaml": LOCAL_ONLY}, "",
+         ["launchers.py: ok \u2014 find_launcher gave a launcher for 7 of 7 representative"
+          " requirements, 0 warnings",
+          "launchers.yaml: ok \u2014 1 launcher (1 local, 0 Slurm), 0 warnings"]),
+    ],
+    ids=["yaml", "yml", "slurm-and-tokens", "tokens-alone", "launchers-py", "adapter-one-line",
+         "adapter-called-by-the-file", "directory"],
+)
+@pytest.mark.parametrize("strict", [False, True], ids=["", "strict"])
+def test_a_clean_file_says_what_was_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], named: str,
+    said: list[str], strict: bool
+) -> None:
+    """Issue 20, item 9: one line per clean file (it printed nothing), a directory is read as
+    ``find --config DIR`` reads it, and reqsolve's one-line experimaestro adapter (or a file
+    calling its Finder) is recognised: no "never picks a launcher" warning at a line of
+    reqsolve's own module."""
+    _files(tmp_path, **files)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = validate(*([named] if named else ["."]), *(["--strict"] if strict else []))
+    if not named:
+        said = [f"./{line}" for line in said]
+    assert (code, out.splitlines(), err) == (0, said, "")
 
 
 def test_json_format_is_section_7() -> None:
@@ -127,8 +202,7 @@ def test_several_files_all_reported() -> None:
     "argv",
     [
         pytest.param(["does/not/exist.yaml"], id="missing-file"),
-        pytest.param(["fixtures"], id="directory"),
-        pytest.param([], id="no-file"),
+        pytest.param(["fixtures"], id="directory-of-no-launcher-file"),
         pytest.param(["fixtures/upstream_test/launchers.yaml", "--format", "xml"], id="format"),
     ],
 )
@@ -164,7 +238,7 @@ def _fifo(tmp_path: Path) -> str:
     ("make", "message"),
     [
         (lambda tmp: str(tmp / "nope.yaml"), "no such file"),
-        (lambda tmp: str(tmp), "is a directory, not a launcher file"),
+        (lambda tmp: str(tmp), "directory holds neither launchers.py nor launchers.yaml"),
         (lambda tmp: "/dev/null", "is a character device, not a launcher file"),
         (_fifo, "is a FIFO (named pipe), not a launcher file"),
         (lambda tmp: str(tmp / "nope" / "launchers.yaml"), "no such file"),
@@ -203,3 +277,106 @@ def test_a_warning_points_at_the_spelling_written(tmp_path: Path, spelling: str)
     column = len(f"    {spelling}: ") + 1
     assert f"{path}:3:{column}: warning: slurm[0].{spelling}: " in out
     assert "no mem_per_cpu is set" in out
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("REQSOLVE_CONFIG", raising=False)
+    return home
+
+
+@pytest.mark.parametrize(
+    ("folder", "files", "checked"),
+    [
+        ("reqsolve", {"launchers_yaml": LOCAL_ONLY}, ["reqsolve/launchers.yaml"]),
+        ("experimaestro", {"launchers_yaml": LOCAL_ONLY}, ["experimaestro/launchers.yaml"]),
+        ("experimaestro", {"launchers_py": ADAPTER, "launchers_yaml": LOCAL_ONLY},
+         ["experimaestro/launchers.py", "experimaestro/launchers.yaml"]),
+    ],
+    ids=["reqsolve", "experimaestro", "experimaestro-adapter"],
+)
+def test_no_path_checks_what_find_would_use(
+    home: Path, folder: str, files: dict[str, str], checked: list[str]
+) -> None:
+    """Issue 20, item 9: without a path, validate reads the search path find reads (it was a
+    usage error)."""
+    conf = home / ".config" / folder
+    conf.mkdir(parents=True)
+    _files(conf, **files)
+    code, out, err = validate()
+    assert (code, err) == (0, "")
+    assert [line.split(": ok")[0] for line in out.splitlines()] == [
+        str(home / ".config" / name) for name in checked
+    ]
+
+
+def test_no_path_and_no_launcher_file_says_where_it_looked(home: Path) -> None:
+    code, out, _ = validate()
+    assert code == 0
+    assert "no launcher file found" in out and str(home / ".config/reqsolve/launchers.yaml") in out
+    assert "find describes this machine" in out
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [lambda place: place.symlink_to(place.parent / "gone.yaml"), lambda place: place.mkdir()],
+    ids=["dangling-link", "directory"],
+)
+def test_no_path_and_a_broken_search_path_file_is_an_error(
+    home: Path, break_it: Any
+) -> None:
+    place = home / ".config" / "reqsolve" / "launchers.yaml"
+    place.parent.mkdir(parents=True)
+    break_it(place)
+    code, out, _ = validate()
+    assert code == 1
+    assert out.startswith(f"{place}: error: ")
+
+
+HOOKED = ["launchers.yaml", "launchers.yml", "launchers.py", "tokens.yaml", "connectors.yaml",
+          "conf/cluster/launchers.yaml", "experimaestro/launchers.py", "conf/tokens.yaml"]
+NOT_HOOKED = ["setup.py", "other.yaml", "mylaunchers.yaml", "launchers.yaml.bak",
+              "launchers.json", "tokens.json", "launchers.md"]
+
+
+def test_the_pre_commit_hook_checks_every_launcher_file_name() -> None:
+    """Issue 20, item 10: the hook ran only on files named launchers.yaml (and ``types: [yaml]``
+    would keep launchers.py out even with a wider pattern)."""
+    import re
+
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files = re.compile(hook["files"])  # pre-commit matches with re.search
+    assert [name for name in HOOKED if not files.search(name)] == []
+    assert [name for name in NOT_HOOKED if files.search(name)] == []
+    assert set(hook.get("types", ["file"])) <= {"file", "text"}
+    assert hook["entry"] == "reqsolve validate"
+
+
+def test_every_file_the_hook_passes_is_accepted_by_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What pre-commit would run on a commit touching each kind of file, all at once."""
+    _files(tmp_path, launchers_py=ADAPTER, launchers_yaml=SLURM, tokens_yaml=TOKENS,
+           connectors_yaml="ssh:\n  front: {hostname: front.example.org}\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "launchers.yml").write_text(LOCAL_ONLY)
+    monkeypatch.chdir(tmp_path)
+    names = ["launchers.py", "launchers.yaml", "tokens.yaml", "connectors.yaml",
+             "other/launchers.yml"]
+    code, out, err = validate(*names)
+    assert (code, err) == (0, "")
+    assert [line.split(": ok")[0] for line in out.splitlines()] == names
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/launchers-file.md"])
+def test_pre_commit_docs_pin_a_revision_that_exists(page: str) -> None:
+    """The docs said ``rev: <tag>`` and the repository has no tags: they say to pin a commit."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert "rev: <tag>" not in text
+    assert "rev: <full commit SHA>" in text

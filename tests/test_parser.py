@@ -7,6 +7,7 @@ the unit code they check.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -675,6 +676,82 @@ def test_an_unusable_cache_directory_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     assert _parse_in_fresh_process(blocker).startswith("duration=4d")
+
+
+class _Planted:
+    """A pickle that makes a directory when unpickled: proof that a cache file was read."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def _plant(cache_home: Path, marker: Path) -> list[Path]:
+    """Replace every cache file by lark's format (digest line, then pickles) with a payload."""
+    import pickle
+
+    _parse_in_fresh_process(cache_home)
+    planted = sorted((cache_home / "reqsolve").glob("*.lark-cache"))
+    for cached in planted:
+        cached.write_bytes(b"0\n" + pickle.dumps(_Planted(marker)))
+    return planted
+
+
+def _world_writable_file(cache_home: Path, planted: list[Path]) -> None:
+    for cached in planted:
+        cached.chmod(0o666)
+
+
+def _world_writable_directory(cache_home: Path, planted: list[Path]) -> None:
+    (cache_home / "reqsolve").chmod(0o777)
+
+
+def _world_writable_cache_home(cache_home: Path, planted: list[Path]) -> None:
+    cache_home.chmod(0o777)
+
+
+def _file_of_other_uid(cache_home: Path, planted: list[Path]) -> None:
+    for cached in planted:
+        os.chown(cached, 65534, 65534)
+
+
+@pytest.mark.parametrize(
+    "expose",
+    [
+        _world_writable_file,
+        _world_writable_directory,
+        _world_writable_cache_home,
+        pytest.param(_file_of_other_uid, marks=pytest.mark.skipif(
+            os.geteuid() != 0, reason="giving a file to another uid needs root")),
+    ],
+)
+def test_a_cache_file_another_user_could_have_written_is_never_unpickled(
+    tmp_path: Path, expose: Callable[[Path, list[Path]], None]
+) -> None:
+    """Issue 24, item 4: lark unpickles the cache file before checking its digest, so a file
+    planted in a shared XDG_CACHE_HOME ran code as whoever parsed next. Such a file is not read
+    (the tables are built in memory); the parse is unchanged."""
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
+    marker = tmp_path / "UNPICKLED"
+    planted = _plant(cache_home, marker)
+    assert planted
+    expose(cache_home, planted)
+    assert _parse_in_fresh_process(cache_home).startswith("duration=4d")
+    assert not marker.exists()
+
+
+def test_a_planted_cache_file_of_your_own_is_read(tmp_path: Path) -> None:
+    """The check above is what stops it: the same file, private, is unpickled (lark's own
+    behaviour, which this project cannot change)."""
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
+    marker = tmp_path / "UNPICKLED"
+    _plant(cache_home, marker)
+    _parse_in_fresh_process(cache_home)
+    assert marker.exists()
 
 
 # ---- the error catalogue of docs/expressions.md stays true ------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from reqsolve.config.commands_run import command_risks
 from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.model import (
@@ -98,6 +99,8 @@ def lint(
     _ids(linter, launchers)
     counters = dict(launcher_file.token_counters)
     _connectors(linter, launcher_file)
+    for where, message, hint in command_risks(launchers, launcher_file.connectors):
+        linter.warn(where, message, hint)  # what using the file runs here (ssh, Slurm's path)
     connectors = {connector.id for connector in launcher_file.connectors}
     for path, launcher in launchers:
         if launcher.connector != "local" and launcher.connector not in connectors:

@@ -28,6 +28,7 @@ from reqsolve.config.lint import lint
 from reqsolve.config.model import LauncherFile
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.spec import CONNECTORS, LAUNCHER_FILE, TOKENS_FILE, Obj
+from reqsolve.config.trust import not_regular
 from reqsolve.errors import ConfigError, Problem
 from reqsolve.garbage_collector import collector_paused
 
@@ -68,8 +69,24 @@ def read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
         return Problem(file, line, column, "", "error", message, hint)
 
     try:
-        size = path.stat().st_size
+        # opened without waiting, then looked at: a FIFO named as a launcher file would
+        # otherwise block the open (or the read) forever, a directory or device is no file
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return None, [refuse(1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        info = os.fstat(descriptor)
+    except OSError as exc:
+        os.close(descriptor)
+        return None, [refuse(1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    wrong = not_regular(info.st_mode, path)
+    if wrong is not None:
+        os.close(descriptor)
+        return None, [refuse(1, 1, *wrong)]
+    size = info.st_size
+    try:
         if size > MAX_FILE_BYTES:
+            os.close(descriptor)
             return None, [
                 refuse(
                     1,
@@ -78,7 +95,7 @@ def read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
                     "a launcher file is a few kilobytes; is this the right file?",
                 )
             ]
-        with path.open("rb") as stream:
+        with open(descriptor, "rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, [refuse(1, 1, f"cannot read the file: {exc.strerror or exc}")]

@@ -39,7 +39,10 @@ def _token_width(line: str, start: int) -> int:
 
 
 def format_text(problem: Problem, source_lines: list[str] | None) -> str:
-    where = f"{problem.file}:{problem.line}:{problem.column}: {problem.severity}: "
+    if problem.line:
+        where = f"{problem.file}:{problem.line}:{problem.column}: {problem.severity}: "
+    else:  # the file as a whole (refused, not a file): no line to point at
+        where = f"{problem.file}: {problem.severity}: "
     what = f"{problem.path}: {problem.message}" if problem.path else problem.message
     parts = [where + what]
     if source_lines is not None and 0 < problem.line <= len(source_lines):

@@ -19,14 +19,16 @@ from reqsolve.errors import ConfigError, InvalidValue, Reason
 from reqsolve.hostspec import HostRequirement
 from reqsolve.launchers import Launcher, LocalLauncher, SlurmLauncher
 from reqsolve.pyconfig.usercode import (
-    definition_line,
     finder_of,
+    is_adapter,
+    line_in_file,
     load_module,
     located,
     malformed,
     malformed_problem,
     raised_problem,
     returned_problem,
+    user_code,
 )
 from reqsolve.ranking import Answer, as_tags
 from reqsolve.requirement import Alternative, Requirement
@@ -89,6 +91,7 @@ class PythonLaunchers:
         self._lock = threading.Lock()
         self._function: Callable[..., object] | None = None
         self._error: ConfigError | None = None
+        self._defers: bool | None = None  # known once the file is loaded
 
     def function(self) -> Callable[..., object]:
         """The file's ``find_launcher``; raises the (remembered) ConfigError of a bad file."""
@@ -105,6 +108,18 @@ class PythonLaunchers:
                     raise
         return self._function
 
+    def defers(self) -> bool:
+        """Whether the file is reqsolve's experimaestro adapter, which leaves reqsolve's own
+        search to the launchers.yaml beside it (False when the file cannot be loaded: asking
+        it then reports why)."""
+        defers = self._defers
+        if defers is None:
+            try:
+                defers = self._defers = is_adapter(self.function())
+            except ConfigError:
+                return False
+        return defers
+
     def ask(
         self, index: int, alternative: Alternative, tags: Iterable[str], *, offline: bool = False
     ) -> Asked:
@@ -117,8 +132,11 @@ class PythonLaunchers:
         trace = _SolverTrace()
         trace_token = _solver_trace.set(trace)
         try:
-            value = function(HostRequirement((alternative,)), set(tags))
-        except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
+            with user_code():
+                value = function(HostRequirement((alternative,)), set(tags))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # exit() or os._exit() in the file must not end the caller
             problem = raised_problem(exc, self.path, "find_launcher", alternative)
             error = located(problem)
             error.__cause__ = exc
@@ -132,11 +150,12 @@ class PythonLaunchers:
             found = tuple(replace(r, alternative=index) for r in trace.reasons)
             return Asked(index, alternative, None, reasons=found)
         if not isinstance(value, LocalLauncher | SlurmLauncher):
-            problem = returned_problem(value, self.path, definition_line(function), alternative)
+            line = line_in_file(function, self.path)
+            problem = returned_problem(value, self.path, line, alternative)
             return Asked(index, alternative, None, located(problem))
         wrong = malformed(value)
         if wrong is not None:
-            line = definition_line(function)
+            line = line_in_file(function, self.path)
             problem = malformed_problem(value, wrong, self.path, line, alternative)
             return Asked(index, alternative, None, located(problem))
         return Asked(index, alternative, value)

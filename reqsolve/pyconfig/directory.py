@@ -11,6 +11,7 @@ from pathlib import Path
 from reqsolve.config.model import (
     LauncherFile,
 )
+from reqsolve.config.trust import check_directory, check_trusted
 from reqsolve.errors import LauncherNotFoundError, Problem
 from reqsolve.launchers import Launcher, SlurmLauncher
 from reqsolve.pyconfig.asking import (
@@ -78,8 +79,8 @@ class LauncherDirectory(Registry):
     def ask_python(
         self, requirement: Requirement, tags: Iterable[str] = (), *, offline: bool = False
     ) -> list[Asked]:
-        if self.python is None:
-            return []
+        if self.python is None or self.python.defers():
+            return []  # the adapter would pass: the YAML launchers answer, with their reasons
         return list(self.python.each(requirement, tags, offline=offline, on_error=self.on_error))
 
     def find(
@@ -126,9 +127,12 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
     launchers.yaml), a ``launchers.py`` alone, or a YAML file alone."""
     check_on_error(on_error)
     if os.path.isdir(path):
+        check_directory(path)  # a directory others can write could be given a launchers.py
         python = os.path.join(path, PYTHON_FILE)
         yaml = os.path.join(path, YAML_FILE)
-        has_python, has_yaml = os.path.isfile(python), os.path.isfile(yaml)
+        # present, even when not a file: a dangling link or a FIFO is then reported for what it
+        # is, not passed over
+        has_python, has_yaml = os.path.lexists(python), os.path.lexists(yaml)
         if not has_python and not has_yaml:
             raise located(
                 Problem(
@@ -147,7 +151,7 @@ def make_registry(path: str, on_error: str = "raise") -> Registry:
             on_error=on_error,
         )
     if path.endswith(".py"):
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             raise located(Problem(path, 1, 1, "", "error", "no such file"))
         return LauncherDirectory(python=path, yaml=None, on_error=on_error)
     return Registry(path)
@@ -157,13 +161,27 @@ def discover_configuration() -> Path | None:
     """The configuration to use when none is named: a user configuration directory holding a
     ``launchers.py`` is used whole (with its YAML, if any); otherwise the discovered file."""
     # imported when no configuration is named: the search path is not read otherwise
-    from reqsolve.config.search_path import ENV_VARIABLE, candidate_files, find_config_file
+    from reqsolve.config.search_path import ENV_VARIABLE, candidate_files, find_config_file, present
 
     if os.environ.get(ENV_VARIABLE):
         return find_config_file()  # named: a file or a directory, used as named
     for candidate in candidate_files():
-        if (candidate.parent / PYTHON_FILE).is_file():
-            return candidate.parent
-        if candidate.is_file():
+        if present(candidate.parent / PYTHON_FILE):
+            return candidate.parent  # checked as any directory is, by make_registry
+        if present(candidate):
+            _check_discovered(candidate)
             return candidate
     return None
+
+
+_checked: set[Path] = set()
+"""Discovered launcher files found trusted in this process (looked at once, not on every find)."""
+
+
+def _check_discovered(file: Path) -> None:
+    """A launcher file found in a configuration directory: refused when another user owns or
+    can write it or its directory (it names the commands run for Slurm and over ssh)."""
+    if file in _checked:
+        return
+    check_trusted(file)
+    _checked.add(file)

@@ -23,6 +23,13 @@ def explain_python(
     # imported when explain runs on a launchers.py: reqsolve.explain imports the solver
     from reqsolve.explain import Row
 
+    if registry.python.defers():
+        reason = (
+            "reqsolve's experimaestro adapter: it leaves reqsolve's own search to the"
+            " launchers.yaml beside it"
+        )
+        row = Row(0, SOURCE, "python", 0, None, None, None, None, None, "skipped", reason, "")
+        return [row], None
     asked = registry.ask_python(requirement, tags, offline=offline)
     rows: list[Any] = []
     for item in asked:

@@ -8,14 +8,17 @@ import inspect
 import linecache
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any, TextIO, cast
 
 from reqsolve.config.model import (
     SshConnectorConfig,
 )
+from reqsolve.config.trust import check_trusted
 from reqsolve.errors import ConfigError, Problem
 from reqsolve.launchers import Launcher, LocalLauncher
 from reqsolve.requirement import Alternative, Requirement
@@ -71,13 +74,20 @@ def raised_problem(
     exc: BaseException, path: str, during: str, alternative: Alternative | None = None
 ) -> Problem:
     line, column = error_line(exc, path)
-    message = f"{during} raised {type(exc).__name__}: {_text(exc)}".splitlines()[0]
+    text = _text(exc)
+    if isinstance(exc, ProcessEnded):
+        message = f"{during} tried to end the process: {text}"
+    else:
+        message = f"{during} raised {type(exc).__name__}" + (f": {text}" if text else "")
+    message = message.splitlines()[0]
     if alternative is not None:
         message += f" (requirement: {alternative})"
     return Problem(path, line, column, "", "error", message, _hint(exc))
 
 
 def _hint(exc: BaseException) -> str | None:
+    if isinstance(exc, SystemExit | ProcessEnded):
+        return "return a launcher or None: a launchers.py must not end the process"
     if isinstance(exc, ImportError) and "reqsolve" in str(exc):
         return "import the names from reqsolve (from reqsolve import HostSpecification, ...)"
     if isinstance(exc, SyntaxError):
@@ -142,6 +152,107 @@ def malformed_problem(
     )
 
 
+# --- running the user's code: its prints go to stderr, and it cannot end the process
+
+
+class ProcessEnded(BaseException):
+    """The user's code called ``os._exit`` or an ``os.exec*`` function: stopped, so that a
+    ``reqsolve find`` never ends with exit 0 and no answer (a bare ``sbatch $opts``)."""
+
+
+class _Running(threading.local):
+    depth = 0  # how deep this thread is in the user's code
+
+
+_running = _Running()
+_install_lock = threading.Lock()
+_threads_inside = 0
+_GUARDED = ("_exit", "execv", "execve")  # every os.exec* function ends in execv or execve
+_guarded_os = False
+
+
+def _inside() -> bool:
+    return _running.depth > 0
+
+
+def _guard(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _inside():
+            shown = repr(args[0]) if args else ""
+            raise ProcessEnded(f"os.{name}({shown})")
+        return original(*args, **kwargs)
+
+    guarded.__wrapped__ = original  # type: ignore[attr-defined]
+    return guarded
+
+
+class _StdoutOfThisThread:
+    """``sys.stdout`` while user code runs: a thread inside it writes to stderr (a print in a
+    launchers.py must not land in ``$(reqsolve find)``), every other thread to stdout."""
+
+    def __init__(self) -> None:
+        self.stdout: Any = None
+
+    def _target(self) -> Any:
+        return sys.stderr if _inside() else self.stdout
+
+    def write(self, text: str) -> int:
+        return int(self._target().write(text))
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+
+_router = _StdoutOfThisThread()
+
+
+class _UserCode:
+    """See :func:`user_code` (a class: entered on every find asking a launchers.py, it must
+    cost next to nothing)."""
+
+    def __enter__(self) -> None:
+        global _threads_inside, _guarded_os
+        depth = _running.depth
+        if depth == 0:
+            with _install_lock:
+                if not _guarded_os:  # once per process: they pass through outside user code
+                    for name in _GUARDED:
+                        setattr(os, name, _guard(name, getattr(os, name)))
+                    _guarded_os = True
+                if _threads_inside == 0 and sys.stdout is not _router:
+                    _router.stdout = sys.stdout
+                    sys.stdout = cast(TextIO, _router)
+                _threads_inside += 1
+        _running.depth = depth + 1
+
+    def __exit__(self, *_exc: object) -> None:
+        global _threads_inside
+        depth = _running.depth - 1
+        _running.depth = depth
+        if depth == 0:
+            with _install_lock:
+                _threads_inside -= 1
+                if _threads_inside == 0 and sys.stdout is _router:  # unless replaced meanwhile
+                    sys.stdout = _router.stdout
+                    _router.stdout = None
+
+
+_user_code = _UserCode()
+
+
+def user_code() -> _UserCode:
+    """Run the user's code (importing a launchers.py, calling its find_launcher) inside
+    ``with user_code():``: what it prints goes to stderr, and ``os._exit`` and ``os.exec*``
+    raise :class:`ProcessEnded` instead of ending the process. Both hold only for the calling
+    thread: sys.stdout is routed while a thread is inside (the first one in installs the router,
+    the last one out removes it); the os functions are wrapped once per process and pass
+    through everywhere else."""
+    return _user_code
+
+
 # --- loading once and calling
 
 
@@ -153,7 +264,11 @@ def module_name(path: str) -> str:
 
 
 def load_module(path: str) -> ModuleType:
-    """Import ``path`` as a module of its own (not on ``sys.path``); errors point at the file."""
+    """Import ``path`` as a module of its own (not on ``sys.path``); errors point at the file.
+
+    Refused first when it is not a regular file or another user owns or can write it, or a
+    directory above it (:mod:`reqsolve.config.trust`): its code would run as whoever runs us."""
+    check_trusted(path)
     name = module_name(path)
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
     if spec is None or spec.loader is None:
@@ -161,8 +276,12 @@ def load_module(path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look classes up by module name
     try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # exit() in the file must not end the caller
+        with user_code():
+            spec.loader.exec_module(module)
+    except KeyboardInterrupt:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as exc:  # exit() or os._exit() in the file must not end the caller
         sys.modules.pop(name, None)
         raise located(raised_problem(exc, path, f"importing {Path(path).name}")) from exc
     return module
@@ -188,7 +307,7 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
         raise located(
             Problem(
                 path,
-                definition_line(function),
+                line_in_file(function, path),
                 1,
                 "",
                 "error",
@@ -204,3 +323,32 @@ def finder_of(module: ModuleType, path: str) -> Callable[..., object]:
 def definition_line(function: object) -> int:
     code = getattr(function, "__code__", None)
     return int(getattr(code, "co_firstlineno", 1))
+
+
+ADAPTER_MODULE = "reqsolve.integrations.experimaestro"
+"""Where reqsolve's experimaestro adapter lives: a ``launchers.py`` of one line imports its
+``find_launcher`` (docs/experimaestro.md). Asked by reqsolve itself, it returns None so that
+the ``launchers.yaml`` beside it answers: that None is not a failure."""
+
+
+def is_adapter(function: object) -> bool:
+    """Whether ``find_launcher`` is reqsolve's experimaestro adapter (its function or a
+    ``Finder``), imported as is by the launchers.py."""
+    return getattr(function, "__module__", None) == ADAPTER_MODULE
+
+
+def line_in_file(function: object, path: str) -> int:
+    """The line of ``path`` to point at for ``function``: where it is defined, or for a function
+    imported from elsewhere (reqsolve's adapter), the first line naming ``find_launcher``
+    (a line of another module would be shown with this file's text)."""
+    code = getattr(function, "__code__", None)
+    if code is not None and _same_file(code.co_filename, path):
+        return int(code.co_firstlineno)
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 1
+    for number, text in enumerate(lines, 1):
+        if "find_launcher" in text and not text.lstrip().startswith("#"):
+            return number
+    return 1
