@@ -6,28 +6,25 @@ handles plain integers (bytes, seconds).
 
 ``grammars/units.txt`` is the one source of unit names and factors, read by pint. Importing pint
 costs ~0.3 s, more than a whole ``reqsolve find``, so the spellings and factors a parse needs are
-derived from it by pint once (:func:`derive_tables`) and cached on disk beside the parser's tables
-(:func:`unit_tables`): a find with a warm cache never imports pint. Quantities of pint and
-``datetime.timedelta`` values given to the Python API are read by :func:`quantity_bytes` and
-:func:`quantity_seconds`.
+written out here (:data:`_UNIT_TABLES`), and a test checks them against what pint derives from
+units.txt (:func:`derive_tables`): a find never imports pint and reads no cache file.
+Quantities of pint and ``datetime.timedelta`` values given to the Python API are read by
+:func:`quantity_bytes` and :func:`quantity_seconds`.
 
-Length (~500 lines): the one place that knows units (parsing, the derived tables and their disk
-cache, pint quantities, Slurm's formats), as STYLE asks: pint's quirks stop here.
+Length (~500 lines): the one place that knows units (parsing, the tables, pint quantities,
+Slurm's formats, quantities in messages), as STYLE asks: pint's quirks stop here.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import zlib
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
-from reqsolve.resources import resource_path, user_cache_directory
+from reqsolve.resources import resource_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from fractions import Fraction
@@ -61,13 +58,42 @@ def registry() -> pint.UnitRegistry[Any]:
     return ureg
 
 
-# --- the fast lookup, derived from units.txt by pint once and cached on disk
+# --- the fast lookup: a literal copy of what pint derives from units.txt
 
 UnitTables = dict[str, dict[str, Any]]
 """``memory`` and ``duration``: spelling (lower case) -> pint unit name; ``factors``: pint unit
 name -> how many base units (bytes or seconds) one is."""
 
-_TABLES_FORMAT = 1  # bump when the derivation below changes: older cache files are ignored
+_PREFIXES = ("K", "M", "G", "T", "P")
+_UNIT_TABLES: UnitTables = {
+    "memory": {
+        "b": "B",
+        **{p.lower(): f"{p}B" for p in _PREFIXES},
+        **{f"{p}b".lower(): f"{p}B" for p in _PREFIXES},
+        **{f"{p}i".lower(): f"{p}iB" for p in _PREFIXES},
+        **{f"{p}ib".lower(): f"{p}iB" for p in _PREFIXES},
+    },
+    "duration": {
+        **dict.fromkeys(("second", "s", "sec", "secs", "seconds"), "second"),
+        **dict.fromkeys(("minute", "m", "min", "mins", "minutes"), "minute"),
+        **dict.fromkeys(("hour", "h", "hr", "hrs", "hours"), "hour"),
+        **dict.fromkeys(("day", "d", "days"), "day"),
+        **dict.fromkeys(("week", "w", "weeks"), "week"),
+    },
+    "factors": {
+        "B": 1,
+        **{f"{p}B": 1000 ** (i + 1) for i, p in enumerate(_PREFIXES)},
+        **{f"{p}iB": 1024 ** (i + 1) for i, p in enumerate(_PREFIXES)},
+        "second": 1,
+        "minute": 60,
+        "hour": 3600,
+        "day": 86400,
+        "week": 604800,
+    },
+}
+"""What :func:`derive_tables` asks of pint, written out: a parse never imports pint (~0.3 s) and
+reads no cache file that could be truncated or edited. tests/test_units.py checks that this
+literal equals pint's derivation from units.txt, so an edit of one without the other fails."""
 
 
 def derive_tables() -> UnitTables:
@@ -76,7 +102,7 @@ def derive_tables() -> UnitTables:
     The names come from the definitions file (``name = value = symbol = alias ...``, prefixes
     ``name- = value = symbol- = alias-``); pint says what each is worth and of which dimension.
     Memory is the byte with each prefix (``K``/``KB``, ``Gi``/``GiB``, any case), durations the
-    time units with their aliases.
+    time units with their aliases. Run by the tests only, to check :data:`_UNIT_TABLES`.
     """
     ureg = registry()
     text = resource_path("units.txt").read_text(encoding="utf-8")
@@ -112,56 +138,9 @@ def derive_tables() -> UnitTables:
     return {"memory": memory, "duration": duration, "factors": factors}
 
 
-def _tables_file(definitions: bytes) -> Path | None:
-    """``$XDG_CACHE_HOME/reqsolve/units-<checksum>.txt`` (None: do not cache), beside the
-    parser's tables; the checksum of units.txt names it, so an edited file is derived anew."""
-    directory = user_cache_directory()
-    if directory is None:
-        return None
-    checksum = zlib.crc32(definitions) ^ _TABLES_FORMAT
-    return directory / f"units-{checksum:08x}.txt"
-
-
-def _write_tables(tables: UnitTables) -> str:
-    """One ``table key value`` line per entry: read back with ``split`` (a cold find imports
-    neither json nor ast)."""
-    return "".join(
-        f"{table} {key} {value}\n"
-        for table, entries in tables.items()
-        for key, value in entries.items()
-    )
-
-
-def _read_tables(text: str) -> UnitTables:
-    tables: UnitTables = {"memory": {}, "duration": {}, "factors": {}}
-    for line in text.splitlines():
-        table, key, value = line.split(" ")
-        tables[table][key] = int(value) if table == "factors" else value
-    if not all(tables.values()):
-        raise ValueError("incomplete unit tables")
-    return tables
-
-
-@cache
 def unit_tables() -> UnitTables:
-    """The spellings and factors of units.txt: read from the cache file, else derived by pint
-    (~0.3 s of import, once per installation) and written there for the next process."""
-    definitions = resource_path("units.txt").read_bytes()
-    path = _tables_file(definitions)
-    if path is not None:
-        try:
-            return _read_tables(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
-            pass  # absent or damaged: derived again and rewritten
-    tables = derive_tables()
-    if path is not None:
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            partial.write_text(_write_tables(tables), encoding="utf-8")
-            os.replace(partial, path)  # whole or nothing, for concurrent processes
-        except OSError:
-            partial.unlink(missing_ok=True)
-    return tables
+    """The spellings and factors of units.txt (the literal :data:`_UNIT_TABLES`)."""
+    return _UNIT_TABLES
 
 
 def __getattr__(name: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@ parsing, formatting, monotonicity."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -67,24 +69,44 @@ def test_tables_are_derived_from_units_txt() -> None:
     assert set(derived["memory"]) == EXPECTED_MEMORY_SPELLINGS
     assert set(derived["duration"]) == EXPECTED_DURATION_SPELLINGS
     assert derived["memory"]["gib"] == "GiB" and derived["duration"]["hrs"] == "hour"
-    assert unit_tables() == derived  # what the cache holds is what pint says
+    assert unit_tables() == derived  # the literal table is what pint says
 
 
-@pytest.mark.parametrize("damage", ["", "memory kib\n", "garbage line here\nmore\n"])
-def test_a_missing_or_damaged_unit_cache_is_derived_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    unit_tables.cache_clear()
-    try:
-        assert unit_tables()["factors"] == EXPECTED_FACTORS  # derived, written
-        [cached] = (tmp_path / "reqsolve").glob("units-*.txt")
-        cached.write_text(damage, encoding="utf-8")
-        unit_tables.cache_clear()
-        assert unit_tables()["factors"] == EXPECTED_FACTORS
-        assert cached.read_text(encoding="utf-8") != damage  # written again
-    finally:
-        unit_tables.cache_clear()
+def _old_cache_text(change: Callable[[str], str]) -> str:
+    """The units cache as earlier versions wrote it (``table key value`` lines), changed."""
+    full = "".join(
+        f"{table} {key} {value}\n"
+        for table, entries in derive_tables().items()
+        for key, value in entries.items()
+    )
+    return change(full)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda t: t[: t.index("factors hour")], id="truncated"),
+        pytest.param(lambda t: t.replace("GB 1000000000\n", "GB 100000000\n"), id="one-digit"),
+        pytest.param(lambda t: "", id="empty"),
+        pytest.param(lambda t: "garbage line here\nmore\n", id="garbage"),
+    ],
+)
+def test_no_unit_cache_file_is_read(tmp_path: Path, change: Callable[[str], str]) -> None:
+    """Issue 24 §10: a truncated units cache made every command fail (``KeyError: 'hour'``) and
+    one changed digit made 1G = 10^8 bytes. The tables are literal now: whatever lies in the
+    cache directory under the old cache's names, a fresh process parses as pint says."""
+    cache = tmp_path / "reqsolve"
+    cache.mkdir()
+    planted = _old_cache_text(change)
+    for name in ("units-b3dd6379.txt", "units-b3dd6378.txt"):
+        (cache / name).write_text(planted, encoding="utf-8")
+    code = (
+        "from reqsolve.units import parse_memory, parse_duration; "
+        "print(parse_memory('1G'), parse_duration('2 hours'))"
+    )
+    result = python_process(code, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(10**9), "7200"]
 
 
 def _pint() -> Any:
@@ -139,8 +161,7 @@ def test_registry_reads_prefixes_as_reqsolve_means_them() -> None:
 
 
 def test_parsing_does_not_import_pint() -> None:
-    """Once the unit tables are derived (the first run of an installation), pint stays out."""
-    unit_tables()
+    """The unit tables are literal: no run, not even an installation's first, imports pint."""
     code = (
         "import sys; from reqsolve.parser import parse; "
         "parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'); "
