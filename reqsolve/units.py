@@ -286,6 +286,20 @@ def quantity_seconds(value: Any) -> int:
     return check_duration(number, text)
 
 
+def _long_number(number: str, limit: int) -> Fraction:
+    """The exact value of a number written with over 40 characters (``0.000…01``, ``000…4``),
+    or ``limit + 1`` when its whole part alone is over ``limit`` (a typo, refused by the check that
+    follows). Python's ``int`` refuses text of over 4,300 digits; ``Decimal`` reads any length."""
+    # decimal and fractions only for such a number: a rare path (typos, attacks)
+    from decimal import Decimal
+    from fractions import Fraction
+
+    whole = number.partition(".")[0].lstrip("0")
+    if len(whole) > len(str(limit)):
+        return Fraction(limit + 1)
+    return Fraction(Decimal(number))
+
+
 def _plausible_unit(number: str) -> str:
     """G for a small number (``16`` is 16G of GPU or node memory), M from 1000 on (``4000``
     is 4000M, Slurm's MiB habit): the unit a bare number most likely meant."""
@@ -304,14 +318,11 @@ def memory_bytes(number: str, unit: str) -> int:
             "experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; "
             "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
         )
-    if len(number) > 40:
-        raise InvalidValue(
-            f"memory size '{number}{unit}' is over 10^18 bytes",
-            "this looks like a typo: no job needs an exabyte",
-        )
     factor = memory_factor(unit)
     # whole numbers (nearly all sizes) need no Fraction, which costs ~10 µs to build
-    if number.isdecimal():
+    if len(number) > 40:
+        value = math.ceil(_long_number(number, MAX_BYTES) * factor)
+    elif number.isdecimal():
         value = int(number) * factor
     else:
         # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all, never
@@ -362,10 +373,16 @@ def parse_duration(text: str | int) -> int:
         raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
     if stripped.startswith("+"):
         raw = stripped = stripped[1:]
-    if re.search(r"[0-9]{40}", raw):
-        raise InvalidValue(
-            f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
-        )
+    if re.search(r"[0-9]{40}", raw) and not _DURATION_PART_RE.match(raw):
+        # a clock form (``D-HH:MM:SS``) with a field of 40 digits: the zeros in front of a
+        # field's value change nothing, and a field's value is below 10^12 or over the limit
+        if all(len(field.lstrip("0")) < 13 for field in re.findall("[0-9]+", raw)):
+            raw = re.sub("[0-9]+", lambda m: m[0].lstrip("0").zfill(2), raw)
+        else:
+            raise InvalidValue(
+                f"duration '{stripped}' is over 10 years",
+                "this looks like a typo: write e.g. 4 days",
+            )
     if _MM_SS_RE.fullmatch(raw):  # the same rule as in expressions (reqsolve.parser)
         first, second = raw.split(":")
         raise InvalidValue(
@@ -395,7 +412,9 @@ def parse_duration(text: str | int) -> int:
             )
         number = part["num"]
         factor = duration_factor(part["unit"])
-        if number.isdecimal():
+        if len(number) > 40:
+            total += _long_number(number, MAX_SECONDS) * factor
+        elif number.isdecimal():
             total += int(number) * factor
         else:
             # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all,

@@ -42,6 +42,47 @@ CASES: list[tuple[str, bytes, int, int, str]] = [
     ("wrong-type-local", b"local: {cpu: 4}\n", 1, 8, "expected a list, got a mapping"),
     ("wrong-type-item", b"slurm: [cluster]\n", 1, 9, "expected a slurm launcher (a mapping)"),
     ("key-is-a-list", b"local: []\n[a]: 1\n", 2, 1, "a key must be a name"),
+    # numbers longer than Python's int() reads (4,300 digits): a position, never a ValueError
+    *(
+        (f"{n}-digit-{field}", f"{head}{'9' * n}{tail}\n".encode(), line, column, message)
+        for n in (19, 4301, 20_000)
+        for field, head, tail, line, column, message in [
+            (
+                "cores",
+                "local:\n  - cpu: {cores: ",
+                "}",
+                2,
+                18,
+                f"expected an integer, got a number of {n} digits",
+            ),
+            (
+                "priority",
+                "slurm:\n  - partitions:\n      p:\n        priority: ",
+                "",
+                4,
+                19,
+                f"expected an integer, got a number of {n} digits",
+            ),
+            (
+                "count",
+                "slurm:\n  - partitions:\n      p:\n        nodes: [{count: ",
+                "}]",
+                4,
+                25,
+                f"expected an integer, got a number of {n}",
+            ),
+            ("memory", "local:\n  - cpu: {memory: ", "G}", 2, 19, "memory size"),
+            (
+                "gpu-count-decoded",
+                "slurm:\n  - features_regex: ['GPU(?P<cuda_count>\\d+)x']\n    partitions:\n"
+                "      p:\n        nodes: [{features: [GPU",
+                "x]}]",
+                5,
+                29,
+                "feature 'GPU9999",
+            ),
+        ]
+    ),
 ]
 
 

@@ -211,6 +211,17 @@ ACCEPTED: list[tuple[str, str, Requirement]] = [
         req(alt(cores=1), alt(HOUR, cores=2), alt(HOUR, cores=3)),
     ),
     ("duplicate-alternatives-kept", "cpu(cores=1) | cpu(cores=1)", req(alt(cores=1), alt(cores=1))),
+    # zeros in front change nothing, however many (issue 24 §14: "must be a whole number >= 1")
+    *(
+        (f"leading-zeros-{n}-{what}", text.format("0" * n), expected)
+        for n in (1, 40, 5000)
+        for what, text, expected in [
+            ("cores", "cpu(cores={}4)", req(alt(cores=4))),
+            ("count", "cuda()*{}2", req(alt(gpus=gpus(2, 0)))),
+            ("mem", "cpu(mem={}0.5G)", req(alt(mem=G // 2))),
+            ("duration", "duration={}2h", req(alt(2 * HOUR))),
+        ]
+    ),
 ]
 
 
@@ -347,6 +358,13 @@ REJECTED: list[tuple[str, str, str, tuple[int, int]]] = [
     ("cores-negative", "cpu(cores=-2)", "cores must be a whole number >= 1, got '-2'", (10, 12)),
     ("cores-fraction", "cpu(cores=1.5)", "cores must be a whole number >= 1, got '1.5'", (10, 13)),
     ("cores-absurd", "cpu(cores=1000001)", "cores=1000001 is over 1000000", (10, 17)),
+    (
+        "cores-huge-digits",
+        "cpu(cores=" + "9" * 5000 + ")",
+        f"cores={'9' * 5000} is over 1000000",
+        (10, 5010),
+    ),
+    ("count-huge-digits", "cuda()*" + "9" * 50, f"{'9' * 50} GPUs is over 1024", (7, 57)),
     ("cores-with-unit", "cpu(cores=4G)", "expected ',' or ')', got 'G'", (11, 12)),
     ("cores-arabic-digit", "cpu(cores=\u0664)", "expected a whole number, got '\u0664'", (10, 11)),
     # GPU counts

@@ -436,3 +436,54 @@ def test_format_duration_and_time_round_trip(seconds: int) -> None:
 def test_mem_mib_never_asks_less(value: int) -> None:
     mib = int(format_mem_mib(value)[:-1])
     assert mib * 2**20 >= value > (mib - 1) * 2**20 or value == mib == 0
+
+
+ZEROS = "0" * 5000  # more than the 4,300 digits Python's int() reads
+LONG_NUMBERS = [
+    # written with many digits, worth little: the exact value, rounded up as any fraction
+    ("0." + "0" * 50 + "1G", parse_memory, 1),
+    ("0." + ZEROS + "1B", parse_memory, 1),
+    (ZEROS + "4G", parse_memory, 4 * 10**9),
+    ("4." + ZEROS + "G", parse_memory, 4 * 10**9),
+    ("0.5" + ZEROS + "1KiB", parse_memory, 513),
+    ("1" + "0" * 18 + "." + ZEROS + "B", parse_memory, 10**18),
+    ("0." + "0" * 50 + "1h", parse_duration, 1),
+    (ZEROS + "4h", parse_duration, 4 * 3600),
+    ("1h" + ZEROS + "30m", parse_duration, 5400),
+    ("0.5" + ZEROS + "h", parse_duration, 1800),
+    (ZEROS + "1-00:00:00", parse_duration, 86400),
+    ("0" * 50 + "1:00:" + "0" * 50, parse_duration, 3600),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "parse", "expected"), LONG_NUMBERS, ids=[f"{t[:6]}-{len(t)}" for t, *_ in LONG_NUMBERS]
+)
+def test_long_numbers_are_read_exactly(
+    text: str, parse: Callable[[str], int], expected: int
+) -> None:
+    """Zeros in front or behind change nothing (issue 24 §14: ``0.000…1G`` was "over 10^18
+    bytes", and over 4,300 digits was a ValueError)."""
+    assert parse(text) == expected
+
+
+LONG_NUMBER_ERRORS = [
+    ("9" * 5000 + "G", parse_memory, "is over 10^18 bytes"),
+    ("1" + "0" * 18 + ".1B", parse_memory, "is over 10^18 bytes"),
+    ("0" * 50 + "12:30", parse_duration, "is ambiguous (Slurm reads MM:SS, people mean HH:MM)"),
+    ("1" * 50 + "-00", parse_duration, "is over 10 years"),
+    ("1h" + "9" * 5000 + "m", parse_duration, "is over 10 years"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "parse", "message"),
+    LONG_NUMBER_ERRORS,
+    ids=[f"{t[:6]}-{len(t)}" for t, *_ in LONG_NUMBER_ERRORS],
+)
+def test_long_numbers_over_the_limits(
+    text: str, parse: Callable[[str], int], message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse(text)
+    assert caught.value.message.endswith(message)
