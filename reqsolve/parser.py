@@ -42,6 +42,7 @@ from reqsolve.requirement import (
     merge,
 )
 from reqsolve.resources import resource_path, user_cache_directory
+from reqsolve.syntax_hints import context_hint
 from reqsolve.units import parse_duration, parse_memory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,7 +183,11 @@ def _parse(text: str) -> Requirement:
     except ReqsolveError as error:  # pragma: no cover - every value error is located above
         raise InvalidExpression(str(error), text, Span(0, len(text))) from None
     except lark.exceptions.UnexpectedInput as error:
-        raise _syntax_error(text, error) from None
+        syntax = _syntax_error(text, error)
+        hint = context_hint(text, syntax.span.start)  # what came before explains the mistake
+        if hint is not None:
+            syntax = InvalidExpression(syntax.message, text, syntax.span, hint)
+        raise syntax from None
     except lark.exceptions.LarkError as error:  # pragma: no cover - lark's own failure
         raise InvalidExpression(
             f"cannot parse the expression ({error})", text, Span(0, len(text)), TERM_HINT

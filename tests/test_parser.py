@@ -727,3 +727,27 @@ def test_documented_error(text: str, message: str, hint: str) -> None:
         assert caught.value.hint.startswith(hint[:-1].rstrip())
     else:
         assert caught.value.hint == hint
+
+
+# A mistake explained by what comes before it: the hint says what to write (issue 20 §6)
+CONTEXT_HINTS = [
+    ("cuda(model=NVIDIA A100)", 'quoted: model="NVIDIA A100"'),
+    ("cuda(model=NVIDIA A100 80GB, mem=4G)*2", 'quoted: model="NVIDIA A100 80GB"'),
+    ("gpu(mem=4G, model=RTX 6000) & duration=2h", 'quoted: model="RTX 6000"'),
+    ("cuda(model = Tesla  V100)", 'quoted: model="Tesla  V100"'),
+    ("duration=1h30", "write duration=1h30m"),
+    ("duration=1d12 & cpu()", "write duration=1d12h"),
+    ("cpu() & duration=2h15 | cpu(cores=2)", "write duration=2h15m"),
+    ("duration=1 h 30", "write duration=1 h 30m"),
+    ("duration=2w3", "write duration=2w3d"),
+    ("duration=90min30", "write duration=90min30s"),
+    ("duration=1.5days 6", "write duration=1.5days 6h"),
+    ("duration=30s15", "each number of a duration has its unit, e.g. duration=1h30m"),
+]
+
+
+@pytest.mark.parametrize(("text", "hint"), CONTEXT_HINTS, ids=[c[0] for c in CONTEXT_HINTS])
+def test_hint_from_what_comes_before(text: str, hint: str) -> None:
+    with pytest.raises(InvalidExpression) as caught:
+        parse(text)
+    assert caught.value.hint is not None and caught.value.hint.endswith(hint)
