@@ -27,8 +27,9 @@ from itertools import combinations
 from typing import NamedTuple
 
 from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.quantities import human_memory, memory_pair
 from reqsolve.requirement import Accelerator, Alternative
-from reqsolve.units import MIB, format_duration, human_memory
+from reqsolve.units import MIB, format_duration
 
 # How far the checks went before failing: a later stage means a closer candidate.
 STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
@@ -420,11 +421,15 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
     if stage == CORES:
         return f"{asked} cores asked, the node has {limit}"
     if stage == MEMORY:
-        asked_text = human_memory(asked)
+        asked_text, limit_text = memory_pair(asked, limit)
         if asked % MIB and not limit % MIB and asked - limit < MIB:
-            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it
-            asked_text += f" ({-(-asked // MIB)}MiB in whole MiB)"
-        return f"memory {asked_text} asked, the node has {human_memory(limit)}"
+            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it;
+            # the comparison is in MiB then, both sides
+            return (
+                f"memory {human_memory(asked)} asked, {-(-asked // MIB)}MiB in whole MiB;"
+                f" the node has {limit // MIB}MiB"
+            )
+        return f"memory {asked_text} asked, the node has {limit_text}"
     if stage == MEM_PER_CPU:
         if not limit:
             return (
@@ -432,15 +437,16 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
                 " configured to turn it into cores"
             )
         if isinstance(miss.about, int):
+            asked_text, limit_text = memory_pair(asked, limit)
             return (
                 f"{miss.about} CPUs (--cpus-per-task, chosen for another node) at"
-                f" {human_memory(shape.mem_per_cpu or 0)} per CPU give {human_memory(limit)},"
-                f" {human_memory(asked)} asked"
+                f" {memory_pair(asked, shape.mem_per_cpu or 0)[1]} per CPU give {limit_text},"
+                f" {asked_text} asked"
             )
         memory = alternative.cpu.memory if alternative.cpu is not None else 0
+        memory_text, per_cpu = memory_pair(memory, shape.mem_per_cpu or 0)
         return (
-            f"{human_memory(memory)} at {human_memory(shape.mem_per_cpu or 0)} per CPU needs"
-            f" {asked} cores, the node has {limit}"
+            f"{memory_text} at {per_cpu} per CPU needs {asked} cores, the node has {limit}"
         )
     if stage == MIN_GPU:
         return (
@@ -481,9 +487,16 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
                 f"GPU memory unknown, {asked} asked: state the GPU's memory in the launcher"
                 f" file ({where}gpu memory, or a features_regex capturing cuda_memory)"
             )
-        return f"GPU memory {human_memory(max(known))} < {asked} asked"
+        asked, largest = memory_pair(gpu.memory, max(known))
+        return f"GPU memory {largest} < {asked} asked"
     closest = min(big, key=lambda k: k.min_memory)
-    size = human_memory(closest.memory) if closest.memory is not None else "unknown-size"
+    # the sizes in the unit of the one asked (0B asked: each in its own)
+    threshold = human_memory(closest.min_memory)
+    size = "unknown-size" if closest.memory is None else human_memory(closest.memory)
+    if gpu.memory:
+        asked, threshold = memory_pair(gpu.memory, closest.min_memory)
+        if closest.memory is not None:
+            size = memory_pair(gpu.memory, closest.memory)[1]
     if (
         closest.min_mem_ratio
         and closest.memory is not None
@@ -491,8 +504,8 @@ def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
     ):
         return (
             f"min_mem_ratio {closest.min_mem_ratio}: this {size} GPU needs"
-            f" ≥ {human_memory(closest.min_memory)}, asked {asked}"
+            f" ≥ {threshold}, asked {asked}"
         )
-    return f"min_memory: this {size} GPU needs ≥ {human_memory(closest.min_memory)}, asked {asked}"
+    return f"min_memory: this {size} GPU needs ≥ {threshold}, asked {asked}"
 
 

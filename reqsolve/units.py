@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
+from reqsolve.quantities import spelling
 from reqsolve.resources import resource_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -428,43 +429,12 @@ def parse_duration(text: str | int) -> int:
     return check_duration(math.ceil(total), stripped)
 
 
-_MEMORY_CANONICAL = (
-    ("PiB", 2**50),
-    ("PB", 10**15),
-    ("TiB", 2**40),
-    ("TB", 10**12),
-    ("GiB", 2**30),
-    ("GB", 10**9),
-    ("MiB", 2**20),
-    ("MB", 10**6),
-    ("KiB", 2**10),
-    ("KB", 10**3),
-)
-
-
 def format_memory(value: int) -> str:
-    """Shortest exact spelling of a byte count (``4GB``, ``8116MiB``, ``1B``); re-parses equal."""
-    if value == 0:
-        return "0B"
-    best = f"{value}B"
-    for unit, factor in _MEMORY_CANONICAL:
-        if value % factor == 0:
-            candidate = f"{value // factor}{unit}"
-            if len(candidate) < len(best):
-                best = candidate
-    return best
-
-
-def human_memory(value: int) -> str:
-    """Approximate size for messages (``33.6G``, ``40GiB``): readable, not exact."""
-    for unit, factor in (("GiB", 2**30), ("MiB", 2**20)):
-        if value >= factor and value % factor == 0:
-            return f"{value // factor}{unit}"
-    for unit, factor in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
-        if value >= factor:
-            text = f"{value / factor:.2f}".rstrip("0").rstrip(".")
-            return f"{text}{unit}"
-    return f"{value}B"
+    """Shortest spelling of a byte count that re-parses equal: a whole number of a unit
+    (``4GB``, ``8116MiB``, ``1B``), else the fewest decimals (``250.001GiB`` for 268436529742
+    bytes: a fraction of a byte rounds up), never a long raw byte count."""
+    number, unit, _ = spelling(value, canonical=True)
+    return f"{number}{unit}"
 
 
 def format_duration(seconds: int) -> str:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue
+from reqsolve.quantities import human_memory
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.units import (
     DURATION_UNITS,
@@ -27,7 +28,6 @@ from reqsolve.units import (
     format_mem_mib,
     format_memory,
     format_time,
-    human_memory,
     memory_bytes,
     memory_factor,
     parse_duration,

@@ -26,7 +26,7 @@ from reqsolve.config.regex import (
 )
 from reqsolve.config.spec import SLURM_LAUNCHER
 from reqsolve.errors import Problem
-from reqsolve.units import human_memory
+from reqsolve.quantities import human_memory
 
 MemoryText = tuple[str, str, int, int]  # path, text as written, line, column
 
