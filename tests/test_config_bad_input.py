@@ -37,8 +37,19 @@ CASES: list[tuple[str, bytes, int, int, str]] = [
     ("two-documents", b"local: []\n---\nslurm: []\n", 2, 1, "more than one YAML document"),
     ("python-tag", b"local: !!python/object:os.system []\n", 1, 8, "YAML tag"),
     ("undefined-alias", b"local: *nothing\n", 1, 8, "alias '*nothing' names no anchor"),
-    ("syntax", b"local: [\n", 2, 1, "YAML syntax error"),
-    ("unclosed-quote", b'local:\n  - id: "abc\n', 3, 1, "YAML syntax error"),
+    # unclosed: where it opened, not where YAML gave up (issue 20 §8; these two said 2:1, 3:1)
+    ("syntax", b"local: [\n", 1, 8, "YAML syntax error: '[' is not closed"),
+    ("unclosed-quote", b'local:\n  - id: "abc\n', 2, 9, "YAML syntax error: the quote is not"),
+    (
+        "unclosed-list-line-6",
+        b"slurm:\n  - id: c\n    partitions:\n      p:\n        nodes:\n"
+        b"          - hosts: [n1, n2\n            count: 2\n",
+        6,
+        20,
+        "YAML syntax error: '[' is not closed (did not find expected ',' or ']' at line 7,",
+    ),
+    ("unclosed-mapping", b"local:\n  - {id: a,\n\n", 2, 5, "YAML syntax error: '{' is not"),
+    ("unclosed-single-quote", b"local:\n  - id: 'a\n\n  - id: b\n", 2, 9, "YAML syntax error: the"),
     ("wrong-type-local", b"local: {cpu: 4}\n", 1, 8, "expected a list, got a mapping"),
     ("wrong-type-item", b"slurm: [cluster]\n", 1, 9, "expected a slurm launcher (a mapping)"),
     ("key-is-a-list", b"local: []\n[a]: 1\n", 2, 1, "a key must be a name"),
