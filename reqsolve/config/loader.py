@@ -195,9 +195,8 @@ def _innermost_open_flow(text: str) -> Any:
         for token in yaml.scan(text, Loader=_Loader):
             if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
                 stack.append(token)
-            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
-                if stack:
-                    stack.pop()
+            elif stack and isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+                stack.pop()
     except yaml.YAMLError:
         pass  # the scan stops where the error is: the stack is what was open there
     return stack[-1] if stack else None
