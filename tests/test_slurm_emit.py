@@ -103,8 +103,13 @@ def test_soundness_under_mem_per_cpu() -> None:
         ([("B",), ("A", "C"), ("B",)], "(A&C)|(B)"),
         ([("Tesla", "a100")], "Tesla&a100"),
         ([("3080", "GPU2"), ("A6000", "GPU3")], "(3080&GPU2)|(A6000&GPU3)"),
+        # a clause holding another says nothing more: absorbed (issue 20 §8)
+        ([("GPU4", "GPUM32G", "old", "v100"), ("GPU4", "GPUM32G", "v100")], "GPU4&GPUM32G&v100"),
+        ([("A",), ("A", "B"), ("C", "D"), ("A", "C", "D", "E")], "(A)|(C&D)"),
+        ([("A", "B"), ("B", "C"), ("A", "B", "C")], "(A&B)|(B&C)"),
     ],
-    ids=["sorted-features", "dedup-sorted-clauses", "case", "digits"],
+    ids=["sorted-features", "dedup-sorted-clauses", "case", "digits", "absorbed", "absorbed-two",
+         "absorbed-by-either"],
 )
 def test_constraint_text(clauses: list[tuple[str, ...]], text: str) -> None:
     assert constraint_text(clauses) == text

@@ -32,8 +32,11 @@ class Emitted:
 
 
 def constraint_text(clauses: Sequence[tuple[str, ...]]) -> str:
-    """``A&B`` for one clause, ``(A&B)|(C&D)`` for several; clauses sorted, features sorted."""
-    texts = sorted({"&".join(sorted(set(clause))) for clause in clauses})
+    """``A&B`` for one clause, ``(A&B)|(C&D)`` for several; clauses sorted, features sorted.
+    A clause holding another is dropped: ``(A&B&C)|(A&B)`` admits the nodes ``A&B`` admits."""
+    sets = {frozenset(clause) for clause in clauses}
+    kept = [c for c in sets if not any(other < c for other in sets)]
+    texts = sorted("&".join(sorted(clause)) for clause in kept)
     if len(texts) == 1:
         return texts[0]
     return "|".join(f"({text})" for text in texts)
