@@ -15,6 +15,8 @@ otherwise both names are read the same way (docs/gpu-models.md):
 - longer letter runs before the number are the **line** (``rtx`` in ``RTX4090`` / ``RTX 4090``,
   ``gtx``, ``quadro``); the words after the model are **qualifiers** (``sxm4``, ``80gb``, ``pcie``,
   ``hbm3``), sizes written alike (``80G``, ``80GB``, ``80GiB`` -> ``80gb``);
+- a generation the name states (``Ada`` of ``RTX 6000 Ada Generation``, ``Blackwell``; glued:
+  ``rtx6000ada``) is part of the model: ``RTX 6000`` is the Quadro RTX 6000, never the Ada;
 - a MIG profile (``1g.5gb``) is part of what the device is: a slice matches only an ask naming
   that profile, and an ask naming a profile matches only that slice.
 
@@ -34,6 +36,14 @@ from functools import lru_cache
 
 VENDOR_WORDS = frozenset({"nvidia", "tesla", "geforce", "amd", "radeon", "instinct"})
 VARIANT_WORDS = frozenset({"ti", "super"})
+# an architecture a name states beside its number (NVIDIA RTX 6000 Ada Generation, RTX PRO 6000
+# Blackwell): part of the model, as the same number was sold in several generations
+GENERATIONS = {
+    "kepler": "kepler", "maxwell": "maxwell", "pascal": "pascal", "volta": "volta",
+    "turing": "turing", "ampere": "ampere", "ada": "ada", "lovelace": "ada", "hopper": "hopper",
+    "blackwell": "blackwell",
+}
+FILLER_WORDS = frozenset({"generation"})  # "Ada Generation": the generation is "ada"
 _MIG = re.compile(r"(\d+)g\.(\d+)gb")
 _WORD = re.compile(r"[a-z0-9]+")
 # a word holding the model: letters (a one-letter series or a line), a number, a glued variant
@@ -47,6 +57,7 @@ class ModelForm:
 
     exact: str  # the casefolded name
     model: str | None  # "a100", "4090", "1080ti"; None when no word holds a number
+    generation: str | None  # "ada" of "RTX 6000 Ada Generation" (a numbered model only)
     line: frozenset[str]  # "rtx", "gtx", "quadro"
     qualifiers: frozenset[str]  # "sxm4", "80gb", "pcie"
     mig: str | None  # "1g.5gb"
@@ -70,7 +81,9 @@ def model_form(name: str) -> ModelForm:
     mig_found = _MIG.search(exact)
     mig = f"{mig_found.group(1)}g.{mig_found.group(2)}gb" if mig_found else None
     text = _MIG.sub(" ", exact) if mig_found else exact
-    words = [w for w in _WORD.findall(text) if w not in VENDOR_WORDS]
+    words = [
+        w for w in _WORD.findall(text) if w not in VENDOR_WORDS and w not in FILLER_WORDS
+    ]
     line: set[str] = set()
     qualifiers: set[str] = set()
     model = None
@@ -94,10 +107,20 @@ def model_form(name: str) -> ModelForm:
         if not variant and index < len(words) and words[index] in VARIANT_WORDS:
             variant = words[index]
             index += 1
+        generation = GENERATIONS.get(variant)
+        if generation is not None:  # rtx6000ada: the generation glued to the number
+            variant = ""
         model = f"{prefix}{number}{variant}"
         qualifiers.update(_size(w) for w in words[index:])
-        break
-    return ModelForm(exact, model, frozenset(line), frozenset(qualifiers), mig)
+        stated = {w for w in line | qualifiers if w in GENERATIONS}
+        line -= stated
+        qualifiers -= stated
+        if stated and generation is None:
+            generation = GENERATIONS[min(stated)]
+        return ModelForm(
+            exact, model, generation, frozenset(line), frozenset(qualifiers), mig
+        )
+    return ModelForm(exact, None, None, frozenset(line), frozenset(qualifiers), mig)
 
 
 def form_matches(asked: ModelForm, name: ModelForm) -> bool:
@@ -110,6 +133,7 @@ def form_matches(asked: ModelForm, name: ModelForm) -> bool:
         return bool(asked.words) and asked.words <= name.words
     return (
         asked.model == name.model
+        and asked.generation == name.generation
         and (asked.line <= name.line or not name.line)
         and asked.qualifiers <= name.qualifiers
     )
