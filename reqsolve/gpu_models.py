@@ -146,3 +146,94 @@ def model_matches(asked: str, name: str) -> bool:
     ``model:``, a ``cuda_model`` captured by ``features_regex`` or a Slurm GRES type.
     """
     return form_matches(model_form(asked), model_form(name))
+
+
+# How far a GPU's name is from the model asked, for "closest" in messages (docs/matching.md,
+# "No answer"): a node of the model asked is named before one of another series.
+SAME_MODEL_GAP = 0.5  # the model asked, under a name that does not state all of the ask
+OTHER_VARIANT_GAP = 0.6  # the model asked, of another line or generation
+OTHER_SLICE_GAP = 0.7  # the model asked, sliced otherwise (a MIG slice for the whole GPU)
+SAME_SERIES_GAP = 0.75  # another model of the series asked (A40 for A100, H200 for H100)
+SLICED_SERIES_GAP = 0.85  # the same, sliced otherwise
+
+
+@lru_cache(maxsize=4096)
+def model_gap(asked: str, name: str) -> float:
+    """How far a GPU called ``name`` is from the ``asked`` model, from 0 (it is of the model)
+    to 1 (another series): the model asked under a name that lacks or contradicts a qualifier
+    asked (``a100`` for ``A100-80GB``) is closest, then of another line or generation, then
+    sliced otherwise, then another model of the series letter asked (or, without one, of the
+    line asked), then anything else."""
+    want, have = model_form(asked), model_form(name)
+    if form_matches(want, have):
+        return 0.0
+    if want.model is None or have.model is None:
+        return 1.0
+    if want.model == have.model:
+        if want.mig != have.mig:
+            return OTHER_SLICE_GAP
+        if want.generation != have.generation or (have.line and not want.line <= have.line):
+            return OTHER_VARIANT_GAP
+        return SAME_MODEL_GAP
+    series, other = want.model[0], have.model[0]
+    if (series == other) if series.isalpha() else bool(want.line & have.line):
+        return SAME_SERIES_GAP if want.mig == have.mig else SLICED_SERIES_GAP
+    return 1.0
+
+
+def near_miss(asked: str, name: str) -> str | None:
+    """Why a GPU called ``name``, of the model asked, still does not match it, as a clause on
+    the GPU (None when it matches or is another model): the part of the ask its name does not
+    show (``whose name does not state 80gb``)."""
+    want, have = model_form(asked), model_form(name)
+    if want.model is None or want.model != have.model or form_matches(want, have):
+        return None
+    if want.mig != have.mig:
+        if have.mig is None:
+            return f"which is the whole GPU, the MIG slice {want.mig} asked"
+        return f"which is a MIG slice ({have.mig}), {want.mig or 'the whole GPU'} asked"
+    if want.generation != have.generation:
+        stated = f"the generation {have.generation}" if have.generation else "no generation"
+        return f"whose name states {stated}, {want.generation or 'none'} asked"
+    if have.line and not want.line <= have.line:
+        return f"whose line is {' '.join(sorted(have.line))}, {' '.join(sorted(want.line))} asked"
+    missing = sorted(want.qualifiers - have.qualifiers)
+    sizes = sorted(q for q in have.qualifiers if _SIZE.fullmatch(q))
+    if sizes and any(map(_SIZE.fullmatch, missing)):  # A100-PCIE-40GB for A100-80GB
+        return f"whose name states {' '.join(sizes)}, {' '.join(missing)} asked"
+    whatever = ", whatever memory the file gives it" if any(map(_SIZE.fullmatch, missing)) else ""
+    return (
+        f"whose name does not state {' '.join(missing)} (a qualifier asked must be in the GPU's"
+        f" name{whatever})"
+    )
+
+
+def only_qualifiers_differ(asked: str, name: str) -> bool:
+    """Is a GPU called ``name`` of the model asked, but for qualifiers its name does not state
+    (``a100`` for ``A100-80GB``)? Not when a line, generation or MIG profile differs."""
+    want, have = model_form(asked), model_form(name)
+    return (
+        want.model is not None
+        and want.model == have.model
+        and want.mig == have.mig
+        and want.generation == have.generation
+        and (not have.line or want.line <= have.line)
+        and not want.qualifiers <= have.qualifiers
+    )
+
+
+def model_base(asked: str) -> str:
+    """The model of an asked name without its line and qualifiers (``A100-80GB`` -> ``a100``,
+    ``RTX 6000 Ada 48GB`` -> ``6000ada``): an ask for any GPU of that model."""
+    form = model_form(asked)
+    return f"{form.model}{form.generation or ''}" if form.model is not None else asked
+
+
+def size_qualifiers(asked: str) -> tuple[int, ...]:
+    """The sizes an asked name states, in GB (``A100-80GB`` -> (80,)): what ``mem=`` asks."""
+    return tuple(
+        int(found.group(1))
+        for word in model_form(asked).qualifiers
+        if (found := _SIZE.fullmatch(word)) is not None
+    )
+
