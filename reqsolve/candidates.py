@@ -46,6 +46,9 @@ class GpuKind:
     model: str | None = None
     min_mem_ratio: float | None = None
     gres: str | None = None  # the GRES type Slurm knows them by (typed requests name it)
+    # the kinds a node's GPUs are of, when this kind stands for any of them (:func:`meet`):
+    # (model, count) each, for messages ("the node has 8 1080ti and 2 titan_x")
+    mix: tuple[tuple[str | None, int], ...] = ()
     model_form: ModelForm | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -200,6 +203,7 @@ def meet(kinds: tuple[GpuKind, ...]) -> GpuKind:
         min_memory=max(k.min_memory for k in kinds),
         model=kinds[0].model if len(models) == 1 else None,
         gres=kinds[0].gres if len(types) == 1 else None,
+        mix=tuple((k.model, k.count) for k in kinds),
     )
 
 

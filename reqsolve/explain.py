@@ -185,9 +185,7 @@ def render_table(rows: Sequence[Row]) -> str:
                 where += f" account={row.account}"
             if row.gpus is not None:
                 where += f" gpus={row.gpus}"
-        why = row.reason
-        if row.detail and row.detail != row.reason:
-            why = f"{row.reason} ({row.detail})" if row.reason else row.detail
+        why = row.detail or row.reason  # in words and units as asked; JSON has both
         lines.append(
             (
                 str(row.alternative),

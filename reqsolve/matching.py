@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import NamedTuple
 
-from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.candidates import GpuKind, Shape
+from reqsolve.gpu_misfit import misfit
+from reqsolve.gpu_models import model_gap
+from reqsolve.quantities import human_memory, memory_pair
 from reqsolve.requirement import Accelerator, Alternative
-from reqsolve.units import MIB, format_duration, human_memory
+from reqsolve.units import MIB, format_duration
 
 # How far the checks went before failing: a later stage means a closer candidate.
 STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
@@ -367,12 +370,15 @@ def _gpu_gap(shape: Shape, alternative: Alternative) -> float:
 
 def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
     """How far one host GPU is from one requested GPU, relatively: 0 when it fits, 1 when its
-    model differs or its memory is unknown, else the memory missing over the memory asked, or
+    memory is unknown, the model's gap (:func:`reqsolve.gpu_models.model_gap`) when its model
+    differs, else the memory missing over the memory asked, or
     the memory below ``min_memory`` over the GPU's memory."""
     if fits(kind, gpu):
         return 0.0
     if gpu.model is not None and not kind.accepts_model(gpu.model):
-        return 1.0  # another model: no amount of memory makes it one
+        # another model: no amount of memory makes it one; the model asked under a name that
+        # does not show all of the ask, or one of its series, is closer than another series
+        return 1.0 if kind.model is None else model_gap(gpu.model, kind.model)
     if gpu.memory and kind.memory is None:
         return 1.0
     if gpu.memory and kind.memory is not None and kind.memory < gpu.memory:
@@ -420,11 +426,15 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
     if stage == CORES:
         return f"{asked} cores asked, the node has {limit}"
     if stage == MEMORY:
-        asked_text = human_memory(asked)
+        asked_text, limit_text = memory_pair(asked, limit)
         if asked % MIB and not limit % MIB and asked - limit < MIB:
-            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it
-            asked_text += f" ({-(-asked // MIB)}MiB in whole MiB)"
-        return f"memory {asked_text} asked, the node has {human_memory(limit)}"
+            # at the boundary: a Slurm node's memory is whole MiB, --mem is rounded up to it;
+            # the comparison is in MiB then, both sides
+            return (
+                f"memory {human_memory(asked)} asked, {-(-asked // MIB)}MiB in whole MiB;"
+                f" the node has {limit // MIB}MiB"
+            )
+        return f"memory {asked_text} asked, the node has {limit_text}"
     if stage == MEM_PER_CPU:
         if not limit:
             return (
@@ -432,15 +442,16 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
                 " configured to turn it into cores"
             )
         if isinstance(miss.about, int):
+            asked_text, limit_text = memory_pair(asked, limit)
             return (
                 f"{miss.about} CPUs (--cpus-per-task, chosen for another node) at"
-                f" {human_memory(shape.mem_per_cpu or 0)} per CPU give {human_memory(limit)},"
-                f" {human_memory(asked)} asked"
+                f" {memory_pair(asked, shape.mem_per_cpu or 0)[1]} per CPU give {limit_text},"
+                f" {asked_text} asked"
             )
         memory = alternative.cpu.memory if alternative.cpu is not None else 0
+        memory_text, per_cpu = memory_pair(memory, shape.mem_per_cpu or 0)
         return (
-            f"{human_memory(memory)} at {human_memory(shape.mem_per_cpu or 0)} per CPU needs"
-            f" {asked} cores, the node has {limit}"
+            f"{memory_text} at {per_cpu} per CPU needs {asked} cores, the node has {limit}"
         )
     if stage == MIN_GPU:
         return (
@@ -456,43 +467,3 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
         wanted = sum(n for _, n in shortfall.requests)
         return f"{what}: {wanted} GPU(s) asked, only {shortfall.available} host GPU(s) fit"
     return f"the {asked} GPU(s) asked cannot all be placed on different host GPUs"
-
-
-def misfit(kinds: Sequence[GpuKind], gpu: Accelerator) -> str:
-    """Why no host GPU fits one request, against the host GPU that came closest."""
-    asked = human_memory(gpu.memory) if gpu.memory else "0B"
-    if not kinds:
-        return "the node has no GPU"
-    same_model = [k for k in kinds if gpu.model is None or k.accepts_model(gpu.model)]
-    if not same_model:
-        models = ", ".join(sorted({k.model or "unknown" for k in kinds}))
-        return f"model {gpu.model} asked, the node has {models}"
-    big = [k for k in same_model if not gpu.memory or (k.memory or 0) >= gpu.memory]
-    if not big:
-        known = [k.memory for k in same_model if k.memory is not None]
-        if not known:
-            types = sorted({k.gres for k in same_model if k.gres is not None})
-            where = (
-                f"gres_memory: {{{types[0]}: <size>}} for its GRES type, "
-                if types
-                else ""
-            )
-            return (
-                f"GPU memory unknown, {asked} asked: state the GPU's memory in the launcher"
-                f" file ({where}gpu memory, or a features_regex capturing cuda_memory)"
-            )
-        return f"GPU memory {human_memory(max(known))} < {asked} asked"
-    closest = min(big, key=lambda k: k.min_memory)
-    size = human_memory(closest.memory) if closest.memory is not None else "unknown-size"
-    if (
-        closest.min_mem_ratio
-        and closest.memory is not None
-        and ratio_memory(closest.memory, closest.min_mem_ratio) == closest.min_memory
-    ):
-        return (
-            f"min_mem_ratio {closest.min_mem_ratio}: this {size} GPU needs"
-            f" ≥ {human_memory(closest.min_memory)}, asked {asked}"
-        )
-    return f"min_memory: this {size} GPU needs ≥ {human_memory(closest.min_memory)}, asked {asked}"
-
-

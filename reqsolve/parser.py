@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 from reqsolve.errors import InvalidExpression, InvalidValue, ReqsolveError, Span
 from reqsolve.lazy import once
 from reqsolve.requirement import (
+    MAX_CORES,
+    MAX_GPUS,
     Accelerator,
     Alternative,
     Cpu,
@@ -41,6 +43,7 @@ from reqsolve.requirement import (
     merge,
 )
 from reqsolve.resources import resource_path, user_cache_directory
+from reqsolve.syntax_hints import context_hint
 from reqsolve.units import parse_duration, parse_memory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -181,7 +184,11 @@ def _parse(text: str) -> Requirement:
     except ReqsolveError as error:  # pragma: no cover - every value error is located above
         raise InvalidExpression(str(error), text, Span(0, len(text))) from None
     except lark.exceptions.UnexpectedInput as error:
-        raise _syntax_error(text, error) from None
+        syntax = _syntax_error(text, error)
+        hint = context_hint(text, syntax.span.start)  # what came before explains the mistake
+        if hint is not None:
+            syntax = InvalidExpression(syntax.message, text, syntax.span, hint)
+        raise syntax from None
     except lark.exceptions.LarkError as error:  # pragma: no cover - lark's own failure
         raise InvalidExpression(
             f"cannot parse the expression ({error})", text, Span(0, len(text)), TERM_HINT
@@ -404,9 +411,9 @@ class _Builder:
         keyword, token = children
         text = token.value
         try:
-            if not text.lstrip("+-").isdigit() or len(text) > 30:
+            if not text.lstrip("+-").isdigit():
                 raise InvalidValue(f"cores must be a whole number >= 1, got '{text}'")
-            value = check_cores(int(text))
+            value = check_cores(_whole_number(text, f"cores={text} is over {MAX_CORES}"))
         except InvalidValue as error:
             raise _Located.from_value(
                 error, _start(token), _end(token), "write e.g. cores=4"
@@ -456,11 +463,11 @@ class _Builder:
             end = _end(count_token)
             text = count_token.value
             try:
-                if not text.lstrip("+-").isdigit() or len(text) > 30:
+                if not text.lstrip("+-").isdigit():
                     raise InvalidValue(
                         f"GPU count must be a whole number, got '{text}'", "write e.g. *2"
                     )
-                count = check_gpu_count(int(text))
+                count = check_gpu_count(_whole_number(text, f"{text} GPUs is over {MAX_GPUS}"))
             except InvalidValue as error:
                 raise _Located.from_value(error, _start(count_token), end) from None
         try:
@@ -470,6 +477,18 @@ class _Builder:
         return _Piece(Alternative(gpus=(gpu,) * count), _start(keyword), end)
 
 
+
+
+def _whole_number(text: str, over: str) -> int:
+    """The value of a count written with digits, zeros in front (``0004``) changing nothing; a
+    value of over 18 digits is refused with the message ``over`` (Python's ``int`` refuses text
+    of over 4,300 digits, and no limit has 18)."""
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) <= 18:
+        return int(text[0] + digits if text[0] in "+-" else digits)
+    if text.startswith("-"):
+        return -1  # refused by the check that follows, as any number below 1
+    raise InvalidValue(over, "this looks like a typo")
 
 
 def _alternatives_of(value: Requirement | Alternative) -> tuple[Alternative, ...]:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from reqsolve.candidates import Candidate, CompiledLauncher, where
 from reqsolve.errors import LauncherNotFoundError, Reason
 from reqsolve.matching import Verdict, fits
+from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
-from reqsolve.units import format_memory, human_memory, parse_memory
+from reqsolve.units import format_memory, parse_memory
 
 if TYPE_CHECKING:  # annotations only: ranking builds outcomes and imports this module
     from reqsolve.ranking import Outcome
@@ -275,10 +276,10 @@ def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> st
             " (check --tags and that the launcher file declares launchers)"
         )
     place = where(best.launcher, best.partition, best.group, best.qos, best.account)
+    # the detail is the reason in words and numbers a person reads (units as asked); the
+    # structured reason (bytes, seconds) is for programs: JSON and Reason.reason
     detail = best.details.get("detail") or best.reason
-    text = f"no launcher can run {requirement}; closest: {place}: {best.reason}"
-    if detail != best.reason:
-        text += f" ({detail})"
+    text = f"no launcher can run {requirement}; closest: {place}: {detail}"
     if len(requirement.alternatives) > 1 and best.alternative:
         text += f" [alternative {best.alternative}]"
     return text

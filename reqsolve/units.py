@@ -6,28 +6,26 @@ handles plain integers (bytes, seconds).
 
 ``grammars/units.txt`` is the one source of unit names and factors, read by pint. Importing pint
 costs ~0.3 s, more than a whole ``reqsolve find``, so the spellings and factors a parse needs are
-derived from it by pint once (:func:`derive_tables`) and cached on disk beside the parser's tables
-(:func:`unit_tables`): a find with a warm cache never imports pint. Quantities of pint and
-``datetime.timedelta`` values given to the Python API are read by :func:`quantity_bytes` and
-:func:`quantity_seconds`.
+written out here (:data:`_UNIT_TABLES`), and a test checks them against what pint derives from
+units.txt (:func:`derive_tables`): a find never imports pint and reads no cache file.
+Quantities of pint and ``datetime.timedelta`` values given to the Python API are read by
+:func:`quantity_bytes` and :func:`quantity_seconds`.
 
-Length (~500 lines): the one place that knows units (parsing, the derived tables and their disk
-cache, pint quantities, Slurm's formats), as STYLE asks: pint's quirks stop here.
+Length (~500 lines): the one place that knows units (parsing, the tables, pint quantities,
+Slurm's formats, quantities in messages), as STYLE asks: pint's quirks stop here.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import zlib
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reqsolve.errors import InvalidValue
-from reqsolve.resources import resource_path, user_cache_directory
+from reqsolve.quantities import spelling
+from reqsolve.resources import resource_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from fractions import Fraction
@@ -61,13 +59,42 @@ def registry() -> pint.UnitRegistry[Any]:
     return ureg
 
 
-# --- the fast lookup, derived from units.txt by pint once and cached on disk
+# --- the fast lookup: a literal copy of what pint derives from units.txt
 
 UnitTables = dict[str, dict[str, Any]]
 """``memory`` and ``duration``: spelling (lower case) -> pint unit name; ``factors``: pint unit
 name -> how many base units (bytes or seconds) one is."""
 
-_TABLES_FORMAT = 1  # bump when the derivation below changes: older cache files are ignored
+_PREFIXES = ("K", "M", "G", "T", "P")
+_UNIT_TABLES: UnitTables = {
+    "memory": {
+        "b": "B",
+        **{p.lower(): f"{p}B" for p in _PREFIXES},
+        **{f"{p}b".lower(): f"{p}B" for p in _PREFIXES},
+        **{f"{p}i".lower(): f"{p}iB" for p in _PREFIXES},
+        **{f"{p}ib".lower(): f"{p}iB" for p in _PREFIXES},
+    },
+    "duration": {
+        **dict.fromkeys(("second", "s", "sec", "secs", "seconds"), "second"),
+        **dict.fromkeys(("minute", "m", "min", "mins", "minutes"), "minute"),
+        **dict.fromkeys(("hour", "h", "hr", "hrs", "hours"), "hour"),
+        **dict.fromkeys(("day", "d", "days"), "day"),
+        **dict.fromkeys(("week", "w", "weeks"), "week"),
+    },
+    "factors": {
+        "B": 1,
+        **{f"{p}B": 1000 ** (i + 1) for i, p in enumerate(_PREFIXES)},
+        **{f"{p}iB": 1024 ** (i + 1) for i, p in enumerate(_PREFIXES)},
+        "second": 1,
+        "minute": 60,
+        "hour": 3600,
+        "day": 86400,
+        "week": 604800,
+    },
+}
+"""What :func:`derive_tables` asks of pint, written out: a parse never imports pint (~0.3 s) and
+reads no cache file that could be truncated or edited. tests/test_units.py checks that this
+literal equals pint's derivation from units.txt, so an edit of one without the other fails."""
 
 
 def derive_tables() -> UnitTables:
@@ -76,7 +103,7 @@ def derive_tables() -> UnitTables:
     The names come from the definitions file (``name = value = symbol = alias ...``, prefixes
     ``name- = value = symbol- = alias-``); pint says what each is worth and of which dimension.
     Memory is the byte with each prefix (``K``/``KB``, ``Gi``/``GiB``, any case), durations the
-    time units with their aliases.
+    time units with their aliases. Run by the tests only, to check :data:`_UNIT_TABLES`.
     """
     ureg = registry()
     text = resource_path("units.txt").read_text(encoding="utf-8")
@@ -112,56 +139,9 @@ def derive_tables() -> UnitTables:
     return {"memory": memory, "duration": duration, "factors": factors}
 
 
-def _tables_file(definitions: bytes) -> Path | None:
-    """``$XDG_CACHE_HOME/reqsolve/units-<checksum>.txt`` (None: do not cache), beside the
-    parser's tables; the checksum of units.txt names it, so an edited file is derived anew."""
-    directory = user_cache_directory()
-    if directory is None:
-        return None
-    checksum = zlib.crc32(definitions) ^ _TABLES_FORMAT
-    return directory / f"units-{checksum:08x}.txt"
-
-
-def _write_tables(tables: UnitTables) -> str:
-    """One ``table key value`` line per entry: read back with ``split`` (a cold find imports
-    neither json nor ast)."""
-    return "".join(
-        f"{table} {key} {value}\n"
-        for table, entries in tables.items()
-        for key, value in entries.items()
-    )
-
-
-def _read_tables(text: str) -> UnitTables:
-    tables: UnitTables = {"memory": {}, "duration": {}, "factors": {}}
-    for line in text.splitlines():
-        table, key, value = line.split(" ")
-        tables[table][key] = int(value) if table == "factors" else value
-    if not all(tables.values()):
-        raise ValueError("incomplete unit tables")
-    return tables
-
-
-@cache
 def unit_tables() -> UnitTables:
-    """The spellings and factors of units.txt: read from the cache file, else derived by pint
-    (~0.3 s of import, once per installation) and written there for the next process."""
-    definitions = resource_path("units.txt").read_bytes()
-    path = _tables_file(definitions)
-    if path is not None:
-        try:
-            return _read_tables(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
-            pass  # absent or damaged: derived again and rewritten
-    tables = derive_tables()
-    if path is not None:
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            partial.write_text(_write_tables(tables), encoding="utf-8")
-            os.replace(partial, path)  # whole or nothing, for concurrent processes
-        except OSError:
-            partial.unlink(missing_ok=True)
-    return tables
+    """The spellings and factors of units.txt (the literal :data:`_UNIT_TABLES`)."""
+    return _UNIT_TABLES
 
 
 def __getattr__(name: str) -> dict[str, Any]:
@@ -307,6 +287,20 @@ def quantity_seconds(value: Any) -> int:
     return check_duration(number, text)
 
 
+def _long_number(number: str, limit: int) -> Fraction:
+    """The exact value of a number written with over 40 characters (``0.000…01``, ``000…4``),
+    or ``limit + 1`` when its whole part alone is over ``limit`` (a typo, refused by the check that
+    follows). Python's ``int`` refuses text of over 4,300 digits; ``Decimal`` reads any length."""
+    # decimal and fractions only for such a number: a rare path (typos, attacks)
+    from decimal import Decimal
+    from fractions import Fraction
+
+    whole = number.partition(".")[0].lstrip("0")
+    if len(whole) > len(str(limit)):
+        return Fraction(limit + 1)
+    return Fraction(Decimal(number))
+
+
 def _plausible_unit(number: str) -> str:
     """G for a small number (``16`` is 16G of GPU or node memory), M from 1000 on (``4000``
     is 4000M, Slurm's MiB habit): the unit a bare number most likely meant."""
@@ -325,14 +319,11 @@ def memory_bytes(number: str, unit: str) -> int:
             "experimaestro read bytes and Slurm reads MiB, so reqsolve does not guess; "
             "K M G T P are decimal (1G = 10^9 bytes), Ki Mi Gi Ti Pi binary",
         )
-    if len(number) > 40:
-        raise InvalidValue(
-            f"memory size '{number}{unit}' is over 10^18 bytes",
-            "this looks like a typo: no job needs an exabyte",
-        )
     factor = memory_factor(unit)
     # whole numbers (nearly all sizes) need no Fraction, which costs ~10 µs to build
-    if number.isdecimal():
+    if len(number) > 40:
+        value = math.ceil(_long_number(number, MAX_BYTES) * factor)
+    elif number.isdecimal():
         value = int(number) * factor
     else:
         # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all, never
@@ -383,10 +374,16 @@ def parse_duration(text: str | int) -> int:
         raise InvalidValue(f"duration '{stripped}' is negative", "write e.g. 4h")
     if stripped.startswith("+"):
         raw = stripped = stripped[1:]
-    if re.search(r"[0-9]{40}", raw):
-        raise InvalidValue(
-            f"duration '{stripped}' is over 10 years", "this looks like a typo: write e.g. 4 days"
-        )
+    if re.search(r"[0-9]{40}", raw) and not _DURATION_PART_RE.match(raw):
+        # a clock form (``D-HH:MM:SS``) with a field of 40 digits: the zeros in front of a
+        # field's value change nothing, and a field's value is below 10^12 or over the limit
+        if all(len(field.lstrip("0")) < 13 for field in re.findall("[0-9]+", raw)):
+            raw = re.sub("[0-9]+", lambda m: m[0].lstrip("0").zfill(2), raw)
+        else:
+            raise InvalidValue(
+                f"duration '{stripped}' is over 10 years",
+                "this looks like a typo: write e.g. 4 days",
+            )
     if _MM_SS_RE.fullmatch(raw):  # the same rule as in expressions (reqsolve.parser)
         first, second = raw.split(":")
         raise InvalidValue(
@@ -416,7 +413,9 @@ def parse_duration(text: str | int) -> int:
             )
         number = part["num"]
         factor = duration_factor(part["unit"])
-        if number.isdecimal():
+        if len(number) > 40:
+            total += _long_number(number, MAX_SECONDS) * factor
+        elif number.isdecimal():
             total += int(number) * factor
         else:
             # fractions only for a non-integer number (2.5G, 1.5h): whole numbers, nearly all,
@@ -430,43 +429,12 @@ def parse_duration(text: str | int) -> int:
     return check_duration(math.ceil(total), stripped)
 
 
-_MEMORY_CANONICAL = (
-    ("PiB", 2**50),
-    ("PB", 10**15),
-    ("TiB", 2**40),
-    ("TB", 10**12),
-    ("GiB", 2**30),
-    ("GB", 10**9),
-    ("MiB", 2**20),
-    ("MB", 10**6),
-    ("KiB", 2**10),
-    ("KB", 10**3),
-)
-
-
 def format_memory(value: int) -> str:
-    """Shortest exact spelling of a byte count (``4GB``, ``8116MiB``, ``1B``); re-parses equal."""
-    if value == 0:
-        return "0B"
-    best = f"{value}B"
-    for unit, factor in _MEMORY_CANONICAL:
-        if value % factor == 0:
-            candidate = f"{value // factor}{unit}"
-            if len(candidate) < len(best):
-                best = candidate
-    return best
-
-
-def human_memory(value: int) -> str:
-    """Approximate size for messages (``33.6G``, ``40GiB``): readable, not exact."""
-    for unit, factor in (("GiB", 2**30), ("MiB", 2**20)):
-        if value >= factor and value % factor == 0:
-            return f"{value // factor}{unit}"
-    for unit, factor in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
-        if value >= factor:
-            text = f"{value / factor:.2f}".rstrip("0").rstrip(".")
-            return f"{text}{unit}"
-    return f"{value}B"
+    """Shortest spelling of a byte count that re-parses equal: a whole number of a unit
+    (``4GB``, ``8116MiB``, ``1B``), else the fewest decimals (``250.001GiB`` for 268436529742
+    bytes: a fraction of a byte rounds up), never a long raw byte count."""
+    number, unit, _ = spelling(value, canonical=True)
+    return f"{number}{unit}"
 
 
 def format_duration(seconds: int) -> str:

@@ -95,6 +95,31 @@ def test_local_answer_passes_no_slurm_option(fmt: str) -> None:
     assert out.strip()
 
 
+@pytest.mark.parametrize(
+    ("config", "advice"),
+    [
+        (str(DOCS_EXAMPLE), "or allow only Slurm launchers with --slurm-only"),
+        # no launcher file: this machine only, --slurm-only would find nothing (issue 20 §8)
+        (None, "describe your Slurm cluster in a launcher file (no file was found"),
+        ("local-only", "add a Slurm launcher to the file (it has none"),
+    ],
+)
+def test_local_answer_says_how_to_get_slurm_options(
+    config: str | None, advice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("REQSOLVE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    if config == "local-only":
+        config = str(tmp_path / "launchers.yaml")
+        Path(config).write_text("local:\n  - id: box\n    cpu: {cores: 4, memory: 4G}\n")
+    argv = ["--config", config] if config else []
+    code, out, err = cli("find", *argv, "--offline", "cpu(cores=1)")
+    assert (code, out) == (3, "")
+    assert advice in err
+    assert ("allow only Slurm launchers" in err) == (config == str(DOCS_EXAMPLE))
+
+
 def test_local_answer_in_json_is_exit_0_and_says_local() -> None:
     code, out, _ = cli("find", "--config", str(DOCS_EXAMPLE), "--offline", "--format", "json",
                        "cpu(cores=1)")

@@ -206,7 +206,7 @@ def test_cli_no_launcher_found() -> None:
     )
     assert code == 1
     _, err = split_configuration(err)
-    assert err.startswith("reqsolve: no launcher can run") and "8 host GPU" in err
+    assert err.startswith("reqsolve: no launcher can run") and "the node has 8" in err
 
 
 @pytest.mark.parametrize("as_directory", [False, True], ids=["file", "directory"])

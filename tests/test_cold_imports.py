@@ -16,7 +16,6 @@ import pytest
 
 from reqsolve.cli import main
 from reqsolve.garbage_collector import YOUNG_COLLECTION_EVERY, relax_for_command_line
-from reqsolve.units import unit_tables
 from tests.commands import python_process
 from tests.paths import DOCS_EXAMPLE
 
@@ -43,13 +42,8 @@ NEVER_BEFORE_MAIN = ("reqsolve.errors", "reqsolve.requirement", "dataclasses", "
 
 
 def _imported(code: str) -> dict[str, list[str]]:
-    """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last.
-
-    The unit tables are derived first (by pint, once per installation, as a first run does):
-    what is guarded is every later run. Derived into this run's cache directory: the tables
-    this process holds may come from another one (a module collected before it was set)."""
-    unit_tables.cache_clear()
-    unit_tables()
+    """Run ``code`` in a fresh interpreter on this checkout; the JSON it prints last (the unit
+    tables are literal: a first run imports no more than a later one)."""
     done = python_process(code, timeout=120)
     assert done.returncode == 0, done.stderr
     result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -37,11 +37,63 @@ CASES: list[tuple[str, bytes, int, int, str]] = [
     ("two-documents", b"local: []\n---\nslurm: []\n", 2, 1, "more than one YAML document"),
     ("python-tag", b"local: !!python/object:os.system []\n", 1, 8, "YAML tag"),
     ("undefined-alias", b"local: *nothing\n", 1, 8, "alias '*nothing' names no anchor"),
-    ("syntax", b"local: [\n", 2, 1, "YAML syntax error"),
-    ("unclosed-quote", b'local:\n  - id: "abc\n', 3, 1, "YAML syntax error"),
+    # unclosed: where it opened, not where YAML gave up (issue 20 §8; these two said 2:1, 3:1)
+    ("syntax", b"local: [\n", 1, 8, "YAML syntax error: '[' is not closed"),
+    ("unclosed-quote", b'local:\n  - id: "abc\n', 2, 9, "YAML syntax error: the quote is not"),
+    (
+        "unclosed-list-line-6",
+        b"slurm:\n  - id: c\n    partitions:\n      p:\n        nodes:\n"
+        b"          - hosts: [n1, n2\n            count: 2\n",
+        6,
+        20,
+        "YAML syntax error: '[' is not closed (did not find expected ',' or ']' at line 7,",
+    ),
+    ("unclosed-mapping", b"local:\n  - {id: a,\n\n", 2, 5, "YAML syntax error: '{' is not"),
+    ("unclosed-single-quote", b"local:\n  - id: 'a\n\n  - id: b\n", 2, 9, "YAML syntax error: the"),
     ("wrong-type-local", b"local: {cpu: 4}\n", 1, 8, "expected a list, got a mapping"),
     ("wrong-type-item", b"slurm: [cluster]\n", 1, 9, "expected a slurm launcher (a mapping)"),
     ("key-is-a-list", b"local: []\n[a]: 1\n", 2, 1, "a key must be a name"),
+    # numbers longer than Python's int() reads (4,300 digits): a position, never a ValueError
+    *(
+        (f"{n}-digit-{field}", f"{head}{'9' * n}{tail}\n".encode(), line, column, message)
+        for n in (19, 4301, 20_000)
+        for field, head, tail, line, column, message in [
+            (
+                "cores",
+                "local:\n  - cpu: {cores: ",
+                "}",
+                2,
+                18,
+                f"expected an integer, got a number of {n} digits",
+            ),
+            (
+                "priority",
+                "slurm:\n  - partitions:\n      p:\n        priority: ",
+                "",
+                4,
+                19,
+                f"expected an integer, got a number of {n} digits",
+            ),
+            (
+                "count",
+                "slurm:\n  - partitions:\n      p:\n        nodes: [{count: ",
+                "}]",
+                4,
+                25,
+                f"expected an integer, got a number of {n}",
+            ),
+            ("memory", "local:\n  - cpu: {memory: ", "G}", 2, 19, "memory size"),
+            (
+                "gpu-count-decoded",
+                "slurm:\n  - features_regex: ['GPU(?P<cuda_count>\\d+)x']\n    partitions:\n"
+                "      p:\n        nodes: [{features: [GPU",
+                "x]}]",
+                5,
+                29,
+                "feature 'GPU9999",
+            ),
+        ]
+    ),
 ]
 
 

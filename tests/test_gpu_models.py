@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,56 @@ TABLE = [
     ("big", "bigger", False),
     ("nvidia", "NVIDIA H200", False),
 ]
+
+
+# similar names of different GPUs (issue 20 §8): a generation a name states (Ada, Blackwell) is
+# part of its model, so `RTX 6000` is the Quadro RTX 6000 (Turing) and the RTX 6000 Ada answers
+# only `... 6000 Ada`; a size qualifier is verified on the name alone (the A100 rule)
+SIMILAR = [
+    ("RTX 6000", "Quadro RTX 6000", True),
+    ("Quadro RTX 6000", "Quadro RTX 6000", True),
+    ("6000", "Quadro RTX 6000", True),
+    ("RTX 6000", "NVIDIA RTX 6000 Ada Generation", False),
+    ("6000", "NVIDIA RTX 6000 Ada Generation", False),
+    ("Quadro RTX 6000", "NVIDIA RTX 6000 Ada Generation", False),
+    ("RTX 6000 Ada", "NVIDIA RTX 6000 Ada Generation", True),
+    ("RTX 6000 Ada Generation", "NVIDIA RTX 6000 Ada Generation", True),
+    ("6000 Ada", "NVIDIA RTX 6000 Ada Generation", True),
+    ("RTX 6000 Ada Lovelace", "NVIDIA RTX 6000 Ada Generation", True),
+    ("rtx6000ada", "NVIDIA RTX 6000 Ada Generation", True),
+    ("RTX 6000 Ada", "Quadro RTX 6000", False),
+    ("RTX 6000 Ada", "rtx6000ada", True),  # GRES types
+    ("RTX 6000 Ada", "rtx_6000_ada", True),
+    ("RTX 6000", "rtx6000ada", False),
+    ("RTX 6000", "rtx_6000", True),
+    ("RTX 6000 Ada", "rtx_6000", False),  # the type states no generation: not verified
+    ("RTX A6000", "NVIDIA RTX 6000 Ada Generation", False),
+    ("RTX 6000 Ada", "NVIDIA RTX A6000", False),
+    ("A6000", "NVIDIA RTX A6000", True),
+    ("RTX 6000", "NVIDIA RTX A6000", False),
+    ("RTX 5000 Ada", "NVIDIA RTX 5000 Ada Generation", True),
+    ("Quadro RTX 5000", "NVIDIA RTX 5000 Ada Generation", False),
+    ("RTX 4000 Ada", "NVIDIA RTX 4000 SFF Ada Generation", True),
+    ("RTX 4000", "NVIDIA RTX 4000 SFF Ada Generation", False),
+    ("RTX 6000", "NVIDIA RTX PRO 6000 Blackwell Server Edition", False),
+    ("RTX PRO 6000 Blackwell", "NVIDIA RTX PRO 6000 Blackwell Server Edition", True),
+    ("RTX 6000 Ada", "NVIDIA RTX PRO 6000 Blackwell Server Edition", False),
+    ("A100", "NVIDIA A100 80GB PCIe", True),
+    ("A100-80GB", "NVIDIA A100 80GB PCIe", True),
+    ("A100-80GB", "NVIDIA A100-PCIE-40GB", False),
+    ("A100-80GB", "a100", False),  # the GRES type states no size: ask cuda(model=a100, mem=80G)
+    ("A100-80GB", "a100_80gb", True),
+    ("L40", "NVIDIA L40", True),
+    ("L40", "NVIDIA L40S", False),
+    ("L4", "NVIDIA L40", False),
+    ("TITAN X", "NVIDIA TITAN X (Pascal)", True),  # no number: words only, a generation too
+]
+
+
+@pytest.mark.parametrize(("asked", "name", "expected"), SIMILAR)
+def test_similar_names_of_other_gpus(asked: str, name: str, expected: bool) -> None:
+    assert model_matches(asked, name) is expected
+    assert fits(GpuKind(1, 2**40, 0, name), Accelerator(0, asked)) is expected
 
 
 @pytest.mark.parametrize(("asked", "name", "expected"), TABLE)
@@ -288,3 +339,26 @@ def test_the_rule_is_a_pure_function_of_the_forms(asked: str, name: str) -> None
     """Deterministic, and a form is the same object each time (computed once per name)."""
     assert model_matches(asked, name) == model_matches(asked, name)
     assert model_form(name) is model_form(name)
+
+
+def _doc_table() -> list[tuple[str, str, bool]]:
+    """The rows of docs/gpu-models.md's table: (asked, name, matches?) for each name cited."""
+    text = (ROOT / "docs" / "gpu-models.md").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        cells = line.split("|")[1:-1]
+        if len(cells) != 4 or not cells[0].strip().startswith("`"):
+            continue
+        names, _, matched, unmatched = (re.findall(r"`([^`]+)`", c) for c in cells)
+        for name in names:
+            rows += [(asked, name, True) for asked in matched]
+            rows += [(asked, name, False) for asked in unmatched]
+    return rows
+
+
+def test_the_docs_table_is_the_rule() -> None:
+    """Every row of docs/gpu-models.md's table holds (the table is what users read)."""
+    rows = _doc_table()
+    assert len(rows) > 80
+    wrong = [row for row in rows if model_matches(row[0], row[1]) is not row[2]]
+    assert wrong == []

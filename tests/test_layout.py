@@ -51,6 +51,7 @@ ELSEWHERE: dict[str, tuple[tuple[str, ...], str]] = {
     "reqsolve.search_index": (("test_ranking", "test_properties"),
                               "the chooser's index, used by ranking.find"),
     "reqsolve.slurm": (("test_slurm_options",), "a package docstring only"),
+    "reqsolve.syntax_hints": (("test_parser",), "the hints of parse's syntax errors"),
     "reqsolve.slurm.names": (("test_slurm_options", "test_injection"),
                              "the alphabet SlurmOptions and the loader check names against"),
 }

@@ -74,3 +74,22 @@ def test_time_is_the_smallest_limit_of_the_admitted_nodes(
     assert match.options is not None
     assert match.options.time == expected
     assert bool(match.notes) == (expected is not None)
+
+
+@pytest.mark.parametrize("fmt", ["args", "shell", "sbatch", "json", "submitit"])
+@pytest.mark.parametrize(
+    ("expression", "note"),
+    [
+        ("cuda(mem=29GiB)", "no duration asked: the job gets the chosen limit, 20h"),
+        ("duration=2h & cuda(mem=29GiB)", None),
+    ],
+)
+def test_the_chosen_limit_is_said_on_stderr_in_every_format(
+    fmt: str, expression: str, note: str | None
+) -> None:
+    """The --time reqsolve chose is never silent (issue 20 §7): its note is on stderr whatever
+    the format, stdout keeping only the answer."""
+    code, out, err = cli("find", "--config", DOCS, "--offline", "--format", fmt, expression)
+    assert code == 0, err
+    assert (f"reqsolve: note: {note}" in err.splitlines()) == (note is not None)
+    assert "note" not in out or fmt == "json"

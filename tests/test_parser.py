@@ -212,6 +212,17 @@ ACCEPTED: list[tuple[str, str, Requirement]] = [
         req(alt(cores=1), alt(HOUR, cores=2), alt(HOUR, cores=3)),
     ),
     ("duplicate-alternatives-kept", "cpu(cores=1) | cpu(cores=1)", req(alt(cores=1), alt(cores=1))),
+    # zeros in front change nothing, however many (issue 24 §14: "must be a whole number >= 1")
+    *(
+        (f"leading-zeros-{n}-{what}", text.format("0" * n), expected)
+        for n in (1, 40, 5000)
+        for what, text, expected in [
+            ("cores", "cpu(cores={}4)", req(alt(cores=4))),
+            ("count", "cuda()*{}2", req(alt(gpus=gpus(2, 0)))),
+            ("mem", "cpu(mem={}0.5G)", req(alt(mem=G // 2))),
+            ("duration", "duration={}2h", req(alt(2 * HOUR))),
+        ]
+    ),
 ]
 
 
@@ -348,6 +359,13 @@ REJECTED: list[tuple[str, str, str, tuple[int, int]]] = [
     ("cores-negative", "cpu(cores=-2)", "cores must be a whole number >= 1, got '-2'", (10, 12)),
     ("cores-fraction", "cpu(cores=1.5)", "cores must be a whole number >= 1, got '1.5'", (10, 13)),
     ("cores-absurd", "cpu(cores=1000001)", "cores=1000001 is over 1000000", (10, 17)),
+    (
+        "cores-huge-digits",
+        "cpu(cores=" + "9" * 5000 + ")",
+        f"cores={'9' * 5000} is over 1000000",
+        (10, 5010),
+    ),
+    ("count-huge-digits", "cuda()*" + "9" * 50, f"{'9' * 50} GPUs is over 1024", (7, 57)),
     ("cores-with-unit", "cpu(cores=4G)", "expected ',' or ')', got 'G'", (11, 12)),
     ("cores-arabic-digit", "cpu(cores=\u0664)", "expected a whole number, got '\u0664'", (10, 11)),
     # GPU counts
@@ -786,3 +804,27 @@ def test_documented_error(text: str, message: str, hint: str) -> None:
         assert caught.value.hint.startswith(hint[:-1].rstrip())
     else:
         assert caught.value.hint == hint
+
+
+# A mistake explained by what comes before it: the hint says what to write (issue 20 §6)
+CONTEXT_HINTS = [
+    ("cuda(model=NVIDIA A100)", 'quoted: model="NVIDIA A100"'),
+    ("cuda(model=NVIDIA A100 80GB, mem=4G)*2", 'quoted: model="NVIDIA A100 80GB"'),
+    ("gpu(mem=4G, model=RTX 6000) & duration=2h", 'quoted: model="RTX 6000"'),
+    ("cuda(model = Tesla  V100)", 'quoted: model="Tesla  V100"'),
+    ("duration=1h30", "write duration=1h30m"),
+    ("duration=1d12 & cpu()", "write duration=1d12h"),
+    ("cpu() & duration=2h15 | cpu(cores=2)", "write duration=2h15m"),
+    ("duration=1 h 30", "write duration=1 h 30m"),
+    ("duration=2w3", "write duration=2w3d"),
+    ("duration=90min30", "write duration=90min30s"),
+    ("duration=1.5days 6", "write duration=1.5days 6h"),
+    ("duration=30s15", "each number of a duration has its unit, e.g. duration=1h30m"),
+]
+
+
+@pytest.mark.parametrize(("text", "hint"), CONTEXT_HINTS, ids=[c[0] for c in CONTEXT_HINTS])
+def test_hint_from_what_comes_before(text: str, hint: str) -> None:
+    with pytest.raises(InvalidExpression) as caught:
+        parse(text)
+    assert caught.value.hint is not None and caught.value.hint.endswith(hint)

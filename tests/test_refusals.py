@@ -62,7 +62,8 @@ def test_the_closest_is_found_without_building_every_reason() -> None:
     best = closest(error.reasons)
     assert best is not None
     assert (best.partition, best.group) == ("a", 1)  # 16G is 20% short, 8G 60%; a[1] first
-    assert f"closest: s/{best.partition}[{best.group}]: {best.reason}" in str(error)
+    # the message says the detail (units as asked), the structured reason is in JSON (issue 20 §4)
+    assert f"closest: s/{best.partition}[{best.group}]: {best.details['detail']}" in str(error)
     assert [r.partition for r in error.reasons] == ["a", "a", "b"]
 
 

@@ -43,6 +43,40 @@ def test_soundness_drops_a_partition_whose_bad_group_has_no_host_names() -> None
     assert "dropped" in error.value.reasons[0].reason
 
 
+@pytest.mark.parametrize(
+    ("use_features", "good_features", "admits"),
+    [
+        (True, ("A",), "the constraint A admits it"),
+        (True, ("A", "C"), "the constraint A&C admits it"),
+        (False, ("A",), "no --constraint is emitted to keep Slurm off it"),
+        (True, (), "no --constraint is emitted to keep Slurm off it"),  # a group without
+    ],
+)
+def test_a_dropped_partition_says_what_admits_its_bad_group(
+    use_features: bool, good_features: tuple[str, ...], admits: str
+) -> None:
+    """The reason names the constraint that admits the host-less group, or says none was
+    emitted (issue 20 §8): "matches the constraint" was said of both; the group's shortfall
+    reads as a person reads it (GPU memory, not "no assignment")."""
+    launcher = slurm(
+        "s",
+        partition(
+            "p",
+            group("good1", features=good_features, configuration=GPU24),
+            group(features=(*good_features, "B"), configuration=GPU8),
+        ),
+        use_features=use_features,
+    )
+    with pytest.raises(LauncherNotFoundError) as error:
+        answer(launcher, spec=cuda_gpu(mem="20G"))
+    (unsound,) = [r.reason for r in error.value.reasons if r.code == "unsound"]
+    assert unsound == (
+        "partition p dropped: its node group 1 cannot run the job (GPU memory 8G < 20G asked),"
+        f" it has no host names to --exclude and {admits}"
+    )
+    assert "matches the constraint" not in str(error.value)
+
+
 def test_soundness_keeps_other_partitions_when_one_is_dropped() -> None:
     launcher = slurm(
         "s",
@@ -103,8 +137,13 @@ def test_soundness_under_mem_per_cpu() -> None:
         ([("B",), ("A", "C"), ("B",)], "(A&C)|(B)"),
         ([("Tesla", "a100")], "Tesla&a100"),
         ([("3080", "GPU2"), ("A6000", "GPU3")], "(3080&GPU2)|(A6000&GPU3)"),
+        # a clause holding another says nothing more: absorbed (issue 20 §8)
+        ([("GPU4", "GPUM32G", "old", "v100"), ("GPU4", "GPUM32G", "v100")], "GPU4&GPUM32G&v100"),
+        ([("A",), ("A", "B"), ("C", "D"), ("A", "C", "D", "E")], "(A)|(C&D)"),
+        ([("A", "B"), ("B", "C"), ("A", "B", "C")], "(A&B)|(B&C)"),
     ],
-    ids=["sorted-features", "dedup-sorted-clauses", "case", "digits"],
+    ids=["sorted-features", "dedup-sorted-clauses", "case", "digits", "absorbed", "absorbed-two",
+         "absorbed-by-either"],
 )
 def test_constraint_text(clauses: list[tuple[str, ...]], text: str) -> None:
     assert constraint_text(clauses) == text

@@ -3,6 +3,8 @@ parsing, formatting, monotonicity."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.errors import InvalidValue
+from reqsolve.quantities import human_memory
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from reqsolve.units import (
     DURATION_UNITS,
@@ -25,7 +28,6 @@ from reqsolve.units import (
     format_mem_mib,
     format_memory,
     format_time,
-    human_memory,
     memory_bytes,
     memory_factor,
     parse_duration,
@@ -67,24 +69,44 @@ def test_tables_are_derived_from_units_txt() -> None:
     assert set(derived["memory"]) == EXPECTED_MEMORY_SPELLINGS
     assert set(derived["duration"]) == EXPECTED_DURATION_SPELLINGS
     assert derived["memory"]["gib"] == "GiB" and derived["duration"]["hrs"] == "hour"
-    assert unit_tables() == derived  # what the cache holds is what pint says
+    assert unit_tables() == derived  # the literal table is what pint says
 
 
-@pytest.mark.parametrize("damage", ["", "memory kib\n", "garbage line here\nmore\n"])
-def test_a_missing_or_damaged_unit_cache_is_derived_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    unit_tables.cache_clear()
-    try:
-        assert unit_tables()["factors"] == EXPECTED_FACTORS  # derived, written
-        [cached] = (tmp_path / "reqsolve").glob("units-*.txt")
-        cached.write_text(damage, encoding="utf-8")
-        unit_tables.cache_clear()
-        assert unit_tables()["factors"] == EXPECTED_FACTORS
-        assert cached.read_text(encoding="utf-8") != damage  # written again
-    finally:
-        unit_tables.cache_clear()
+def _old_cache_text(change: Callable[[str], str]) -> str:
+    """The units cache as earlier versions wrote it (``table key value`` lines), changed."""
+    full = "".join(
+        f"{table} {key} {value}\n"
+        for table, entries in derive_tables().items()
+        for key, value in entries.items()
+    )
+    return change(full)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda t: t[: t.index("factors hour")], id="truncated"),
+        pytest.param(lambda t: t.replace("GB 1000000000\n", "GB 100000000\n"), id="one-digit"),
+        pytest.param(lambda t: "", id="empty"),
+        pytest.param(lambda t: "garbage line here\nmore\n", id="garbage"),
+    ],
+)
+def test_no_unit_cache_file_is_read(tmp_path: Path, change: Callable[[str], str]) -> None:
+    """Issue 24 §10: a truncated units cache made every command fail (``KeyError: 'hour'``) and
+    one changed digit made 1G = 10^8 bytes. The tables are literal now: whatever lies in the
+    cache directory under the old cache's names, a fresh process parses as pint says."""
+    cache = tmp_path / "reqsolve"
+    cache.mkdir()
+    planted = _old_cache_text(change)
+    for name in ("units-b3dd6379.txt", "units-b3dd6378.txt"):
+        (cache / name).write_text(planted, encoding="utf-8")
+    code = (
+        "from reqsolve.units import parse_memory, parse_duration; "
+        "print(parse_memory('1G'), parse_duration('2 hours'))"
+    )
+    result = python_process(code, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(10**9), "7200"]
 
 
 def _pint() -> Any:
@@ -139,8 +161,7 @@ def test_registry_reads_prefixes_as_reqsolve_means_them() -> None:
 
 
 def test_parsing_does_not_import_pint() -> None:
-    """Once the unit tables are derived (the first run of an installation), pint stays out."""
-    unit_tables()
+    """The unit tables are literal: no run, not even an installation's first, imports pint."""
     code = (
         "import sys; from reqsolve.parser import parse; "
         "parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'); "
@@ -415,3 +436,54 @@ def test_format_duration_and_time_round_trip(seconds: int) -> None:
 def test_mem_mib_never_asks_less(value: int) -> None:
     mib = int(format_mem_mib(value)[:-1])
     assert mib * 2**20 >= value > (mib - 1) * 2**20 or value == mib == 0
+
+
+ZEROS = "0" * 5000  # more than the 4,300 digits Python's int() reads
+LONG_NUMBERS = [
+    # written with many digits, worth little: the exact value, rounded up as any fraction
+    ("0." + "0" * 50 + "1G", parse_memory, 1),
+    ("0." + ZEROS + "1B", parse_memory, 1),
+    (ZEROS + "4G", parse_memory, 4 * 10**9),
+    ("4." + ZEROS + "G", parse_memory, 4 * 10**9),
+    ("0.5" + ZEROS + "1KiB", parse_memory, 513),
+    ("1" + "0" * 18 + "." + ZEROS + "B", parse_memory, 10**18),
+    ("0." + "0" * 50 + "1h", parse_duration, 1),
+    (ZEROS + "4h", parse_duration, 4 * 3600),
+    ("1h" + ZEROS + "30m", parse_duration, 5400),
+    ("0.5" + ZEROS + "h", parse_duration, 1800),
+    (ZEROS + "1-00:00:00", parse_duration, 86400),
+    ("0" * 50 + "1:00:" + "0" * 50, parse_duration, 3600),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "parse", "expected"), LONG_NUMBERS, ids=[f"{t[:6]}-{len(t)}" for t, *_ in LONG_NUMBERS]
+)
+def test_long_numbers_are_read_exactly(
+    text: str, parse: Callable[[str], int], expected: int
+) -> None:
+    """Zeros in front or behind change nothing (issue 24 §14: ``0.000…1G`` was "over 10^18
+    bytes", and over 4,300 digits was a ValueError)."""
+    assert parse(text) == expected
+
+
+LONG_NUMBER_ERRORS = [
+    ("9" * 5000 + "G", parse_memory, "is over 10^18 bytes"),
+    ("1" + "0" * 18 + ".1B", parse_memory, "is over 10^18 bytes"),
+    ("0" * 50 + "12:30", parse_duration, "is ambiguous (Slurm reads MM:SS, people mean HH:MM)"),
+    ("1" * 50 + "-00", parse_duration, "is over 10 years"),
+    ("1h" + "9" * 5000 + "m", parse_duration, "is over 10 years"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "parse", "message"),
+    LONG_NUMBER_ERRORS,
+    ids=[f"{t[:6]}-{len(t)}" for t, *_ in LONG_NUMBER_ERRORS],
+)
+def test_long_numbers_over_the_limits(
+    text: str, parse: Callable[[str], int], message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse(text)
+    assert caught.value.message.endswith(message)

@@ -239,11 +239,31 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             f"reqsolve: the answer is the local launcher {config.id}"
             + (f" (tokens: {tokens})" if tokens else "")
             + f": no Slurm options to print (exit {EXIT_LOCAL}); run the job on this machine"
-            " (reqsolve submit), or allow only Slurm launchers with --slurm-only",
+            f" (reqsolve submit), or {_to_get_slurm_options(registry, used)}",
             file=stderr,
         )
         return EXIT_LOCAL
     text = render(match, args.format, used)
     if text:
         print(text, file=stdout)
+    for note in match.notes:  # e.g. the --time chosen when no duration was asked, in any format
+        print(f"reqsolve: note: {note}", file=stderr)
     return 0
+
+
+def _to_get_slurm_options(registry: Registry, used: dict[str, Any]) -> str:
+    """How to get Slurm options instead of a local answer: --slurm-only where the configuration
+    has a Slurm launcher (or a launchers.py, which may answer one), a launcher file otherwise."""
+    if used["this_machine"]:
+        return (
+            "describe your Slurm cluster in a launcher file (no file was found;"
+            " docs/launchers-file.md) and pass it with --config"
+        )
+    if getattr(registry, "python", None) is None and not any(
+        compiled.config.kind == "slurm" for compiled in registry.state().launchers
+    ):
+        return (
+            "add a Slurm launcher to the file (it has none, so --slurm-only would find nothing;"
+            " docs/launchers-file.md)"
+        )
+    return "allow only Slurm launchers with --slurm-only"

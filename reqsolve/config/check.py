@@ -21,6 +21,7 @@ INVALID: Any = object()
 
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 _FLOAT_RE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?")
+_MAX_DIGITS = 18  # a whole number written longer is a typo: no count, weight or priority needs more
 _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
 _BARE_NUMBER_RE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
@@ -354,6 +355,16 @@ class Checker:
         text = node.value
         hint = node.unquote_hint if not node.plain else None
         value: int | float
+        digits = len(text.replace("_", "").lstrip("+-"))
+        if node.plain and digits > _MAX_DIGITS and _INT_RE.fullmatch(text):
+            # Python's int refuses text of over 4,300 digits; no count, weight or priority has 19
+            self.error(
+                node,
+                path,
+                f"expected {_EXPECTED[spec.kind]}, got a number of {digits} digits",
+                "this looks like a typo",
+            )
+            return INVALID
         if node.plain and _INT_RE.fullmatch(text):
             value = int(text.replace("_", ""))
         elif spec.kind != "int" and node.plain and _FLOAT_RE.fullmatch(text):

@@ -65,8 +65,9 @@ def decode_feature(patterns: tuple[str, ...], feature: str) -> DecodedFeature:
         groups = match.groupdict()
         text = groups.get("cuda_count")
         if text:
-            if text.isdecimal() and int(text) <= 1024:
-                count = int(text)
+            digits = text.lstrip("0") or "0"  # int() refuses text of over 4,300 digits
+            if text.isdecimal() and len(digits) <= 4 and int(digits) <= 1024:
+                count = int(digits)
             else:
                 errors.append(f"cuda_count '{text}' is not a GPU count")
         for name, text in groups.items():

@@ -27,7 +27,7 @@ from reqsolve.config.regex import (
 )
 from reqsolve.config.spec import SLURM_LAUNCHER
 from reqsolve.errors import Problem
-from reqsolve.units import human_memory
+from reqsolve.quantities import human_memory
 
 MemoryText = tuple[str, str, int, int]  # path, text as written, line, column
 
@@ -180,7 +180,7 @@ def _local(
         for what, value in (("cores", launcher.cpu.cores), ("memory", launcher.cpu.memory))
         if value is None
     ]
-    if unknown:
+    if unknown and not launcher.disabled:  # a disabled launcher matches nothing: no matter
         linter.warn(
             f"{path}.cpu",
             f"cpu {' and '.join(unknown)} unknown: requests are not checked against "
@@ -201,7 +201,7 @@ def _local(
                 "GPU memory is given but count is 0: this entry declares no GPU",
                 "set count to the number of such GPUs, or remove the entry",
             )
-        elif gpu.count and gpu.memory is None:
+        elif gpu.count and gpu.memory is None and not launcher.disabled:
             linter.warn(
                 f"{path}.{gpu_key}[{index}]",
                 "GPU memory unknown: these GPUs satisfy cuda() but never a request that "
@@ -264,6 +264,9 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                         f"host '{host}' is also in node group {other} of this partition",
                         "a host has one set of features: keep it in one group",
                     )
+                elif other is not None:
+                    message = f"host '{host}' is listed twice in this node group: it is one node"
+                    linter.warn(f"{gpath}.hosts[{hindex}]", message, "list each host once")
                 else:
                     seen_hosts.setdefault(host, gindex)
             conf_key = (group.features, group.configuration)
@@ -297,7 +300,8 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             ]
             if missing:
                 cpu_unknown.append((f"{partition.name}.nodes[{gindex}]", missing))
-    if cpu_unknown and not launcher.query_slurm:
+    # what requests are checked against matters only where the launcher can be chosen
+    if cpu_unknown and not launcher.query_slurm and not launcher.disabled:
         what = sorted({kind for _, kinds in cpu_unknown for kind in kinds})
         linter.warn(
             path,
@@ -307,7 +311,7 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             "set configuration: cpu: {cores: .., memory: ..} at the launcher, partition or "
             "node group level",
         )
-    if gpu_memory_unknown:
+    if gpu_memory_unknown and not launcher.disabled:
         linter.warn(
             path,
             f"GPU memory unknown for {len(gpu_memory_unknown)} node group(s) with GPUs "

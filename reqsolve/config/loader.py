@@ -158,6 +158,9 @@ def compose(text: str) -> Node | None:
                 python_loader.dispose()
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part)
+        opened = _unclosed(exc, text)
+        if opened is not None:  # said where the '[', '{' or quote opened, not where YAML gave up
+            mark, message = opened
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise _Refused(line, column, f"YAML syntax error: {message}") from None
     except yaml.YAMLError as exc:
@@ -174,6 +177,46 @@ def _refuse_tag(event: Any) -> _Refused:
         f"YAML tag '{event.tag}' is not allowed in a launcher file",
         "remove the tag: values are plain mappings, lists and scalars",
     )
+
+
+_OPENERS = {
+    "while parsing a flow sequence": "'[' is not closed",
+    "while parsing a flow mapping": "'{' is not closed",
+    "while scanning a quoted scalar": "the quote is not closed",
+}
+
+
+def _unclosed(exc: yaml.MarkedYAMLError, text: str) -> tuple[Any, str] | None:
+    """(where, message) of a '[', '{' or quote that is never closed: the place it opened is the
+    mistake (PyYAML marks where it gave up, often lines further on)."""
+    what = _OPENERS.get(exc.context or "")
+    opened = exc.context_mark
+    end = exc.problem_mark
+    if exc.context == "while parsing a flow node" and end is not None:
+        # the file ended inside a flow collection: PyYAML says where it ended, not which opened
+        opener = _innermost_open_flow(text)
+        if opener is not None:
+            opened = opener.start_mark
+            what = "'[' is not closed"
+            if isinstance(opener, yaml.FlowMappingStartToken):
+                what = "'{' is not closed"
+    if what is None or opened is None or end is None:
+        return None
+    return opened, f"{what} ({exc.problem} at line {end.line + 1}, column {end.column + 1})"
+
+
+def _innermost_open_flow(text: str) -> Any:
+    """The last '[' or '{' token of ``text`` that no ']' or '}' closes (None when all are)."""
+    stack: list[Any] = []
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+                stack.append(token)
+            elif stack and isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+                stack.pop()
+    except yaml.YAMLError:
+        pass  # the scan stops where the error is: the stack is what was open there
+    return stack[-1] if stack else None
 
 
 def _compose_events(loader: Any) -> Node | None:

@@ -32,8 +32,11 @@ class Emitted:
 
 
 def constraint_text(clauses: Sequence[tuple[str, ...]]) -> str:
-    """``A&B`` for one clause, ``(A&B)|(C&D)`` for several; clauses sorted, features sorted."""
-    texts = sorted({"&".join(sorted(set(clause))) for clause in clauses})
+    """``A&B`` for one clause, ``(A&B)|(C&D)`` for several; clauses sorted, features sorted.
+    A clause holding another is dropped: ``(A&B&C)|(A&B)`` admits the nodes ``A&B`` admits."""
+    sets = {frozenset(clause) for clause in clauses}
+    kept = [c for c in sets if not any(other < c for other in sets)]
+    texts = sorted("&".join(sorted(clause)) for clause in kept)
     if len(texts) == 1:
         return texts[0]
     return "|".join(f"({text})" for text in texts)
@@ -78,13 +81,15 @@ def emit(
         whole = _wholly_kept(launcher, current)
         admitted = _admitted(launcher, partitions, clauses)
         checked = [(i, slot) for i, slot in admitted if i not in whole]
-        exclude, bad_partitions = _admitted_misfits(checked, (qos, account), ask, cpus, None)
+        constraint = constraint_text([tuple(c) for c in clauses]) if clauses else None
+        under = (qos, account)
+        exclude, bad_partitions = _admitted_misfits(checked, under, ask, cpus, None, constraint)
         gpu_type = None
         if (exclude or bad_partitions) and ask.n_gpus:
             # one typed request (--gpus-per-node=a100:2) keeps Slurm off the other GPUs when
             # every kept candidate runs the job on GPUs of that type alone
             for name in _shared_types(launcher, current, ask, cpus):
-                typed = _admitted_misfits(checked, (qos, account), ask, cpus, name)
+                typed = _admitted_misfits(checked, under, ask, cpus, name, constraint)
                 if not typed[1] and (bad_partitions or len(typed[0]) < len(exclude)):
                     gpu_type, (exclude, bad_partitions) = name, typed
                     if not exclude:
@@ -118,7 +123,7 @@ def emit(
         duration = alternative.duration or _admitted_limit(admitted, exclude, (qos, account))
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
-            constraint=constraint_text([tuple(c) for c in clauses]) if clauses else None,
+            constraint=constraint,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
             gpu_type=gpu_type,
@@ -242,13 +247,14 @@ def _admitted_misfits(
     ask: Ask,
     cpus: int | None,
     gpu_type: str | None,
+    constraint: str | None,
 ) -> tuple[dict[str, None], dict[int, str]]:
     """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
     the partitions to drop (such a group without host names), with why.
 
-    ``admitted`` are the groups the partitions and the constraint admit, less those of
-    partitions wholly kept (they run the job); Slurm picks among them only those with as many
-    GPUs as asked per node (for a typed request, of that type).
+    ``admitted`` are the groups the partitions and ``constraint`` (None: none is emitted)
+    admit, less those of partitions wholly kept (they run the job); Slurm picks among them only
+    those with as many GPUs as asked per node (for a typed request, of that type).
     """
     exclude: dict[str, None] = {}  # ordered set: hosts in file order
     bad_partitions: dict[int, str] = {}
@@ -262,10 +268,15 @@ def _admitted_misfits(
         if verdict.ok:
             continue
         if slot.hostless:
+            admits = (
+                f"the constraint {constraint} admits it"
+                if constraint is not None
+                else "no --constraint is emitted to keep Slurm off it"
+            )
             bad_partitions[index] = (
                 f"partition {slot.partition} dropped: its node group {slot.hostless[0]}"
-                f" has no host names, matches the constraint and cannot run the job"
-                f" ({verdict.reason})"
+                f" cannot run the job ({verdict.detail}), it has no host names to --exclude"
+                f" and {admits}"
             )
         else:
             exclude.update(dict.fromkeys(slot.hosts))
