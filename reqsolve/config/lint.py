@@ -300,7 +300,6 @@ def _slurm(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
             ]
             if missing:
                 cpu_unknown.append((f"{partition.name}.nodes[{gindex}]", missing))
-    # what requests are checked against matters only where the launcher can be chosen
     if cpu_unknown and not launcher.query_slurm and not launcher.disabled:
         what = sorted({kind for _, kinds in cpu_unknown for kind in kinds})
         linter.warn(
