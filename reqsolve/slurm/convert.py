@@ -23,7 +23,7 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.slurm.names import SLURM_NAME_RE
-from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
+from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord, safe_name
 from reqsolve.units import format_duration, format_memory
 
 GIB, MIB = 2**30, 2**20
@@ -115,6 +115,20 @@ def to_qos(record: QosRecord) -> Qos:
     return Qos(name=record.name, max_duration=record.max_wall, min_gpu=record.min_gpus)
 
 
+def _unnamable(node: NodeRecord) -> str | None:
+    """Why no sbatch option could name this node (``--nodelist``, ``--exclude``) or its GPUs
+    (``--gres=gpu:TYPE:N``), or None: such a node is left out with the reason, the others stay
+    usable (issue 24: one hostile name no longer fails the whole answer)."""
+    try:
+        safe_name(node.name, "host")
+        for gpu in node.gpus:
+            if gpu.model is not None:
+                safe_name(gpu.model, "GRES type")
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def build(
     nodes: Sequence[NodeRecord],
     partitions: Sequence[PartitionRecord] | None = None,
@@ -137,7 +151,7 @@ def build(
     by_name = {node.name: node for node in nodes}
     left_out: dict[str, LeftOut] = {}
     for node in nodes:
-        why = node.unusable
+        why = node.unusable or _unnamable(node)
         if why is not None:
             left_out[node.name] = LeftOut(node.name, why)
     if partitions is None:
@@ -326,10 +340,9 @@ def launcher_yaml(
     """A launcher file holding these slurm launchers (``left_out`` hosts and ``notes`` as
     comments)."""
 
-    lines = []
-    for item in left_out:
-        lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
-    for note in notes:
-        lines.append(f"# {note}".replace("\n", " "))
+    lines = [f"# left out: {item.host}: {item.reason}" for item in left_out]
+    lines += [f"# {note}" for note in notes]
+    # one comment line each, whatever a name holds (a line break would end the comment)
+    lines = ["".join(c if c.isprintable() else "?" for c in line) for line in lines]
     body = dump_yaml({"slurm": [launcher_data(launcher) for launcher in launchers]})
     return "".join(line + "\n" for line in lines) + body

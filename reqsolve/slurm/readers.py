@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reqsolve.errors import SlurmQueryError
+from reqsolve.slurm.names import SLURM_NAME_HINT, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 from reqsolve.slurm.values import (
     MAX_HOSTS,
     MAX_HOSTS_PER_OUTPUT,
@@ -142,13 +143,26 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n for n in value.split(",") if n)
 
 
-def _allow(text: str | None) -> tuple[str, ...] | None:
+def _allow(text: str | None, what: str) -> tuple[str, ...] | None:
     if text is None:
         return None
     value = text.strip()
     if value in ("", "ALL", "(null)"):
         return None
-    return _names(value)
+    return tuple(safe_name(n, what) for n in _names(value))
+
+
+def safe_name(name: str, what: str) -> str:
+    """``name`` when an sbatch option can carry it; ValueError naming the first character
+    that Slurm or a shell would read (``$ ; =`` ...): the discovery fails with that reason,
+    and the launcher is skipped with it (docs/semantics.md §5.5)."""
+    if SLURM_NAME_RE.fullmatch(name):
+        return name
+    found = SLURM_NAME_OUTSIDE_RE.search(name)
+    why = f"has {found.group()!r}" if found else "starts with '-'" if name else "is empty"
+    shown = repr(name if len(name) <= 60 else name[:57] + "...")
+    raise ValueError(f"{what} {shown}: the name {why}, which reqsolve never writes into an"
+                     f" sbatch option ({SLURM_NAME_HINT})")
 
 
 # --------------------------------------------------------------------------- nodes
@@ -176,7 +190,7 @@ def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
         features=features,
         gpus=parse_gres(record.get("Gres", "")),
         state=record.get("State", "UNKNOWN").split()[0] if record.get("State") else "UNKNOWN",
-        partitions=_names(record.get("Partitions", "")),
+        partitions=tuple(safe_name(p, "partition") for p in _names(record.get("Partitions", ""))),
         reason=reason or None,
     )
 
@@ -209,7 +223,7 @@ def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
         features=feature_names,
         gpus=parse_gres(gres if isinstance(gres, str) else ""),
         state="+".join(w.upper() for w in words),
-        partitions=tuple(str(p) for p in partitions),
+        partitions=tuple(safe_name(str(p), "partition") for p in partitions),
         reason=str(reason) if reason else None,
     )
 
@@ -237,6 +251,7 @@ def _partition_from_text(record: Mapping[str, str], hosts: int) -> PartitionReco
     name = record["PartitionName"]
     if not name:
         raise ValueError("empty PartitionName")
+    safe_name(name, "partition")
     max_time = slurm_time(record.get("MaxTime", "UNLIMITED"), f"{name[:80]} MaxTime")
     mem = number(record.get("DefMemPerCPU"), f"{name} DefMemPerCPU")
     return PartitionRecord(
@@ -244,8 +259,8 @@ def _partition_from_text(record: Mapping[str, str], hosts: int) -> PartitionReco
         nodes=_hosts(record.get("Nodes", ""), hosts),
         max_time=max_time,
         def_mem_per_cpu=None if mem is None else mem * MIB,
-        allow_qos=_allow(record.get("AllowQos")),
-        allow_accounts=_allow(record.get("AllowAccounts")),
+        allow_qos=_allow(record.get("AllowQos"), f"partition {name} AllowQos"),
+        allow_accounts=_allow(record.get("AllowAccounts"), f"partition {name} AllowAccounts"),
         state=record.get("State", "UP"),
         default=record.get("Default", "NO") == "YES",
         max_nodes=number(record.get("MaxNodes"), f"{name} MaxNodes"),
@@ -288,7 +303,7 @@ def _counted(
 
 
 def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
-    name = p["name"]
+    name = safe_name(str(p["name"]), "partition")
     if isinstance(p.get("nodes"), Mapping):  # v0.0.39+: nested objects
         nodes = p["nodes"].get("configured", "")
         minutes = number(p.get("maximums", {}).get("time"), f"{name} maximums.time")
@@ -319,8 +334,8 @@ def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
         nodes=_hosts(str(nodes or ""), hosts),
         max_time=None if minutes is None else minutes * 60,
         def_mem_per_cpu=None if mem is None or mem <= 0 else mem * MIB,
-        allow_qos=_allow(qos),
-        allow_accounts=_allow(accounts),
+        allow_qos=_allow(qos, f"partition {name} qos"),
+        allow_accounts=_allow(accounts, f"partition {name} accounts"),
         state=state.upper(),
         default=bool(default),
         max_nodes=max_nodes,
@@ -368,6 +383,7 @@ def read_qos_parsable(text: str, command: Sequence[str] = QOS_COMMAND) -> list[Q
         if not name:
             raise _garbled(command, "QoS without a name", line)
         try:
+            safe_name(name, "QoS")
             max_wall = slurm_time(cell("MaxWall"), "MaxWall")
             priority = number(cell("Priority"), f"{name} Priority") or 0
             min_gpus = _tres_gpus(cell("MinTRES")) or 0
@@ -395,7 +411,7 @@ def read_qos_json(
 
 
 def _qos_from_json(q: Mapping[str, Any]) -> QosRecord:
-    name = str(q["name"])
+    name = safe_name(str(q["name"]), "QoS")
     limits = q.get("limits", {}) or {}
     wall = limits.get("max", {}).get("wall_clock", {}).get("per", {}).get("job")
     minutes = number(wall, f"{name} wall_clock")
