@@ -201,17 +201,34 @@ FAILURES = [
 
 
 @pytest.mark.parametrize(("change", "message"), FAILURES)
-def test_failures_raise_and_keep_nothing(tmp_path: Path, change: dict[str, str],
-                                         message: str) -> None:
+def test_failures_raise_keep_no_answer_and_are_remembered_briefly(
+    tmp_path: Path, change: dict[str, str], message: str
+) -> None:
+    # issue 24 item 7: a failure is remembered across processes for FAILURE_TTL seconds (a dead
+    # controller cost every find its 30 s); no answer is kept (this test said "nothing is
+    # written" before the failure record existed)
     written = launcher(fake_slurm(tmp_path, **change))
     cache = tmp_path / "cache"
-    with pytest.raises(SlurmQueryError, match=message):
-        query.discover(written, FILE, cache_dir=cache)
-    with pytest.raises(SlurmQueryError, match=message):
-        query.discover(written, FILE)
+    now = [1000.0]
+    with pytest.raises(SlurmQueryError, match=message) as first:
+        query.discover_details(written, FILE, cache_dir=cache, clock=lambda: now[0])
     assert query._memory == {}
-    assert not cache.exists() or not list(cache.iterdir())
-    assert not (tmp_path / "xdg").exists()
+    asked = len(calls(tmp_path))
+    (stored,) = cache.iterdir()
+    assert "failure" in json.loads(stored.read_text()) and stored.stat().st_mode & 0o077 == 0
+    now[0] += query.FAILURE_TTL - 1
+    with pytest.raises(SlurmQueryError, match=message) as again:  # a new process: from disk
+        query.discover_details(written, FILE, cache_dir=cache, clock=lambda: now[0])
+    assert len(calls(tmp_path)) == asked and "remembered from 59 s ago" in str(again.value)
+    assert again.value.command == first.value.command
+    assert str(again.value).splitlines()[1:] == str(first.value).splitlines()[1:]  # stderr
+    now[0] += 2
+    with pytest.raises(SlurmQueryError, match=message) as later:
+        query.discover_details(written, FILE, cache_dir=cache, clock=lambda: now[0])
+    assert len(calls(tmp_path)) > asked and "remembered" not in str(later.value)
+    with pytest.raises(SlurmQueryError, match=message):
+        query.discover(written, FILE, disk_cache=False)
+    assert query._memory == {} and not (tmp_path / "xdg").exists()
 
 
 def test_hanging_command_times_out(tmp_path: Path) -> None:
@@ -331,3 +348,23 @@ def test_a_hostile_name_skips_only_its_launcher_or_node(tmp_path: Path, field: s
         (failed,) = [row["reason"] for row in rows if row["launcher"] == "lab"]
         assert failed.startswith("Slurm discovery failed") and "reqsolve never writes" in failed
     assert value not in out
+
+
+@pytest.mark.parametrize(
+    "slow",
+    [{"nodes": "sleep 0.5; cat {f}/sinfo.json",
+      "partitions": "sleep 0.5; cat {f}/scontrol_show_partition_oneliner.txt",
+      "qos": "sleep 0.5; cat {f}/sacctmgr_show_qos_parsable.txt"},
+     {"nodes": "sleep 0.9; cat {f}/sinfo.json",
+      "partitions": "sleep 0.9; cat {f}/scontrol_show_partition_oneliner.txt"}],
+    ids=["three-slow", "two-slow"],
+)
+def test_one_deadline_for_the_whole_discovery(tmp_path: Path, slow: dict[str, str]) -> None:
+    # issue 24 item 7: each command had the whole limit, four slow ones took four times it
+    import time
+
+    written = launcher(fake_slurm(tmp_path, **slow))
+    started = time.monotonic()
+    with pytest.raises(SlurmQueryError, match=r"the discovery took more than its 1\.2 s"):
+        query.discover(written, FILE, timeout=1.2, disk_cache=False)
+    assert time.monotonic() - started < 2.0
