@@ -149,7 +149,14 @@ def _allow(text: str | None, what: str) -> tuple[str, ...] | None:
     value = text.strip()
     if value in ("", "ALL", "(null)"):
         return None
-    return tuple(safe_name(n, what) for n in _names(value))
+    return safe_names(_names(value), what)
+
+
+def safe_names(names: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """``names`` when every one is a :func:`safe_name` (checked at once: the usual case)."""
+    if all(map(SLURM_NAME_RE.fullmatch, names)):
+        return names
+    return tuple(safe_name(name, what) for name in names)
 
 
 def safe_name(name: str, what: str) -> str:
@@ -190,7 +197,7 @@ def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
         features=features,
         gpus=parse_gres(record.get("Gres", "")),
         state=record.get("State", "UNKNOWN").split()[0] if record.get("State") else "UNKNOWN",
-        partitions=tuple(safe_name(p, "partition") for p in _names(record.get("Partitions", ""))),
+        partitions=safe_names(_names(record.get("Partitions", "")), "partition"),
         reason=reason or None,
     )
 
@@ -223,7 +230,7 @@ def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
         features=feature_names,
         gpus=parse_gres(gres if isinstance(gres, str) else ""),
         state="+".join(w.upper() for w in words),
-        partitions=tuple(safe_name(str(p), "partition") for p in partitions),
+        partitions=safe_names(tuple(str(p) for p in partitions), "partition"),
         reason=str(reason) if reason else None,
     )
 

@@ -30,6 +30,8 @@ MAX_DIGITS = 18
 
 def whole(text: str, what: str) -> int:
     """A non-negative integer of ASCII digits, at most :data:`MAX_DIGITS` of them."""
+    if len(text) <= MAX_DIGITS and text.isdigit() and text.isascii():
+        return int(text)  # the usual case, first
     if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{what}: expected a number, got {text[:40]!r}")
     if len(text.lstrip("0")) > MAX_DIGITS:
@@ -89,9 +91,12 @@ def parse_gres(text: str) -> tuple[GpuGres, ...]:
             model, count_text = parts[1] or None, parts[2]
         else:
             raise ValueError(f"unreadable gres item {raw!r}")
-        if not (count_text.isascii() and count_text.isdigit()):
+        if not (count_text.isdigit() and count_text.isascii()):
             raise ValueError(f"unreadable gres count in {raw[:80]!r}")
-        counts[model] = counts.get(model, 0) + whole(count_text, f"gres count in {raw[:80]!r}")
+        count = int(count_text) if len(count_text) <= MAX_DIGITS else whole(
+            count_text, f"gres count in {raw[:80]!r}"
+        )
+        counts[model] = counts.get(model, 0) + count
     return tuple(GpuGres(model, count) for model, count in counts.items())
 
 
@@ -140,10 +145,10 @@ def number(value: Any, what: str) -> int | None:
         text = value.strip()
         if text in ("", "N/A", "(null)", "UNLIMITED", "NONE"):
             return None
-        if text.startswith("-") and text[1:].isdigit():
-            return -whole(text[1:], what)
         if text.isdigit():
             return whole(text, what)
+        if text.startswith("-") and text[1:].isdigit():
+            return -whole(text[1:], what)
     raise ValueError(f"{what}: expected a number, got {str(value)[:40]!r}")
 
 
