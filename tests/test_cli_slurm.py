@@ -201,10 +201,13 @@ def test_convert_of_values_no_file_states_passes_validate(
     ("nodes", "partitions", "message"),
     [(GOOD, PARTITION.format("AllowQos=a;b"), "partition gpu AllowQos 'a;b'"),
      (GOOD.replace("Partitions=gpu", "Partitions=g$u"), None, "partition 'g$u'"),
-     (GOOD, "PartitionName=g=u Nodes=n1\n", "partition 'g=u'")],
-    ids=["allow-qos", "node-partitions", "partition-name"],
+     (GOOD, "PartitionName=g=u Nodes=n1\n", "partition 'g=u'"),
+     # issue 24 item 5: took 14 GB and ended in a MemoryError traceback
+     (GOOD, "PartitionName=gpu Nodes=x[1-1000]y[1-1000]z[1-1000]\n", "more than 1,000,000"),
+     (GOOD, "PartitionName=gpu Nodes=n1 MaxTime=" + "9" * 4301 + "\n", "unreadable time")],
+    ids=["allow-qos", "node-partitions", "partition-name", "huge-hostlist", "huge-number"],
 )
-def test_convert_refuses_a_hostile_name_cleanly(
+def test_convert_refuses_hostile_input_cleanly(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nodes: str, partitions: str | None,
     message: str,
 ) -> None:
