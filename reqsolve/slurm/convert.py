@@ -22,8 +22,8 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.slurm.names import SLURM_NAME_RE
-from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord, safe_name
+from reqsolve.slurm.names import SLURM_NAME_RE, safe_name
+from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import MAX_BYTES, MAX_SECONDS, format_duration, format_memory
 
 GIB, MIB = 2**30, 2**20

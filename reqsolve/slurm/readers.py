@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm.names import SLURM_NAME_HINT, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+from reqsolve.slurm.names import safe_name, safe_names
 from reqsolve.slurm.values import (
     MAX_HOSTS,
     MAX_HOSTS_PER_OUTPUT,
@@ -150,26 +150,6 @@ def _allow(text: str | None, what: str) -> tuple[str, ...] | None:
     if value in ("", "ALL", "(null)"):
         return None
     return safe_names(_names(value), what)
-
-
-def safe_names(names: tuple[str, ...], what: str) -> tuple[str, ...]:
-    """``names`` when every one is a :func:`safe_name` (checked at once: the usual case)."""
-    if all(map(SLURM_NAME_RE.fullmatch, names)):
-        return names
-    return tuple(safe_name(name, what) for name in names)
-
-
-def safe_name(name: str, what: str) -> str:
-    """``name`` when an sbatch option can carry it; ValueError naming the first character
-    that Slurm or a shell would read (``$ ; =`` ...): the discovery fails with that reason,
-    and the launcher is skipped with it (docs/semantics.md §5.5)."""
-    if SLURM_NAME_RE.fullmatch(name):
-        return name
-    found = SLURM_NAME_OUTSIDE_RE.search(name)
-    why = f"has {found.group()!r}" if found else "starts with '-'" if name else "is empty"
-    shown = repr(name if len(name) <= 60 else name[:57] + "...")
-    raise ValueError(f"{what} {shown}: the name {why}, which reqsolve never writes into an"
-                     f" sbatch option ({SLURM_NAME_HINT})")
 
 
 # --------------------------------------------------------------------------- nodes
