@@ -89,15 +89,36 @@ def _execute(
     except OSError as exc:
         raise SlurmQueryError(command, f"cannot start ({exc})") from None
     try:
-        stdout, stderr = process.communicate(input, timeout=timeout)
+        stdout, stderr = process.communicate(input, timeout=max(timeout, 0.001))
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
+        stderr = _leftover(process)
         raise SlurmQueryError(
-            command, f"timed out after {timeout:g} s", stderr=stderr or ""
+            command, f"timed out after {timeout:g} s", stderr=stderr
         ) from None
     return CommandResult(command, process.returncode, stdout or "", stderr or "")
+
+
+# Seconds to collect what a killed command printed: a process that left its group (`setsid`)
+# may hold the pipes open forever, and the deadline has passed already.
+_DRAIN_SECONDS = 0.2
+
+
+def _leftover(process: subprocess.Popen[str]) -> str:
+    """The stderr of a command just killed, without waiting for EOF past :data:`_DRAIN_SECONDS`
+    (a grandchild in its own session may still hold the pipes: they are closed on it)."""
+    try:
+        _, stderr = process.communicate(timeout=_DRAIN_SECONDS)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        stderr = ""
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=_DRAIN_SECONDS)
+    return stderr or ""
 
 
 class _Connector:

@@ -113,3 +113,107 @@ def test_discover_prints_the_merged_configuration(tmp_path: Path) -> None:
     code, _, err = cli("slurm", "discover", "--config", str(config))
     assert code == 1
     assert "lab:" in err and "unexpected output" in err
+
+
+# issue 24 item 14: every file `slurm convert` writes passes `validate` — on every captured
+# output it reads (each node form, with and without each partition and QoS form) ...
+NODE_FORMS = ["scontrol_show_nodes.txt", "scontrol_show_nodes_oneliner.txt", "sinfo.json"]
+CAPTURED = [
+    (folder, nodes, partitions, qos)
+    for folder, partition_forms, qos_forms in [
+        ("default", [None, "scontrol_show_partition.txt", "scontrol_show_partition_oneliner.txt",
+                     "restd_partitions.json"],
+         [None, "sacctmgr_show_qos_parsable.txt", "restd_qos.json"]),
+        ("custom", [None, "scontrol_show_partition.txt", "scontrol_show_partition_oneliner.txt"],
+         [None]),
+    ]
+    for nodes in NODE_FORMS for partitions in partition_forms for qos in qos_forms
+]
+
+
+def convert_and_validate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nodes: str,
+                         *argv: str) -> str:
+    code, out, err = convert(monkeypatch, nodes, *argv)
+    assert code == 0, err
+    path = tmp_path / "launchers.yaml"
+    path.write_text(out, encoding="utf-8")
+    validated, shown, problems = cli("validate", str(path))
+    assert validated == 0, shown + problems
+    return out
+
+
+@pytest.mark.parametrize(("folder", "nodes", "partitions", "qos"), CAPTURED)
+def test_convert_of_every_captured_output_passes_validate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: str, nodes: str,
+    partitions: str | None, qos: str | None,
+) -> None:
+    argv = [] if partitions is None else ["--partitions", str(FIXTURES / folder / partitions)]
+    argv += [] if qos is None else ["--qos", str(FIXTURES / folder / qos)]
+    convert_and_validate(monkeypatch, tmp_path, (FIXTURES / folder / nodes).read_text(), *argv)
+
+
+NODE = ("NodeName={host} CPUTot=8 RealMemory={memory} Gres=gpu:{gres}:{gpus} State=IDLE"
+        " Partitions=gpu Features=A100\n")
+GOOD = NODE.format(host="n1", memory=16000, gres="a100", gpus=2)
+PARTITION = "PartitionName=gpu Nodes=n1 State=UP {}\n"
+
+
+# ... and on outputs with values no launcher file can state: the node is left out with the
+# reason (a comment), a limit beyond what a file states is written as none
+@pytest.mark.parametrize(
+    ("node", "partitions", "qos", "left_out"),
+    [
+        (NODE.format(host="n2", memory=10**15, gres="a100", gpus=2), None, None,
+         "is over 10^18 bytes"),
+        (NODE.format(host="n2", memory=16000, gres="a100", gpus=5000), None, None,
+         "more than 1024 on one node"),
+        (NODE.format(host="n$2", memory=16000, gres="a100", gpus=2), None, None,
+         "reqsolve never writes"),
+        (NODE.format(host="n2", memory=16000, gres="a;b", gpus=2), None, None,
+         "reqsolve never writes"),
+        ("", PARTITION.format("MaxTime=99999-00:00:00 DefMemPerCPU=999999999999999"), None, None),
+        ("", '{"partitions": [{"name": "gpu", "nodes": "n1", "max_time_limit": 999999999}]}',
+         None, None),
+        ("", None, "Name|MaxWall\nq|99999-00:00:00\n", None),
+    ],
+    ids=["memory", "gpus", "host-name", "gres-type", "partition-limits", "partition-json",
+         "qos-wall"],
+)
+def test_convert_of_values_no_file_states_passes_validate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, node: str, partitions: str | None,
+    qos: str | None, left_out: str | None,
+) -> None:
+    argv = []
+    for option, text in (("--partitions", partitions), ("--qos", qos)):
+        if text is not None:
+            (tmp_path / option[2:]).write_text(text, encoding="utf-8")
+            argv += [option, str(tmp_path / option[2:])]
+    out = convert_and_validate(monkeypatch, tmp_path, GOOD + node, *argv)
+    comments = [line for line in out.splitlines() if line.startswith("# left out:")]
+    if left_out is None:
+        assert "n1" in out and not comments
+    else:
+        (comment,) = comments
+        assert left_out in comment and "n1" in out.split("slurm:", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "partitions", "message"),
+    [(GOOD, PARTITION.format("AllowQos=a;b"), "partition gpu AllowQos 'a;b'"),
+     (GOOD.replace("Partitions=gpu", "Partitions=g$u"), None, "partition 'g$u'"),
+     (GOOD, "PartitionName=g=u Nodes=n1\n", "partition 'g=u'"),
+     # issue 24 item 5: took 14 GB and ended in a MemoryError traceback
+     (GOOD, "PartitionName=gpu Nodes=x[1-1000]y[1-1000]z[1-1000]\n", "more than 1,000,000"),
+     (GOOD, "PartitionName=gpu Nodes=n1 MaxTime=" + "9" * 4301 + "\n", "unreadable time")],
+    ids=["allow-qos", "node-partitions", "partition-name", "huge-hostlist", "huge-number"],
+)
+def test_convert_refuses_hostile_input_cleanly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nodes: str, partitions: str | None,
+    message: str,
+) -> None:
+    argv = []
+    if partitions is not None:
+        (tmp_path / "p").write_text(partitions, encoding="utf-8")
+        argv = ["--partitions", str(tmp_path / "p")]
+    code, out, err = convert(monkeypatch, nodes, *argv)
+    assert code == 2 and out == "" and message in err and "Traceback" not in err

@@ -230,3 +230,34 @@ def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
         "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
         "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID echo hi\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("final", "code"),
+    [("FAILED|256:0", 1), ("FAILED|512:0", 2), ("WEIRD|0:0", 1), ("COMPLETED|0:0", 0)],
+)
+def test_run_slurm_wait_exit_status_is_the_jobs(tmp_path: Path, final: str, code: int) -> None:
+    # issue 24 item 8: FAILED with 256 exited 0; an unknown final state polled forever
+    folder = polling_bin(tmp_path, [], final)
+    write_commands(tmp_path / "bin", sbatch="cat > /dev/null; echo 44")
+    launcher = SimpleNamespace(options=OPTIONS, binpath=str(folder), interval=0.01,
+                               launcherenv=None)
+    out = io.StringIO()
+    assert submit_cmd.run_slurm(launcher, ["x"], connector=LocalConnector(), stdout=out,
+                                wait=True) == code
+    assert out.getvalue().endswith(f", exit code {code}\n")
+
+
+def test_run_slurm_wait_survives_a_busy_controller(tmp_path: Path) -> None:
+    from tests.test_slurm_jobs import flaky_bin
+
+    folder = flaky_bin(tmp_path, 1)
+    write_commands(tmp_path / "bin", sbatch="cat > /dev/null; echo 45")
+    launcher = SimpleNamespace(options=OPTIONS, binpath=str(folder), interval=0.01,
+                               launcherenv=None)
+    out = io.StringIO()
+    assert submit_cmd.run_slurm(launcher, ["x"], connector=LocalConnector(), stdout=out,
+                                wait=True) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("job 45: poll failed (") and "retry 1 of 5" in lines[1]
+    assert lines[-1] == "job 45 ended: COMPLETED, exit code 0"

@@ -192,3 +192,23 @@ def test_empty_command_refused_by_every_connector() -> None:
     for connector in (LocalConnector(), SshConnector(SshConnectorConfig(id="c", hostname="h"))):
         with pytest.raises(InvalidValue, match=r"^empty command$"):
             connector.run([])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "setsid sleep 30 &\nsleep 30\n",  # a grandchild in its own session holds stdout
+        "setsid sleep 30 &\necho done\n",  # the command ends, its setsid child holds stdout
+        "setsid sh -c 'sleep 30' &\nsleep 30 &\nsleep 30\n",
+    ],
+    ids=["setsid-while-running", "setsid-after-exit", "setsid-and-group"],
+)
+def test_timeout_is_kept_when_a_setsid_grandchild_holds_the_pipes(
+    tmp_path: Path, body: str
+) -> None:
+    # issue 24 item 7: the 30 s limit became 91 s, waiting for an EOF that never came
+    hang = script(tmp_path, "hang", body)
+    started = time.monotonic()
+    with pytest.raises(SlurmQueryError, match=r"timed out after 0\.5 s"):
+        LocalConnector().run([hang], timeout=0.5)
+    assert time.monotonic() - started < 2

@@ -131,3 +131,74 @@ def test_wait_falls_back_to_scontrol(tmp_path: Path) -> None:
     folder = fake_bin(tmp_path, scontrol="echo 'slurm_load_jobs error: Invalid job id' >&2; exit 1")
     with pytest.raises(SlurmQueryError, match="job not found"):
         jobs.query_state(LocalConnector(), str(folder), "7")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("0:0", 0), ("3:0", 3), ("0:15", 143), ("256:0", 1), ("512:0", 2), ("65280:0", 255),
+     ("9:0", 9), ("265:0", 137), ("65536:0", 1), ("255:0", 255), ("1:0", 1), ("", 1),
+     ("x:y", 1), ("9" * 40 + ":0", 1), ("-1:0", 1), ("0:" + "9" * 40, 0)],
+)
+def test_exit_code_is_what_a_shell_says(code: str, status: int) -> None:
+    # issue 24 item 8: a raw wait status (256 = exit 1) was returned as is, and exit(256) is 0
+    assert jobs.exit_code(code) == status
+
+
+@pytest.mark.parametrize(
+    ("final", "state", "code"),
+    [
+        ("FAILED|256:0", "FAILED", 1),  # issue 24 item 8: exited 0
+        ("FAILED|0:0", "FAILED", 1),
+        ("NODE_FAIL|512:0", "NODE_FAIL", 2),
+        ("COMPLETED|0:0", "COMPLETED", 0),
+        ("LAUNCH_FAILED|0:0", "LAUNCH_FAILED", 1),  # a state this reqsolve does not know: ended
+        ("WEIRD|7:0", "WEIRD", 7),
+        ("WEIRD|", "WEIRD", 1),
+        ("COMPLETED|", "COMPLETED", 0),
+    ],
+)
+def test_wait_ends_on_any_final_state_with_a_nonzero_code_unless_completed(
+    tmp_path: Path, final: str, state: str, code: int
+) -> None:
+    # squeue no longer lists the job; an unknown state from sacct polled forever before
+    folder = polling_bin(tmp_path, ["PENDING"], final)
+    sleeps: list[float] = []
+    result = jobs.wait(LocalConnector(), str(folder), "7", interval=1, report=lambda s: None,
+                       sleep=sleeps.append)
+    assert result == jobs.JobState(state, code) and len(sleeps) == 1
+
+
+def flaky_bin(tmp_path: Path, failing: int) -> Path:
+    """Every Slurm client fails (busy controller) for the first ``failing`` polls, then squeue
+    says RUNNING once and sacct COMPLETED."""
+    counter = tmp_path / "polls"
+    counter.write_text("0")
+    busy = "echo 'slurm_load_jobs error: Socket timed out on send/recv operation' >&2; exit 1"
+    return write_commands(
+        tmp_path / "bin",
+        squeue=f'n=$(cat {counter}); echo $((n+1)) > {counter}\n'
+               f'[ "$n" -lt {failing} ] && {{ {busy}; }}\n[ "$n" -eq {failing} ] && echo RUNNING'
+               "\nexit 0",
+        sacct=f'n=$(cat {counter}); [ "$n" -le {failing} ] && {{ {busy}; }}\n'
+              "echo 'COMPLETED|0:0'",
+        scontrol=busy,
+    )
+
+
+@pytest.mark.parametrize("failing", [1, 3, jobs.POLL_RETRIES])
+def test_wait_retries_polls_that_fail(tmp_path: Path, failing: int) -> None:
+    folder = flaky_bin(tmp_path, failing)
+    retried: list[int] = []
+    seen: list[str] = []
+    result = jobs.wait(LocalConnector(), str(folder), "7", interval=0, report=lambda s:
+                       seen.append(s.state), sleep=lambda _: None,
+                       on_retry=lambda exc, n: retried.append(n))
+    assert result == jobs.JobState("COMPLETED", 0)
+    assert retried == list(range(1, failing + 1)) and seen == ["RUNNING", "COMPLETED"]
+
+
+def test_wait_gives_up_after_the_retries(tmp_path: Path) -> None:
+    folder = flaky_bin(tmp_path, jobs.POLL_RETRIES + 1)
+    with pytest.raises(SlurmQueryError, match="job not found"):
+        jobs.wait(LocalConnector(), str(folder), "7", interval=0, report=lambda s: None,
+                  sleep=lambda _: None)

@@ -161,9 +161,17 @@ def run_slurm(
     poller = getattr(launcher, "main", None) or launcher
     every = interval if interval is not None else float(getattr(poller, "interval", 60))
     poll_path = getattr(poller, "binpath", binpath)
-    final = jobs.wait(connector, poll_path, job_id, interval=every, report=report)
+    def retry(error: Exception, failures: int) -> None:
+        # a busy controller or an ssh hiccup while the job is queued is not the job's end
+        first = str(error).splitlines()[0]
+        print(f"job {job_id}: poll failed ({first}); retry {failures} of {jobs.POLL_RETRIES}"
+              f" in {every:g} s", file=stdout, flush=True)
+
+    final = jobs.wait(
+        connector, poll_path, job_id, interval=every, report=report, on_retry=retry
+    )
     print(f"job {job_id} ended: {final.state}, exit code {final.exit_code}", file=stdout)
-    return final.exit_code or 0
+    return final.exit_code or 0  # 0 to 255, nonzero unless COMPLETED (jobs.wait)
 
 
 def _assignments(env: dict[str, str]) -> list[str]:

@@ -27,7 +27,7 @@ from reqsolve.config.model import (
     Partition,
     SlurmLauncherConfig,
 )
-from reqsolve.config.regex import check_features_regex, memory_group_unit
+from reqsolve.config.regex import check_features_regex, match_feature, memory_group_unit
 from reqsolve.errors import InvalidValue
 from reqsolve.units import parse_memory
 
@@ -59,7 +59,7 @@ def decode_feature(patterns: tuple[str, ...], feature: str) -> DecodedFeature:
     model: str | None = None
     errors: list[str] = []
     for pattern in compiled_features_regex(patterns):
-        match = pattern.match(feature)
+        match = match_feature(pattern, feature)
         if match is None:
             continue
         groups = match.groupdict()

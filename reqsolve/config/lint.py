@@ -21,8 +21,10 @@ from reqsolve.config.model import (
 )
 from reqsolve.config.regex import (
     DECODED_GROUPS,
+    MAX_FEATURE_LENGTH,
     MEMORY_GROUP_PREFIX,
     MEMORY_GROUP_UNITS,
+    match_feature,
     memory_group_unit,
 )
 from reqsolve.config.spec import SLURM_LAUNCHER
@@ -421,9 +423,12 @@ def _regexes(linter: _Linter, path: str, launcher: SlurmLauncherConfig) -> None:
                 "it decodes nothing",
                 "name a group, e.g. GPU(?P<cuda_count>\\d+)",
             )
-        elif not launcher.query_slurm and not any(pattern.match(f) for f, _ in features):
+        elif not launcher.query_slurm and not any(match_feature(pattern, f) for f, _ in features):
             linter.warn(rpath, "features regex matches no feature of this launcher's nodes")
     for feature, fpath in features:
+        if len(feature) > MAX_FEATURE_LENGTH:
+            linter.warn(fpath, f"feature of {len(feature)} characters: features_regex decodes"
+                        f" features of at most {MAX_FEATURE_LENGTH}, not this one")
         decoded = decode_feature(launcher.features_regex, feature)
         if decoded.error is not None:
             linter.error(fpath, f"feature '{feature}': {decoded.error}")

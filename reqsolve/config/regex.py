@@ -1,9 +1,21 @@
 """features_regex: compiled once, and refused when matching could take exponential time.
 
 A launcher file may come from anyone with write access to a shared configuration directory;
-Python's backtracking engine can spend years on ``(\\w+)+$`` against a feature name. A pattern
-whose repeated part itself repeats (nested quantifiers, the usual cause of catastrophic
-backtracking) is rejected at load time, and a pattern is at most :data:`MAX_REGEX_LENGTH` long.
+Python's backtracking engine can spend years on ``(\\w+)+$`` against a feature name, and has no
+time limit. So matching is bounded however the pattern is written, by three rules at load time
+and one at match time:
+
+- a repeated part that itself repeats (nested quantifiers: ``(\\d+)+``) is refused;
+- a repeated alternation (``(\\d|\\d\\d)+``, ``(a|a)*``) is refused: its branches can share
+  the same text, and a failed match tries every way of cutting it;
+- at most :data:`MAX_VARIABLE_REPEATS` quantifiers of variable count (``*``, ``+``, ``?``,
+  ``{m,n}``), and at most :data:`MAX_REGEX_LENGTH` characters;
+- only features of at most :data:`MAX_FEATURE_LENGTH` characters are matched
+  (:func:`match_feature`; Slurm features are short words such as ``GPUM80G``).
+
+Within these, a failed match does at most about C(65 + 4, 4) ≈ 860,000 steps: the worst patterns
+found (``\\w*\\d*\\w*\\d*x``, ``.*?.*?.*?.*?x``) take under 10 ms on a 64-character feature,
+and each (pattern, feature) pair is matched once per process (tests/test_config_regex.py).
 """
 
 from __future__ import annotations
@@ -16,6 +28,8 @@ from typing import Any
 from reqsolve.errors import InvalidValue
 
 MAX_REGEX_LENGTH = 500
+MAX_FEATURE_LENGTH = 64
+MAX_VARIABLE_REPEATS = 4
 DECODED_GROUPS = ("cuda_count", "cuda_memory", "cuda_model")
 # ``cuda_memory_<unit>``: the captured number is in that unit (``MEM(?P<cuda_memory_G>\d+)``
 # reads the feature MEM16 as 16G) — a Slurm feature cannot be renamed to carry its unit
@@ -91,6 +105,40 @@ def _nested_quantifier(items: Any) -> bool:
     return False
 
 
+def _repeated_alternation(items: Any, repeated: bool = False) -> bool:
+    """Whether an alternation sits inside a part that repeats (``(\\d|\\d\\d)+``)."""
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            if _repeated_alternation(av[2], repeated or av[1] > 1):
+                return True
+        elif (name == "BRANCH" and repeated) or any(
+            _repeated_alternation(child, repeated) for child in _children(name, av)
+        ):
+            return True
+    return False
+
+
+def _variable_repeats(items: Any) -> int:
+    """How many quantifiers of the pattern match a variable number of times."""
+    count = 0
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            count += (av[0] != av[1]) + _variable_repeats(av[2])
+        else:
+            count += sum(_variable_repeats(child) for child in _children(name, av))
+    return count
+
+
+def match_feature(pattern: re.Pattern[str], feature: str) -> re.Match[str] | None:
+    """``pattern.match(feature)``, for features of at most :data:`MAX_FEATURE_LENGTH`
+    characters (a longer one is not decoded: see the module for why this bounds the time)."""
+    if len(feature) > MAX_FEATURE_LENGTH:
+        return None
+    return pattern.match(feature)
+
+
 @cache
 def check_features_regex(text: str) -> re.Pattern[str]:
     """The compiled pattern, or :class:`InvalidRegex` saying what is wrong and where."""
@@ -108,9 +156,25 @@ def check_features_regex(text: str) -> re.Pattern[str]:
             exc.pos,
         ) from None
     parser = _sre_parser()
-    if parser is not None and _nested_quantifier(parser.parse(text)):
+    if parser is None:  # pragma: no cover - older or future Pythons
+        return pattern
+    parsed = parser.parse(text)
+    if _nested_quantifier(parsed):
         raise InvalidRegex(
             "features regex has a repeated group that itself repeats (catastrophic backtracking)",
             "remove the outer quantifier, e.g. (\\d+)+ -> (\\d+)",
+        )
+    if _repeated_alternation(parsed):
+        raise InvalidRegex(
+            "features regex repeats an alternation (catastrophic backtracking: its branches"
+            " can match the same text)",
+            "repeat one character class instead, e.g. (\\d|\\d\\d)+ -> \\d+, (a|b)+ -> [ab]+",
+        )
+    repeats = _variable_repeats(parsed)
+    if repeats > MAX_VARIABLE_REPEATS:
+        raise InvalidRegex(
+            f"features regex has {repeats} quantifiers of variable count (*, +, ?, {{m,n}}),"
+            f" at most {MAX_VARIABLE_REPEATS}: each one multiplies the work of a failed match",
+            "a feature pattern such as GPU(?P<cuda_count>\\d+) needs one",
         )
     return pattern

@@ -22,11 +22,12 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.slurm.names import SLURM_NAME_RE
+from reqsolve.slurm.names import SLURM_NAME_RE, safe_name
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
-from reqsolve.units import format_duration, format_memory
+from reqsolve.units import MAX_BYTES, MAX_SECONDS, format_duration, format_memory
 
 GIB, MIB = 2**30, 2**20
+MAX_GPUS = 1024  # the most GPUs a launcher file states for one node (config/spec.py)
 
 
 def memory_text(value: int) -> str:
@@ -100,19 +101,56 @@ def group_nodes(nodes: Iterable[NodeRecord]) -> tuple[NodeGroup, ...]:
     )
 
 
+def _limit(value: int | None, most: int) -> int | None:
+    """A limit a launcher file can state; beyond it (a time limit over ten years, a default
+    memory over 10^18 bytes) Slurm's limit is no limit in practice, and is written as none."""
+    return None if value is None or value > most else value
+
+
 def partition_configuration(record: PartitionRecord) -> Configuration | None:
-    if record.max_time is None and record.def_mem_per_cpu is None:
+    max_time = _limit(record.max_time, MAX_SECONDS)
+    mem_per_cpu = _limit(record.def_mem_per_cpu, MAX_BYTES)
+    if max_time is None and mem_per_cpu is None:
         return None
-    return Configuration(
-        max_duration=record.max_time, cpu=CpuConfig(mem_per_cpu=record.def_mem_per_cpu)
-    )
+    return Configuration(max_duration=max_time, cpu=CpuConfig(mem_per_cpu=mem_per_cpu))
 
 
 def to_qos(record: QosRecord) -> Qos:
     """Slurm's QoS ``Priority`` is a scheduling weight, not reqsolve's preference between
     candidates: mapped over, it would send every job to the QoS with the highest weight (often
     a restricted one). It stays 0; the launcher file sets preferences."""
-    return Qos(name=record.name, max_duration=record.max_wall, min_gpu=record.min_gpus)
+    return Qos(
+        name=record.name, max_duration=_limit(record.max_wall, MAX_SECONDS), min_gpu=record.min_gpus
+    )
+
+
+def _not_writable(node: NodeRecord) -> str | None:
+    """Why no sbatch option could name this node (``--nodelist``, ``--exclude``) or its GPUs
+    (``--gres=gpu:TYPE:N``), or no launcher file state it, or None: such a node is left out
+    with the reason, the others stay usable (issue 24: one hostile name or absurd number no
+    longer fails the whole answer, nor makes ``slurm convert`` write a file validate refuses)."""
+    if SLURM_NAME_RE.fullmatch(node.name) is None:
+        return _unnamable(node)
+    for gpu in node.gpus:
+        if gpu.model is not None and SLURM_NAME_RE.fullmatch(gpu.model) is None:
+            return _unnamable(node)
+        if gpu.count > MAX_GPUS:
+            return f"its {node.gpu_count:,} GPUs are more than {MAX_GPUS} on one node"
+    if node.memory is not None and node.memory > MAX_BYTES:
+        return f"its memory ({node.memory // MIB:,} MiB) is over 10^18 bytes"
+    return None
+
+
+def _unnamable(node: NodeRecord) -> str | None:
+    """Which name of the node no option can carry, and why."""
+    try:
+        safe_name(node.name, "host")
+        for gpu in node.gpus:
+            if gpu.model is not None:
+                safe_name(gpu.model, "GRES type")
+    except ValueError as exc:
+        return str(exc)
+    return None  # pragma: no cover - called for a name the alphabet refuses
 
 
 def build(
@@ -137,7 +175,7 @@ def build(
     by_name = {node.name: node for node in nodes}
     left_out: dict[str, LeftOut] = {}
     for node in nodes:
-        why = node.unusable
+        why = node.unusable or _not_writable(node)
         if why is not None:
             left_out[node.name] = LeftOut(node.name, why)
     if partitions is None:
@@ -326,10 +364,9 @@ def launcher_yaml(
     """A launcher file holding these slurm launchers (``left_out`` hosts and ``notes`` as
     comments)."""
 
-    lines = []
-    for item in left_out:
-        lines.append(f"# left out: {item.host}: {item.reason}".replace("\n", " "))
-    for note in notes:
-        lines.append(f"# {note}".replace("\n", " "))
+    lines = [f"# left out: {item.host}: {item.reason}" for item in left_out]
+    lines += [f"# {note}" for note in notes]
+    # one comment line each, whatever a name holds (a line break would end the comment)
+    lines = ["".join(c if c.isprintable() else "?" for c in line) for line in lines]
     body = dump_yaml({"slurm": [launcher_data(launcher) for launcher in launchers]})
     return "".join(line + "\n" for line in lines) + body

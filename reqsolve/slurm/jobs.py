@@ -28,6 +28,18 @@ FINAL_STATES = frozenset(
         "OUT_OF_MEMORY", "PREEMPTED", "REVOKED", "TIMEOUT",
     }
 )
+# States of a job that is still queued, running or about to be (squeue/sacct/scontrol). A state
+# sacct or scontrol reports for a job squeue no longer lists that is in neither set is final
+# (a new Slurm's, or a broken reply): waiting for it to change would poll forever.
+ACTIVE_STATES = frozenset(
+    {
+        "PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING", "RESIZING", "REQUEUED",
+        "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SIGNALING", "STAGE_OUT", "STOPPED",
+        "SPECIAL_EXIT", "POWER_UP_NODE", "UPDATE_DB",
+    }
+)
+# Polls in a row that may fail (a busy controller, an ssh hiccup) before --wait gives up.
+POLL_RETRIES = 5
 
 
 def batch_script(
@@ -106,9 +118,9 @@ def query_state(connector: Connector, binpath: str, job_id: str, timeout: float 
     )
     for line in accounted.stdout.splitlines():
         cells = line.strip().split("|")
-        if len(cells) >= 2 and cells[0]:
+        if len(cells) >= 2 and cells[0].strip():
             found = cells[0].split()[0]  # "CANCELLED by 0"
-            return JobState(found, _exit_code(cells[1]) if found in FINAL_STATES else None)
+            return _state(found, cells[1])
     shown = connector.run(
         [f"{prefix}scontrol", "--oneliner", "show", "job", job_id], timeout=timeout, check=False
     )
@@ -124,16 +136,35 @@ def query_state(connector: Connector, binpath: str, job_id: str, timeout: float 
         )
     code = re.search(r"\bExitCode=(\S+)", shown.stdout)
     found = match.group(1)
-    exit_code = _exit_code(code.group(1)) if code and found in FINAL_STATES else None
-    return JobState(found, exit_code)
+    return _state(found, code.group(1) if code else "")
 
 
-def _exit_code(text: str) -> int:
-    """Slurm's ``code:signal``: the code, or 128+signal when a signal ended the job."""
-    code, _, sig = text.partition(":")
-    value = int(code) if code.isdigit() else 1
-    if value == 0 and sig.isdigit() and int(sig):
-        return 128 + int(sig)
+def _state(state: str, code: str) -> JobState:
+    """A state sacct or scontrol reports: active, or ended with its exit code (a missing code
+    is 0 for COMPLETED, 1 otherwise)."""
+    if state in ACTIVE_STATES:
+        return JobState(state)
+    if not code.strip():
+        return JobState(state, 0 if state == "COMPLETED" else 1)
+    return JobState(state, exit_code(code))
+
+
+def exit_code(text: str) -> int:
+    """Slurm's ``code:signal`` as a shell says it, 0 to 255: the code, or 128+signal when a
+    signal ended the job. A code over 255 is a raw wait status (``256:0`` is status 1, ``9:0``
+    from some plugins is 9): decoded, never taken modulo 256 (256 would read as success).
+    Anything unreadable is 1."""
+    code, _, sig = text.strip().partition(":")
+    if not (code.isascii() and code.isdigit() and len(code) <= 10):
+        return 1
+    value = int(code)
+    if value > 255:  # a wait status: exit code in bits 8-15, signal in bits 0-6
+        value, signal = (value >> 8) & 0xFF, value & 0x7F
+        if signal:
+            return 128 + signal
+        return value or 1
+    if value == 0 and sig.isascii() and sig.isdigit() and 0 < int(sig[:3]) < 128:
+        return 128 + int(sig[:3])
     return value
 
 
@@ -145,18 +176,36 @@ def wait(
     interval: float,
     report: Callable[[JobState], None],
     sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[SlurmQueryError, int], None] | None = None,
 ) -> JobState:
-    """Poll every ``interval`` s, reporting each change of state, until a final state."""
+    """Poll every ``interval`` s, reporting each change of state, until the job has ended; its
+    final state with an exit code from 0 to 255 (0 only for COMPLETED).
+
+    A poll that fails (a busy controller, an ssh hiccup) is retried: :data:`POLL_RETRIES`
+    failures in a row, and ``on_retry`` told of each, before the last one is raised.
+    """
     last: str | None = None
+    failures = 0
     while True:
-        state = query_state(connector, binpath, job_id)
+        try:
+            state = query_state(connector, binpath, job_id)
+        except SlurmQueryError as exc:
+            failures += 1
+            if failures > POLL_RETRIES:
+                raise
+            if on_retry is not None:
+                on_retry(exc, failures)
+            sleep(interval)
+            continue
+        failures = 0
         if state.state != last:
             report(state)
             last = state.state
-        if state.final:
-            if state.exit_code is None:
-                return JobState(state.state, 0 if state.state == "COMPLETED" else 1)
-            if state.state != "COMPLETED" and state.exit_code == 0:
-                return JobState(state.state, 1)
-            return state
+        if state.exit_code is not None or state.final:
+            code = state.exit_code if state.exit_code is not None else 1
+            if state.state == "COMPLETED" and state.exit_code is None:
+                code = 0
+            if state.state != "COMPLETED" and code == 0:
+                code = 1
+            return JobState(state.state, code)
         sleep(interval)

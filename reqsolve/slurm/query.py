@@ -10,22 +10,33 @@ A failure anywhere raises :class:`SlurmQueryError` before anything is cached or 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from reqsolve.config.model import LauncherFile, Partition, Qos, SlurmLauncherConfig
-from reqsolve.connectors import Connector, connector_for
+from reqsolve.config.model import (
+    LauncherFile,
+    Partition,
+    Qos,
+    SlurmLauncherConfig,
+    SshConnectorConfig,
+)
+from reqsolve.connectors import CommandResult, Connector, connector_for
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm import readers
+from reqsolve.launchers import resolve_connector
+from reqsolve.slurm import cache, readers
 from reqsolve.slurm.convert import Discovered, LeftOut, build
 
 DEFAULT_TTL = 300.0
-_CACHE_FORMAT = 1
+# How long a failed discovery is remembered on disk: the next `reqsolve find` processes skip
+# the launcher at once instead of each waiting for a dead controller (docs/slurm.md).
+FAILURE_TTL = 60.0
+_CACHE_FORMAT = 2
 # JSON output of scontrol/sacctmgr appeared in 23.02; sinfo --json in 21.08.
 _SCONTROL_JSON_SINCE = (23, 2)
 _SINFO_JSON_SINCE = (21, 8)
@@ -74,13 +85,24 @@ def clear_cache() -> None:
     _memory.clear()
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reqsolve"
+default_cache_dir = cache.default_cache_dir
 
 
 def _key(launcher: SlurmLauncherConfig, launcher_file: LauncherFile) -> str:
-    raw = "\0".join((launcher_file.path, launcher.id, launcher.connector, launcher.path))
+    """Which cluster answers: the launcher, the machine asking, and where its commands run
+    (the ssh target, or this machine's SLURM_CONF): a $HOME shared by two clusters' login nodes
+    never answers one with the other's nodes."""
+    connector = resolve_connector(launcher.connector, launcher_file)
+    if isinstance(connector, SshConnectorConfig):
+        target = "\0".join(
+            ("ssh", connector.user or "", connector.hostname, str(connector.port),
+             *connector.options)
+        )
+    else:
+        target = f"{connector}\0{os.environ.get('SLURM_CONF', '')}"
+    raw = "\0".join(
+        (launcher_file.path, launcher.id, launcher.path, socket.gethostname(), target)
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -96,13 +118,37 @@ def parse_version(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+class _Deadline:
+    """One time limit for all the commands of one discovery (four slow commands no longer take
+    four times the limit)."""
+
+    def __init__(self, connector: Connector, timeout: float) -> None:
+        self.connector = connector
+        self.timeout = timeout
+        self.end = time.monotonic() + timeout
+
+    def run(self, argv: tuple[str, ...], *, check: bool = True) -> CommandResult:
+        spent = f"the discovery took more than its {self.timeout:g} s (one limit for all" \
+            " its commands)"
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise SlurmQueryError(argv, f"not run: {spent}")
+        try:
+            return self.connector.run(argv, timeout=left, check=check)
+        except SlurmQueryError as exc:
+            if self.end - time.monotonic() > 0 or "timed out after" not in str(exc):
+                raise
+            raise SlurmQueryError(argv, f"timed out: {spent}", stderr=exc.stderr) from None
+
+
 def _query(
     launcher: SlurmLauncherConfig, connector: Connector, timeout: float
 ) -> _Outputs:
     scontrol, sinfo = _binary(launcher, "scontrol"), _binary(launcher, "sinfo")
     sacctmgr = _binary(launcher, "sacctmgr")
+    deadline = _Deadline(connector, timeout)
     version_command = (scontrol, "--version")
-    version_text = connector.run(version_command, timeout=timeout).stdout
+    version_text = deadline.run(version_command).stdout
     try:
         version = parse_version(version_text)
     except ValueError as exc:
@@ -118,9 +164,9 @@ def _query(
             nodes_command = (scontrol, "--oneliner", "show", "nodes")
         partitions_command = (scontrol, "--oneliner", "show", "partition")
         qos_command = (sacctmgr, *readers.QOS_COMMAND[1:])
-    nodes = connector.run(nodes_command, timeout=timeout).stdout
-    partitions = connector.run(partitions_command, timeout=timeout).stdout
-    qos_result = connector.run(qos_command, timeout=timeout, check=False)
+    nodes = deadline.run(nodes_command).stdout
+    partitions = deadline.run(partitions_command).stdout
+    qos_result = deadline.run(qos_command, check=False)
     qos: tuple[tuple[str, ...], str] | None = (qos_command, qos_result.stdout)
     if qos_result.returncode != 0:
         if "accounting_storage/slurmdbd" in qos_result.stderr:
@@ -132,39 +178,78 @@ def _query(
     return _Outputs(version, (nodes_command, nodes), (partitions_command, partitions), qos)
 
 
+def _outputs(data: dict[str, Any]) -> _Outputs:
+    """A stored answer back to outputs (KeyError, TypeError... when damaged)."""
+    qos = data["qos"]
+
+    def command(value: Any) -> tuple[tuple[str, ...], str]:
+        argv, text = value
+        if not (isinstance(text, str) and all(isinstance(word, str) for word in argv)):
+            raise TypeError("not a command and its output")
+        return tuple(argv), text
+
+    return _Outputs(
+        version=(int(data["version"][0]), int(data["version"][1])),
+        nodes=command(data["nodes"]),
+        partitions=command(data["partitions"]),
+        qos=None if qos is None else command(qos),
+    )
+
+
 def _read_disk(path: Path, ttl: float, now: float) -> tuple[float, _Outputs] | None:
+    """The stored answer when fresh; raises the stored failure when it is younger than
+    :data:`FAILURE_TTL`; None when absent, stale, not believable or damaged (ask Slurm)."""
+    data = cache.read(path)
+    if data is None or data.get("format") != _CACHE_FORMAT:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
         written = float(data["time"])
-        if data.get("format") != _CACHE_FORMAT or not 0 <= now - written <= ttl:
+        age = now - written
+        failure = data.get("failure")
+        if failure is not None:
+            if 0 <= age <= min(ttl, FAILURE_TTL):
+                raise _remembered(failure, age)
             return None
-        qos = data["qos"]
-        return written, _Outputs(
-            version=(int(data["version"][0]), int(data["version"][1])),
-            nodes=(tuple(data["nodes"][0]), str(data["nodes"][1])),
-            partitions=(tuple(data["partitions"][0]), str(data["partitions"][1])),
-            qos=None if qos is None else (tuple(qos[0]), str(qos[1])),
-        )
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return None  # absent, stale or damaged: ask Slurm again
+        if not 0 <= age <= ttl:
+            return None
+        return written, _outputs(data)
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError):
+        return None  # damaged: ask Slurm again
+
+
+def _remembered(failure: dict[str, Any], age: float) -> SlurmQueryError:
+    code = failure.get("returncode")
+    return SlurmQueryError(
+        tuple(str(word) for word in failure["command"]),
+        f"{str(failure['message'])[:500]} [remembered from {age:.0f} s ago: asked again"
+        f" {FAILURE_TTL - age:.0f} s from now; `reqsolve slurm discover` asks at once]",
+        returncode=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        stderr=str(failure.get("stderr", ""))[:2000],
+    )
 
 
 def _write_disk(path: Path, outputs: _Outputs, now: float) -> None:
-    data = {
+    cache.write(path, {
         "format": _CACHE_FORMAT,
         "time": now,
         "version": list(outputs.version),
         "nodes": [list(outputs.nodes[0]), outputs.nodes[1]],
         "partitions": [list(outputs.partitions[0]), outputs.partitions[1]],
         "qos": None if outputs.qos is None else [list(outputs.qos[0]), outputs.qos[1]],
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(partial, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs a query next time
+    })
+
+
+def _write_failure(path: Path, error: SlurmQueryError, now: float) -> None:
+    """Remember ``error`` for :data:`FAILURE_TTL` s (its first line without the command)."""
+    first = str(error).split("\n", 1)[0].removeprefix(" ".join(error.command) + ": ")
+    if error.returncode is not None:
+        first = first.removesuffix(f" (exit status {error.returncode})")
+    cache.write(path, {
+        "format": _CACHE_FORMAT,
+        "time": now,
+        "failure": {"command": list(error.command), "message": first,
+                    "returncode": error.returncode, "stderr": error.stderr[:2000]},
+    })
 
 
 def merge_qos(written: tuple[Qos, ...], discovered: tuple[Qos, ...]) -> tuple[Qos, ...]:
@@ -252,15 +337,24 @@ def discover_details(
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", launcher.id)[:40]
         disk_path = cache_dir / f"slurm-{safe_id}-{key}.json"
         if found is None:
-            found = _read_disk(disk_path, ttl, now)
+            found = _read_disk(disk_path, ttl, now)  # raises a failure remembered briefly
     if found is not None:
         written, outputs = found
-        discovered = outputs.discovered()
-        _memory[key] = (written, outputs)
-        return DiscoveryResult(merge(launcher, discovered), discovered, (), cached=True)
+        try:
+            discovered = outputs.discovered()
+        except SlurmQueryError:
+            pass  # a stored answer that no longer reads: ask Slurm again, as if absent
+        else:
+            _memory[key] = (written, outputs)
+            return DiscoveryResult(merge(launcher, discovered), discovered, (), cached=True)
     connector = runner if runner is not None else connector_for(launcher.connector, launcher_file)
-    outputs = _query(launcher, connector, timeout)
-    discovered = outputs.discovered()  # raises on garbled output, before anything is kept
+    try:
+        outputs = _query(launcher, connector, timeout)
+        discovered = outputs.discovered()  # raises on garbled output, before anything is kept
+    except SlurmQueryError as exc:
+        if disk_path is not None:
+            _write_failure(disk_path, exc, now)
+        raise
     _memory[key] = (now, outputs)
     if disk_path is not None:
         _write_disk(disk_path, outputs, now)

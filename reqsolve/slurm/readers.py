@@ -6,20 +6,34 @@ JSON only through slurmrestd. Later releases add ``--json`` to scontrol/sacctmgr
 data_parser versions, so the JSON readers accept the shapes of both generations. Anything that
 does not look like what Slurm prints raises :class:`SlurmQueryError`, never a bare exception.
 
-Length (~600 lines): one reader per Slurm output (text and both JSON generations), each small and
-independent; they share the record types and the error wording kept here.
+One reader per Slurm output (text and both JSON generations), each small and independent; they
+share the record types and the error wording kept here. The values inside (numbers, times, host
+lists, JSON) are read by the bounded readers of :mod:`reqsolve.slurm.values`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reqsolve.errors import SlurmQueryError
-from reqsolve.units import MIB, parse_slurm_time
+from reqsolve.slurm.names import safe_name, safe_names
+from reqsolve.slurm.values import (
+    MAX_HOSTS,
+    MAX_HOSTS_PER_OUTPUT,
+    GpuGres,
+    expand_hostlist,
+    hostlist_size,
+    load_json,
+    number,
+    parse_gres,
+    parse_key_values,
+    slurm_time,
+    whole,
+)
+from reqsolve.units import MIB
 
 _Record = TypeVar("_Record")
 
@@ -46,14 +60,6 @@ UNUSABLE_STATES = {
     "REBOOT_ISSUED": "rebooting",
     "REBOOT_REQUESTED": "waiting for a reboot",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class GpuGres:
-    """One ``gpu`` item of a node's Gres: ``gpu:a100:8(S:0-1)`` -> model a100, count 8."""
-
-    model: str | None
-    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,99 +136,6 @@ def _garbled(command: Sequence[str], message: str, text: str = "") -> SlurmQuery
     return SlurmQueryError(tuple(command), f"unexpected output: {detail}")
 
 
-def expand_hostlist(expression: str) -> tuple[str, ...]:
-    """Slurm hostlist expression to names: ``yip,a100-0[1-2],n[1,3-4]`` -> yip a100-01 ...
-
-    Zero padding is kept as Slurm does (``[08-10]`` -> 08 09 10); several brackets in one name
-    multiply (``r[1-2]n[1-2]``).
-    """
-    text = expression.strip()
-    if text in ("", "(null)"):
-        return ()
-    names: list[str] = []
-    for item in _split_outside(text, "[", "]", strict=f"host list {expression!r}"):
-        if not item:
-            raise ValueError(f"empty item in host list {expression!r}")
-        names.extend(_expand_one(item))
-    return tuple(names)
-
-
-def _split_outside(
-    text: str, opening: str, closing: str, *, strict: str | None = None
-) -> list[str]:
-    """``text`` cut at the commas outside the brackets: ``a[1,2],b`` -> ``a[1,2]``, ``b``.
-
-    Host lists must balance: with ``strict`` (what the text is, for the message) a stray bracket
-    raises ValueError. Gres strings are read leniently, as they always were.
-    """
-    items: list[str] = []
-    depth, start = 0, 0
-    for index, char in enumerate(text):
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth < 0 and strict is not None:
-                raise ValueError(f"unbalanced {closing!r} in {strict}")
-        elif char == "," and depth == 0:
-            items.append(text[start:index])
-            start = index + 1
-    if depth != 0 and strict is not None:
-        raise ValueError(f"unbalanced {opening!r} in {strict}")
-    items.append(text[start:])
-    return items
-
-
-def _expand_one(item: str) -> list[str]:
-    open_at = item.find("[")
-    if open_at < 0:
-        return [item]
-    close_at = item.index("]", open_at)
-    prefix, ranges, rest = item[:open_at], item[open_at + 1 : close_at], item[close_at + 1 :]
-    values: list[str] = []
-    for part in ranges.split(","):
-        if "-" in part:
-            low, high = part.split("-", 1)
-            if not (low.isdigit() and high.isdigit()) or int(high) < int(low):
-                raise ValueError(f"bad range {part!r} in host list item {item!r}")
-            width = len(low)
-            values.extend(str(n).zfill(width) for n in range(int(low), int(high) + 1))
-        elif part.isdigit():
-            values.append(part)
-        else:
-            raise ValueError(f"bad range {part!r} in host list item {item!r}")
-    return [prefix + value + tail for value in values for tail in _expand_one(rest)]
-
-
-def parse_gres(text: str) -> tuple[GpuGres, ...]:
-    """GPU items of a Gres string, one per GRES type in order of first appearance.
-
-    ``gpu:4`` (untyped), ``gpu:a100:4``, ``gpu:a100_1g.5gb:7`` (a MIG profile is a type),
-    ``gpu:a6000:3(S:0-1),mps:100`` (socket suffix dropped, non-GPU GRES ignored),
-    ``gpu:1080ti:8,gpu:titan_x:2`` (two types), ``gpu:a100:2(S:0),gpu:a100:2(S:1)`` (one type
-    split over sockets: counted once, 4).
-    """
-    value = text.strip()
-    if value in ("", "(null)", "N/A"):
-        return ()
-    counts: dict[str | None, int] = {}
-    for raw in _split_outside(value, "(", ")"):
-        item = raw.split("(", 1)[0].strip()
-        parts = item.split(":")
-        if parts[0] != "gpu":
-            continue
-        if len(parts) == 2:
-            model, count_text = None, parts[1]
-        elif len(parts) == 3:
-            model, count_text = parts[1] or None, parts[2]
-        else:
-            raise ValueError(f"unreadable gres item {raw!r}")
-        if not count_text.isdigit():
-            raise ValueError(f"unreadable gres count in {raw!r}")
-        counts[model] = counts.get(model, 0) + int(count_text)
-    return tuple(GpuGres(model, count) for model, count in counts.items())
-
-
 def _names(text: str) -> tuple[str, ...]:
     value = text.strip()
     if value in ("", "(null)", "N/A", "NONE"):
@@ -230,63 +143,13 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n for n in value.split(",") if n)
 
 
-def _allow(text: str | None) -> tuple[str, ...] | None:
+def _allow(text: str | None, what: str) -> tuple[str, ...] | None:
     if text is None:
         return None
     value = text.strip()
     if value in ("", "ALL", "(null)"):
         return None
-    return _names(value)
-
-
-_KEY_RE = re.compile(r"(?:(?<=\s)|^)([A-Z][A-Za-z0-9_]*)=")
-
-
-def parse_key_values(text: str, record_key: str) -> list[dict[str, str]]:
-    """``scontrol show`` text (multi-line or ``--oneliner``) to one dict per record.
-
-    A record starts at ``record_key=`` at the beginning of a line; a value runs to the next
-    ``Key=`` on its line, so values with spaces (``OS=Linux 6.1 #1 SMP``, ``Reason=fan
-    failure [root@...]``) are kept whole.
-    """
-    records: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith(record_key + "="):
-            current = {}
-            records.append(current)
-        elif current is None:
-            raise ValueError(f"text before the first {record_key}= record: {line.strip()[:80]!r}")
-        keys = list(_KEY_RE.finditer(line))
-        if not keys:
-            raise ValueError(f"line without Key=Value: {line.strip()[:80]!r}")
-        if line[: keys[0].start()].strip():
-            raise ValueError(f"text before Key=Value: {line.strip()[:80]!r}")
-        for index, match in enumerate(keys):
-            end = keys[index + 1].start() if index + 1 < len(keys) else len(line)
-            current[match.group(1)] = line[match.end() : end].strip()
-    return records
-
-
-def _int(value: Any, what: str) -> int | None:
-    """An int from text or from the ``{"set", "infinite", "number"}`` objects of newer JSON."""
-    if isinstance(value, Mapping):
-        if value.get("infinite") or value.get("set") is False:
-            return None
-        value = value.get("number")
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if text in ("", "N/A", "(null)", "UNLIMITED", "NONE"):
-            return None
-        if text.lstrip("-").isdigit():
-            return int(text)
-    raise ValueError(f"{what}: expected a number, got {value!r}")
+    return safe_names(_names(value), what)
 
 
 # --------------------------------------------------------------------------- nodes
@@ -301,8 +164,8 @@ def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
     name = record["NodeName"].split()[0]
     if not name:
         raise ValueError("empty NodeName")
-    cpus = _int(record.get("CPUEfctv", record.get("CPUTot")), f"{name} CPUTot")
-    memory_mib = _int(record.get("RealMemory"), f"{name} RealMemory")
+    cpus = number(record.get("CPUEfctv", record.get("CPUTot")), f"{name} CPUTot")
+    memory_mib = number(record.get("RealMemory"), f"{name} RealMemory")
     # Each node is read on its own: "(null)" means no feature, never the previous node's.
     features = _names(record.get("AvailableFeatures", record.get("Features", "")))
     # "Reason=fan failure [root@2026-11-25T12:46:02]": keep the admin's words, as JSON does
@@ -314,7 +177,7 @@ def _node_from_text(record: Mapping[str, str]) -> NodeRecord:
         features=features,
         gpus=parse_gres(record.get("Gres", "")),
         state=record.get("State", "UNKNOWN").split()[0] if record.get("State") else "UNKNOWN",
-        partitions=_names(record.get("Partitions", "")),
+        partitions=safe_names(_names(record.get("Partitions", "")), "partition"),
         reason=reason or None,
     )
 
@@ -336,18 +199,18 @@ def _node_from_json(node: Mapping[str, Any]) -> NodeRecord:
     state = node.get("state", "unknown")
     words = [str(s) for s in state] if isinstance(state, list) else [str(state)]
     words += [str(s) for s in node.get("state_flags", []) or []]
-    memory_mib = _int(node.get("real_memory"), f"{name} real_memory")
+    memory_mib = number(node.get("real_memory"), f"{name} real_memory")
     gres = node.get("gres", "")
     partitions = node.get("partitions", []) or []
     reason = node.get("reason") or None
     return NodeRecord(
         name=name,
-        cpus=_int(node.get("cpus"), f"{name} cpus"),
+        cpus=number(node.get("cpus"), f"{name} cpus"),
         memory=None if memory_mib is None else memory_mib * MIB,
         features=feature_names,
         gpus=parse_gres(gres if isinstance(gres, str) else ""),
         state="+".join(w.upper() for w in words),
-        partitions=tuple(str(p) for p in partitions),
+        partitions=safe_names(tuple(str(p) for p in partitions), "partition"),
         reason=str(reason) if reason else None,
     )
 
@@ -366,64 +229,88 @@ def read_partitions_text(
     text: str, command: Sequence[str] = PARTITIONS_COMMAND
 ) -> list[PartitionRecord]:
     """``scontrol show partition`` (multi-line or ``--oneliner``) to partition records."""
-    return _read_text(text, command, "PartitionName", "partition", _partition_from_text)
+    return _read_text(
+        text, command, "PartitionName", "partition", _counted(_partition_from_text)
+    )
 
 
-def _partition_from_text(record: Mapping[str, str]) -> PartitionRecord:
+def _partition_from_text(record: Mapping[str, str], hosts: int) -> PartitionRecord:
     name = record["PartitionName"]
     if not name:
         raise ValueError("empty PartitionName")
-    max_time_text = record.get("MaxTime", "UNLIMITED")
-    try:
-        max_time = parse_slurm_time(max_time_text)
-    except ValueError:
-        raise ValueError(f"{name}: unreadable MaxTime {max_time_text!r}") from None
-    mem = _int(record.get("DefMemPerCPU"), f"{name} DefMemPerCPU")
+    safe_name(name, "partition")
+    max_time = slurm_time(record.get("MaxTime", "UNLIMITED"), f"{name[:80]} MaxTime")
+    mem = number(record.get("DefMemPerCPU"), f"{name} DefMemPerCPU")
     return PartitionRecord(
         name=name,
-        nodes=expand_hostlist(record.get("Nodes", "")),
+        nodes=_hosts(record.get("Nodes", ""), hosts),
         max_time=max_time,
         def_mem_per_cpu=None if mem is None else mem * MIB,
-        allow_qos=_allow(record.get("AllowQos")),
-        allow_accounts=_allow(record.get("AllowAccounts")),
+        allow_qos=_allow(record.get("AllowQos"), f"partition {name} AllowQos"),
+        allow_accounts=_allow(record.get("AllowAccounts"), f"partition {name} AllowAccounts"),
         state=record.get("State", "UP"),
         default=record.get("Default", "NO") == "YES",
-        max_nodes=_int(record.get("MaxNodes"), f"{name} MaxNodes"),
+        max_nodes=number(record.get("MaxNodes"), f"{name} MaxNodes"),
     )
 
 
 _INFINITE_MINUTES = 0xFFFFFFFE
 
 
+def _hosts(expression: str, limit: int) -> tuple[str, ...]:
+    if limit < MAX_HOSTS and hostlist_size(expression) > limit:
+        raise ValueError(
+            f"the partitions name more than {MAX_HOSTS_PER_OUTPUT:,} hosts in all, more than"
+            " reqsolve reads (docs/slurm.md)"
+        )
+    return expand_hostlist(expression)
+
+
 def read_partitions_json(
     text: str, command: Sequence[str] = ("scontrol", "show", "partition", "--json")
 ) -> list[PartitionRecord]:
     """slurmrestd ``/partitions`` v0.0.38, or the nested shape of ``--json`` in later releases."""
-    return _read_json(text, command, ("partitions",), "partition", _partition_from_json)
+    return _read_json(
+        text, command, ("partitions",), "partition", _counted(_partition_from_json)
+    )
 
 
-def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
-    name = p["name"]
+def _counted(
+    build: Callable[[Mapping[str, Any], int], PartitionRecord],
+) -> Callable[[Mapping[str, Any]], PartitionRecord]:
+    """``build`` given the hosts the output may still name (:data:`MAX_HOSTS_PER_OUTPUT` in all)."""
+    left = [MAX_HOSTS_PER_OUTPUT]
+
+    def one(record: Mapping[str, Any]) -> PartitionRecord:
+        partition = build(record, min(MAX_HOSTS, left[0]))
+        left[0] -= len(partition.nodes)
+        return partition
+
+    return one
+
+
+def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
+    name = safe_name(str(p["name"]), "partition")
     if isinstance(p.get("nodes"), Mapping):  # v0.0.39+: nested objects
         nodes = p["nodes"].get("configured", "")
-        minutes = _int(p.get("maximums", {}).get("time"), f"{name} maximums.time")
-        mem = _int(p.get("defaults", {}).get("memory_per_cpu"), f"{name} memory_per_cpu")
+        minutes = number(p.get("maximums", {}).get("time"), f"{name} maximums.time")
+        mem = number(p.get("defaults", {}).get("memory_per_cpu"), f"{name} memory_per_cpu")
         qos = p.get("qos", {}).get("allowed")
         accounts = p.get("accounts", {}).get("allowed")
         state_value = p.get("partition", {}).get("state", ["UP"])
         state_words = state_value if isinstance(state_value, list) else [state_value]
         default = "DEFAULT" in [str(f).upper() for f in state_words]
         state_value = [w for w in state_words if str(w).upper() != "DEFAULT"] or ["UP"]
-        max_nodes = _int(p.get("maximums", {}).get("nodes"), f"{name} maximums.nodes")
+        max_nodes = number(p.get("maximums", {}).get("nodes"), f"{name} maximums.nodes")
     else:  # v0.0.38
         nodes = p.get("nodes", "")
-        minutes = _int(p.get("max_time_limit"), f"{name} max_time_limit")
-        mem = _int(p.get("default_memory_per_cpu"), f"{name} default_memory_per_cpu")
+        minutes = number(p.get("max_time_limit"), f"{name} max_time_limit")
+        mem = number(p.get("default_memory_per_cpu"), f"{name} default_memory_per_cpu")
         qos = p.get("allowed_qos")
         accounts = p.get("allowed_accounts")
         state_value = p.get("state", "UP")
         default = "default" in [str(f).lower() for f in p.get("flags", []) or []]
-        max_nodes = _int(p.get("maximum_nodes_per_job"), f"{name} maximum_nodes_per_job")
+        max_nodes = number(p.get("maximum_nodes_per_job"), f"{name} maximum_nodes_per_job")
     if minutes is not None and (minutes < 0 or minutes >= _INFINITE_MINUTES):
         minutes = None
     if max_nodes is not None and max_nodes < 0:
@@ -431,11 +318,11 @@ def _partition_from_json(p: Mapping[str, Any]) -> PartitionRecord:
     state = "+".join(state_value) if isinstance(state_value, list) else str(state_value)
     return PartitionRecord(
         name=str(name),
-        nodes=expand_hostlist(str(nodes or "")),
+        nodes=_hosts(str(nodes or ""), hosts),
         max_time=None if minutes is None else minutes * 60,
         def_mem_per_cpu=None if mem is None or mem <= 0 else mem * MIB,
-        allow_qos=_allow(qos),
-        allow_accounts=_allow(accounts),
+        allow_qos=_allow(qos, f"partition {name} qos"),
+        allow_accounts=_allow(accounts, f"partition {name} accounts"),
         state=state.upper(),
         default=bool(default),
         max_nodes=max_nodes,
@@ -457,7 +344,7 @@ def _tres_gpus(text: str) -> int | None:
     for item in text.split(","):
         key, _, value = item.partition("=")
         if key.strip() in ("gres/gpu", "gpu") and value.strip().isdigit():
-            return int(value)
+            return whole(value.strip(), f"{key.strip()} count")
     return None
 
 
@@ -483,18 +370,20 @@ def read_qos_parsable(text: str, command: Sequence[str] = QOS_COMMAND) -> list[Q
         if not name:
             raise _garbled(command, "QoS without a name", line)
         try:
-            max_wall = parse_slurm_time(cell("MaxWall"))
-            priority = _int(cell("Priority"), f"{name} Priority") or 0
+            safe_name(name, "QoS")
+            max_wall = slurm_time(cell("MaxWall"), "MaxWall")
+            priority = number(cell("Priority"), f"{name} Priority") or 0
+            min_gpus = _tres_gpus(cell("MinTRES")) or 0
+            max_gpus = _tres_gpus(cell("MaxTRES") or cell("MaxTRESPerJob"))
         except ValueError as exc:
-            raise _garbled(command, f"QoS {name}: {exc}", line) from None
-        max_tres = cell("MaxTRES") or cell("MaxTRESPerJob")
+            raise _garbled(command, f"QoS {name[:80]}: {exc}", line) from None
         records.append(
             QosRecord(
                 name=name,
                 max_wall=max_wall,
                 priority=priority,
-                min_gpus=_tres_gpus(cell("MinTRES")) or 0,
-                max_gpus=_tres_gpus(max_tres),
+                min_gpus=min_gpus,
+                max_gpus=max_gpus,
                 flags=_names(cell("Flags")),
             )
         )
@@ -509,23 +398,23 @@ def read_qos_json(
 
 
 def _qos_from_json(q: Mapping[str, Any]) -> QosRecord:
-    name = str(q["name"])
+    name = safe_name(str(q["name"]), "QoS")
     limits = q.get("limits", {}) or {}
     wall = limits.get("max", {}).get("wall_clock", {}).get("per", {}).get("job")
-    minutes = _int(wall, f"{name} wall_clock")
+    minutes = number(wall, f"{name} wall_clock")
     per_job = limits.get("max", {}).get("tres", {}).get("per", {}).get("job", []) or []
     min_job = limits.get("min", {}).get("tres", {}).get("per", {}).get("job", []) or []
 
     def gpus(entries: Iterable[Mapping[str, Any]]) -> int | None:
         for entry in entries:
             if entry.get("type") == "gres" and entry.get("name") == "gpu":
-                return _int(entry.get("count"), f"{name} gres/gpu")
+                return number(entry.get("count"), f"{name} gres/gpu")
         return None
 
     return QosRecord(
         name=name,
         max_wall=None if minutes is None else minutes * 60,
-        priority=_int(q.get("priority"), f"{name} priority") or 0,
+        priority=number(q.get("priority"), f"{name} priority") or 0,
         min_gpus=gpus(min_job) or 0,
         max_gpus=gpus(per_job),
         flags=tuple(str(f) for f in q.get("flags", []) or []),
@@ -584,12 +473,14 @@ def _read_json(
 
 def _load_json(text: str, command: Sequence[str]) -> dict[str, Any]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _garbled(command, f"invalid JSON ({exc.msg} at line {exc.lineno})", text) from None
+        data = load_json(text)
+    except ValueError as exc:
+        raise _garbled(command, str(exc), text) from None
     if not isinstance(data, dict):
         raise _garbled(command, "JSON is not an object", text)
     errors = data.get("errors")
     if isinstance(errors, list) and errors:
-        raise SlurmQueryError(tuple(command), f"Slurm reported errors: {json.dumps(errors)[:500]}")
+        shown = ", ".join(str(e.get("error", e) if isinstance(e, dict) else e)[:200]
+                          for e in errors[:5])
+        raise SlurmQueryError(tuple(command), f"Slurm reported errors: {shown}")
     return data
