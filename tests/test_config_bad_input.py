@@ -93,6 +93,8 @@ CASES: list[tuple[str, bytes, int, int, str]] = [
                 "feature 'GPU9999",
             ),
         ]
+        # a feature longer than MAX_FEATURE_LENGTH is not decoded at all (validate warns)
+        if field != "gpu-count-decoded" or n < 60
     ),
 ]
 
