@@ -34,7 +34,8 @@ EXPECTED_DISCOVERY = ROOT / "fixtures" / "slurm" / "default" / "expected_launche
 
 HOUR, DAY = 3600, 86400
 GPU_A6000 = "A6000&GPU3&GPUM48G"
-ALL_GPU = "(A6000&GPU3&GPUM48G)|(GPU2&GPUM24G)|(RTX&GPU2&GPUM24G)"
+# (RTX&GPU2&GPUM24G) is absorbed by (GPU2&GPUM24G): the same nodes, one term fewer (issue 20 §8)
+ALL_GPU = "(A6000&GPU3&GPUM48G)|(GPU2&GPUM24G)"
 
 
 def mib(size: float) -> str:
