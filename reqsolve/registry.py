@@ -71,10 +71,34 @@ class Compiled:
     launchers: tuple[CompiledLauncher, ...]
     signature: tuple[int, int] | None = None  # (mtime_ns, size) of the file
     discovered: dict[int, tuple[float, CompiledLauncher]] = field(default_factory=dict)
+    # warnings for a person: a local launcher whose GPUs nvidia-smi contradicts
+    notes: tuple[str, ...] = ()
 
 
 def compile_file(launcher_file: LauncherFile, signature: tuple[int, int] | None = None) -> Compiled:
-    return Compiled(launcher_file, expand_candidates(launcher_file), signature)
+    launchers = expand_candidates(launcher_file)
+    notes: list[str] = []
+    if any(isinstance(c, LocalLauncherConfig) and c.gpus for c in launcher_file.launchers):
+        launchers = tuple(_on_this_machine(compiled, notes) for compiled in launchers)
+    return Compiled(launcher_file, launchers, signature, notes=tuple(notes))
+
+
+def _on_this_machine(compiled: CompiledLauncher, notes: list[str]) -> CompiledLauncher:
+    """A local launcher describing this machine's GPUs is matched on what nvidia-smi reports
+    when the two contradict (docs/local-gpus.md), with a note naming both; its config stays
+    as the file wrote it."""
+    # imported here: only a file describing local GPUs asks nvidia-smi (once per process)
+    from reqsolve.hostinfo import describes_this_machine, matched_as
+
+    config = compiled.config
+    if not describes_this_machine(config):
+        return compiled
+    assert isinstance(config, LocalLauncherConfig)
+    seen, note = matched_as(config)
+    if note is None:
+        return compiled
+    notes.append(note)
+    return replace(compile_launcher(seen, compiled.position), config=config)
 
 
 class Registry:
@@ -161,6 +185,11 @@ class Registry:
         slurm_only: bool = False,
     ) -> Answer:
         return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
+
+    def notes(self) -> tuple[str, ...]:
+        """Warnings for a person about the file as this machine sees it (a local launcher
+        whose GPUs nvidia-smi contradicts: matching follows nvidia-smi)."""
+        return self.state().notes
 
     def launcher_for(self, match: Answer) -> Launcher:
         return to_launcher(match, self.state().launcher_file)

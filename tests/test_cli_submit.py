@@ -167,14 +167,20 @@ def test_cli_dry_run_slurm_prints_the_script() -> None:
     )
 
 
+NO_NVIDIA_SMI = (
+    "reqsolve: warning: launcher 'local-1' describes 1 GPU(s) but there is no nvidia-smi to"
+    " check them: they are named and locked by index, in file order\n"
+)
+
+
 def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     config = DOCS_EXAMPLE
     code, out, err = cli(
         "submit", "--config", str(config), "cuda(mem=8G)", "--dry-run", "--", "nvidia-smi", "-L"
     )
-    assert (code, split_configuration(err)) == (0, (str(config), ""))
-    # the launcher file's one GPU, by index: the tests see no nvidia-smi (conftest)
+    # the launcher file's one GPU, by index, with a warning: the tests see no nvidia-smi
+    assert (code, split_configuration(err)) == (0, (str(config), NO_NVIDIA_SMI))
     assert out == (
         "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
         "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID nvidia-smi -L\n"
@@ -225,7 +231,7 @@ def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
         "echo", "hi",
     )
     used = str(config_dir / "launchers.yaml")
-    assert (code, split_configuration(err)) == (0, (used, ""))
+    assert (code, split_configuration(err)) == (0, (used, NO_NVIDIA_SMI))
     assert out == (
         "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
         "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID echo hi\n"

@@ -337,16 +337,59 @@ def test_launcher_file_gpus_get_the_machines_uuids(make: MachineFactory) -> None
     assert (Path(used).name, rest) == ("launchers.yaml", "")
 
 
-def test_launcher_file_disagreeing_with_nvidia_smi_is_named_by_index(make: MachineFactory) -> None:
+CONTRADICTIONS = [
+    # (machine, the file's gpus:, asked, exit, models the job gets, the file as the warning says)
+    (H200, "{model: GTX1080, count: 2}", "cuda()*2", 1, None, "2 x GTX1080"),
+    (H200, "{model: A100, count: 1, memory: 80GiB}", "cuda(model=A100)", 1, None,
+     "1 x A100 (80GiB)"),
+    (H200, "{model: A100, count: 1, memory: 80GiB}", "cuda(mem=100G)", 0, {"NVIDIA H200"},
+     "1 x A100 (80GiB)"),
+    (MIXED_X8, "{model: A100, count: 8, memory: 80GiB}", "cuda(model=4090)*2", 0,
+     {"NVIDIA GeForce RTX 4090"}, "8 x A100 (80GiB)"),
+    (A100_X4, "{model: A100, count: 2, memory: 80GiB}", "cuda(model=A100)*4", 0,
+     {"NVIDIA A100-SXM4-80GB"}, "2 x A100 (80GiB)"),
+    (A100_X4, "{model: A100, count: 4, memory: 40GiB}", "cuda(mem=60G)", 0,
+     {"NVIDIA A100-SXM4-80GB"}, "4 x A100 (40GiB)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("output", "gpus", "expression", "code", "models", "says"),
+    CONTRADICTIONS,
+    ids=["count", "model", "model-mem", "mixed", "fewer", "memory"],
+)
+def test_nvidia_smi_contradicting_the_file_wins_and_both_are_named(
+    make: MachineFactory, output: Path, gpus: str, expression: str, code: int,
+    models: set[str] | None, says: str,
+) -> None:
+    """The file says one thing, the machine another: matching and the job's GPUs follow the
+    machine (named by UUID), and the warning names both (issue 20, item 2)."""
+    machine = make(output)
+    config = machine.folder / "launchers.yaml"
+    config.write_text(f"local:\n  - id: box\n    gpus:\n      - {gpus}\n")
+    done = machine.run("submit", "--config", str(config), expression, "--", "env")
+    assert done.returncode == code, done.stderr
+    warnings = [x for x in done.stderr.splitlines() if x.startswith("reqsolve: warning:")]
+    found = names(output)
+    assert len(warnings) == 1, done.stderr
+    assert f"launcher 'box': the file says {says}, nvidia-smi says " in warnings[0]
+    assert next(iter(found.values())) in warnings[0]
+    if models is None:
+        assert "CUDA_VISIBLE_DEVICES" not in done.stdout
+        return
+    visible = next(x for x in done.stdout.splitlines() if x.startswith("CUDA_VISIBLE_DEVICES="))
+    got = visible.split("=", 1)[1].split(",")
+    assert {found[uuid] for uuid in got} == models
+
+
+def test_find_names_the_contradiction_too(make: MachineFactory) -> None:
     machine = make(H200)
     config = machine.folder / "launchers.yaml"
-    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: GTX1080, count: 2}\n")
-    done = machine.run("submit", "--config", str(config), "cuda()*2", "--dry-run", "--", "env")
-    assert done.returncode == 0, done.stderr
-    assert "launcher 'box' describes 2 GPU(s) but nvidia-smi reports 1 (NVIDIA H200)" in done.stderr
-    assert done.stdout.splitlines()[-1] == (
-        "# would run: CUDA_VISIBLE_DEVICES=0,1 CUDA_DEVICE_ORDER=PCI_BUS_ID env"
-    )
+    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: A100, count: 1}\n")
+    done = machine.run("find", "--config", str(config), "cuda(model=A100)")
+    assert done.returncode == 1
+    assert "the file says 1 x A100, nvidia-smi says 1 x NVIDIA H200 (" in done.stderr
+    assert "model A100 asked, the node has NVIDIA H200" in done.stderr
 
 
 def test_no_nvidia_smi_names_declared_gpus_by_index(make: MachineFactory) -> None:
@@ -357,6 +400,11 @@ def test_no_nvidia_smi_names_declared_gpus_by_index(make: MachineFactory) -> Non
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "CUDA_VISIBLE_DEVICES=0" in lines and "CUDA_DEVICE_ORDER=PCI_BUS_ID" in lines
+    # as docs/local-gpus.md says: a warning, naming the launcher (issue 20, item 2)
+    assert (
+        "reqsolve: warning: launcher 'box' describes 2 GPU(s) but there is no nvidia-smi to"
+        " check them" in done.stderr
+    )
 
 
 PYTHON_LAUNCHERS = """
@@ -433,7 +481,8 @@ def test_hold_job_takes_the_first_choice_then_free_gpus(
     match, launcher = find_match(expression, config=MODELS_FILE, offline=True)
     assert launcher.id == "box"
     plan, warning = gpu_plan(match, launcher)
-    assert warning is None and isinstance(plan, GpuPlan) and plan.first == first
+    assert isinstance(plan, GpuPlan) and plan.first == first
+    assert warning is not None and "there is no nvidia-smi to check them" in warning
     assert [d.visible for d in plan.chosen()] == [str(i) for i in first]  # no nvidia-smi: index
     with contextlib.ExitStack() as stack:
         got = [stack.enter_context(hold_job({}, {}, plan, directory=tmp_path, wait=False))]

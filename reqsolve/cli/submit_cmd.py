@@ -22,6 +22,7 @@ from reqsolve.cli.find_cmd import (
     ON_ERROR_HELP,
     configuration_line,
     configuration_used,
+    print_notes,
     python_warnings,
 )
 from reqsolve.errors import InvalidValue
@@ -233,6 +234,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     registry = registry_for(args.config, on_error=args.on_error)  # the one find_match asks
     print(configuration_line(configuration_used(registry)), file=stderr)
+    notes = print_notes(registry, stderr)
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
@@ -268,7 +270,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.localjob import gpu_plan
 
     plan, warning = gpu_plan(match, launcher)
-    if warning is not None:
+    if warning is not None and warning not in notes:
         print(f"reqsolve: warning: {warning}", file=stderr)
     stdout.flush()
     return run_local(
