@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from reqsolve.config.model import (
+    EMBEDDED_PATH,
     CpuConfig,
     LauncherConfig,
     LauncherFile,
@@ -273,7 +274,12 @@ def matched_as(config: LocalLauncherConfig) -> tuple[LocalLauncherConfig, str | 
     GPUs, in its order); otherwise the file as written, without warning (also when there is
     no nvidia-smi, or it failed: ``submit`` then warns, or refuses)."""
     probe = machine_probe()
-    if probe.installed and probe.failure is None:
+    if probe.failure is not None:
+        return config, (
+            f"launcher {config.id!r}: {probe.failure}: its GPUs cannot be checked; a job"
+            " asking GPUs is refused"
+        )
+    if probe.installed:
         disagreement = contradiction(config, probe.gpus)
         if disagreement is not None:
             return replace(config, gpus=nvidia_gpus(probe.gpus)), hardware_note(
@@ -293,4 +299,4 @@ def this_machine() -> LocalLauncherConfig:
 
 def embedded_launcher_file() -> LauncherFile:
     """A launcher file holding only this machine (path ``<embedded>``)."""
-    return LauncherFile(path="<embedded>", launchers=(this_machine(),))
+    return LauncherFile(path=EMBEDDED_PATH, launchers=(this_machine(),))

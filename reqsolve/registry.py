@@ -19,7 +19,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
-from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.config.model import (
+    EMBEDDED_PATH,
+    LauncherFile,
+    LocalLauncherConfig,
+    SlurmLauncherConfig,
+)
 from reqsolve.errors import SlurmQueryError
 from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
@@ -78,7 +83,14 @@ class Compiled:
 def compile_file(launcher_file: LauncherFile, signature: tuple[int, int] | None = None) -> Compiled:
     launchers = expand_candidates(launcher_file)
     notes: list[str] = []
-    if any(isinstance(c, LocalLauncherConfig) and c.gpus for c in launcher_file.launchers):
+    if launcher_file.path == EMBEDDED_PATH:
+        # imported here: only this machine's own launcher says why its GPUs are unknown
+        from reqsolve.hostinfo import machine_probe
+
+        failure = machine_probe().failure
+        if failure is not None:
+            notes.append(f"{failure}: this machine's GPUs are unknown; a job asking GPUs fails")
+    elif any(isinstance(c, LocalLauncherConfig) and c.gpus for c in launcher_file.launchers):
         launchers = tuple(_on_this_machine(compiled, notes) for compiled in launchers)
     return Compiled(launcher_file, launchers, signature, notes=tuple(notes))
 

@@ -23,7 +23,16 @@ import pytest
 
 from reqsolve.hostinfo import parse_nvidia_smi_devices
 from tests.cli_run import split_configuration
-from tests.fake_nvidia_smi import A100_X4, H200, MIXED_X8, machine_env
+from tests.fake_nvidia_smi import (
+    A100_X4,
+    BROKEN,
+    DUPLICATED_UUID,
+    H200,
+    INF_MEMORY,
+    MIXED_X8,
+    install_broken,
+    machine_env,
+)
 
 BUSY_EXIT = 75
 DEADLINE = 60.0  # seconds a test waits for a process to reach a state before failing
@@ -317,6 +326,107 @@ def test_mixed_machine_concurrent_jobs_never_share(make: MachineFactory) -> None
     for name in jobs:
         machine.release(f"gate-{name}")
     assert [job.wait(DEADLINE) for job in jobs.values()] == [0, 0, 0]
+
+
+# --- a GPU booked twice (issue 24, items 1 and 3)
+
+ONE_H200 = "local:\n  - id: box\n    gpus:\n      - {model: H200, count: 1}\n"
+
+
+@pytest.mark.parametrize("with_file", [False, True], ids=["no-file", "launcher-file"])
+@pytest.mark.parametrize("how", sorted(BROKEN))
+def test_a_broken_nvidia_smi_refuses_a_gpu_job_never_guesses(
+    make: MachineFactory, how: str, with_file: bool
+) -> None:
+    """Job A holds the H200; nvidia-smi then fails, hangs or crashes for job B: B is refused
+    with the reason (it used to lock index-0 while A held the UUID lock: both ran on it)."""
+    machine = make(H200)
+    config = machine.folder / "launchers.yaml"
+    config.write_text(ONE_H200)
+    where = ["--config", str(config)] if with_file else []
+    first = machine.start("submit", *where, "cuda()", "--", *machine.job("A", "gate-A"))
+    machine.wait_for_line("start A")
+    install_broken(machine.folder, BROKEN[how])
+    second = machine.run("submit", *where, "cuda()", "--", *machine.job("B"))
+    if with_file:
+        assert second.returncode == 2, second.stderr
+        assert "GpuDetectionFailed: cannot tell which GPUs this machine has: " in second.stderr
+    else:  # this machine's own launcher: its GPUs are unknown, and the warning says why
+        assert second.returncode == 1, second.stderr
+        assert "this machine's GPUs are unknown; a job asking GPUs fails" in second.stderr
+    assert "nvidia-smi --query-gpu=index,uuid,name,memory.total" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert not any(line.startswith("start B") for line in machine.lines())
+    cpu_job = machine.run("submit", *where, "cpu(cores=1)", "--", "true")  # needs no GPU
+    assert cpu_job.returncode == 0, cpu_job.stderr
+    machine.release("gate-A")
+    assert first.wait(DEADLINE) == 0
+
+
+def test_a_second_launcher_file_with_other_models_uses_the_same_uuid_lock(
+    make: MachineFactory,
+) -> None:
+    """Job A through this machine's own launcher; job B through a file calling the GPU a
+    GTX1080: nvidia-smi wins, B is told the GPU is busy (it used to take index-0)."""
+    machine = make(H200)
+    first = machine.start("submit", "cuda()", "--", *machine.job("A", "gate-A"))
+    machine.wait_for_line("start A")
+    config = machine.folder / "launchers.yaml"
+    config.write_text("local:\n  - id: old\n    gpus:\n      - {model: GTX1080, count: 1}\n")
+    second = machine.run("submit", "--no-wait", "--config", str(config), "cuda()", "--", "true")
+    assert second.returncode == BUSY_EXIT, second.stderr
+    assert "the file says 1 x GTX1080, nvidia-smi says 1 x NVIDIA H200" in second.stderr
+    machine.release("gate-A")
+    assert first.wait(DEADLINE) == 0
+    locks = sorted(p.name for p in (machine.folder / "tokens" / "gpus").iterdir())
+    assert locks == ["index-0.lock", f"uuid-{uuids(H200)[0]}.lock"]
+
+
+def test_a_duplicated_uuid_is_refused_not_waited_for(make: MachineFactory) -> None:
+    machine = make(DUPLICATED_UUID)
+    done = machine.run("submit", "cuda()*2", "--", "true")  # it used to wait for itself
+    assert done.returncode == 1, done.stderr
+    assert "reports the UUID GPU-3f1c2b7e-9a4d-5c8e-b1f0-6d2a8e4c7b91 twice" in done.stderr
+    config = machine.folder / "launchers.yaml"
+    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: H200, count: 2}\n")
+    done = machine.run("submit", "--config", str(config), "cuda()*2", "--", "true")
+    assert done.returncode == 2, done.stderr
+    assert "GpuDetectionFailed" in done.stderr and "twice" in done.stderr
+
+
+@pytest.mark.parametrize(("expression", "code"), [("cuda()", 0), ("cuda(mem=1G)", 1)])
+def test_an_infinite_memory_is_unknown(make: MachineFactory, expression: str, code: int) -> None:
+    machine = make(INF_MEMORY)
+    done = machine.run("submit", expression, "--", "env")
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "OverflowError" not in done.stderr
+
+
+# --- the job's GPUs in the order written (issue 20, item 8)
+
+
+@pytest.mark.parametrize(
+    ("expression", "models"),
+    [
+        ("cuda(model=V100) & cuda(model=RTX4090)", ["Tesla V100-SXM2-32GB", "RTX 4090"]),
+        ("cuda(model=RTX4090) & cuda(model=V100)", ["RTX 4090", "Tesla V100-SXM2-32GB"]),
+        (
+            "cuda(model=V100) & cuda(model=4090)*2 & cuda(mem=30G)",
+            ["Tesla V100-SXM2-32GB", "RTX 4090", "RTX 4090", "Tesla V100-SXM2-32GB"],
+        ),
+    ],
+)
+def test_the_job_sees_its_gpus_in_the_order_written(
+    make: MachineFactory, expression: str, models: list[str]
+) -> None:
+    machine = make(MIXED_X8)
+    for dry_run in (["--dry-run"], []):
+        done = machine.run("submit", *dry_run, expression, "--", "env")
+        assert done.returncode == 0, done.stderr
+        line = next(x for x in done.stdout.splitlines() if "CUDA_VISIBLE_DEVICES=" in x)
+        visible = line.split("CUDA_VISIBLE_DEVICES=", 1)[1].split()[0].split(",")
+        got = [names(MIXED_X8)[uuid] for uuid in visible]
+        assert [m.replace("RTX 4090", "NVIDIA GeForce RTX 4090") for m in models] == got
 
 
 # --- launcher files and launchers.py
