@@ -268,24 +268,47 @@ def hardware_note(config: LocalLauncherConfig, disagreement: str) -> str:
     )
 
 
+def completed(config: LocalLauncherConfig, detected: Sequence[DetectedGpu]) -> tuple[LocalGpu, ...]:
+    """The file's GPUs, one per GPU, with what the file leaves out (a model, a memory) taken
+    from nvidia-smi, which agrees with the file (:func:`contradiction` is None)."""
+    declared = [gpu for gpu in config.gpus for _ in range(gpu.count)]
+    return tuple(
+        LocalGpu(
+            model=gpu.model if gpu.model is not None else found.name,
+            memory=gpu.memory if gpu.memory is not None else found.memory,
+        )
+        for gpu, found in zip(declared, detected, strict=True)
+    )
+
+
+def _grouped(gpus: Sequence[LocalGpu]) -> tuple[LocalGpu, ...]:
+    grouped: list[LocalGpu] = []
+    for gpu in gpus:
+        if grouped and (grouped[-1].model, grouped[-1].memory) == (gpu.model, gpu.memory):
+            grouped[-1] = replace(grouped[-1], count=grouped[-1].count + gpu.count)
+        else:
+            grouped.append(gpu)
+    return tuple(grouped)
+
+
 def matched_as(config: LocalLauncherConfig) -> tuple[LocalLauncherConfig, str | None]:
     """The launcher as matching sees it on this machine, and a warning: when nvidia-smi
     (asked once per process) reports GPUs that contradict the file's, the hardware wins (its
-    GPUs, in its order); otherwise the file as written, without warning (also when there is
-    no nvidia-smi, or it failed: ``submit`` then warns, or refuses)."""
+    GPUs, in its order); when they agree, what the file leaves out is nvidia-smi's; otherwise
+    (no nvidia-smi, or it failed: ``submit`` then warns, or refuses) the file as written."""
     probe = machine_probe()
     if probe.failure is not None:
         return config, (
             f"launcher {config.id!r}: {probe.failure}: its GPUs cannot be checked; a job"
             " asking GPUs is refused"
         )
-    if probe.installed:
-        disagreement = contradiction(config, probe.gpus)
-        if disagreement is not None:
-            return replace(config, gpus=nvidia_gpus(probe.gpus)), hardware_note(
-                config, disagreement
-            )
-    return config, None
+    if not probe.installed:
+        return config, None
+    disagreement = contradiction(config, probe.gpus)
+    if disagreement is not None:
+        return replace(config, gpus=nvidia_gpus(probe.gpus)), hardware_note(config, disagreement)
+    gpus = _grouped(completed(config, probe.gpus))
+    return (config, None) if gpus == config.gpus else (replace(config, gpus=gpus), None)
 
 
 @cache

@@ -38,6 +38,7 @@ from reqsolve.errors import ReqsolveError
 from reqsolve.hostinfo import (
     DetectedGpu,
     GpuProbe,
+    completed,
     contradiction,
     hardware_note,
     machine_probe,
@@ -163,8 +164,10 @@ def launcher_devices(
         return devices, hardware_note(config, disagreement)
     return (
         tuple(
-            Device(i, device.index, device.uuid, model, memory)
-            for i, (device, (model, memory)) in enumerate(zip(devices, declared, strict=True))
+            Device(i, device.index, device.uuid, gpu.model, gpu.memory)
+            for i, (device, gpu) in enumerate(
+                zip(devices, completed(config, probe.gpus), strict=True)
+            )
         ),
         None,
     )
@@ -312,14 +315,22 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
             )
         return GpuPlan(devices, alternative, first), None
     if not here:  # a machine reached through a connector: its GPUs by the file, by index
-        probe = GpuProbe((), installed=False)
         devices = tuple(
             Device(i, i, None, gpu.model, gpu.memory)
             for i, gpu in enumerate(g for g in config.gpus for _ in range(g.count))
         )
-        warning = None
-    else:
-        devices, warning = launcher_devices(config, probe)
+        first = check(match.candidates[0].shape, alternative).assignment
+        return GpuPlan(devices, alternative, first), None
+    devices, warning = launcher_devices(config, probe)
+    if probe.installed and contradiction(config, probe.gpus) is not None:
+        # the GPUs are nvidia-smi's: matched on them (as find does unless --offline)
+        chosen = assign(devices, alternative)
+        if chosen is None:
+            raise GpusUnavailable(
+                f"{warning}; they cannot serve {alternative}",
+                "correct the launcher file's gpus:, or ask for GPUs this machine has",
+            )
+        return GpuPlan(devices, alternative, chosen), warning
     first = check(match.candidates[0].shape, alternative).assignment
     return GpuPlan(devices, alternative, first), warning
 

@@ -37,7 +37,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)
     print(configuration_line(used), file=stderr)
-    print_notes(registry, stderr)
+    print_notes(registry, stderr, args.offline)
     requirement = as_spec(args.expression)
     # pyconfig hook: a launchers.py is asked first; its answer stops the search
     from reqsolve.pyconfig import explain_python

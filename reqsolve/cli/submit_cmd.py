@@ -290,7 +290,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     registry = registry_for(args.config, on_error=args.on_error)  # the one find_match asks
     print(configuration_line(configuration_used(registry)), file=stderr)
-    notes = print_notes(registry, stderr)
+    notes = print_notes(registry, stderr, args.offline)
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
