@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -256,6 +257,26 @@ def test_the_job_keeps_its_gpu_when_submit_is_killed(make: MachineFactory) -> No
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:  # the orphaned job exits just after logging its end
         again = machine.run("submit", "--no-wait", "cuda()", "--", *machine.job("C"))
+        if again.returncode != BUSY_EXIT:
+            break
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_background_child_of_the_job_keeps_its_gpu(make: MachineFactory) -> None:
+    """docs/local-gpus.md: a job's nohup child inherits the locks; the GPU is held until the
+    child ends, though the job and submit have ended (issue 24, item 14)."""
+    machine = make(H200)
+    child = shlex.join(machine.job("A", "gate-A"))
+    done = machine.run("submit", "cuda()", "--", "sh", "-c", f"nohup {child} >/dev/null 2>&1 &")
+    assert done.returncode == 0, done.stderr
+    machine.wait_for_line("start A")
+    refused = machine.run("submit", "--no-wait", "cuda()", "--", "true")
+    assert refused.returncode == BUSY_EXIT
+    machine.release("gate-A")
+    machine.wait_for_line("end A")
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:  # the child exits just after logging its end
+        again = machine.run("submit", "--no-wait", "cuda()", "--", "true")
         if again.returncode != BUSY_EXIT:
             break
     assert again.returncode == 0, again.stderr
