@@ -11,8 +11,13 @@ matching, :func:`reqsolve.matching.assign_gpus`); when there is none, the job wa
 not at all, so two waiting jobs cannot block each other. A job that asked no GPU gets
 ``CUDA_VISIBLE_DEVICES=`` (empty): a CPU job must not grab a GPU (docs/local-gpus.md).
 
-GPUs are named by UUID when ``nvidia-smi`` reported them, else by index (then
-``CUDA_DEVICE_ORDER=PCI_BUS_ID`` makes CUDA number them as nvidia-smi and launcher files do).
+Each GPU's lock is named by the physical GPU, its UUID as ``nvidia-smi`` reports it, whichever
+launcher file describes it; when ``nvidia-smi`` is installed but fails, hangs or reports GPUs
+that cannot be told apart, a job asking GPUs is refused (:class:`GpuDetectionFailed`) rather
+than given a guess. Only where there is no ``nvidia-smi`` at all are a launcher file's GPUs
+named by index (with a warning, and ``CUDA_DEVICE_ORDER=PCI_BUS_ID`` so that CUDA numbers them
+as nvidia-smi and launcher files do); a GPU known by UUID also holds its index lock, so that
+such a job never shares it.
 """
 
 from __future__ import annotations
@@ -30,11 +35,23 @@ from typing import TYPE_CHECKING
 from reqsolve.candidates import GpuKind
 from reqsolve.config.model import LocalLauncherConfig
 from reqsolve.errors import ReqsolveError
-from reqsolve.gpu_models import model_matches
-from reqsolve.hostinfo import DetectedGpu, machine_gpus
+from reqsolve.hostinfo import (
+    DetectedGpu,
+    GpuProbe,
+    completed,
+    contradiction,
+    hardware_note,
+    machine_probe,
+)
 from reqsolve.matching import assign_gpus, check
 from reqsolve.requirement import Alternative
-from reqsolve.tokens import check_wanted, default_tokens_dir, take_counters
+from reqsolve.tokens import (
+    check_wanted,
+    default_tokens_dir,
+    make_folder,
+    open_lock,
+    take_counters,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import Launcher
@@ -59,11 +76,16 @@ class GpusUnavailable(ReqsolveError):
         super().__init__(message if hint is None else f"{message}\nhint: {hint}")
 
 
+class GpuDetectionFailed(GpusUnavailable):
+    """``nvidia-smi`` is installed but could not say which GPUs this machine has: a job asking
+    GPUs is refused, as it could not be given (and hold) the right ones."""
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """One GPU a local job may get: its number in the solver's order, how CUDA names it.
 
-    ``uuid`` is None when nothing reported it: the GPU is then named by ``index``.
+    ``uuid`` is None only where there is no nvidia-smi: the GPU is then named by ``index``.
     """
 
     position: int
@@ -78,57 +100,76 @@ class Device:
         return self.uuid if self.uuid is not None else str(self.index)
 
     @property
-    def lock_name(self) -> str:
-        name = f"uuid-{self.uuid}" if self.uuid is not None else f"index-{self.index}"
-        return _SAFE.sub("_", name) + ".lock"
+    def lock_names(self) -> tuple[str, ...]:
+        """Its lock files: by UUID, and by index (what a job started where nvidia-smi is
+        absent takes: the two never share a GPU); by index alone when no UUID is known."""
+        names = [f"uuid-{self.uuid}"] if self.uuid is not None else []
+        names.append(f"index-{self.index}")
+        return tuple(_SAFE.sub("_", name) + ".lock" for name in names)
 
     def describe(self) -> str:
         return f"{self.visible} ({self.model or 'unknown model'})"
 
 
+def _detected_devices(detected: Sequence[DetectedGpu]) -> tuple[Device, ...]:
+    return tuple(
+        Device(i, gpu.index, gpu.uuid, gpu.name, gpu.memory) for i, gpu in enumerate(detected)
+    )
+
+
+def _refuse_unnamed(devices: Sequence[Device], where: str) -> None:
+    unnamed = [d for d in devices if d.uuid is None]
+    if unnamed:
+        raise GpuDetectionFailed(
+            f"{where} gave no UUID for GPU {unnamed[0].index}: its lock could not be named by"
+            " the physical GPU",
+            "check that nvidia-smi --query-gpu=index,uuid,name,memory.total works",
+        )
+
+
 def launcher_devices(
-    config: LocalLauncherConfig | None, detected: Sequence[DetectedGpu]
+    config: LocalLauncherConfig | None, probe: GpuProbe
 ) -> tuple[tuple[Device, ...], str | None]:
     """The GPUs a local launcher's jobs may get, numbered as the solver numbers them, and a
-    warning when the launcher file and ``nvidia-smi`` disagree.
+    warning to print.
 
     ``config`` None (a ``LocalLauncher`` returned by ``launchers.py``, which describes no GPU):
-    the detected GPUs. A launcher file's ``gpus:`` list, counts expanded, is the machine's GPUs
-    in nvidia-smi order; they get their UUIDs when nvidia-smi reports as many GPUs, each of the
-    model the file says. Otherwise they are named by index, and the warning says why.
+    the GPUs nvidia-smi reports. A launcher file's ``gpus:`` list, counts expanded, is the
+    machine's GPUs in nvidia-smi order, named by their UUIDs; when nvidia-smi contradicts it
+    (count, model, memory) the hardware wins, as it did for matching, and the warning names
+    both. With no nvidia-smi at all, the file's GPUs are named by index, with a warning.
+    :class:`GpuDetectionFailed` when nvidia-smi is installed but failed.
     """
+    if probe.failure is not None:
+        raise GpuDetectionFailed(
+            f"cannot tell which GPUs this machine has: {probe.failure}",
+            "fix nvidia-smi (or set REQSOLVE_NVIDIA_SMI to a working one); a job asking GPUs"
+            " is not started on a guess",
+        )
     if config is None:
-        return (
-            tuple(
-                Device(i, gpu.index, gpu.uuid, gpu.name, gpu.memory)
-                for i, gpu in enumerate(detected)
-            ),
-            None,
-        )
+        devices = _detected_devices(probe.gpus)
+        _refuse_unnamed(devices, "nvidia-smi")
+        return devices, None
     declared = [(gpu.model, gpu.memory) for gpu in config.gpus for _ in range(gpu.count)]
-    agree = len(detected) == len(declared) and all(
-        model is None or (gpu.name is not None and model_matches(model, gpu.name))
-        for (model, _), gpu in zip(declared, detected, strict=True)
-    )
-    warning = None
-    if declared and detected and not agree:
-        found = ", ".join(gpu.name or "unknown" for gpu in detected)
-        warning = (
-            f"launcher {config.id!r} describes {len(declared)} GPU(s) but nvidia-smi reports"
-            f" {len(detected)} ({found}): its GPUs are named by index, in file order"
+    if not probe.installed:
+        return (
+            tuple(Device(i, i, None, model, memory) for i, (model, memory) in enumerate(declared)),
+            f"launcher {config.id!r} describes {len(declared)} GPU(s) but there is no nvidia-smi"
+            " to check them: they are named and locked by index, in file order",
         )
+    devices = _detected_devices(probe.gpus)
+    _refuse_unnamed(devices, "nvidia-smi")
+    disagreement = contradiction(config, probe.gpus)
+    if disagreement is not None:
+        return devices, hardware_note(config, disagreement)
     return (
         tuple(
-            Device(
-                i,
-                detected[i].index if agree else i,
-                detected[i].uuid if agree else None,
-                model,
-                memory,
+            Device(i, device.index, device.uuid, gpu.model, gpu.memory)
+            for i, (device, gpu) in enumerate(
+                zip(devices, completed(config, probe.gpus), strict=True)
             )
-            for i, (model, memory) in enumerate(declared)
         ),
-        warning,
+        None,
     )
 
 
@@ -150,6 +191,17 @@ def assign(
     return tuple(numbered[i] for i in found)
 
 
+def written_order(alternative: Alternative) -> tuple[int, ...]:
+    """For each GPU as written, its place among the alternative's (sorted) GPUs."""
+    free = list(range(len(alternative.gpus)))
+    order = []
+    for gpu in alternative.written_gpus:
+        place = next(i for i in free if alternative.gpus[i] == gpu)
+        free.remove(place)
+        order.append(place)
+    return tuple(order)
+
+
 def environment(gpus: Sequence[Device]) -> dict[str, str]:
     """What the job's environment gets: its GPUs (none: empty), and CUDA's numbering when
     they are named by index."""
@@ -159,14 +211,20 @@ def environment(gpus: Sequence[Device]) -> dict[str, str]:
     return env
 
 
-def _lock(path: Path) -> int | None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+def _lock(folder: Path, device: Device) -> list[int] | None:
+    """The device's lock files, all locked (their descriptors), or None with nothing held."""
+    held: list[int] = []
+    for name in device.lock_names:
+        fd = open_lock(folder / name)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            for other in held:
+                os.close(other)
+            return None
+        held.append(fd)
+    return held
 
 
 def take_gpus(
@@ -174,29 +232,36 @@ def take_gpus(
 ) -> tuple[tuple[int, ...], list[int]] | None:
     """Lock the GPUs of ``first`` (device positions), or of another assignment among the free
     ones; (the positions taken, their locked descriptors), or None with nothing held."""
-    folder.mkdir(parents=True, exist_ok=True)
-    held: dict[int, int] = {}
-    for position in first:
-        fd = _lock(folder / devices[position].lock_name)
-        if fd is None:
-            break
-        held[position] = fd
-    else:
-        return tuple(first), list(held.values())
-    for device in devices:  # the first choice is busy: which GPUs are free now?
-        if device.position not in held:
-            fd = _lock(folder / device.lock_name)
-            if fd is not None:
-                held[device.position] = fd
-    chosen = assign(devices, alternative, sorted(held))
+    make_folder(folder)
+    held: dict[int, list[int]] = {}
+    try:
+        for position in first:
+            fds = _lock(folder, devices[position])
+            if fds is None:
+                break
+            held[position] = fds
+        else:
+            return tuple(first), [fd for position in first for fd in held[position]]
+        for device in devices:  # the first choice is busy: which GPUs are free now?
+            if device.position not in held:
+                fds = _lock(folder, device)
+                if fds is not None:
+                    held[device.position] = fds
+        chosen = assign(devices, alternative, sorted(held))
+    except BaseException:
+        for fds in held.values():
+            for fd in fds:
+                os.close(fd)
+        raise
     keep = set(chosen or ())
-    for position, fd in list(held.items()):
+    for position, fds in list(held.items()):
         if position not in keep:
-            os.close(fd)
+            for fd in fds:
+                os.close(fd)
             del held[position]
     if chosen is None:
         return None
-    return chosen, [held[position] for position in chosen]
+    return chosen, [fd for position in chosen for fd in held[position]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +273,13 @@ class GpuPlan:
     first: tuple[int, ...]
 
     def chosen(self) -> tuple[Device, ...]:
-        return tuple(self.devices[i] for i in self.first)
+        """The solver's GPUs, in the order the request wrote them."""
+        return self.in_written_order(self.first)
+
+    def in_written_order(self, positions: Sequence[int]) -> tuple[Device, ...]:
+        """Devices of ``positions`` (one per GPU of the alternative, in its sorted order) in
+        the order the request wrote them: the job's ``cuda:0`` is the GPU written first."""
+        return tuple(self.devices[positions[i]] for i in written_order(self.alternative))
 
 
 def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | None]:
@@ -218,7 +289,7 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
     assigned; a ``LocalLauncher`` from ``launchers.py`` describes none, so its job's GPUs are
     assigned here, among the GPUs ``nvidia-smi`` reports (none reported: None, with a warning
     that the job's GPUs are left as they are). :class:`GpusUnavailable` when the GPUs reported
-    cannot serve the request.
+    cannot serve the request; :class:`GpuDetectionFailed` when nvidia-smi failed.
     """
 
     alternative = match.alternative
@@ -226,9 +297,9 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
         return None, None
     config = match.config
     here = getattr(launcher, "connector", "local") == "local"
-    detected = machine_gpus() if here else ()
+    probe = machine_probe() if here else GpuProbe((), installed=False)
     if not match.candidates or not isinstance(config, LocalLauncherConfig):
-        devices, _ = launcher_devices(None, detected)
+        devices, _ = launcher_devices(None, probe)
         if not devices:
             return None, (
                 f"{len(alternative.gpus)} GPU(s) asked, but nvidia-smi reports no GPU here:"
@@ -243,9 +314,25 @@ def gpu_plan(match: Answer, launcher: Launcher) -> tuple[GpuPlan | None, str | N
                 "change launchers.py, or ask for GPUs this machine has",
             )
         return GpuPlan(devices, alternative, first), None
-    devices, warning = launcher_devices(config, detected)
-    verdict = check(match.candidates[0].shape, alternative)
-    return GpuPlan(devices, alternative, verdict.assignment), warning
+    if not here:  # a machine reached through a connector: its GPUs by the file, by index
+        devices = tuple(
+            Device(i, i, None, gpu.model, gpu.memory)
+            for i, gpu in enumerate(g for g in config.gpus for _ in range(g.count))
+        )
+        first = check(match.candidates[0].shape, alternative).assignment
+        return GpuPlan(devices, alternative, first), None
+    devices, warning = launcher_devices(config, probe)
+    if probe.installed and contradiction(config, probe.gpus) is not None:
+        # the GPUs are nvidia-smi's: matched on them (as find does unless --offline)
+        chosen = assign(devices, alternative)
+        if chosen is None:
+            raise GpusUnavailable(
+                f"{warning}; they cannot serve {alternative}",
+                "correct the launcher file's gpus:, or ask for GPUs this machine has",
+            )
+        return GpuPlan(devices, alternative, chosen), warning
+    first = check(match.candidates[0].shape, alternative).assignment
+    return GpuPlan(devices, alternative, first), warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +365,7 @@ def hold_job(
     """
     check_wanted(wanted, capacities)
     folder = directory if directory is not None else default_tokens_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     told = False
     while True:
         busy: str | None = None
@@ -290,11 +377,18 @@ def hold_job(
         else:
             held = got
             if plan is not None and plan.first:
-                taken = take_gpus(folder / GPU_LOCKS, plan.devices, plan.alternative, plan.first)
+                try:
+                    taken = take_gpus(
+                        folder / GPU_LOCKS, plan.devices, plan.alternative, plan.first
+                    )
+                except BaseException:
+                    for fd in held:
+                        os.close(fd)
+                    raise
                 if taken is None:
                     busy = f"{len(plan.first)} free GPU(s) for {plan.alternative}"
                 else:
-                    gpus = tuple(plan.devices[i] for i in taken[0])
+                    gpus = plan.in_written_order(taken[0])
                     held.extend(taken[1])
         if busy is None:
             break

@@ -19,7 +19,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
-from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SlurmLauncherConfig
+from reqsolve.config.model import (
+    EMBEDDED_PATH,
+    LauncherFile,
+    LocalLauncherConfig,
+    SlurmLauncherConfig,
+)
 from reqsolve.errors import SlurmQueryError
 from reqsolve.lazy import FIRST_USE, once
 from reqsolve.ranking import Answer, find
@@ -76,10 +81,58 @@ class Compiled:
     launchers: tuple[CompiledLauncher, ...]
     signature: tuple[int, int] | None = None  # (mtime_ns, size) of the file
     discovered: dict[int, tuple[float, CompiledLauncher]] = field(default_factory=dict)
+    # the launchers as this machine's nvidia-smi sees them, and warnings (on_this_machine),
+    # computed on the first query that is not offline
+    machine: list[tuple[tuple[CompiledLauncher, ...], tuple[str, ...]]] = field(
+        default_factory=list
+    )
+
+    def checked(self) -> tuple[tuple[CompiledLauncher, ...], tuple[str, ...]]:
+        if not self.machine:
+            self.machine.append(on_this_machine(self))
+        return self.machine[0]
 
 
 def compile_file(launcher_file: LauncherFile, signature: tuple[int, int] | None = None) -> Compiled:
     return Compiled(launcher_file, expand_candidates(launcher_file), signature)
+
+
+def on_this_machine(state: Compiled) -> tuple[tuple[CompiledLauncher, ...], tuple[str, ...]]:
+    """The launchers as this machine's nvidia-smi sees them (asked once per process, only for
+    a file describing local GPUs, or this machine's own launcher), and warnings to print:
+    a local launcher whose GPUs nvidia-smi contradicts is matched on the hardware."""
+    launcher_file = state.launcher_file
+    notes: list[str] = []
+    launchers = state.launchers
+    if launcher_file.path == EMBEDDED_PATH:
+        # imported here: only this machine's own launcher says why its GPUs are unknown
+        from reqsolve.hostinfo import machine_probe
+
+        failure = machine_probe().failure
+        if failure is not None:
+            notes.append(f"{failure}: this machine's GPUs are unknown; a job asking GPUs fails")
+    elif any(isinstance(c, LocalLauncherConfig) and c.gpus for c in launcher_file.launchers):
+        launchers = tuple(_on_this_machine(compiled, notes) for compiled in launchers)
+    return launchers, tuple(notes)
+
+
+def _on_this_machine(compiled: CompiledLauncher, notes: list[str]) -> CompiledLauncher:
+    """A local launcher describing this machine's GPUs is matched on what nvidia-smi reports
+    when the two contradict (docs/local-gpus.md), with a note naming both; its config stays
+    as the file wrote it."""
+    # imported here: only a file describing local GPUs asks nvidia-smi (once per process)
+    from reqsolve.hostinfo import describes_this_machine, matched_as
+
+    config = compiled.config
+    if not describes_this_machine(config):
+        return compiled
+    assert isinstance(config, LocalLauncherConfig)
+    seen, note = matched_as(config)
+    if note is not None:
+        notes.append(note)
+    if seen is config:
+        return compiled
+    return replace(compile_launcher(seen, compiled.position), config=config)
 
 
 class Registry:
@@ -125,7 +178,7 @@ class Registry:
             return state.launchers
         hook = None
         result: list[CompiledLauncher] = []
-        for compiled in state.launchers:
+        for compiled in state.checked()[0]:
             config = compiled.config
             if not (isinstance(config, SlurmLauncherConfig) and config.query_slurm):
                 result.append(compiled)
@@ -177,6 +230,12 @@ class Registry:
         matches. :meth:`launcher_for` turns the answer into a launcher object.
         """
         return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
+
+    def notes(self, *, offline: bool = False) -> tuple[str, ...]:
+        """Warnings for a person about the file as this machine sees it (a local launcher
+        whose GPUs nvidia-smi contradicts: matching follows nvidia-smi); none offline (the
+        file as written is used, and no command is run)."""
+        return () if offline else self.state().checked()[1]
 
     def launcher_for(self, match: Answer) -> Launcher:
         """The runnable launcher object (:class:`~reqsolve.launchers.SlurmLauncher` or

@@ -130,19 +130,31 @@ class Alternative:
 
     ``duration`` is in seconds (0 = not asked); ``cpu`` is None when no ``cpu()`` term was
     written; ``gpus`` are kept sorted so that equal requests compare and hash equal.
+    ``written_gpus`` are the same GPUs in the order they were written (a local job sees its
+    GPUs in that order: ``cuda(model=V100) & cuda(model=A100)`` gets the V100 as ``cuda:0``).
     """
 
     duration: int = 0
     cpu: Cpu | None = None
     gpus: tuple[Accelerator, ...] = field(default=())
+    # the written order when it differs from the sorted one; not part of the value
+    _written: tuple[Accelerator, ...] = field(
+        default=(), init=False, compare=False, hash=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         check_duration(self.duration, str(self.duration))
         ordered = tuple(sorted(self.gpus, key=Accelerator.sort_key))
         if ordered != self.gpus:
+            object.__setattr__(self, "_written", self.gpus)
             object.__setattr__(self, "gpus", ordered)
         if len(self.gpus) > MAX_GPUS:
             raise InvalidValue(f"{len(self.gpus)} GPUs is over {MAX_GPUS}")
+
+    @property
+    def written_gpus(self) -> tuple[Accelerator, ...]:
+        """The GPUs asked, in the order they were written."""
+        return self._written or self.gpus
 
     # The seed's Python API reads `match.requirement.cuda_gpus`.
     @property
@@ -203,7 +215,9 @@ def merge(left: Alternative, right: Alternative) -> Alternative:
         cpu = left.cpu
     else:
         cpu = Cpu(max(left.cpu.cores, right.cpu.cores), max(left.cpu.memory, right.cpu.memory))
-    return Alternative(max(left.duration, right.duration), cpu, left.gpus + right.gpus)
+    return Alternative(
+        max(left.duration, right.duration), cpu, left.written_gpus + right.written_gpus
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,12 @@ __all__ = ["SlurmLab", "slurm_lab"]
 
 @pytest.fixture(autouse=True, scope="session")
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Discovery caches and token slots of the test run stay out of the user's ~/.cache, and
-    in-process tests see no GPU of the machine running them (tests/fake_nvidia_smi.py fakes
-    machines with GPUs in subprocesses)."""
+    """Discovery caches and the token and GPU locks of the test run stay out of the user's
+    ~/.cache and ~/.local/state, and in-process tests see no GPU of the machine running them
+    (tests/fake_nvidia_smi.py fakes machines with GPUs in subprocesses)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
         patch.setenv("REQSOLVE_NVIDIA_SMI", "")
         yield
 

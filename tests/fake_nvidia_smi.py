@@ -18,6 +18,22 @@ OUTPUTS = ROOT / "fixtures" / "nvidia-smi"
 H200 = OUTPUTS / "h200-x1.csv"
 A100_X4 = OUTPUTS / "a100-sxm4-80gb-x4.csv"
 MIXED_X8 = OUTPUTS / "v100-sxm2-32gb-x4-rtx4090-x4.csv"
+DUPLICATED_UUID = OUTPUTS / "duplicated-uuid-x2.csv"
+INF_MEMORY = OUTPUTS / "inf-memory-x1.csv"
+
+# nvidia-smi installed but broken (the body of its script): it must never be taken for "no GPU"
+BROKEN = {
+    "fails": 'echo "Failed to initialize NVML: Driver/library version mismatch"; exit 9',
+    "hangs": "exec sleep 30",
+    "crashes": "kill -SEGV $$",
+}
+
+
+def install_broken(folder: Path, body: str) -> None:
+    """Replace the ``nvidia-smi`` of ``folder/bin`` (made by :func:`install`) by a broken one."""
+    script = folder / "bin" / "nvidia-smi"
+    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
 
 
 def install(folder: Path, output: Path) -> Path:

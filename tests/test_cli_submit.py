@@ -167,14 +167,20 @@ def test_cli_dry_run_slurm_prints_the_script() -> None:
     )
 
 
+NO_NVIDIA_SMI = (
+    "reqsolve: warning: launcher 'local-1' describes 1 GPU(s) but there is no nvidia-smi to"
+    " check them: they are named and locked by index, in file order\n"
+)
+
+
 def test_cli_dry_run_local_with_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
     config = DOCS_EXAMPLE
     code, out, err = cli(
         "submit", "--config", str(config), "cuda(mem=8G)", "--dry-run", "--", "nvidia-smi", "-L"
     )
-    assert (code, split_configuration(err)) == (0, (str(config), ""))
-    # the launcher file's one GPU, by index: the tests see no nvidia-smi (conftest)
+    # the launcher file's one GPU, by index, with a warning: the tests see no nvidia-smi
+    assert (code, split_configuration(err)) == (0, (str(config), NO_NVIDIA_SMI))
     assert out == (
         "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
         "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID nvidia-smi -L\n"
@@ -225,7 +231,7 @@ def test_submit_dry_run_reads_tokens_from_a_file_or_a_configuration_directory(
         "echo", "hi",
     )
     used = str(config_dir / "launchers.yaml")
-    assert (code, split_configuration(err)) == (0, (used, ""))
+    assert (code, split_configuration(err)) == (0, (used, NO_NVIDIA_SMI))
     assert out == (
         "# would take tokens: localtoken=1\n# would hold GPUs: 0 (GTX1080)\n"
         "# would run: CUDA_VISIBLE_DEVICES=0 CUDA_DEVICE_ORDER=PCI_BUS_ID echo hi\n"
@@ -261,3 +267,59 @@ def test_run_slurm_wait_survives_a_busy_controller(tmp_path: Path) -> None:
     lines = out.getvalue().splitlines()
     assert lines[1].startswith("job 45: poll failed (") and "retry 1 of 5" in lines[1]
     assert lines[-1] == "job 45 ended: COMPLETED, exit code 0"
+
+
+# --- a command that cannot start: one line, as a shell says it (issue 20, item 3)
+
+NOT_RUNNABLE = [
+    ("no-exec-bit", "#!/bin/sh\necho hi\n", 0o644, 126, "permission denied (not executable"),
+    ("no-shebang", "echo hi\n", 0o755, 126, "no '#!' line"),
+    ("directory", None, 0o755, 126, "is a directory"),
+    ("absent", "", None, 127, "no such file"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "mode", "code", "said"), NOT_RUNNABLE, ids=[r[0] for r in NOT_RUNNABLE]
+)
+def test_a_command_that_cannot_start_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str | None,
+    mode: int | None, code: int, said: str,
+) -> None:
+    monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
+    script = tmp_path / "train.sh"
+    if text is None:
+        script.mkdir()
+    elif mode is not None:
+        script.write_text(text)
+        script.chmod(mode)
+    got, out, err = cli("submit", "--config", str(DOCS_EXAMPLE), "cpu(cores=1)", "--", str(script))
+    _, rest = split_configuration(err)
+    assert (got, out) == (code, "")
+    assert rest == f"reqsolve: {script}: " + rest.split(": ", 2)[2] and said in rest
+    assert rest.count("\n") == 1 and "Traceback" not in rest
+
+
+def test_command_not_found_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "tokens"))
+    got, _, err = cli("submit", "--config", str(DOCS_EXAMPLE), "cpu(cores=1)", "--", "no-such-x")
+    assert got == 127
+    assert split_configuration(err)[1] == "reqsolve: no-such-x: command not found\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--", "echo", "hi"], ["echo", "hi"], ["--dry-run", "--", "ls", "-l"], ["--", "./train.sh"]],
+)
+def test_a_missing_expression_is_named(argv: list[str]) -> None:
+    got, out, err = cli("submit", "--config", str(DOCS_EXAMPLE), *argv)
+    assert (got, out) == (2, "")
+    assert "the requirement expression is missing" in err, err
+    assert "unknown term" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("expression", ["cpuu", "cpu(cores=", "cuda"])
+def test_a_wrong_expression_is_still_a_parse_error(expression: str) -> None:
+    got, _, err = cli("submit", "--config", str(DOCS_EXAMPLE), expression, "--", "echo", "hi")
+    assert got == 2 and "InvalidExpression" in err
+    assert "the requirement expression is missing" not in err

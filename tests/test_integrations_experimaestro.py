@@ -319,3 +319,49 @@ def test_reqsolve_itself_reads_the_experimaestro_directory(tmp_path: Path) -> No
     assert out.split() == [
         "--partition=gpu", "--constraint=GPU3&GPUM48G", "--nodes=1", "--gpus-per-node=3",
         "--time=2-00:00:00"]  # no duration asked: the partition's limit
+
+
+# --- a DirectLauncher's jobs see their GPUs (issue 20, item 1)
+
+MIXED_FILE = (
+    "local:\n  - id: box\n    gpus:\n"
+    "      - {model: V100, count: 2}\n      - {model: RTX4090, count: 2}\n"
+    "      - {model: V100, count: 2}\n      - {model: RTX4090, count: 2}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("expression", "models"),
+    [
+        ("cuda(mem=30G)", ["Tesla V100-SXM2-32GB"]),
+        ("cuda(mem=30G)*2 & cpu(cores=1)", ["Tesla V100-SXM2-32GB"] * 2),
+        ("cpu(cores=1)", []),
+    ],
+)
+def test_direct_launcher_jobs_see_the_matched_gpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    expression: str, models: list[str],
+) -> None:
+    """experimaestro's DirectLauncher ran its job with every GPU visible: the job's
+    environment now names the GPUs the matching chose, by UUID; a CPU job sees none; the log
+    says that experimaestro's jobs hold no lock."""
+    from reqsolve.hostinfo import machine_probe, parse_nvidia_smi_devices
+    from tests.fake_nvidia_smi import MIXED_X8, install
+
+    monkeypatch.setenv("REQSOLVE_NVIDIA_SMI", str(install(tmp_path, MIXED_X8) / "nvidia-smi"))
+    machine_probe.cache_clear()
+    try:
+        directory = tmp_path / "xpm"
+        directory.mkdir()
+        (directory / "launchers.yaml").write_text(MIXED_FILE)
+        with caplog.at_level(logging.INFO, logger="xpm"):
+            launcher = integration.Finder(directory)(xpm_parse(expression))
+    finally:
+        machine_probe.cache_clear()
+    assert type(launcher) is DirectLauncher
+    found = {g.uuid: g.name for g in parse_nvidia_smi_devices(MIXED_X8.read_text())}
+    visible = launcher.environ["CUDA_VISIBLE_DEVICES"]
+    assert [found[u] for u in visible.split(",") if u] == models
+    if models:
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "reqsolve holds no lock on those GPUs" in logged

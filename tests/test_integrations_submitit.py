@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +17,11 @@ pytest.importorskip("submitit")
 import submitit
 
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
+from reqsolve.hostinfo import parse_nvidia_smi_devices
 from reqsolve.integrations.submitit import executor, find, parameters
 from tests.cli_run import cli
 from tests.commands import with_srun
+from tests.fake_nvidia_smi import H200, MIXED_X8
 from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import SlurmLab
 
@@ -234,3 +238,88 @@ def test_submitit_job_runs_on_the_lab(slurm_lab: SlurmLab, tmp_path: Path,
     ran_in = re.search(r" Partition=(\S+)", shown)
     assert ran_in is not None and ran_in.group(1) in match.options.partition.split(",")
     assert facts["node"] in LAB_NODES[ran_in.group(1)]
+
+
+# --- a local answer's job gets exactly its GPUs, held while it runs (issue 20, item 1)
+
+MIXED_FILE = (
+    "local:\n  - id: box\n    gpus:\n"
+    "      - {model: V100, count: 2}\n      - {model: RTX4090, count: 2}\n"
+    "      - {model: V100, count: 2}\n      - {model: RTX4090, count: 2}\n"
+)
+WAIT_FOR_GATE = 'echo "$CUDA_VISIBLE_DEVICES"; while [ ! -e "$0" ]; do sleep 0.05; done'
+
+
+@pytest.fixture
+def faked_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """This process sees the machine an nvidia-smi output describes (fixtures/nvidia-smi)."""
+    from reqsolve.hostinfo import machine_probe
+    from tests.fake_nvidia_smi import install
+
+    def fake(output: Path) -> None:
+        monkeypatch.setenv("REQSOLVE_NVIDIA_SMI", str(install(tmp_path, output) / "nvidia-smi"))
+        monkeypatch.setenv("REQSOLVE_TOKENS_DIR", str(tmp_path / "locks"))
+        machine_probe.cache_clear()
+
+    yield fake
+    machine_probe.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("output", "gpus", "expression", "model"),
+    [
+        (MIXED_X8, MIXED_FILE, "cuda(model=4090) & duration=2m", "NVIDIA GeForce RTX 4090"),
+        (MIXED_X8, MIXED_FILE, "cuda(mem=30G) & duration=2m", "Tesla V100-SXM2-32GB"),
+        (H200, "local:\n  - id: box\n    gpus:\n      - {model: H200, count: 1}\n",
+         "cuda() & duration=2m", "NVIDIA H200"),
+    ],
+    ids=["4090", "v100", "h200"],
+)
+def test_local_job_sees_and_holds_exactly_its_gpus(
+    tmp_path: Path, faked_machine: Any, output: Path, gpus: str, expression: str, model: str
+) -> None:
+    """The local executor used to give every job CUDA_VISIBLE_DEVICES=0 (a V100 for a 4090
+    request) and hold nothing: now two jobs at once get two GPUs of the model asked, by UUID,
+    and a job of a one-GPU machine holds it until it ends."""
+    import subprocess
+
+    from reqsolve.finder import find_match
+    from reqsolve.localjob import ResourcesBusy, gpu_plan, hold_job
+
+    faked_machine(output)
+    config = tmp_path / "launchers.yaml"
+    config.write_text(gpus)
+    # not offline: nvidia-smi completes the file (the V100s' memory)
+    made = executor(expression, tmp_path / "logs", config=str(config))
+    assert made.cluster == "local"
+    found = {g.uuid: g.name for g in parse_nvidia_smi_devices(output.read_text())}
+    jobs = [
+        made.submit(subprocess.check_output, ["sh", "-c", WAIT_FOR_GATE, str(tmp_path / "gate")])
+        for _ in range(1 if len(found) == 1 else 2)
+    ]
+    match, launcher = find_match(expression, config=str(config))
+    plan, _ = gpu_plan(match, launcher)
+    if len(found) == 1:  # the one GPU is held by the running job
+        time.sleep(0.5)
+        with pytest.raises(ResourcesBusy), hold_job({}, {}, plan, wait=False):
+            pass
+    (tmp_path / "gate").touch()
+    seen = [job.result().decode().strip() for job in jobs]
+    assert all(found.get(uuid) == model for uuid in seen), (seen, found)
+    assert len(set(seen)) == len(seen)
+    with hold_job({}, {}, plan, wait=False):  # released when the jobs ended
+        pass
+
+
+def test_a_failed_nvidia_smi_refuses_before_submitting(
+    tmp_path: Path, faked_machine: Any
+) -> None:
+    from reqsolve.localjob import GpuDetectionFailed
+    from tests.fake_nvidia_smi import BROKEN, install_broken
+
+    faked_machine(H200)
+    install_broken(tmp_path, BROKEN["fails"])
+    config = tmp_path / "launchers.yaml"
+    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: H200, count: 1}\n")
+    with pytest.raises(GpuDetectionFailed, match="cannot tell which GPUs"):
+        executor("cuda()", tmp_path / "logs", config=str(config))

@@ -37,6 +37,8 @@ ELSEWHERE: dict[str, tuple[tuple[str, ...], str]] = {
     "reqsolve.config.tokens_file": (("test_pyconfig_tokens", "test_config_loader"),
                                     "tokens.yaml is read beside a launcher file"),
     "reqsolve.explain": (("test_cli_explain", "test_ranking"), "what reqsolve explain prints"),
+    "reqsolve.integrations.submitit_local": (("test_integrations_submitit",),
+                                             "the local executor executor() returns"),
     "reqsolve.launchers": (("test_finder", "test_pyconfig"), "what find_launcher returns"),
     "reqsolve.lazy": (("test_public_api", "test_cold_imports"), "what an import loads"),
     "reqsolve.pyconfig.asking": (("test_pyconfig",), "part of the Python launcher files"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -23,7 +24,16 @@ import pytest
 
 from reqsolve.hostinfo import parse_nvidia_smi_devices
 from tests.cli_run import split_configuration
-from tests.fake_nvidia_smi import A100_X4, H200, MIXED_X8, machine_env
+from tests.fake_nvidia_smi import (
+    A100_X4,
+    BROKEN,
+    DUPLICATED_UUID,
+    H200,
+    INF_MEMORY,
+    MIXED_X8,
+    install_broken,
+    machine_env,
+)
 
 BUSY_EXIT = 75
 DEADLINE = 60.0  # seconds a test waits for a process to reach a state before failing
@@ -252,6 +262,26 @@ def test_the_job_keeps_its_gpu_when_submit_is_killed(make: MachineFactory) -> No
     assert again.returncode == 0, again.stderr
 
 
+def test_a_background_child_of_the_job_keeps_its_gpu(make: MachineFactory) -> None:
+    """docs/local-gpus.md: a job's nohup child inherits the locks; the GPU is held until the
+    child ends, though the job and submit have ended (issue 24, item 14)."""
+    machine = make(H200)
+    child = shlex.join(machine.job("A", "gate-A"))
+    done = machine.run("submit", "cuda()", "--", "sh", "-c", f"nohup {child} >/dev/null 2>&1 &")
+    assert done.returncode == 0, done.stderr
+    machine.wait_for_line("start A")
+    refused = machine.run("submit", "--no-wait", "cuda()", "--", "true")
+    assert refused.returncode == BUSY_EXIT
+    machine.release("gate-A")
+    machine.wait_for_line("end A")
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:  # the child exits just after logging its end
+        again = machine.run("submit", "--no-wait", "cuda()", "--", "true")
+        if again.returncode != BUSY_EXIT:
+            break
+    assert again.returncode == 0, again.stderr
+
+
 # --- 4 and 8 GPUs
 
 
@@ -319,6 +349,107 @@ def test_mixed_machine_concurrent_jobs_never_share(make: MachineFactory) -> None
     assert [job.wait(DEADLINE) for job in jobs.values()] == [0, 0, 0]
 
 
+# --- a GPU booked twice (issue 24, items 1 and 3)
+
+ONE_H200 = "local:\n  - id: box\n    gpus:\n      - {model: H200, count: 1}\n"
+
+
+@pytest.mark.parametrize("with_file", [False, True], ids=["no-file", "launcher-file"])
+@pytest.mark.parametrize("how", sorted(BROKEN))
+def test_a_broken_nvidia_smi_refuses_a_gpu_job_never_guesses(
+    make: MachineFactory, how: str, with_file: bool
+) -> None:
+    """Job A holds the H200; nvidia-smi then fails, hangs or crashes for job B: B is refused
+    with the reason (it used to lock index-0 while A held the UUID lock: both ran on it)."""
+    machine = make(H200)
+    config = machine.folder / "launchers.yaml"
+    config.write_text(ONE_H200)
+    where = ["--config", str(config)] if with_file else []
+    first = machine.start("submit", *where, "cuda()", "--", *machine.job("A", "gate-A"))
+    machine.wait_for_line("start A")
+    install_broken(machine.folder, BROKEN[how])
+    second = machine.run("submit", *where, "cuda()", "--", *machine.job("B"))
+    if with_file:
+        assert second.returncode == 2, second.stderr
+        assert "GpuDetectionFailed: cannot tell which GPUs this machine has: " in second.stderr
+    else:  # this machine's own launcher: its GPUs are unknown, and the warning says why
+        assert second.returncode == 1, second.stderr
+        assert "this machine's GPUs are unknown; a job asking GPUs fails" in second.stderr
+    assert "nvidia-smi --query-gpu=index,uuid,name,memory.total" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert not any(line.startswith("start B") for line in machine.lines())
+    cpu_job = machine.run("submit", *where, "cpu(cores=1)", "--", "true")  # needs no GPU
+    assert cpu_job.returncode == 0, cpu_job.stderr
+    machine.release("gate-A")
+    assert first.wait(DEADLINE) == 0
+
+
+def test_a_second_launcher_file_with_other_models_uses_the_same_uuid_lock(
+    make: MachineFactory,
+) -> None:
+    """Job A through this machine's own launcher; job B through a file calling the GPU a
+    GTX1080: nvidia-smi wins, B is told the GPU is busy (it used to take index-0)."""
+    machine = make(H200)
+    first = machine.start("submit", "cuda()", "--", *machine.job("A", "gate-A"))
+    machine.wait_for_line("start A")
+    config = machine.folder / "launchers.yaml"
+    config.write_text("local:\n  - id: old\n    gpus:\n      - {model: GTX1080, count: 1}\n")
+    second = machine.run("submit", "--no-wait", "--config", str(config), "cuda()", "--", "true")
+    assert second.returncode == BUSY_EXIT, second.stderr
+    assert "the file says 1 x GTX1080, nvidia-smi says 1 x NVIDIA H200" in second.stderr
+    machine.release("gate-A")
+    assert first.wait(DEADLINE) == 0
+    locks = sorted(p.name for p in (machine.folder / "tokens" / "gpus").iterdir())
+    assert locks == ["index-0.lock", f"uuid-{uuids(H200)[0]}.lock"]
+
+
+def test_a_duplicated_uuid_is_refused_not_waited_for(make: MachineFactory) -> None:
+    machine = make(DUPLICATED_UUID)
+    done = machine.run("submit", "cuda()*2", "--", "true")  # it used to wait for itself
+    assert done.returncode == 1, done.stderr
+    assert "reports the UUID GPU-3f1c2b7e-9a4d-5c8e-b1f0-6d2a8e4c7b91 twice" in done.stderr
+    config = machine.folder / "launchers.yaml"
+    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: H200, count: 2}\n")
+    done = machine.run("submit", "--config", str(config), "cuda()*2", "--", "true")
+    assert done.returncode == 2, done.stderr
+    assert "GpuDetectionFailed" in done.stderr and "twice" in done.stderr
+
+
+@pytest.mark.parametrize(("expression", "code"), [("cuda()", 0), ("cuda(mem=1G)", 1)])
+def test_an_infinite_memory_is_unknown(make: MachineFactory, expression: str, code: int) -> None:
+    machine = make(INF_MEMORY)
+    done = machine.run("submit", expression, "--", "env")
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "OverflowError" not in done.stderr
+
+
+# --- the job's GPUs in the order written (issue 20, item 8)
+
+
+@pytest.mark.parametrize(
+    ("expression", "models"),
+    [
+        ("cuda(model=V100) & cuda(model=RTX4090)", ["Tesla V100-SXM2-32GB", "RTX 4090"]),
+        ("cuda(model=RTX4090) & cuda(model=V100)", ["RTX 4090", "Tesla V100-SXM2-32GB"]),
+        (
+            "cuda(model=V100) & cuda(model=4090)*2 & cuda(mem=30G)",
+            ["Tesla V100-SXM2-32GB", "RTX 4090", "RTX 4090", "Tesla V100-SXM2-32GB"],
+        ),
+    ],
+)
+def test_the_job_sees_its_gpus_in_the_order_written(
+    make: MachineFactory, expression: str, models: list[str]
+) -> None:
+    machine = make(MIXED_X8)
+    for dry_run in (["--dry-run"], []):
+        done = machine.run("submit", *dry_run, expression, "--", "env")
+        assert done.returncode == 0, done.stderr
+        line = next(x for x in done.stdout.splitlines() if "CUDA_VISIBLE_DEVICES=" in x)
+        visible = line.split("CUDA_VISIBLE_DEVICES=", 1)[1].split()[0].split(",")
+        got = [names(MIXED_X8)[uuid] for uuid in visible]
+        assert [m.replace("RTX 4090", "NVIDIA GeForce RTX 4090") for m in models] == got
+
+
 # --- launcher files and launchers.py
 
 
@@ -337,16 +468,59 @@ def test_launcher_file_gpus_get_the_machines_uuids(make: MachineFactory) -> None
     assert (Path(used).name, rest) == ("launchers.yaml", "")
 
 
-def test_launcher_file_disagreeing_with_nvidia_smi_is_named_by_index(make: MachineFactory) -> None:
+CONTRADICTIONS = [
+    # (machine, the file's gpus:, asked, exit, models the job gets, the file as the warning says)
+    (H200, "{model: GTX1080, count: 2}", "cuda()*2", 1, None, "2 x GTX1080"),
+    (H200, "{model: A100, count: 1, memory: 80GiB}", "cuda(model=A100)", 1, None,
+     "1 x A100 (80GiB)"),
+    (H200, "{model: A100, count: 1, memory: 80GiB}", "cuda(mem=100G)", 0, {"NVIDIA H200"},
+     "1 x A100 (80GiB)"),
+    (MIXED_X8, "{model: A100, count: 8, memory: 80GiB}", "cuda(model=4090)*2", 0,
+     {"NVIDIA GeForce RTX 4090"}, "8 x A100 (80GiB)"),
+    (A100_X4, "{model: A100, count: 2, memory: 80GiB}", "cuda(model=A100)*4", 0,
+     {"NVIDIA A100-SXM4-80GB"}, "2 x A100 (80GiB)"),
+    (A100_X4, "{model: A100, count: 4, memory: 40GiB}", "cuda(mem=60G)", 0,
+     {"NVIDIA A100-SXM4-80GB"}, "4 x A100 (40GiB)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("output", "gpus", "expression", "code", "models", "says"),
+    CONTRADICTIONS,
+    ids=["count", "model", "model-mem", "mixed", "fewer", "memory"],
+)
+def test_nvidia_smi_contradicting_the_file_wins_and_both_are_named(
+    make: MachineFactory, output: Path, gpus: str, expression: str, code: int,
+    models: set[str] | None, says: str,
+) -> None:
+    """The file says one thing, the machine another: matching and the job's GPUs follow the
+    machine (named by UUID), and the warning names both (issue 20, item 2)."""
+    machine = make(output)
+    config = machine.folder / "launchers.yaml"
+    config.write_text(f"local:\n  - id: box\n    gpus:\n      - {gpus}\n")
+    done = machine.run("submit", "--config", str(config), expression, "--", "env")
+    assert done.returncode == code, done.stderr
+    warnings = [x for x in done.stderr.splitlines() if x.startswith("reqsolve: warning:")]
+    found = names(output)
+    assert len(warnings) == 1, done.stderr
+    assert f"launcher 'box': the file says {says}, nvidia-smi says " in warnings[0]
+    assert next(iter(found.values())) in warnings[0]
+    if models is None:
+        assert "CUDA_VISIBLE_DEVICES" not in done.stdout
+        return
+    visible = next(x for x in done.stdout.splitlines() if x.startswith("CUDA_VISIBLE_DEVICES="))
+    got = visible.split("=", 1)[1].split(",")
+    assert {found[uuid] for uuid in got} == models
+
+
+def test_find_names_the_contradiction_too(make: MachineFactory) -> None:
     machine = make(H200)
     config = machine.folder / "launchers.yaml"
-    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: GTX1080, count: 2}\n")
-    done = machine.run("submit", "--config", str(config), "cuda()*2", "--dry-run", "--", "env")
-    assert done.returncode == 0, done.stderr
-    assert "launcher 'box' describes 2 GPU(s) but nvidia-smi reports 1 (NVIDIA H200)" in done.stderr
-    assert done.stdout.splitlines()[-1] == (
-        "# would run: CUDA_VISIBLE_DEVICES=0,1 CUDA_DEVICE_ORDER=PCI_BUS_ID env"
-    )
+    config.write_text("local:\n  - id: box\n    gpus:\n      - {model: A100, count: 1}\n")
+    done = machine.run("find", "--config", str(config), "cuda(model=A100)")
+    assert done.returncode == 1
+    assert "the file says 1 x A100, nvidia-smi says 1 x NVIDIA H200 (" in done.stderr
+    assert "model A100 asked, the node has NVIDIA H200" in done.stderr
 
 
 def test_no_nvidia_smi_names_declared_gpus_by_index(make: MachineFactory) -> None:
@@ -357,6 +531,11 @@ def test_no_nvidia_smi_names_declared_gpus_by_index(make: MachineFactory) -> Non
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "CUDA_VISIBLE_DEVICES=0" in lines and "CUDA_DEVICE_ORDER=PCI_BUS_ID" in lines
+    # as docs/local-gpus.md says: a warning, naming the launcher (issue 20, item 2)
+    assert (
+        "reqsolve: warning: launcher 'box' describes 2 GPU(s) but there is no nvidia-smi to"
+        " check them" in done.stderr
+    )
 
 
 PYTHON_LAUNCHERS = """
@@ -433,7 +612,8 @@ def test_hold_job_takes_the_first_choice_then_free_gpus(
     match, launcher = find_match(expression, config=MODELS_FILE, offline=True)
     assert launcher.id == "box"
     plan, warning = gpu_plan(match, launcher)
-    assert warning is None and isinstance(plan, GpuPlan) and plan.first == first
+    assert isinstance(plan, GpuPlan) and plan.first == first
+    assert warning is not None and "there is no nvidia-smi to check them" in warning
     assert [d.visible for d in plan.chosen()] == [str(i) for i in first]  # no nvidia-smi: index
     with contextlib.ExitStack() as stack:
         got = [stack.enter_context(hold_job({}, {}, plan, directory=tmp_path, wait=False))]

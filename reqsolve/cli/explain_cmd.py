@@ -11,6 +11,7 @@ from reqsolve.cli.find_cmd import (
     answer_json,
     configuration_line,
     configuration_used,
+    print_notes,
     python_warnings,
     split_tags,
 )
@@ -36,6 +37,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)
     print(configuration_line(used), file=stderr)
+    print_notes(registry, stderr, args.offline)
     requirement = as_spec(args.expression)
     # pyconfig hook: a launchers.py is asked first; its answer stops the search
     from reqsolve.pyconfig import explain_python

@@ -110,6 +110,21 @@ def python_warnings(on_error: str, stderr: TextIO) -> Iterator[None]:
         )
 
 
+def print_notes(registry: Registry, stderr: TextIO, offline: bool) -> tuple[str, ...]:
+    """Print the registry's warnings about the file as this machine sees it (a local launcher
+    whose GPUs nvidia-smi contradicts); the warnings printed."""
+    # imported here: the error tree, only to leave a broken file to the search that reports it
+    from reqsolve.errors import ReqsolveError
+
+    try:
+        notes = registry.notes(offline=offline)
+    except ReqsolveError:  # a broken file: the search itself says what is wrong
+        return ()
+    for note in notes:
+        print(f"reqsolve: warning: {note}", file=stderr)
+    return notes
+
+
 THIS_MACHINE = "this machine (no launcher file found)"
 
 
@@ -212,6 +227,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     registry = registry_for(args.config, on_error=args.on_error)
     used = configuration_used(registry)
     print(configuration_line(used), file=stderr)
+    print_notes(registry, stderr, args.offline)
     try:
         with python_warnings(args.on_error, stderr):
             match = registry.find(

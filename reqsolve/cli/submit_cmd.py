@@ -11,8 +11,10 @@ for tokens or GPUs other jobs hold.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,6 +24,7 @@ from reqsolve.cli.find_cmd import (
     ON_ERROR_HELP,
     configuration_line,
     configuration_used,
+    print_notes,
     python_warnings,
 )
 from reqsolve.errors import InvalidValue
@@ -221,9 +224,10 @@ def run_local(
                 # the job inherits the locks: they stay held while it lives, even if this
                 # process is killed, and the kernel drops them when both have ended
                 done = subprocess.run(list(command), check=False, env=env, pass_fds=held.fds)
-            except FileNotFoundError:
-                print(f"reqsolve: command not found: {command[0]}", file=stderr)
-                return 127
+            except OSError as exc:
+                status, why = cannot_run(command[0], exc)
+                print(f"reqsolve: {why}", file=stderr)
+                return status
     except ResourcesBusy as exc:
         print(f"reqsolve: {exc}", file=stderr)
         return BUSY_EXIT
@@ -231,7 +235,60 @@ def run_local(
     return done.returncode if done.returncode >= 0 else 128 - done.returncode
 
 
+CANNOT_EXECUTE = 126  # as a shell: found but not executable
+NOT_FOUND = 127  # as a shell: no such command
+
+
+def cannot_run(program: str, exc: OSError) -> tuple[int, str]:
+    """The exit status and the one line a shell would give for a command that cannot start."""
+    if isinstance(exc, FileNotFoundError):
+        if os.sep in program:
+            return NOT_FOUND, f"{program}: no such file"
+        return NOT_FOUND, f"{program}: command not found"
+    if os.path.isdir(program):
+        return CANNOT_EXECUTE, f"{program}: is a directory"
+    if exc.errno == errno.ENOEXEC:
+        return CANNOT_EXECUTE, (
+            f"{program}: cannot execute: not a program and no '#!' line"
+            " (add '#!/bin/sh' as its first line, or run it with its interpreter)"
+        )
+    if isinstance(exc, PermissionError) and os.path.isfile(program):
+        return CANNOT_EXECUTE, (
+            f"{program}: permission denied (not executable: chmod +x {shlex.quote(program)})"
+        )
+    return CANNOT_EXECUTE, f"{program}: cannot execute: {exc.strerror or exc}"
+
+
+_TERMS = frozenset({"cpu", "cuda", "gpu", "mps", "duration"})
+
+
+def _missing_expression(expression: str, command: Sequence[str]) -> InvalidValue | None:
+    """``reqsolve submit -- echo hi`` reads ``echo`` as the expression: when the "expression"
+    does not parse and is a command's name, say that the expression is missing."""
+    word = expression.strip()
+    if not word or word.casefold() in _TERMS or any(c in word for c in "()=&|*<>, "):
+        return None
+    if os.sep not in word and shutil.which(word) is None:
+        return None
+    # imported here: the parser, to tell a missing expression from a wrong one
+    from reqsolve.errors import InvalidExpression
+    from reqsolve.registry import as_spec
+
+    try:
+        as_spec(word)
+    except InvalidExpression:
+        return InvalidValue(
+            f"reqsolve submit: the requirement expression is missing ({word!r} is a command,"
+            " not an expression)",
+            f"write it first: reqsolve submit 'cpu(cores=1)' -- {shlex.join([word, *command])}",
+        )
+    return None
+
+
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    missing = _missing_expression(args.expression, [w for w in args.rest if w != "--"])
+    if missing is not None:
+        raise missing
     command = split_command(args)
     if not command:
         raise InvalidValue("no command to run", "write it after --: reqsolve submit EXPR -- cmd")
@@ -241,6 +298,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     registry = registry_for(args.config, on_error=args.on_error)  # the one find_match asks
     print(configuration_line(configuration_used(registry)), file=stderr)
+    notes = print_notes(registry, stderr, args.offline)
     tags = [t for t in args.tags.split(",") if t]
     try:
         with python_warnings(args.on_error, stderr):
@@ -276,7 +334,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reqsolve.localjob import gpu_plan
 
     plan, warning = gpu_plan(match, launcher)
-    if warning is not None:
+    if warning is not None and warning not in notes:
         print(f"reqsolve: warning: {warning}", file=stderr)
     stdout.flush()
     return run_local(

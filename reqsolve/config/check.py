@@ -15,6 +15,7 @@ from reqsolve.config.regex import check_features_regex
 from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
 from reqsolve.slurm.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+from reqsolve.tokens import NAME_RULE_HINT, TOKEN_NAME_RE
 from reqsolve.units import parse_duration, parse_memory
 
 INVALID: Any = object()
@@ -30,7 +31,6 @@ _BARE_NUMBER_RE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 # loader accepts is never refused later when the options are built.
 _SLURM_FORBIDDEN = SLURM_NAME_OUTSIDE_RE
 _SLURM_OK = SLURM_NAME_RE
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -332,13 +332,9 @@ class Checker:
                     "Slurm names are letters, digits and _ . - @ + : /",
                 )
                 return INVALID
-        elif kind == "token" and not _TOKEN_RE.fullmatch(text):
-            self.error(
-                node,
-                path,
-                f"'{text}' cannot be a token name",
-                "token names are letters, digits and _ . - @ + (they name lock files)",
-            )
+        elif kind == "token" and not TOKEN_NAME_RE.fullmatch(text):
+            # the one rule of token names: what validate accepts, submit holds
+            self.error(node, path, f"'{text}' cannot be a token name", NAME_RULE_HINT)
             return INVALID
         return text
 

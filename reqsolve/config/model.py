@@ -200,6 +200,9 @@ class SshConnectorConfig:
     options: tuple[str, ...] = ()  # extra ``-o key=value`` for the ssh client
 
 
+EMBEDDED_PATH = "<embedded>"  # the path of the launcher file describing this machine alone
+
+
 @dataclass(frozen=True, slots=True)
 class LauncherFile:
     """A loaded launcher file: launchers in file order (groups as written, then items)."""

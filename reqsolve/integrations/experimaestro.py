@@ -227,9 +227,11 @@ def _take_tokens(directory: Path, name: str, count: int, job: Any) -> None:
 
 
 def local_launcher(config: LocalLauncherConfig, launcher_file: LauncherFile | None,
-                   directory: Path) -> Any:
+                   directory: Path, gpus: dict[str, str] | None = None) -> Any:
     """experimaestro's ``DirectLauncher``; each token of the launcher is experimaestro's
-    counter token of the same name, declared in the directory's ``tokens.yaml``."""
+    counter token of the same name, declared in the directory's ``tokens.yaml``; ``gpus``
+    (``CUDA_VISIBLE_DEVICES``, and ``CUDA_DEVICE_ORDER`` for GPUs named by index) go into the
+    environment of its jobs (``Launcher.setenv``)."""
     # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
     # this module imports without it
     from experimaestro.launchers.direct import DirectLauncher
@@ -237,7 +239,42 @@ def local_launcher(config: LocalLauncherConfig, launcher_file: LauncherFile | No
     launcher = DirectLauncher(connector(config.connector, launcher_file))
     for name, count in config.tokens:
         launcher.addListener(functools.partial(_take_tokens, directory, name, count))
+    for name, value in (gpus or {}).items():
+        launcher.setenv(name, value)
     return launcher
+
+
+@functools.cache
+def _unlocked_gpus_warning(path: str, launcher: str) -> None:
+    """Said once per launcher of a file: not on every task experimaestro asks about."""
+    logger.warning(
+        "reqsolve: the jobs of local launcher %s (%s) see the GPUs the matching chose"
+        " (CUDA_VISIBLE_DEVICES), but experimaestro runs them: reqsolve holds no lock on those"
+        " GPUs, so jobs sharing one launcher share its GPUs (docs/experimaestro.md)",
+        launcher, path,
+    )
+
+
+def job_gpus(registry: Any, match: Any) -> dict[str, str] | None:
+    """What a local answer's job environment gets: its GPUs (none asked: none visible, as
+    ``reqsolve submit`` does); None when they cannot be told (a warning is logged)."""
+    # imported when a local answer is returned: the GPU matching of local jobs
+    from reqsolve.errors import ReqsolveError
+    from reqsolve.localjob import environment, gpu_plan
+
+    if not match.alternative.gpus:
+        return environment(())
+    try:
+        plan, warning = gpu_plan(match, registry.launcher_for(match))
+    except ReqsolveError as exc:
+        logger.warning("reqsolve: local launcher %s refused: %s", match.config.id, exc)
+        return None
+    if warning is not None:
+        logger.warning("reqsolve: %s", warning)
+    if plan is None:  # no GPU reported here: the variable is left as it is
+        return {}
+    _unlocked_gpus_warning(str(registry.path), match.config.id)
+    return environment(plan.chosen())
 
 
 # --- the function launchers.py exports
@@ -301,7 +338,10 @@ class Finder:
         config = match.config
         logger.info("reqsolve: %s answers %s", config.id, match.alternative)
         if isinstance(config, LocalLauncherConfig):
-            return local_launcher(config, launcher_file, path.parent)
+            gpus = job_gpus(registry, match)
+            if gpus is None:
+                return None
+            return local_launcher(config, launcher_file, path.parent, gpus)
         # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so
         # that this module imports without it
         from experimaestro.launchers.slurm import SlurmLauncher

@@ -6,6 +6,12 @@ executor with every option of the answer under submitit's own parameter names, o
 executor when the answer is a local launcher. :func:`parameters` computes those parameters; it
 is also what ``reqsolve find --format submitit`` prints, so the two cannot disagree.
 
+A local answer's jobs get what ``reqsolve submit`` gives a job: each submitted job waits for
+the launcher's tokens and for free GPUs of the solver's matching, and its job controller
+starts holding their locks (handed down, as ``submit`` hands them to its job) with
+``CUDA_VISIBLE_DEVICES`` naming exactly those GPUs, by UUID. submitit's own local executor
+would give it GPUs ``0..n-1`` (its ``visible_gpus`` takes indices only, and holds nothing).
+
 submitit is imported by :func:`executor` only: computing parameters needs nothing but reqsolve.
 """
 
@@ -85,7 +91,11 @@ def executor(
     matches, and :class:`~reqsolve.errors.InvalidValue` for an answer submitit cannot submit
     (a Slurm launcher reached through an ssh connector: submitit runs this machine's sbatch).
     """
-    match = find(requirement, tags=tags, config=config, offline=offline, on_error=on_error)
+    # imported when called: the solver loads only when an executor is asked for
+    from reqsolve.finder import registry_for
+
+    registry = registry_for(config, on_error=on_error)
+    match = registry.find(requirement, tags=tags, offline=offline)
     config_of = match.config
     if match.options is not None and config_of.connector != "local":
         raise InvalidValue(
@@ -98,5 +108,10 @@ def executor(
     import submitit
 
     made = submitit.AutoExecutor(folder=folder, cluster=cluster(match))
+    if match.options is None:
+        # imported here: the local executor holding GPUs, only for a local answer
+        from reqsolve.integrations.submitit_local import held_executor
+
+        made._executor = held_executor(match, registry, made._executor.folder)
     made.update_parameters(**parameters(match))
     return made
