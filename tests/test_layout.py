@@ -60,6 +60,7 @@ ELSEWHERE: dict[str, tuple[tuple[str, ...], str]] = {
 
 # test module (not named after a module) -> the behaviour across modules it checks
 CROSS_CUTTING: dict[str, str] = {
+    "test_answer_corpus": "3,000 answers over seven launcher files, unchanged by restructuring",
     "test_closed_pipes": "every command on a closed stdout",
     "test_cold_imports": "what each command imports",
     "test_concurrency": "one registry shared by threads",
