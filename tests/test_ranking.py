@@ -5,13 +5,28 @@ from __future__ import annotations
 import pytest
 
 from reqsolve.candidates import expand_candidates
-from reqsolve.config.model import CpuConfig, Qos
+from reqsolve.config.model import (
+    CpuConfig,
+    LocalLauncherConfig,
+    Qos,
+    SlurmLauncherConfig,
+)
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import find
-from reqsolve.requirement import as_requirement, cpu, cuda_gpu, duration
-from tests.answering import answer
+from reqsolve.ranking import Answer, find
+from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
+from tests import answering
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
+
+def answer(
+    *launchers: Launcher, spec: Alternative | Requirement, tags: tuple[str, ...] = ()
+) -> Answer:
+    """The answer of a file of these launchers, through the public path (tests/answering.py);
+    tests/test_slurm_emit.py asks with it too."""
+    return answering.answer(launcher_file(*launchers), spec, tags=tags)
+
+
+Launcher = LocalLauncherConfig | SlurmLauncherConfig
 GPU24 = conf(gpus=4, gpu_memory=24 * G)
 GPU8 = conf(gpus=4, gpu_memory=8 * G)
 
@@ -29,15 +44,15 @@ def test_weight_then_file_order_then_tags(tags: tuple[str, ...], expected: str |
     )
     if expected is None:
         with pytest.raises(LauncherNotFoundError) as error:
-            answer(launcher_file(*launchers), cpu(cores=1), tags=tags)
+            answer(*launchers, spec=cpu(cores=1), tags=tags)
         assert error.value.reasons == ()
     else:
-        assert answer(launcher_file(*launchers), cpu(cores=1), tags=tags).launcher.id == expected
+        assert answer(*launchers, spec=cpu(cores=1), tags=tags).launcher.id == expected
 
 
 def test_first_satisfiable_alternative_wins_over_weight() -> None:
     launchers = (local("small", weight=5, cpu=CpuConfig(cores=2)), local("big", weight=1))
-    match = answer(launcher_file(*launchers), cpu(cores=8) | cpu(cores=1))
+    match = answer(*launchers, spec=cpu(cores=8) | cpu(cores=1))
     assert (match.launcher.id, match.alternative_index) == ("big", 0)
 
 
@@ -47,7 +62,7 @@ def test_highest_priority_tier_only() -> None:
         partition("low", group("l1", features=("X",))),
         partition("high", group("h1", features=("Y",)), priority=10),
     )
-    options = answer(launcher_file(launcher), cpu(cores=1)).options
+    options = answer(launcher, spec=cpu(cores=1)).options
     assert options is not None
     assert (options.partition, options.constraint) == ("high", "Y")
 
@@ -60,7 +75,7 @@ def test_kept_candidates_share_qos_and_account_of_the_first() -> None:
         partition("c", group("c1", features=("C",)), qos=("q1",), accounts=("x",)),
         qos=(Qos("q1"), Qos("q2")),
     )
-    options = answer(launcher_file(launcher), duration("1h")).options
+    options = answer(launcher, spec=duration("1h")).options
     assert options is not None
     assert (options.partition, options.qos, options.account) == ("a,c", "q1", "x")
     assert options.constraint == "(A)|(C)"
@@ -73,10 +88,10 @@ def test_mem_per_cpu_groups_only_when_memory_becomes_cores() -> None:
         partition("p8", group("b", features=("B",)), configuration=conf(mem_per_cpu=8 * G)),
         use_memory_constraint=False,
     )
-    with_memory = answer(launcher_file(launcher), cpu(mem="10G")).options
+    with_memory = answer(launcher, spec=cpu(mem="10G")).options
     assert with_memory is not None
     assert (with_memory.partition, with_memory.cpus_per_task, with_memory.mem) == ("p4", 3, None)
-    without = answer(launcher_file(launcher), cpu(cores=2)).options
+    without = answer(launcher, spec=cpu(cores=2)).options
     assert without is not None
     assert without.partition == "p4,p8"
 
