@@ -12,10 +12,9 @@ import json
 
 import pytest
 
-from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import Qos
-from reqsolve.ranking import find
 from reqsolve.requirement import Alternative, Requirement
+from tests.answering import answer
 from tests.cli_run import cli
 from tests.reference import conf, group, launcher_file, partition, slurm
 
@@ -70,7 +69,7 @@ def test_time_is_the_smallest_limit_of_the_admitted_nodes(
         qos=(Qos("q", max_duration=qos_limit),),
         use_features=False,
     )
-    match = find(expand_candidates(launcher_file(launcher)), Requirement((Alternative(),)))
+    match = answer(launcher_file(launcher), Requirement((Alternative(),)))
     assert match.options is not None
     assert match.options.time == expected
     assert bool(match.notes) == (expected is not None)

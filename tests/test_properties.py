@@ -26,10 +26,11 @@ from reqsolve.config.model import (
 )
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.matching import check
-from reqsolve.ranking import Answer, find
+from reqsolve.ranking import Answer
 from reqsolve.requirement import Alternative, Cpu, Requirement, merge
 from reqsolve.slurm.emit import uses_mem_per_cpu
 from tests import strategies
+from tests.answering import answer
 from tests.reference import (
     G,
     admitted_nodes,
@@ -59,12 +60,15 @@ alternatives = strategies.alternatives(
 
 
 def try_find(
-    launchers: Any, requirement: Requirement, tags: tuple[str, ...] = ()
+    launcher_file: LauncherFile, requirement: Requirement, tags: tuple[str, ...] = ()
 ) -> Answer | None:
     try:
-        return find(launchers, requirement, tags)
+        return answer(launcher_file, requirement, tags=tags)
     except LauncherNotFoundError as exc:
-        assert exc.reasons or tags or not any(c.candidates for c in launchers)
+        # a refusal gives its reasons, unless no launcher has a candidate (or a tag left all out)
+        assert exc.reasons or tags or not any(
+            reference_candidates(launcher) for launcher in launcher_file.launchers
+        )
         return None
 
 
@@ -120,8 +124,7 @@ def test_matcher_agrees_with_brute_force(
 @given(strategies.launcher_files(), alternatives, st.booleans())
 def test_every_answer_is_sound(launcher_file: LauncherFile, alternative: Alternative,
                                tagged: bool) -> None:
-    launchers = expand_candidates(launcher_file)
-    match = try_find(launchers, Requirement((alternative,)), ("t",) if tagged else ())
+    match = try_find(launcher_file, Requirement((alternative,)), ("t",) if tagged else ())
     if match is not None:
         assert_sound(launcher_file, match)
 
@@ -130,13 +133,12 @@ def test_every_answer_is_sound(launcher_file: LauncherFile, alternative: Alterna
 @given(strategies.launcher_files(named_hosts=True), alternatives)
 def test_answers_whenever_brute_force_finds(launcher_file: LauncherFile,
                                             alternative: Alternative) -> None:
-    launchers = expand_candidates(launcher_file)
     exists = any(
         reference_satisfies(c.capacity, alternative)
         for launcher in launcher_file.launchers
         for c in reference_candidates(launcher)
     )
-    match = try_find(launchers, Requirement((alternative,)))
+    match = try_find(launcher_file, Requirement((alternative,)))
     assert (match is not None) == exists
     if match is not None:
         # and it is the first launcher, by weight then file order, that has such a candidate
@@ -172,19 +174,16 @@ def test_and_never_widens(launcher_file: LauncherFile, a: Alternative, b: Altern
         for p in launcher.partitions
         for g in p.nodes
     )
-    if named and monotone:
-        launchers = expand_candidates(launcher_file)
-        if try_find(launchers, Requirement((a,))) is None:
-            assert try_find(launchers, Requirement((narrower,))) is None
+    if named and monotone and try_find(launcher_file, Requirement((a,))) is None:
+        assert try_find(launcher_file, Requirement((narrower,))) is None
 
 
 @SETTINGS
 @given(strategies.launcher_files(), alternatives, alternatives)
 def test_or_answers_whenever_first_does(launcher_file: LauncherFile, a: Alternative,
                                         b: Alternative) -> None:
-    launchers = expand_candidates(launcher_file)
-    first = try_find(launchers, Requirement((a,)))
-    both = try_find(launchers, Requirement((a, b)))
+    first = try_find(launcher_file, Requirement((a,)))
+    both = try_find(launcher_file, Requirement((a, b)))
     if first is not None:
         assert both is not None
         assert both.alternative_index == 0

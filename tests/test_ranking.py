@@ -14,14 +14,16 @@ from reqsolve.config.model import (
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
+from tests import answering
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 
 
 def answer(
     *launchers: Launcher, spec: Alternative | Requirement, tags: tuple[str, ...] = ()
 ) -> Answer:
-    compiled = expand_candidates(launcher_file(*launchers))
-    return find(compiled, as_requirement(spec), tags)
+    """The answer of a file of these launchers, through the public path (tests/answering.py);
+    tests/test_slurm_emit.py asks with it too."""
+    return answering.answer(launcher_file(*launchers), spec, tags=tags)
 
 
 Launcher = LocalLauncherConfig | SlurmLauncherConfig

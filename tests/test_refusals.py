@@ -11,11 +11,11 @@ import pytest
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import Qos
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import find
 from reqsolve.refusals import closest
 from reqsolve.requirement import cuda_gpu, duration
+from tests.answering import answer
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
-from tests.test_ranking import GPU8, GPU24, answer
+from tests.test_ranking import GPU8, GPU24
 
 
 def test_reasons_name_every_candidate_and_the_closest() -> None:
@@ -26,7 +26,7 @@ def test_reasons_name_every_candidate_and_the_closest() -> None:
         qos=(Qos("q", max_duration=3600),),
     )
     with pytest.raises(LauncherNotFoundError) as error:
-        answer(local("l"), launcher, spec=duration("2h") & cuda_gpu(mem="20G"))
+        answer(launcher_file(local("l"), launcher), duration("2h") & cuda_gpu(mem="20G"))
     reasons = [(r.launcher, r.partition, r.qos, r.reason) for r in error.value.reasons]
     assert reasons == [
         ("l", None, None, "no assignment of 1 GPU(s) to 0 host GPU(s)"),
@@ -51,7 +51,7 @@ def _unmatched() -> LauncherNotFoundError:
         qos=(Qos("q", max_duration=3600),),
     )
     with pytest.raises(LauncherNotFoundError) as error:
-        answer(launcher, spec=cuda_gpu(mem="20G"))
+        answer(launcher_file(launcher), cuda_gpu(mem="20G"))
     return error.value
 
 
@@ -132,15 +132,14 @@ def test_closest_is_fewest_unmet_then_smallest_shortfall(
         *(partition(name, group(f"{name}-h", configuration=c), qos=q)
           for name, c, q in partitions),
     )
-    compiled = expand_candidates(launcher_file(launcher))
-    requirement = parse(expression)
+    file = launcher_file(launcher)
     with pytest.raises(LauncherNotFoundError) as error:
-        find(compiled, requirement)
+        answer(file, expression)
     # the message, closest() over every reason and explain's closest line name the same one
     assert f"closest: s/{closest_partition}[0]" in str(error.value)
     best = closest(error.value.reasons)
     assert best is not None and best.partition == closest_partition
-    nearest = closest_reason(compiled, requirement)
+    nearest = closest_reason(expand_candidates(file), parse(expression))
     assert nearest is not None and nearest.startswith(f"s/{closest_partition}[0]")
 
 
@@ -151,6 +150,7 @@ ANTI_WASTE = slurm(
     partition("t4", group("c", configuration=conf(gpus=4, gpu_memory=16 * G, model="T4",
                                                    min_memory=10 * G))),
 )
+ANTI_WASTE_FILE = launcher_file(ANTI_WASTE)
 
 
 @pytest.mark.parametrize(
@@ -169,22 +169,16 @@ def test_a_gpu_without_memory_refused_by_anti_waste_says_what_to_write(
 ) -> None:
     """cuda() states 0 B (docs/expressions.md): below every min_mem_ratio / min_memory. The
     refusal names the smallest threshold, and writing it finds an answer."""
-    from reqsolve.parser import parse
-
-    compiled = expand_candidates(launcher_file(ANTI_WASTE))
     with pytest.raises(LauncherNotFoundError) as error:
-        find(compiled, parse(expression))
+        answer(ANTI_WASTE_FILE, expression)
     assert f"write cuda(mem={written}) or more" in str(error.value)
     fixed = expression.replace("cuda()", f"cuda(mem={written})").replace(
         "cuda(model=T4)", f"cuda(mem={written}, model=T4)"
     )
-    assert find(compiled, parse(fixed)).options is not None
+    assert answer(ANTI_WASTE_FILE, fixed).options is not None
 
 
 def test_no_threshold_hint_when_memory_is_not_the_reason() -> None:
-    from reqsolve.parser import parse
-
-    compiled = expand_candidates(launcher_file(ANTI_WASTE))
     with pytest.raises(LauncherNotFoundError) as error:
-        find(compiled, parse("cuda(mem=30G)*9"))
+        answer(ANTI_WASTE_FILE, "cuda(mem=30G)*9")
     assert "write cuda(mem=" not in str(error.value)

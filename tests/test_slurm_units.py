@@ -16,12 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import Qos, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import find
 from reqsolve.requirement import Alternative, Cpu, Requirement
 from tests import strategies
+from tests.answering import answer
 from tests.reference import (
     MIB,
     _merge,
@@ -100,7 +99,7 @@ def test_emitted_quantities_fit_every_admitted_node_in_slurm_units(
     config: SlurmLauncherConfig, alternative: Alternative
 ) -> None:
     try:
-        match = find(expand_candidates(launcher_file(config)), Requirement((alternative,)))
+        match = answer(launcher_file(config), Requirement((alternative,)))
     except LauncherNotFoundError:
         return
     options = match.options
@@ -141,15 +140,15 @@ def test_memory_fits_only_in_whole_mib(node: int, asked: int, answers: bool) -> 
         id="c",
         partitions=(partition("p", group("n1", configuration=conf(cores=4, memory=node))),),
     )
-    launchers = expand_candidates(launcher_file(config))
+    file = launcher_file(config)
     requirement = Requirement((Alternative(cpu=Cpu(memory=asked)),))
     if answers:
-        options = find(launchers, requirement).options
+        options = answer(file, requirement).options
         assert options is not None and options.mem is not None
         assert slurm_mib(options.mem) <= node // MIB
     else:
         with pytest.raises(LauncherNotFoundError, match=f"the node has {node // MIB}MiB"):
-            find(launchers, requirement)
+            answer(file, requirement)
 
 
 def test_memory_per_cpu_counts_whole_mib() -> None:
@@ -162,7 +161,7 @@ def test_memory_per_cpu_counts_whole_mib() -> None:
         ),
     )
     requirement = Requirement((Alternative(cpu=Cpu(memory=12 * 10**9)),))
-    options = find(expand_candidates(launcher_file(config)), requirement).options
+    options = answer(launcher_file(config), requirement).options
     assert options is not None and options.cpus_per_task == 4
 
 
@@ -170,8 +169,8 @@ def test_a_limit_of_90s_is_one_minute_to_slurm() -> None:
     config = SlurmLauncherConfig(
         id="c", partitions=(partition("p", group("n1", configuration=conf(max_duration=90))),)
     )
-    launchers = expand_candidates(launcher_file(config))
+    file = launcher_file(config)
     with pytest.raises(LauncherNotFoundError):
-        find(launchers, Requirement((Alternative(duration=90),)))
-    options = find(launchers, Requirement((Alternative(duration=60),))).options
+        answer(file, Requirement((Alternative(duration=90),)))
+    options = answer(file, Requirement((Alternative(duration=60),))).options
     assert options is not None and options.time == "00:01:00"

@@ -160,19 +160,6 @@ def test_registry_reads_prefixes_as_reqsolve_means_them() -> None:
     assert ureg.Quantity(1, "day").to("second").magnitude == 86400
 
 
-def test_parsing_does_not_import_pint() -> None:
-    """The unit tables are literal: no run, not even an installation's first, imports pint."""
-    code = (
-        "import sys; from reqsolve.parser import parse; "
-        "parse('duration=4 days & cuda(mem=4G)*2 & cpu(mem=400M, cores=4)'); "
-        "from reqsolve.units import parse_memory; parse_memory('8116MiB'); "
-        "print('pint' in sys.modules)"
-    )
-    result = python_process(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
-
-
 MEMORY = [
     ("400M", 400_000_000),
     ("8116MiB", 8116 * 2**20),

@@ -18,13 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from reqsolve.candidates import expand_candidates
 from reqsolve.config.loader import check_config, load_config
 from reqsolve.connectors import connector_for
 from reqsolve.errors import LauncherNotFoundError, ReqsolveError
-from reqsolve.parser import parse
-from reqsolve.ranking import find
-from reqsolve.registry import to_launcher
+from tests.answering import answer
 
 BASE: dict[str, Any] = {
     "connectors": {
@@ -148,18 +145,17 @@ CASES = [
 
 
 def used(path: Path) -> ReqsolveError | None:
-    """What using the file as find and submit do refuses first (None: nothing)."""
+    """What using the file as find and submit do refuses first (None: nothing): loaded, its
+    connectors built, a few requests answered (each answer turned into its launcher)."""
     try:
         launcher_file = load_config(path)
-        compiled = expand_candidates(launcher_file)
         for launcher in launcher_file.launchers:
             connector_for(launcher.connector, launcher_file)
         for text in REQUESTS:
             try:
-                match = find(compiled, parse(text))
+                answer(path, text)
             except LauncherNotFoundError:
                 continue
-            to_launcher(match, launcher_file)
     except ReqsolveError as error:
         return error
     return None
