@@ -10,9 +10,8 @@ import pytest
 
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import Qos
-from reqsolve.errors import LauncherNotFoundError
+from reqsolve.errors import LauncherNotFoundError, closest
 from reqsolve.ranking import find
-from reqsolve.refusals import closest
 from reqsolve.requirement import cuda_gpu, duration
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 from tests.test_ranking import GPU8, GPU24, answer
@@ -63,7 +62,7 @@ def test_the_closest_is_found_without_building_every_reason() -> None:
     assert best is not None
     assert (best.partition, best.group) == ("a", 1)  # 16G is 20% short, 8G 60%; a[1] first
     # the message says the detail (units as asked), the structured reason is in JSON (issue 20 §4)
-    assert f"closest: s/{best.partition}[{best.group}]: {best.details['detail']}" in str(error)
+    assert f"closest: s/{best.partition}[{best.group}]: {best.detail}" in str(error)
     assert [r.partition for r in error.reasons] == ["a", "a", "b"]
 
 
