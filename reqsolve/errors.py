@@ -227,8 +227,7 @@ def _closeness(reason: Reason) -> tuple[int, float, int, int]:
 
 class LauncherNotFoundError(ReqsolveError, LookupError):
     """No launcher satisfies any alternative; ``reasons`` has one entry per candidate tried,
-    ``closest`` the one a person would change least (the one the message names), None when no
-    candidate was tried."""
+    :attr:`closest` is the one the message names."""
 
     def __init__(
         self,
@@ -237,9 +236,7 @@ class LauncherNotFoundError(ReqsolveError, LookupError):
         closest_reason: Reason | None = None,
     ) -> None:
         self.reasons: tuple[Reason, ...] = tuple(reasons)
-        self.closest: Reason | None = (
-            closest_reason if closest_reason is not None else closest(self.reasons)
-        )
+        self._closest = closest_reason
         if message is None:
             if self.reasons:
                 best = self.reasons[0]
@@ -248,6 +245,14 @@ class LauncherNotFoundError(ReqsolveError, LookupError):
             else:
                 message = "no launcher satisfies the requirement: no launcher is eligible"
         super().__init__(message)
+
+    @property
+    def closest(self) -> Reason | None:
+        """The reason of the candidate a person would change least (:func:`closest`; the one
+        ``reqsolve find``'s message names), None when no candidate was tried."""
+        if self._closest is None:
+            self._closest = closest(self.reasons)
+        return self._closest
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.reasons, str(self), self.closest))

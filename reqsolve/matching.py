@@ -222,7 +222,10 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
 
 
 def within_duration(max_duration: int | None, ask: Ask) -> bool:
-    """The duration asked is within a limit (None: unlimited): the duration stage's rule."""
+    """The duration asked is within a limit (None: unlimited): the duration stage's rule.
+
+    It and :func:`enough_gpus` are the rules of a shape's limits apart from its node, which
+    choosing checks before judging the node once (:func:`reqsolve.ranking._solve`)."""
     return max_duration is None or ask.duration <= max_duration
 
 
@@ -230,12 +233,6 @@ def enough_gpus(min_gpu: int, ask: Ask) -> bool:
     """At least ``min_gpu`` GPUs asked (a QoS's or configuration's minimum): the min_gpu
     stage's rule."""
     return ask.n_gpus >= min_gpu
-
-
-def within_limits(max_duration: int | None, min_gpu: int, ask: Ask) -> bool:
-    """A shape's limits apart from its node (duration, min_gpu) allow ``ask``: what choosing
-    checks before judging the node, once per node, with :func:`misses` (the same rules)."""
-    return within_duration(max_duration, ask) and enough_gpus(min_gpu, ask)
 
 
 def shortfall(shape: Shape, alternative: Alternative, miss: Miss) -> float:

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
-from reqsolve.errors import LauncherNotFoundError, Reason, closest
-from reqsolve.matching import Ask, Verdict, cpus_for, evaluate, misses, within_limits
-from reqsolve.refusals import NOT_KEPT, message, placed, refused, unsound, unusable
+from reqsolve.errors import Reason, closest
+from reqsolve.matching import (
+    Ask,
+    Verdict,
+    cpus_for,
+    enough_gpus,
+    evaluate,
+    misses,
+    within_duration,
+)
+from reqsolve.refusals import (
+    NOT_KEPT,
+    NoLauncherFound,
+    message,
+    placed,
+    refused,
+    unsound,
+    unusable,
+)
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
 from reqsolve.slurm.options import SlurmOptions
@@ -201,7 +218,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
 
     def fits(shape_id: int) -> bool:
         max_duration, min_gpu, node = parts[shape_id]
-        if not within_limits(max_duration, min_gpu, ask):
+        if not (within_duration(max_duration, ask) and enough_gpus(min_gpu, ask)):
             return False
         known = on_node.get(node)
         if known is None:
@@ -251,13 +268,24 @@ def find(
                     config=launcher.config,
                 )
             tried.append((index, outcome))
-    # nothing answers: one reason per candidate tried, and the closest one named
-    best = closest(
-        nearest for index, outcome in tried if (nearest := outcome.closest(index)) is not None
-    )
-    reasons = [reason for index, outcome in tried for reason in outcome.reasons(index)]
+    # nothing answers: the message names the closest candidate, the reasons are one per
+    # candidate (thousands on a big cluster); all are made when first read, so a caller that
+    # catches the error to try something else pays for none
     pairs = [(index, outcome.launcher) for index, outcome in tried]
-    text = message(requirement, best, pairs, launchers, ordered, wanted, slurm_only)
-    raise LauncherNotFoundError(reasons, text, best)
+    raise NoLauncherFound(
+        partial(all_reasons, tried),
+        partial(nearest, tried),
+        partial(message, requirement, pairs, launchers, ordered, wanted, slurm_only),
+    )
+
+
+def nearest(tried: Sequence[tuple[int, Outcome]]) -> Reason | None:
+    """The closest candidate of all (alternative, outcome) tried: the closest of each."""
+    return closest(best for index, outcome in tried if (best := outcome.closest(index)) is not None)
+
+
+def all_reasons(tried: Sequence[tuple[int, Outcome]]) -> tuple[Reason, ...]:
+    """Every candidate's reason, for each (alternative, outcome) tried."""
+    return tuple(reason for index, outcome in tried for reason in outcome.reasons(index))
 
 

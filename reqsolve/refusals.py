@@ -9,10 +9,11 @@ the reason's fields, and nothing is ever read back from words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher, where
-from reqsolve.errors import Reason, Refusal
+from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
 from reqsolve.matching import STAGES, Verdict, fits
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
@@ -64,12 +65,12 @@ NOT_KEPT = (
 
 def message(
     requirement: Requirement,
-    best: Reason | None,
     tried: Sequence[tuple[int, CompiledLauncher]],
     launchers: Sequence[CompiledLauncher],
     eligible: Sequence[CompiledLauncher],
     tags: tuple[str, ...],
-    slurm_only: bool = False,
+    slurm_only: bool,
+    best: Reason | None,
 ) -> str:
     """The error's message: the ``best`` (closest) candidate of the (alternative, launcher)
     pairs ``tried``, or why no candidate was even tried."""
@@ -155,6 +156,65 @@ def threshold_hint(
         f"; cuda() without mem= asks 0B of GPU memory, below every GPU's anti-waste threshold"
         f" (min_mem_ratio/min_memory): write cuda(mem={text}) or more"
     )
+
+
+class NoLauncherFound(LauncherNotFoundError):
+    """A :class:`LauncherNotFoundError` whose ``closest``, message and ``reasons`` are made on
+    first read.
+
+    A query matching nothing on a cluster of 10,000 node groups has tens of thousands of
+    reasons; a caller that only catches the error never pays for them, one that reads the
+    message or ``closest`` pays only for the closest candidate of each launcher (found from
+    one verdict per shape). Copied or pickled, it becomes a plain LauncherNotFoundError with
+    everything made.
+    """
+
+    def __init__(
+        self,
+        reasons: Callable[[], tuple[Reason, ...]],
+        nearest: Callable[[], Reason | None],
+        message: Callable[[Reason | None], str],
+    ) -> None:
+        self._build: Callable[[], tuple[Reason, ...]] | None = reasons
+        self._reasons: tuple[Reason, ...] | None = None
+        self._nearest: Callable[[], Reason | None] | None = nearest
+        self._render: Callable[[Reason | None], str] | None = message
+        super().__init__((), "")
+
+    def __str__(self) -> str:
+        render = self._render
+        if render is not None:
+            self._render = None
+            self.args = (render(self.closest),)
+        return super().__str__()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    @property
+    def closest(self) -> Reason | None:
+        nearest = self._nearest
+        if nearest is not None:
+            self._nearest = None
+            self._closest = nearest()
+        return self._closest
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._reasons is None:
+            build = self._build
+            self._reasons = build() if build is not None else ()
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: tuple[Reason, ...]) -> None:
+        # the base class stores () first; anything else written later replaces the builder
+        if value or self._reasons is not None:
+            self._build = None
+            self._reasons = tuple(value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LauncherNotFoundError, (self.reasons, str(self), self.closest))
 
 
 def not_found_message(requirement: Requirement, best: Reason | None) -> str:
