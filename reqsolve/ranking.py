@@ -116,7 +116,7 @@ class Outcome:
         if launcher.failure is not None or self.dropped or self.found:
             return closest(self.reasons(index))
         return closest(
-            refused(index, launcher.id, self.verdicts[shape_id], launcher.candidates[first])
+            placed(refused(index, launcher.id, self.verdicts[shape_id]), launcher.candidates[first])
             for shape_id, first in sorted(launcher.index.shape_first.items(), key=lambda x: x[1])
         )
 

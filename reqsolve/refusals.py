@@ -23,20 +23,15 @@ from reqsolve.units import format_memory, parse_memory
 UNSOUND = Refusal(len(STAGES), 0, 0, (0, 0.0))
 
 
-def refused(
-    index: int, launcher: str, verdict: Verdict, candidate: Candidate | None = None
-) -> Reason:
-    """The reason of ``candidate`` (None: of no candidate yet, see :func:`placed`) for the
-    verdict of its shape on alternative ``index``: its words and its numbers."""
+def refused(index: int, launcher: str, verdict: Verdict) -> Reason:
+    """The reason, in words and numbers, of a shape's verdict on alternative ``index``: made
+    once per shape, then :func:`placed` for each of its candidates."""
     first = verdict.first
     refusal = Refusal(
         verdict.stage, first.asked if first is not None else 0, verdict.limit, verdict.distance
     )
-    if candidate is None:
-        return Reason(index, launcher, None, None, None, None, verdict.reason, verdict.code,
-                      verdict.detail, refusal)
-    return Reason(index, launcher, candidate.partition, candidate.group, candidate.qos,
-                  candidate.account, verdict.reason, verdict.code, verdict.detail, refusal)
+    return Reason(index, launcher, None, None, None, None, verdict.reason, verdict.code,
+                  verdict.detail, refusal)
 
 
 def placed(template: Reason, candidate: Candidate) -> Reason:
