@@ -6,6 +6,7 @@ catch one class and be sure nothing else escapes from bad input.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,9 +150,46 @@ class ConfigError(ReqsolveError):
         super().__init__(summary)
 
 
+FAR = 1 << 30  # the distance of a launcher that could not be used at all (discovery failed)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why one candidate does not answer, in numbers: the first unmet condition and how far
+    the candidate is from answering.
+
+    ``stage`` is how far the checks went (an index of ``reqsolve.matching.STAGES``: 0
+    duration, 1 cores, 2 memory, 3 mem_per_cpu, 4 min_gpu, 5 gpu_count, 6 gpus; 7 for a
+    candidate that fits but was dropped as unsound; -1 for a launcher that could not be used);
+    ``asked`` what the alternative asked there and ``limit`` the capacity that fell short
+    (bytes, seconds, cores or GPUs; 0 where there is none); ``distance`` the number of
+    conditions unmet and the sum of their relative shortfalls (docs/matching.md, "No answer").
+    The default is a launcher that could not be used: it comes after every candidate.
+    """
+
+    stage: int = -1
+    asked: int = 0
+    limit: int = 0
+    distance: tuple[int, float] = (FAR, 0.0)
+
+    @property
+    def closeness(self) -> tuple[int, float, int, int]:
+        """The sort key of "closest" (smallest first): fewest unmet conditions, smallest
+        relative shortfall, then — on a tie — the checks that went furthest (a node whose
+        GPUs are of the wrong model is closer to a GPU job than a node without GPUs) and the
+        largest capacity where it fell short."""
+        unmet, shortfall = self.distance
+        return (unmet, round(shortfall, 9), -self.stage, -self.limit)
+
+
+UNUSABLE = Refusal()
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why one candidate did not satisfy one alternative (structured, not prose)."""
+    """Why one candidate did not satisfy one alternative: where, the structured ``reason``
+    (bytes and seconds, for programs), the ``detail`` a person reads (units as asked) and the
+    :class:`Refusal` in numbers."""
 
     alternative: int
     launcher: str
@@ -161,7 +199,8 @@ class Reason:
     account: str | None
     reason: str
     code: str = "unmet"
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    detail: str = field(default="", compare=False)
+    refusal: Refusal = field(default=UNUSABLE, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -176,11 +215,28 @@ class Reason:
         }
 
 
-class LauncherNotFoundError(ReqsolveError, LookupError):
-    """No launcher satisfies any alternative; ``reasons`` has one entry per candidate tried."""
+def closest(reasons: Iterable[Reason]) -> Reason | None:
+    """The candidate a person would change least (:attr:`Refusal.closeness`), the first on a
+    tie; None without reasons (docs/matching.md, "No answer")."""
+    return min(reasons, key=_closeness, default=None)
 
-    def __init__(self, reasons: list[Reason] | tuple[Reason, ...], message: str | None = None):
+
+def _closeness(reason: Reason) -> tuple[int, float, int, int]:
+    return reason.refusal.closeness
+
+
+class LauncherNotFoundError(ReqsolveError, LookupError):
+    """No launcher satisfies any alternative; ``reasons`` has one entry per candidate tried,
+    :attr:`closest` is the one the message names."""
+
+    def __init__(
+        self,
+        reasons: list[Reason] | tuple[Reason, ...],
+        message: str | None = None,
+        closest_reason: Reason | None = None,
+    ) -> None:
         self.reasons: tuple[Reason, ...] = tuple(reasons)
+        self._closest = closest_reason
         if message is None:
             if self.reasons:
                 best = self.reasons[0]
@@ -189,6 +245,17 @@ class LauncherNotFoundError(ReqsolveError, LookupError):
             else:
                 message = "no launcher satisfies the requirement: no launcher is eligible"
         super().__init__(message)
+
+    @property
+    def closest(self) -> Reason | None:
+        """The reason of the candidate a person would change least (:func:`closest`; the one
+        ``reqsolve find``'s message names), None when no candidate was tried."""
+        if self._closest is None:
+            self._closest = closest(self.reasons)
+        return self._closest
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reasons, str(self), self.closest))
 
 
 class SlurmQueryError(ReqsolveError):

@@ -14,7 +14,7 @@ from typing import Any
 from reqsolve.candidates import Candidate, CompiledLauncher, gres_types, offers
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
-from reqsolve.refusals import NOT_KEPT, no_candidate
+from reqsolve.refusals import NOT_KEPT, closest_words, no_candidate, threshold_hint
 from reqsolve.requirement import Requirement
 
 PASSED_OVER = "fits, not kept (priority, QoS or account)"
@@ -104,15 +104,20 @@ def explain(
 def closest_reason(
     launchers: Sequence[CompiledLauncher], requirement: Requirement, tags: Iterable[str] = ()
 ) -> str | None:
-    """The closest candidate as the error of ``find`` names it (``where: reason (detail)``),
-    or None when something answers: ``explain`` prints it under its table, so that the table
-    and the error agree on which candidate came closest."""
+    """The closest candidate as the error of ``find`` names it (``where: detail``, and the
+    threshold hint), or None when something answers or no candidate was tried: ``explain``
+    prints it under its table, so that the table and the error agree on which candidate came
+    closest."""
+    wanted = as_tags(tags)
     try:
-        find(launchers, requirement, as_tags(tags))
+        find(launchers, requirement, wanted)
     except LauncherNotFoundError as error:
-        text = str(error)
-        _, found, rest = text.partition("; closest: ")
-        return rest if found else None
+        if error.closest is None:
+            return None
+        # nothing answered: every alternative was tried on every eligible launcher
+        eligible = launcher_order(launchers, wanted)
+        tried = [(index, x) for index in range(len(requirement.alternatives)) for x in eligible]
+        return closest_words(requirement, error.closest) + threshold_hint(requirement, tried)
     return None
 
 

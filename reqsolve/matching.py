@@ -180,10 +180,9 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     docs/matching.md §4): with memory per CPU, this node must then give the memory asked on
     that many CPUs, on cores it has.
     """
-    duration = ask.duration
     max_duration = shape.max_duration
-    if max_duration is not None and duration > max_duration:
-        yield Miss(DURATION, duration, max_duration)
+    if not within_duration(max_duration, ask):
+        yield Miss(DURATION, ask.duration, max_duration or 0)
     cores = shape.cores
     if ask.cpu and cores is not None and ask.cores > cores:
         yield Miss(CORES, ask.cores, cores)
@@ -204,7 +203,7 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
                 elif cpus_per_task is not None and cores is not None and cpus_per_task > cores:
                     yield Miss(CORES, cpus_per_task, cores)
     asked = ask.n_gpus
-    if asked < shape.min_gpu:
+    if not enough_gpus(shape.min_gpu, ask):
         yield Miss(MIN_GPU, asked, shape.min_gpu)
     if not asked:
         return
@@ -220,6 +219,20 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     # fails and some kind fits no host GPU
     if found is not None and (not too_many or _gpu_gap(shape, ask.alternative)):
         yield Miss(GPUS, asked, total, found)
+
+
+def within_duration(max_duration: int | None, ask: Ask) -> bool:
+    """The duration asked is within a limit (None: unlimited): the duration stage's rule.
+
+    It and :func:`enough_gpus` are the rules of a shape's limits apart from its node, which
+    choosing checks before judging the node once (:func:`reqsolve.ranking._solve`)."""
+    return max_duration is None or ask.duration <= max_duration
+
+
+def enough_gpus(min_gpu: int, ask: Ask) -> bool:
+    """At least ``min_gpu`` GPUs asked (a QoS's or configuration's minimum): the min_gpu
+    stage's rule."""
+    return ask.n_gpus >= min_gpu
 
 
 def shortfall(shape: Shape, alternative: Alternative, miss: Miss) -> float:

@@ -11,20 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
-from reqsolve.errors import Reason
-from reqsolve.matching import STAGES, Ask, Verdict, cpus_for, evaluate, misses
+from reqsolve.errors import Reason, closest
+from reqsolve.matching import (
+    Ask,
+    Verdict,
+    cpus_for,
+    enough_gpus,
+    evaluate,
+    misses,
+    within_duration,
+)
 from reqsolve.refusals import (
     NOT_KEPT,
-    Failure,
     NoLauncherFound,
-    all_reasons,
-    closest,
     message,
-    reason_of,
+    placed,
+    refused,
+    unsound,
+    unusable,
 )
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm.emit import emit, uses_mem_per_cpu
@@ -77,46 +84,41 @@ class Outcome:
         """The verdict of the launcher's candidate at ``position``."""
         return self.verdicts[self.launcher.shape_index[position]]
 
-    @property
-    def failures(self) -> tuple[Failure, ...]:
-        """Why each candidate does not answer (empty when the launcher answers): rendered once
-        per shape, copied per candidate."""
+    def reasons(self, index: int) -> tuple[Reason, ...]:
+        """Why each candidate does not answer this outcome's alternative, numbered ``index``
+        in its requirement (empty when the launcher answers): rendered once per shape, placed
+        per candidate."""
         launcher = self.launcher
         if launcher.failure is not None:
-            return (Failure(None, "discovery", launcher.failure, launcher.failure, -1),)
+            return (unusable(index, launcher, launcher.failure),)
         if self.found:
             return ()
-        unsound = {id(candidate): why for candidate, why in self.dropped}
+        dropped = {id(candidate): why for candidate, why in self.dropped}
         rendered = [
-            None if verdict.ok else Failure.of(None, verdict) for verdict in self.verdicts
+            None if verdict.ok else refused(index, launcher.id, verdict)
+            for verdict in self.verdicts
         ]
-        failures = []
+        reasons = []
         for candidate, shape_id in zip(launcher.candidates, launcher.shape_index, strict=True):
-            failure = rendered[shape_id]
-            if failure is not None:
-                failures.append(failure._replace(candidate=candidate))
+            template = rendered[shape_id]
+            if template is not None:
+                reasons.append(placed(template, candidate))
             elif self.dropped:
-                why = unsound.get(id(candidate), NOT_KEPT)
-                failures.append(Failure(candidate, "unsound", why, why, len(STAGES), 0, (0, 0.0)))
-        return tuple(failures)
-
-    def reasons(self, index: int) -> tuple[Reason, ...]:
-        """The reasons for this outcome's alternative, numbered ``index`` in its requirement."""
-        shared: dict[int, dict[str, Any]] = {}  # equal details share one (read-only) dict
-        return tuple(reason_of(index, self.launcher.id, f, shared) for f in self.failures)
+                why = dropped.get(id(candidate), NOT_KEPT)
+                reasons.append(unsound(index, launcher.id, candidate, why))
+        return tuple(reasons)
 
     def closest(self, index: int) -> Reason | None:
-        """The closest of :meth:`reasons` (:func:`closest`), found from one verdict per shape
-        when nothing fits: every candidate of a shape is as close as its first."""
+        """The closest of :meth:`reasons` (:func:`reqsolve.errors.closest`), found from one
+        verdict per shape when nothing fits: every candidate of a shape is as close as its
+        first."""
         launcher = self.launcher
         if launcher.failure is not None or self.dropped or self.found:
             return closest(self.reasons(index))
-        firsts = [
-            Failure.of(launcher.candidates[first], self.verdicts[shape_id])
+        return closest(
+            placed(refused(index, launcher.id, self.verdicts[shape_id]), launcher.candidates[first])
             for shape_id, first in sorted(launcher.index.shape_first.items(), key=lambda x: x[1])
-        ]
-        shared: dict[int, dict[str, Any]] = {}
-        return closest([reason_of(index, launcher.id, f, shared) for f in firsts])
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,15 +212,13 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     shapes = launcher.shapes
     parts = launcher.index.parts
     hardware = launcher.index.hardware
-    duration = ask.duration
-    n_gpus = ask.n_gpus
     # a shape fits when its limits (duration, min_gpu) and its node (the rest) do; a handful
     # of QoS share each node, which is judged once per query
     on_node: dict[int, bool] = {}
 
     def fits(shape_id: int) -> bool:
         max_duration, min_gpu, node = parts[shape_id]
-        if (max_duration is not None and duration > max_duration) or n_gpus < min_gpu:
+        if not (within_duration(max_duration, ask) and enough_gpus(min_gpu, ask)):
             return False
         known = on_node.get(node)
         if known is None:
@@ -269,11 +269,23 @@ def find(
                 )
             tried.append((index, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per
-    # candidate (thousands on a big cluster); both are built when first read, so a caller that
-    # catches the error to try something else pays for neither
+    # candidate (thousands on a big cluster); all are made when first read, so a caller that
+    # catches the error to try something else pays for none
+    pairs = [(index, outcome.launcher) for index, outcome in tried]
     raise NoLauncherFound(
         partial(all_reasons, tried),
-        partial(message, requirement, tried, launchers, ordered, wanted, slurm_only),
+        partial(nearest, tried),
+        partial(message, requirement, pairs, launchers, ordered, wanted, slurm_only),
     )
+
+
+def nearest(tried: Sequence[tuple[int, Outcome]]) -> Reason | None:
+    """The closest candidate of all (alternative, outcome) tried: the closest of each."""
+    return closest(best for index, outcome in tried if (best := outcome.closest(index)) is not None)
+
+
+def all_reasons(tried: Sequence[tuple[int, Outcome]]) -> tuple[Reason, ...]:
+    """Every candidate's reason, for each (alternative, outcome) tried."""
+    return tuple(reason for index, outcome in tried for reason in outcome.reasons(index))
 
 

@@ -1,56 +1,55 @@
 """Why nothing answers: the reasons of each candidate, the closest one, and the error's message.
 
-Choosing (:mod:`reqsolve.ranking`) decides; this module words its refusals — only when someone
-reads them: a caller that catches :class:`NoLauncherFound` to try something else pays for none.
+Choosing (:mod:`reqsolve.ranking`) decides; this module words its refusals. A :class:`Reason`
+carries its :class:`Refusal` in numbers (stage, asked, limit, distance) beside its words, both
+made from the matcher's verdict: "closest" compares the numbers, the message is rendered from
+the reason's fields, and nothing is ever read back from words.
 "Closest" is the candidate a person would change least (docs/matching.md, "No answer").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from reqsolve.candidates import Candidate, CompiledLauncher, where
-from reqsolve.errors import LauncherNotFoundError, Reason
-from reqsolve.matching import Verdict, fits
+from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
+from reqsolve.matching import STAGES, Verdict, fits
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
 from reqsolve.units import format_memory, parse_memory
 
-if TYPE_CHECKING:  # annotations only: ranking builds outcomes and imports this module
-    from reqsolve.ranking import Outcome
-
-FAR = 1 << 30  # the distance of a launcher that could not be used at all (discovery failed)
+# a candidate that fits but was dropped by the soundness rule: past every check, no shortfall
+UNSOUND = Refusal(len(STAGES), 0, 0, (0, 0.0))
 
 
-class Failure(NamedTuple):
-    """Why one candidate (None: the whole launcher) does not answer one alternative, in words.
+def refused(index: int, launcher: str, verdict: Verdict) -> Reason:
+    """The reason, in words and numbers, of a shape's verdict on alternative ``index``: made
+    once per shape, then :func:`placed` for each of its candidates."""
+    first = verdict.first
+    refusal = Refusal(
+        verdict.stage, first.asked if first is not None else 0, verdict.limit, verdict.distance
+    )
+    return Reason(index, launcher, None, None, None, None, verdict.reason, verdict.code,
+                  verdict.detail, refusal)
 
-    A named tuple: thousands are made when a big cluster matches nothing, and a tuple is
-    several times cheaper to build than a frozen dataclass."""
 
-    candidate: Candidate | None
-    code: str
-    reason: str
-    detail: str
-    stage: int
-    limit: int = 0  # the capacity that fell short
-    # (conditions unmet, summed relative shortfall): how close the candidate came (the
-    # smallest is "closest"); a launcher that could not be used at all comes last
-    distance: tuple[int, float] = (FAR, 0.0)
+def placed(template: Reason, candidate: Candidate) -> Reason:
+    """The reason ``template`` (made once per shape) for one candidate of that shape."""
+    return Reason(template.alternative, template.launcher, candidate.partition, candidate.group,
+                  candidate.qos, candidate.account, template.reason, template.code,
+                  template.detail, template.refusal)
 
-    @classmethod
-    def of(cls, candidate: Candidate | None, verdict: Verdict) -> Failure:
-        """A verdict rendered in words (the verdict of ``candidate``'s shape)."""
-        return cls(
-            candidate,
-            verdict.code,
-            verdict.reason,
-            verdict.detail,
-            verdict.stage,
-            verdict.limit,
-            verdict.distance,
-        )
+
+def unsound(index: int, launcher: str, candidate: Candidate, why: str) -> Reason:
+    """A candidate that fits, dropped by the soundness rule (docs/matching.md §4)."""
+    return Reason(index, launcher, candidate.partition, candidate.group, candidate.qos,
+                  candidate.account, why, "unsound", why, UNSOUND)
+
+
+def unusable(index: int, launcher: CompiledLauncher, failure: str) -> Reason:
+    """A launcher that could not be used at all (its discovery failed): after every candidate."""
+    return Reason(index, launcher.id, None, None, None, None, failure, "discovery", failure)
 
 
 NOT_KEPT = (
@@ -61,18 +60,16 @@ NOT_KEPT = (
 
 def message(
     requirement: Requirement,
-    tried: list[tuple[int, Outcome]],
+    tried: Sequence[tuple[int, CompiledLauncher]],
     launchers: Sequence[CompiledLauncher],
     eligible: Sequence[CompiledLauncher],
     tags: tuple[str, ...],
-    slurm_only: bool = False,
+    slurm_only: bool,
+    best: Reason | None,
 ) -> str:
-    best = [
-        nearest
-        for index, outcome in tried
-        if (nearest := outcome.closest(index)) is not None
-    ]
-    if not best:
+    """The error's message: the ``best`` (closest) candidate of the (alternative, launcher)
+    pairs ``tried``, or why no candidate was even tried."""
+    if best is None:
         return (
             f"no launcher can run {requirement}: "
             + no_candidate_why(launchers, eligible, tags, slurm_only)
@@ -121,7 +118,7 @@ def no_candidate(launcher: CompiledLauncher) -> str:
 
 
 def threshold_hint(
-    requirement: Requirement, tried: list[tuple[int, Outcome]]
+    requirement: Requirement, tried: Sequence[tuple[int, CompiledLauncher]]
 ) -> str:
     """What to write when a GPU asked without memory fits nowhere because of anti-waste rules.
 
@@ -131,8 +128,7 @@ def threshold_hint(
     """
 
     smallest: int | None = None
-    for index, outcome in tried:
-        launcher = outcome.launcher
+    for index, launcher in tried:
         asked = requirement.alternatives[index].gpus
         for gpu in set(asked):
             if gpu.memory:
@@ -157,39 +153,46 @@ def threshold_hint(
     )
 
 
-def all_reasons(tried: list[tuple[int, Outcome]]) -> tuple[Reason, ...]:
-    reasons: list[Reason] = []
-    for index, outcome in tried:
-        reasons.extend(outcome.reasons(index))
-    return tuple(reasons)
-
-
 class NoLauncherFound(LauncherNotFoundError):
-    """A :class:`LauncherNotFoundError` whose ``reasons`` and message are built on first read.
+    """A :class:`LauncherNotFoundError` whose ``closest``, message and ``reasons`` are made on
+    first read.
 
     A query matching nothing on a cluster of 10,000 node groups has tens of thousands of
     reasons; a caller that only catches the error never pays for them, one that reads the
-    message pays only for the closest candidate of each launcher.
-    Copied or pickled, it becomes a plain LauncherNotFoundError with both built.
+    message or ``closest`` pays only for the closest candidate of each launcher (found from
+    one verdict per shape). Copied or pickled, it becomes a plain LauncherNotFoundError with
+    everything made.
     """
 
     def __init__(
-        self, build: Callable[[], tuple[Reason, ...]], message: Callable[[], str]
+        self,
+        reasons: Callable[[], tuple[Reason, ...]],
+        nearest: Callable[[], Reason | None],
+        message: Callable[[Reason | None], str],
     ) -> None:
-        self._build: Callable[[], tuple[Reason, ...]] | None = build
+        self._build: Callable[[], tuple[Reason, ...]] | None = reasons
         self._reasons: tuple[Reason, ...] | None = None
-        self._message: Callable[[], str] | str = message
+        self._nearest: Callable[[], Reason | None] | None = nearest
+        self._render: Callable[[Reason | None], str] | None = message
         super().__init__((), "")
 
     def __str__(self) -> str:
-        message = self._message
-        if not isinstance(message, str):
-            message = self._message = message()
-            self.args = (message,)
-        return message
+        render = self._render
+        if render is not None:
+            self._render = None
+            self.args = (render(self.closest),)
+        return super().__str__()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
+
+    @property
+    def closest(self) -> Reason | None:
+        nearest = self._nearest
+        if nearest is not None:
+            self._nearest = None
+            self._closest = nearest()
+        return self._closest
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
@@ -206,80 +209,26 @@ class NoLauncherFound(LauncherNotFoundError):
             self._reasons = tuple(value)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (LauncherNotFoundError, (self.reasons, str(self)))
+        return (LauncherNotFoundError, (self.reasons, str(self), self.closest))
 
 
-def reason_of(
-    index: int, launcher: str, failure: Failure, shared: dict[int, dict[str, Any]]
-) -> Reason:
-    candidate = failure.candidate
-    key = hash((failure.detail, failure.stage, failure.limit, failure.distance))
-    details = shared.get(key)
-    if details is None or details["detail"] != failure.detail:
-        details = {
-            "detail": failure.detail,
-            "stage": failure.stage,
-            "limit": failure.limit,
-            "unmet": failure.distance[0],
-            "shortfall": failure.distance[1],
-        }
-        shared[key] = details
-    return Reason(
-        alternative=index,
-        launcher=launcher,
-        partition=candidate.partition if candidate else None,
-        group=candidate.group if candidate else None,
-        qos=candidate.qos if candidate else None,
-        account=candidate.account if candidate else None,
-        reason=failure.reason,
-        code=failure.code,
-        details=details,
-    )
-
-
-def closest(reasons: Sequence[Reason]) -> Reason | None:
-    """The candidate a person would change least: the fewest unmet conditions, then the
-    smallest relative shortfall over them, then the first (docs/matching.md, "No answer").
-
-    ``explain`` names the same candidate (its ``closest:`` line). A reason without a distance
-    (a launcher that could not be used) comes after every candidate that could.
-    """
-    best: Reason | None = None
-    best_key: tuple[int, float, int, int] = (FAR + 1, 0.0, 0, 0)
-    for reason in reasons:
-        details = reason.details
-        key = _closeness(
-            (details.get("unmet", FAR), details.get("shortfall", 0.0)),
-            details.get("stage", -1),
-            details.get("limit") or 0,
-        )
-        if best is None or key < best_key:
-            best, best_key = reason, key
-    return best
-
-
-def _closeness(
-    away: tuple[int, float], stage: int, limit: int
-) -> tuple[int, float, int, int]:
-    """The sort key of "closest" (smallest first): fewest unmet conditions, smallest relative
-    shortfall, then — on a tie — the checks that went furthest (a node whose GPUs are of the
-    wrong model is closer to a GPU job than a node without GPUs) and the largest capacity
-    where it fell short."""
-    return (away[0], round(away[1], 9), -stage, -limit)
-
-
-def not_found_message(requirement: Requirement, reasons: Sequence[Reason]) -> str:
-    best = closest(reasons)
+def not_found_message(requirement: Requirement, best: Reason | None) -> str:
+    """The message naming the closest candidate ``best`` (None: no candidate was tried)."""
     if best is None:
         return (
             f"no launcher can run {requirement}: no launcher is eligible"
             " (check --tags and that the launcher file declares launchers)"
         )
+    return f"no launcher can run {requirement}; closest: {closest_words(requirement, best)}"
+
+
+def closest_words(requirement: Requirement, best: Reason) -> str:
+    """The closest candidate in words, as the error names it and ``explain`` prints it: where,
+    what fell short, and which alternative when it is not the first."""
     place = where(best.launcher, best.partition, best.group, best.qos, best.account)
     # the detail is the reason in words and numbers a person reads (units as asked); the
     # structured reason (bytes, seconds) is for programs: JSON and Reason.reason
-    detail = best.details.get("detail") or best.reason
-    text = f"no launcher can run {requirement}; closest: {place}: {detail}"
+    text = f"{place}: {best.detail or best.reason}"
     if len(requirement.alternatives) > 1 and best.alternative:
         text += f" [alternative {best.alternative}]"
     return text

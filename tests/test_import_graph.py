@@ -129,8 +129,6 @@ def test_every_kind_of_import_is_an_edge(source: str, expected: set[str]) -> Non
 KNOWN_CIRCLES = {
     frozenset({"reqsolve.candidates", "reqsolve.search_index"}):
         "search_index annotates with candidates' Candidate, GroupSlot and Shape",
-    frozenset({"reqsolve.ranking", "reqsolve.refusals"}):
-        "refusals annotates with ranking's Outcome (issue 23 §1, refusals branch)",
 }
 
 

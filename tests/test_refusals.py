@@ -10,8 +10,7 @@ import pytest
 
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import Qos
-from reqsolve.errors import LauncherNotFoundError
-from reqsolve.refusals import closest
+from reqsolve.errors import LauncherNotFoundError, closest
 from reqsolve.requirement import cuda_gpu, duration
 from tests.answering import answer
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
@@ -63,7 +62,7 @@ def test_the_closest_is_found_without_building_every_reason() -> None:
     assert best is not None
     assert (best.partition, best.group) == ("a", 1)  # 16G is 20% short, 8G 60%; a[1] first
     # the message says the detail (units as asked), the structured reason is in JSON (issue 20 §4)
-    assert f"closest: s/{best.partition}[{best.group}]: {best.details['detail']}" in str(error)
+    assert f"closest: s/{best.partition}[{best.group}]: {best.detail}" in str(error)
     assert [r.partition for r in error.reasons] == ["a", "a", "b"]
 
 

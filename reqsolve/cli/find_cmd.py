@@ -242,7 +242,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             import json
 
             reasons = [
-                {**reason.as_json(), "detail": reason.details.get("detail", reason.reason)}
+                {**reason.as_json(), "detail": reason.detail or reason.reason}
                 for reason in exc.reasons
             ]
             print(json.dumps({"launcher": None, "reasons": reasons, "config": used}), file=stdout)

@@ -249,5 +249,5 @@ def asked_reason(asked: Asked) -> Reason:
         account=None,
         reason=text,
         code=code,
-        details={"detail": text, "stage": -1, "limit": 0},
+        detail=text,
     )

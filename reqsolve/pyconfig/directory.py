@@ -12,7 +12,7 @@ from reqsolve.config.model import (
     LauncherFile,
 )
 from reqsolve.config.trust import check_directory, check_trusted
-from reqsolve.errors import LauncherNotFoundError, Problem
+from reqsolve.errors import LauncherNotFoundError, Problem, closest
 from reqsolve.launchers import Launcher, SlurmLauncher
 from reqsolve.pyconfig.asking import (
     PYTHON_FILE,
@@ -106,7 +106,9 @@ class LauncherDirectory(Registry):
             if not asked:
                 raise
             reasons = [r for a in asked for r in asked_reasons(a)] + list(exc.reasons)
-            raise LauncherNotFoundError(reasons, not_found_message(requirement, reasons)) from None
+            best = closest(reasons)
+            text = not_found_message(requirement, best)
+            raise LauncherNotFoundError(reasons, text, best) from None
 
     def launcher_for(self, match: Answer) -> Launcher:
         if isinstance(match, PythonAnswer) and match.source_launcher is not None:
