@@ -95,7 +95,7 @@ def _execute(
             os.killpg(process.pid, signal.SIGKILL)
         stderr = _leftover(process)
         raise SlurmQueryError(
-            command, f"timed out after {timeout:g} s", stderr=stderr
+            command, f"timed out after {timeout:g} s", stderr=stderr, timed_out=True
         ) from None
     return CommandResult(command, process.returncode, stdout or "", stderr or "")
 

@@ -268,10 +268,13 @@ class SlurmQueryError(ReqsolveError):
         *,
         returncode: int | None = None,
         stderr: str = "",
+        timed_out: bool = False,
     ) -> None:
         self.command = tuple(command)
+        self.message = message  # what went wrong, without the command, status or stderr
         self.returncode = returncode
         self.stderr = stderr
+        self.timed_out = timed_out
         text = f"{' '.join(self.command)}: {message}"
         if returncode is not None:
             text += f" (exit status {returncode})"

@@ -46,7 +46,7 @@ CASES: list[tuple[str, bytes, int, int, str]] = [
         b"          - hosts: [n1, n2\n            count: 2\n",
         6,
         20,
-        "YAML syntax error: '[' is not closed (did not find expected ',' or ']' at line 7,",
+        "YAML syntax error: '[' is not closed (expected ',' or ']', but got ':' at line 7,",
     ),
     ("unclosed-mapping", b"local:\n  - {id: a,\n\n", 2, 5, "YAML syntax error: '{' is not"),
     ("unclosed-single-quote", b"local:\n  - id: 'a\n\n  - id: b\n", 2, 9, "YAML syntax error: the"),

@@ -141,32 +141,30 @@ def compose(text: str) -> Node | None:
     aliases, nesting deeper than :data:`MAX_DEPTH` or aliases expanding past
     :data:`MAX_EXPANDED_NODES` nodes.
     """
-    loader = _Loader(text)
-    try:
-        return _compose_events(loader)
-    except yaml.MarkedYAMLError as exc:
-        if _Loader is not yaml.SafeLoader and "nesting depth" in str(exc.problem):
-            # Newer libyaml refuses deep flow nesting while scanning ahead, before this module
-            # sees the events; the pure-Python parser emits them as it goes, so the nesting is
-            # reported by our own limit, at the same place whatever libyaml is installed.
-            python_loader = yaml.SafeLoader(text)
-            try:
-                return _compose_events(python_loader)
-            except yaml.MarkedYAMLError:
-                pass
-            finally:
-                python_loader.dispose()
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
-        opened = _unclosed(exc, text)
-        if opened is not None:  # said where the '[', '{' or quote opened, not where YAML gave up
-            mark, message = opened
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise _Refused(line, column, f"YAML syntax error: {message}") from None
-    except yaml.YAMLError as exc:
-        raise _Refused(1, 1, f"YAML syntax error: {exc}") from None
-    finally:
-        loader.dispose()
+    # Newer libyaml refuses some input while scanning ahead (deep flow nesting, before this
+    # module sees the events); the pure-Python parser emits events as it goes. So a file libyaml
+    # refuses is read again by it, and its error (or our own limit) is the one reported: the
+    # same place and words whatever libyaml is installed, without reading libyaml's message.
+    # Only a broken file pays for the second reading.
+    for make_loader in dict.fromkeys((_Loader, yaml.SafeLoader)):
+        loader = make_loader(text)
+        try:
+            return _compose_events(loader)
+        except yaml.MarkedYAMLError as exc:
+            if make_loader is not yaml.SafeLoader:
+                continue
+            mark = exc.problem_mark or exc.context_mark
+            message = " ".join(part for part in (exc.context, exc.problem) if part)
+            opened = _unclosed(exc, text)
+            if opened is not None:  # where the '[', '{' or quote opened, not where YAML gave up
+                mark, message = opened
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            raise _Refused(line, column, f"YAML syntax error: {message}") from None
+        except yaml.YAMLError as exc:
+            raise _Refused(1, 1, f"YAML syntax error: {exc}") from None
+        finally:
+            loader.dispose()
+    raise AssertionError("the pure-Python loader answers or raises")  # pragma: no cover
 
 
 def _refuse_tag(event: Any) -> _Refused:

@@ -88,7 +88,7 @@ def raised_problem(
 def _hint(exc: BaseException) -> str | None:
     if isinstance(exc, SystemExit | ProcessEnded):
         return "return a launcher or None: a launchers.py must not end the process"
-    if isinstance(exc, ImportError) and "reqsolve" in str(exc):
+    if isinstance(exc, ImportError) and (exc.name or "").partition(".")[0] == "reqsolve":
         return "import the names from reqsolve (from reqsolve import HostSpecification, ...)"
     if isinstance(exc, SyntaxError):
         return "this is Python: fix the syntax at that line"

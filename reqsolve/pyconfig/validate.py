@@ -141,7 +141,8 @@ def examine_python_file(path: str | os.PathLike[str]) -> PythonReport:
         for problem in reported:
             if problem.message.startswith("find_launcher returned") and lines:
                 problem = replace(problem, line=lines[-1], column=first_column(file, lines[-1]))
-            key = (problem.line, problem.message.split(" (requirement: ")[0])
+            # the same mistake asked with another requirement: its message less that suffix
+            key = (problem.line, problem.message.removesuffix(f" (requirement: {alternative})"))
             first, count = found.get(key, (problem, 0))
             found[key] = (first, count + 1)
     problems = [

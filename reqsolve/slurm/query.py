@@ -136,7 +136,7 @@ class _Deadline:
         try:
             return self.connector.run(argv, timeout=left, check=check)
         except SlurmQueryError as exc:
-            if self.end - time.monotonic() > 0 or "timed out after" not in str(exc):
+            if self.end - time.monotonic() > 0 or not exc.timed_out:
                 raise
             raise SlurmQueryError(argv, f"timed out: {spent}", stderr=exc.stderr) from None
 
@@ -240,14 +240,11 @@ def _write_disk(path: Path, outputs: _Outputs, now: float) -> None:
 
 
 def _write_failure(path: Path, error: SlurmQueryError, now: float) -> None:
-    """Remember ``error`` for :data:`FAILURE_TTL` s (its first line without the command)."""
-    first = str(error).split("\n", 1)[0].removeprefix(" ".join(error.command) + ": ")
-    if error.returncode is not None:
-        first = first.removesuffix(f" (exit status {error.returncode})")
+    """Remember ``error`` for :data:`FAILURE_TTL` s."""
     cache.write(path, {
         "format": _CACHE_FORMAT,
         "time": now,
-        "failure": {"command": list(error.command), "message": first,
+        "failure": {"command": list(error.command), "message": error.message,
                     "returncode": error.returncode, "stderr": error.stderr[:2000]},
     })
 
