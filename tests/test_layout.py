@@ -52,10 +52,11 @@ ELSEWHERE: dict[str, tuple[tuple[str, ...], str]] = {
     "reqsolve.resources": (("test_wheel",), "where data files are, in a wheel or a checkout"),
     "reqsolve.search_index": (("test_ranking", "test_properties"),
                               "the chooser's index, used by ranking.find"),
-    "reqsolve.slurm": (("test_slurm_options",), "a package docstring only"),
+    "reqsolve.slurm": (("test_slurm_query",), "a package docstring only"),
     "reqsolve.syntax_hints": (("test_parser",), "the hints of parse's syntax errors"),
-    "reqsolve.slurm.names": (("test_slurm_options", "test_injection"),
-                             "the alphabet SlurmOptions and the loader check names against"),
+    "reqsolve.answers": (("test_answers_options",), "a package docstring only"),
+    "reqsolve.answers.names": (("test_answers_options", "test_injection"),
+                              "the alphabet SlurmOptions and the loader check names against"),
 }
 
 # test module (not named after a module) -> the behaviour across modules it checks

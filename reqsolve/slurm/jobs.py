@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.connectors import Connector
 from reqsolve.errors import InvalidValue, SlurmQueryError
-from reqsolve.slurm.options import SlurmOptions
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JOB_NAME = re.compile(r"[A-Za-z0-9_.+@:-]{1,128}")
