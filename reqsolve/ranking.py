@@ -140,7 +140,8 @@ class Answer:
     """What the answer decided that the expression did not say, for a person: made by
     :func:`~reqsolve.answers.emit.emit` where it decides (with no duration asked, the job gets
     the chosen limit: docs/matching.md, "No duration asked"). A ``launchers.py`` answer has
-    none: its options are what that file wrote, reqsolve decided nothing."""
+    those of the ``solve()`` answer it returned as it is, and none for a launcher it built:
+    its options are what that file wrote, reqsolve decided nothing."""
 
     @property
     def requirement(self) -> Alternative:

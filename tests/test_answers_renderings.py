@@ -14,9 +14,11 @@ from reqsolve.answers import emit, renderings
 from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import expand_candidates
 from reqsolve.cli import find_cmd
+from reqsolve.config.loader import load_config
 from reqsolve.config.model import Qos, SlurmLauncherConfig
 from reqsolve.finder import find_match
 from reqsolve.integrations import experimaestro, submitit
+from reqsolve.pyconfig import python_source
 from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement
 from tests.cli_run import cli
@@ -136,6 +138,25 @@ def test_a_launchers_py_time_is_not_noted(fmt: str) -> None:
     assert code == 0
     assert ("--time=20:00:00" if fmt == "args" else '"time": "20:00:00"') in out
     assert "note" not in err and "notes" not in out
+
+
+@pytest.mark.parametrize(
+    ("expression", "notes"),
+    [
+        (NO_DURATION, ("no duration asked: the job gets the chosen limit, 20h",)),
+        ("duration=2h & cuda(mem=29GiB)", ()),
+    ],
+)
+def test_a_launchers_py_returning_solve_s_launcher_keeps_its_notes(
+    tmp_path: Path, expression: str, notes: tuple[str, ...]
+) -> None:
+    """A converted launchers.py answers with reqsolve's solver (solve()): what it decided is
+    said as it is for the YAML file."""
+    (tmp_path / "launchers.py").write_text(python_source(load_config(DOCS_EXAMPLE)))
+    from_yaml, _ = find_match(expression, config=str(DOCS_EXAMPLE), offline=True)
+    from_python, _ = find_match(expression, config=str(tmp_path), offline=True)
+    assert from_python.source == "launchers.py"
+    assert from_python.notes == from_yaml.notes == notes
 
 
 # --- the answer's last stage is not talking to a cluster
