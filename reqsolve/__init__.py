@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from reqsolve.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.answers.options import SlurmOptions
     from reqsolve.config.loader import load_config
     from reqsolve.errors import (
         ConfigError,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
         duration,
         gpu,
     )
-    from reqsolve.slurm.options import SlurmOptions
     from reqsolve.units import format_time
 
 __version__ = "0.1.0"
@@ -76,7 +76,7 @@ _LAZY: dict[str, str] = {
     "Match": "reqsolve.hostspec",
     "Registry": "reqsolve.registry",
     "SlurmLauncher": "reqsolve.launchers",
-    "SlurmOptions": "reqsolve.slurm.options",
+    "SlurmOptions": "reqsolve.answers.options",
     "find_launcher": "reqsolve.finder",
     "find_match": "reqsolve.finder",
     "format_time": "reqsolve.units",

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.config.model import LauncherFile, SshConnectorConfig
-from reqsolve.slurm.options import SlurmOptions
 
 _OPTION_NAMES = frozenset(f.name for f in fields(SlurmOptions))
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from reqsolve.answers.emit import emit, uses_mem_per_cpu
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import Candidate, CompiledLauncher
 from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import Reason, closest
@@ -34,9 +36,6 @@ from reqsolve.refusals import (
     unusable,
 )
 from reqsolve.requirement import Alternative, Requirement
-from reqsolve.slurm.emit import emit, uses_mem_per_cpu
-from reqsolve.slurm.options import SlurmOptions
-from reqsolve.units import format_duration, parse_slurm_time
 
 MAX_CACHED_OUTCOMES = 4096
 
@@ -51,7 +50,7 @@ class Outcome:
     that rule left no partition.
     """
 
-    __slots__ = ("_verdicts", "alternative", "dropped", "kept", "launcher", "options")
+    __slots__ = ("_verdicts", "alternative", "dropped", "kept", "launcher", "notes", "options")
 
     def __init__(
         self,
@@ -60,12 +59,14 @@ class Outcome:
         kept: tuple[Candidate, ...] = (),
         options: SlurmOptions | None = None,
         dropped: tuple[tuple[Candidate, str], ...] = (),
+        notes: tuple[str, ...] = (),
     ) -> None:
         self.launcher = launcher
         self.alternative = alternative
         self.kept = kept
         self.options = options
         self.dropped = dropped
+        self.notes = notes
         self._verdicts: tuple[Verdict, ...] | None = None
 
     @property
@@ -137,27 +138,18 @@ class Answer:
     for the launcher a ``launchers.py`` returned (:class:`reqsolve.pyconfig.PythonAnswer`)."""
     config: LauncherConfig = field(kw_only=True)
     """The chosen launcher as a launcher-file entry, whatever chose it: what printers read."""
+    notes: tuple[str, ...] = field(default=(), kw_only=True)
+    """What the answer decided that the expression did not say, for a person: made by
+    :func:`~reqsolve.answers.emit.emit` where it decides (with no duration asked, the job gets
+    the chosen limit: docs/matching.md, "No duration asked"). A ``launchers.py`` answer has
+    those of the ``solve()`` answer it returned as it is, and none for a launcher it built:
+    its options are what that file wrote, reqsolve decided nothing."""
 
     @property
     def requirement(self) -> Alternative:
         """The alternative that matched (experimaestro's ``match.requirement``)."""
         return self.alternative
 
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """What the answer decided that the expression did not say, for a person.
-
-        With no duration asked, the job asks for the chosen limit (docs/matching.md, "No
-        duration asked"): Slurm would otherwise apply the partition's default time, which the
-        chosen QoS may refuse.
-        """
-        options = self.options
-        if options is None or options.time is None or self.alternative.duration:
-            return ()
-
-        seconds = parse_slurm_time(options.time)
-        limit = format_duration(seconds) if seconds is not None else options.time
-        return (f"no duration asked: the job gets the chosen limit, {limit}",)
 
 
 def as_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
@@ -240,7 +232,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     ]
     emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
     if emitted.options is not None:
-        return Outcome(launcher, alternative, emitted.kept, emitted.options)
+        return Outcome(launcher, alternative, emitted.kept, emitted.options, notes=emitted.notes)
     return Outcome(launcher, alternative, dropped=emitted.dropped)
 
 
@@ -265,7 +257,7 @@ def find(
             if outcome.found:
                 return Answer(
                     launcher, index, alternative, outcome.kept, outcome.options,
-                    config=launcher.config,
+                    config=launcher.config, notes=outcome.notes,
                 )
             tried.append((index, outcome))
     # nothing answers: the message names the closest candidate, the reasons are one per

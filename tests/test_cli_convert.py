@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reqsolve.cli.find_cmd import answer_json
+from reqsolve.answers.renderings import answer_json
 from reqsolve.config.loader import load_config
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.pyconfig import make_registry, python_source

@@ -318,7 +318,7 @@ def test_citations_are_found() -> None:
     """The reader above sees a link, a root path and a document named in code."""
     assert ("semantics.md", ROOT / "docs" / "semantics.md") in cited(ROOT / "docs" / "slurm.md")
     assert ("docs/semantics.md", ROOT / "docs" / "semantics.md") in cited(
-        ROOT / "reqsolve" / "slurm" / "emit.py")
+        ROOT / "reqsolve" / "answers" / "emit.py")
     assert ("tests/slurm/lab/start.sh", ROOT / "tests/slurm/lab/start.sh") in cited(
         ROOT / "docs" / "slurm.md")
 

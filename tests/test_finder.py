@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.config.model import LocalGpu
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.finder import find_launcher, find_match
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
 from reqsolve.registry import ConfigSpec
 from reqsolve.requirement import cpu, cuda_gpu, duration
-from reqsolve.slurm.options import SlurmOptions
 from tests.paths import DOCS_EXAMPLE, FIXTURES
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import expand_candidates
 from reqsolve.config import load_config
 from reqsolve.config.effective import group_gpus
@@ -25,7 +26,6 @@ from reqsolve.config.schema import json_schema
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.finder import find_launcher
 from reqsolve.slurm import convert, readers
-from reqsolve.slurm.options import SlurmOptions
 from reqsolve.slurm.query import merge
 from reqsolve.slurm.readers import GpuGres
 from tests.cli_run import cli

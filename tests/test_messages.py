@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.cli import COMMANDS, build_parser
 from reqsolve.errors import InvalidExpression, InvalidValue
 from reqsolve.parser import parse
-from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
 from tests.paths import ROOT
 

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reqsolve.answers.emit import uses_mem_per_cpu
 from reqsolve.candidates import expand_candidates
 from reqsolve.config.model import (
     LauncherFile,
@@ -28,7 +29,6 @@ from reqsolve.errors import LauncherNotFoundError
 from reqsolve.matching import check
 from reqsolve.ranking import Answer
 from reqsolve.requirement import Alternative, Cpu, Requirement, merge
-from reqsolve.slurm.emit import uses_mem_per_cpu
 from tests import strategies
 from tests.answering import answer
 from tests.reference import (

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.errors import ConfigError, InvalidValue, LauncherNotFoundError
 from reqsolve.finder import find_launcher, find_match, registry_for
 from reqsolve.launchers import LocalLauncher, SlurmLauncher
@@ -24,7 +25,6 @@ from reqsolve.pyconfig import (
     check_python_file,
     make_registry,
 )
-from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.config import load_config
 from reqsolve.config.model import SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
@@ -28,7 +29,6 @@ from reqsolve.finder import find_launcher
 from reqsolve.parser import parse
 from reqsolve.requirement import Alternative
 from reqsolve.slurm import query, readers
-from reqsolve.slurm.options import SlurmOptions
 from tests.paths import ROOT
 from tests.reference import holds, parse_constraint
 from tests.slurm_lab import VERDICTS, SlurmLab, second_lab, start_lab, stop_lab

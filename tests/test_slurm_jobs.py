@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.connectors import LocalConnector
 from reqsolve.errors import InvalidValue, SlurmQueryError
 from reqsolve.slurm import jobs
-from reqsolve.slurm.options import SlurmOptions
 from tests.commands import polling_bin, write_commands
 
 OPTIONS = SlurmOptions(

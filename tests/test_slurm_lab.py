@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.finder import find_launcher
 from reqsolve.launchers import SlurmLauncher
 from reqsolve.slurm import convert, jobs, query
-from reqsolve.slurm.options import SlurmOptions
 from tests.cli_run import cli
 from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import FOUND_NOTHING, IMPOSSIBLE_VERDICTS, VERDICTS, SlurmLab

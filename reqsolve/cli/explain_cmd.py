@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import TextIO
 
+from reqsolve.answers.renderings import answer_json
 from reqsolve.cli.find_cmd import (
     add_common,
-    answer_json,
     configuration_line,
     configuration_used,
     print_notes,

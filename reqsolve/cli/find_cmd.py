@@ -2,7 +2,7 @@
 
 Exit 0 with the answer, 1 when nothing matches (the reasons on stdout in JSON), 2 on a bad
 expression or launcher file (the error on stderr), 3 when the answer is a local launcher and
-the format prints Slurm options (``args``, ``sbatch``, ``submitit``): nothing is printed on
+the format prints Slurm options (every format but ``json``): nothing is printed on
 stdout then, so that ``sbatch $(reqsolve find …) job.sh`` never submits a bare job; stderr
 names the launcher (docs/cli.md, "Exit codes").
 """
@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reqsolve.answers.renderings import FORMATS as RENDERINGS
+
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Answer
     from reqsolve.registry import Registry
 
-FORMATS = ("args", "shell", "sbatch", "json", "submitit")
+FORMATS = tuple(RENDERINGS)  # the table of formats: one row each
 EXIT_LOCAL = 3  # the answer is a local launcher: there are no Slurm options to print
 # reqsolve.pyconfig.ON_ERROR_CHOICES, written out so that parsing options imports no solver
 # (a test checks both are the same); the first is the default, as in the API
@@ -30,20 +31,6 @@ ON_ERROR_HELP = (
     " 'raise' stops with that error, located at its file:line (exit 2; the default);"
     " 'continue' prints it as a warning on stderr and goes on as if launchers.py had returned"
     " None (next alternative, then the YAML launchers)"
-)
-# docs/semantics.md §7: the option keys of the JSON answer, in this order
-JSON_OPTION_KEYS = (
-    "partition",
-    "constraint",
-    "gpus_per_node",
-    "time",
-    "mem",
-    "cpus_per_task",
-    "qos",
-    "account",
-    "exclude",
-    "nodelist",
-    "nodes",
 )
 
 
@@ -160,65 +147,6 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
-def answer_json(match: Answer) -> dict[str, Any]:
-    """The §7 object of a match."""
-    config = match.config
-    data: dict[str, Any] = {
-        "launcher": {"id": config.id, "type": config.kind},
-        "alternative": match.alternative_index,
-    }
-    if match.source is not None:
-        data["launcher"]["source"] = match.source
-    if config.kind == "local":
-        data["tokens"] = dict(getattr(config, "tokens", ()))
-        data["options"] = None
-    else:
-        assert match.options is not None
-        values = match.options.as_json()
-        data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
-        # a typed or --gres request: the GPU count alone would not say which GPUs
-        for key in ("gpu_type", "gpu_option"):
-            if values.get(key) is not None:
-                data["options"][key] = values[key]
-    notes = match.notes
-    if notes:
-        data["notes"] = list(notes)
-    return data
-
-
-def render(match: Answer, fmt: str, used: dict[str, Any] | None = None) -> str:
-    # json is imported by the formats printing it only: the default prints arguments
-    if fmt == "json":
-        # json only for --format json: a find printing arguments never loads it
-        # (tests/test_cold_imports.py)
-        import json
-
-        data = answer_json(match)
-        if used is not None:
-            data["config"] = used
-        return json.dumps(data)
-    if fmt == "submitit":  # exactly what reqsolve.integrations.submitit.executor() passes on
-        # json and submitit's parameters only for --format submitit
-        import json
-
-        from reqsolve.integrations.submitit import parameters
-
-        return json.dumps(parameters(match))
-    options = match.options
-    if options is None:  # a local answer has no Slurm option: nothing to pass on (exit 3)
-        return ""
-    if fmt == "args":
-        return " ".join(options.args())
-    if fmt == "shell":
-        # shlex only for --format shell
-        import shlex
-
-        return shlex.join(options.args())
-    if fmt == "sbatch":
-        return options.sbatch_header().rstrip("\n")
-    raise AssertionError(f"unknown format {fmt!r}")  # argparse allows FORMATS only
-
-
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # imported when the command runs: `--help` and usage errors do not load the solver
     from reqsolve.errors import LauncherNotFoundError
@@ -249,7 +177,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(f"reqsolve: {exc}", file=stderr)
         return 1
     config = match.config
-    if match.options is None and args.format != "json":
+    rendering = RENDERINGS[args.format]
+    if match.options is None and rendering.slurm_only:
         tokens = ", ".join(f"{k}={v}" for k, v in getattr(config, "tokens", ()))
         print(
             f"reqsolve: the answer is the local launcher {config.id}"
@@ -259,7 +188,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             file=stderr,
         )
         return EXIT_LOCAL
-    text = render(match, args.format, used)
+    text = rendering.text(match, used)
     if text:
         print(text, file=stdout)
     for note in match.notes:  # e.g. the --time chosen when no duration was asked, in any format

@@ -63,8 +63,8 @@ def _read(path: str) -> str:
 
 def _convert(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     # imported when `slurm convert` runs
+    from reqsolve.answers.options import check_name
     from reqsolve.slurm import convert, readers
-    from reqsolve.slurm.options import check_name
 
     check_name("id", args.id)
     text = stdin.read()

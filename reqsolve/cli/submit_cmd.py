@@ -138,8 +138,8 @@ def run_slurm(
 ) -> int:
     """Submit ``command`` with the launcher's options; with ``wait``, its exit code."""
     # job submission only for a Slurm answer
+    from reqsolve.answers.options import SlurmOptions
     from reqsolve.slurm import jobs
-    from reqsolve.slurm.options import SlurmOptions
 
     options = launcher.options or SlurmOptions()
     binpath = getattr(launcher, "binpath", "/usr/bin")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reqsolve.answers.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 from reqsolve.config.nodes import Mapping, Node, Scalar, Sequence
 from reqsolve.config.regex import check_features_regex
 from reqsolve.config.spec import EXTENSION_PREFIX, Leaf, ListOf, MapOf, Obj, Spec
 from reqsolve.errors import InvalidValue, Problem
-from reqsolve.slurm.names import SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 from reqsolve.tokens import NAME_RULE_HINT, TOKEN_NAME_RE
 from reqsolve.units import parse_duration, parse_memory
 

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from reqsolve.answers.names import SLURM_NAME_RE
 from reqsolve.config.spec import (
     EXTENSION_PREFIX,
     LAUNCHER_FILE,
@@ -21,12 +22,11 @@ from reqsolve.config.spec import (
     Obj,
     Spec,
 )
-from reqsolve.slurm.names import SLURM_NAME_RE
 from reqsolve.units import duration_pattern, memory_pattern
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# the loader's own alphabet (reqsolve.slurm.names), so that the schema refuses what it refuses
+# the loader's own alphabet (reqsolve.answers.names), so that the schema refuses what it refuses
 SLURM_NAME_PATTERN = f"^{SLURM_NAME_RE.pattern}$"
 TOKEN_PATTERN = r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$"  # noqa: S105 - a token *name*
 

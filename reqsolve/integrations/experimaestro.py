@@ -24,10 +24,10 @@ import functools
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from reqsolve.answers.renderings import experimaestro_options
 from reqsolve.config.model import LauncherFile, LocalLauncherConfig, SshConnectorConfig
 from reqsolve.errors import InvalidValue, LauncherNotFoundError
 from reqsolve.requirement import Accelerator, Alternative, Cpu, Requirement
@@ -134,34 +134,6 @@ def to_requirement(requirement: Any) -> Requirement:
 
 
 # --- reqsolve's answer -> experimaestro's launcher
-
-
-def slurm_options(options: Any) -> Any:
-    """reqsolve's :class:`~reqsolve.slurm.options.SlurmOptions` as experimaestro's, field by
-    field (the names are the same); a set field experimaestro has no name for is refused,
-    since dropping it would send the job where it may not run."""
-    # experimaestro is an optional extra (reqsolve[experimaestro]): imported when called, so that
-    # this module imports without it
-    from experimaestro.launchers.slurm import SlurmOptions
-
-    theirs = {field.name for field in fields(SlurmOptions)}
-    values = options.as_json()
-    if values.pop("gpu_option", None) == "gres":
-        raise InvalidValue(
-            "experimaestro's SlurmOptions cannot say --gres: this launcher has gpu_option: gres",
-            "use gpu_option: gpus-per-node for launchers experimaestro submits to",
-        )
-    gpu_type = values.pop("gpu_type", None)
-    if gpu_type is not None:  # experimaestro writes --gpus-per-node={value}: type:N fits
-        values["gpus_per_node"] = options.gpu_request()[1]
-    unknown = sorted(name for name, value in values.items() if value is not None
-                     and name not in theirs)
-    if unknown:
-        raise InvalidValue(
-            f"experimaestro's SlurmOptions has no field {', '.join(unknown)}",
-            "this answer cannot be passed to experimaestro as it is",
-        )
-    return SlurmOptions(**{name: value for name, value in values.items() if name in theirs})
 
 
 def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None) -> Any:
@@ -349,7 +321,7 @@ class Finder:
         assert match.options is not None
         return SlurmLauncher(
             connector=connector(config.connector, launcher_file),
-            options=slurm_options(match.options),
+            options=experimaestro_options(match.options),
             binpath=config.path,
         )
 

@@ -3,8 +3,9 @@
 ``executor("duration=2h & cuda(mem=24G)*2", "logs/%j")`` solves the requirement on the launcher
 file (as ``reqsolve find`` does) and returns ``submitit.AutoExecutor`` already set up: the Slurm
 executor with every option of the answer under submitit's own parameter names, or the local
-executor when the answer is a local launcher. :func:`parameters` computes those parameters; it
-is also what ``reqsolve find --format submitit`` prints, so the two cannot disagree.
+executor when the answer is a local launcher. :func:`parameters` computes those parameters
+(:func:`reqsolve.answers.renderings.submitit_parameters`, the row of ``reqsolve find --format
+submitit``), so the two cannot disagree.
 
 A local answer's jobs get what ``reqsolve submit`` gives a job: each submitted job waits for
 the launcher's tokens and for free GPUs of the solver's matching, and its job controller
@@ -17,16 +18,18 @@ submitit is imported by :func:`executor` only: computing parameters needs nothin
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from reqsolve.answers.renderings import submitit_parameters as parameters
 from reqsolve.errors import InvalidValue
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.ranking import Answer
     from reqsolve.registry import ConfigSpec, Spec
+
+__all__ = ["cluster", "executor", "find", "parameters"]
 
 SLURM = "slurm"
 LOCAL = "local"
@@ -35,27 +38,6 @@ LOCAL = "local"
 def cluster(match: Answer) -> str:
     """submitit's name of the executor that runs the answer: ``slurm`` or ``local``."""
     return LOCAL if match.options is None else SLURM
-
-
-def parameters(match: Answer) -> dict[str, Any]:
-    """The keyword arguments of ``AutoExecutor.update_parameters`` for an answer.
-
-    Slurm: :meth:`SlurmOptions.to_submitit` (``slurm_partition``, ``slurm_constraint``,
-    ``slurm_exclude``, ``slurm_gpus_per_node``, ``slurm_cpus_per_task``, ``slurm_mem``,
-    ``slurm_time`` in minutes rounded up, ``slurm_qos``, ``slurm_account``...). Local: the
-    generic ``timeout_min`` (the duration asked, rounded up; without it submitit's local executor
-    kills the job after its default of 2 minutes) and ``gpus_per_node`` (the local executor
-    hides every GPU from a job that asks none), only when the requirement states them.
-    """
-    if match.options is not None:
-        return match.options.to_submitit()
-    alternative = match.alternative
-    params: dict[str, Any] = {}
-    if alternative.duration:
-        params["timeout_min"] = max(1, math.ceil(alternative.duration / 60))
-    if alternative.gpus:
-        params["gpus_per_node"] = len(alternative.gpus)
-    return params
 
 
 def find(

@@ -44,10 +44,12 @@ _offline: ContextVar[bool] = ContextVar("reqsolve_offline", default=False)
 
 @dataclass
 class _SolverTrace:
-    """What solve() calls made from inside one find_launcher call found: why nothing fit."""
+    """What solve() calls made from inside one find_launcher call found: why nothing fit, and
+    the launchers they returned with their answer's notes (what reqsolve's solver decided)."""
 
     calls: int = 0
     reasons: list[Reason] = field(default_factory=list)
+    answered: list[tuple[Launcher, tuple[str, ...]]] = field(default_factory=list)
 
 
 _solver_trace: ContextVar[_SolverTrace | None] = ContextVar("reqsolve_trace", default=None)
@@ -81,6 +83,7 @@ class Asked:
     launcher: Launcher | None
     error: ConfigError | None = None
     reasons: tuple[Reason, ...] | None = None  # from solve() calls made by find_launcher
+    notes: tuple[str, ...] = ()  # of the solve() answer returned as it is, if it was
 
 
 class PythonLaunchers:
@@ -158,7 +161,10 @@ class PythonLaunchers:
             line = line_in_file(function, self.path)
             problem = malformed_problem(value, wrong, self.path, line, alternative)
             return Asked(index, alternative, None, located(problem))
-        return Asked(index, alternative, value)
+        # the notes of reqsolve's answer when find_launcher returns what solve() gave it; a
+        # launcher the file built (or changed) is its own: nothing was decided for it
+        notes = next((notes for made, notes in trace.answered if made is value), ())
+        return Asked(index, alternative, value, notes=notes)
 
     def each(
         self,
@@ -227,6 +233,7 @@ def python_match(asked: Asked, path: str) -> PythonAnswer:
         options=options,
         source_launcher=launcher,
         path=path,
+        notes=asked.notes,
     )
 
 

@@ -32,4 +32,8 @@ def solve(
             trace.calls += 1
             trace.reasons.extend(exc.reasons)
         return None
-    return registry.launcher_for(found)
+    launcher = registry.launcher_for(found)
+    trace = _solver_trace.get()
+    if trace is not None:  # its notes follow the launcher into the answer, if returned as is
+        trace.answered.append((launcher, found.notes))
+    return launcher

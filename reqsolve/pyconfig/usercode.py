@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO, cast
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.config.model import (
     SshConnectorConfig,
 )
@@ -22,7 +23,6 @@ from reqsolve.config.trust import check_trusted
 from reqsolve.errors import ConfigError, Problem
 from reqsolve.launchers import Launcher, LocalLauncher
 from reqsolve.requirement import Alternative, Requirement
-from reqsolve.slurm.options import SlurmOptions
 
 # --- errors located in the user's file
 

@@ -1,1 +1,1 @@
-"""Slurm: emitted options and their renderings, readers of scontrol/sinfo output, connectors."""
+"""Slurm itself: readers of scontrol/sinfo output, discovery, conversion and jobs."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from reqsolve.answers.names import SLURM_NAME_RE, safe_name
 from reqsolve.config.loader import dump_yaml
 from reqsolve.config.model import (
     Configuration,
@@ -22,7 +23,6 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.slurm.names import SLURM_NAME_RE, safe_name
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import MAX_BYTES, MAX_SECONDS, format_duration, format_memory
 

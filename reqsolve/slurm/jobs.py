@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.connectors import Connector
 from reqsolve.errors import InvalidValue, SlurmQueryError
-from reqsolve.slurm.options import SlurmOptions
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JOB_NAME = re.compile(r"[A-Za-z0-9_.+@:-]{1,128}")
@@ -58,7 +58,7 @@ def batch_script(
         if not _JOB_NAME.fullmatch(job_name):
             raise InvalidValue(f"job name {job_name!r} has characters Slurm or a shell would read")
         lines.append(f"#SBATCH --job-name={job_name}")
-    lines.extend(f"#SBATCH {arg}" for arg in options.args())
+    lines.extend(options.sbatch_header().splitlines())  # the one rendering of #SBATCH lines
     lines.extend(f"#SBATCH {arg}" for arg in extra)
     for name, value in (launcherenv or {}).items():
         if not _ENV_NAME.fullmatch(name):

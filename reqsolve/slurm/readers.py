@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from reqsolve.answers.names import safe_name, safe_names
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm.names import safe_name, safe_names
 from reqsolve.slurm.values import (
     MAX_HOSTS,
     MAX_HOSTS_PER_OUTPUT,

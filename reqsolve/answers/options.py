@@ -13,13 +13,13 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from reqsolve.answers.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
 from reqsolve.errors import InvalidValue
-from reqsolve.slurm.names import SLURM_NAME_CHARS, SLURM_NAME_HINT
 from reqsolve.units import format_time, parse_slurm_time
 
 __all__ = ["OPTION_FIELDS", "SlurmOptions", "check_name", "format_time"]
 
-# One name as Slurm spells partitions, QoS, accounts, features and hosts (see reqsolve.slurm.names).
+# One name as Slurm spells partitions, QoS, accounts, features and hosts (reqsolve.answers.names).
 _NAME_CHARS = SLURM_NAME_CHARS
 # A host list may also use Slurm's hostlist ranges (`a100-[01-02]`).
 _HOSTLIST_CHARS = _NAME_CHARS | frozenset("[],")
@@ -295,7 +295,7 @@ OPTION_FIELDS = tuple(f.name for f in fields(SlurmOptions))
 
 
 _TEXT_HINTS = {
-    "time": "Slurm's [D-]HH:MM:SS text: format_time(seconds) (reqsolve.slurm.options) makes it,"
+    "time": "Slurm's [D-]HH:MM:SS text: format_time(seconds) (reqsolve.answers.options) makes it,"
     " or SlurmOptions.from_seconds(seconds)",
     "mem": "Slurm's size text in MiB with a suffix: format_mem_mib(bytes) (reqsolve.units)"
     " makes it, e.g. '382M'",

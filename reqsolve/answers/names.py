@@ -1,7 +1,7 @@
 """The alphabet of a name that can reach a Slurm option, an ``#SBATCH`` line or a shell word.
 
 Partitions, QoS, accounts, features and hosts are checked against it twice: by the launcher-file
-loader (with the file's line and column) and by :class:`~reqsolve.slurm.options.SlurmOptions`
+loader (with the file's line and column) and by :class:`~reqsolve.answers.options.SlurmOptions`
 (whatever built the value). One alphabet, here, so that a name one accepts the other cannot
 refuse. `@` appears in real account names (``iea@a100``), ``.`` in features (``cuda11.8``),
 ``+`` in some QoS, ``/`` is accepted by the launcher-file loader; a name never starts with

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reqsolve.answers.options import OPTION_FIELDS, SlurmOptions, check_name, format_time
 from reqsolve.errors import InvalidValue, ReqsolveError
-from reqsolve.slurm.options import OPTION_FIELDS, SlurmOptions, check_name, format_time
 
 FULL = SlurmOptions(
     partition="hard,electronic",
@@ -210,7 +210,7 @@ def test_option_like_values_messages(field: str, value: str, message: str) -> No
 
 
 def test_name_regex_is_the_name_alphabet() -> None:
-    from reqsolve.slurm.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
+    from reqsolve.answers.names import SLURM_NAME_CHARS, SLURM_NAME_OUTSIDE_RE, SLURM_NAME_RE
 
     chars = [chr(code) for code in range(0x3000)]
     assert {c for c in chars if not SLURM_NAME_OUTSIDE_RE.fullmatch(c)} == SLURM_NAME_CHARS

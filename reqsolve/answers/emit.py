@@ -13,22 +13,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import Candidate, CompiledLauncher, Shape, gres_types, offered
 from reqsolve.matching import Ask, evaluate
 from reqsolve.requirement import Alternative
 from reqsolve.search_index import CandidateClass, SlotClass
-from reqsolve.slurm.options import SlurmOptions
-from reqsolve.units import format_mem_mib, format_time
+from reqsolve.units import format_duration, format_mem_mib, format_time
 
 
 @dataclass(frozen=True, slots=True)
 class Emitted:
     """The options, and the kept candidates they stand for; or, when every partition was
-    dropped, ``options`` None and ``dropped`` saying why for each kept candidate."""
+    dropped, ``options`` None and ``dropped`` saying why for each kept candidate. ``notes``:
+    what the options decided that the alternative did not say, for a person (:func:`notes`)."""
 
     options: SlurmOptions | None
     kept: tuple[Candidate, ...]
     dropped: tuple[tuple[Candidate, str], ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def constraint_text(clauses: Sequence[tuple[str, ...]]) -> str:
@@ -120,7 +122,8 @@ def emit(
                 current = remaining
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
-        duration = alternative.duration or _admitted_limit(admitted, exclude, (qos, account))
+        chosen = None if alternative.duration else _admitted_limit(admitted, exclude, under)
+        duration = alternative.duration or chosen
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint,
@@ -136,8 +139,20 @@ def emit(
             nodes=1,
         )
         members = sorted(i for k in current for i in k.members)
-        return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped))
+        return Emitted(
+            options, tuple(candidates[i] for i in members), tuple(dropped), notes(chosen)
+        )
     return Emitted(None, (), tuple(dropped))
+
+
+def notes(chosen_time: int | None) -> tuple[str, ...]:
+    """What the options decided that the alternative did not say: with no duration asked, the
+    ``--time`` chosen (``chosen_time`` seconds; None when none was chosen) — Slurm would
+    otherwise apply the partition's default time, which the chosen QoS may refuse
+    (docs/matching.md, "No duration asked")."""
+    if chosen_time is None:
+        return ()
+    return (f"no duration asked: the job gets the chosen limit, {format_duration(chosen_time)}",)
 
 
 def _admitted_limit(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from reqsolve.answers.emit import constraint_text
 from reqsolve.config.model import LocalGpu, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.requirement import cpu, cuda_gpu, duration
-from reqsolve.slurm.emit import constraint_text
 from tests.reference import G, conf, group, local, partition, slurm
 from tests.test_ranking import GPU8, GPU24, answer
 
