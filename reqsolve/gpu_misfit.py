@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reqsolve.candidates import GpuKind, ratio_memory
+from reqsolve.candidates import ratio_memory
 from reqsolve.gpu_models import (
     SAME_SERIES_GAP,
     model_base,
@@ -21,6 +21,7 @@ from reqsolve.gpu_models import (
     only_qualifiers_differ,
     size_qualifiers,
 )
+from reqsolve.places import GpuKind
 from reqsolve.quantities import human_memory, memory_pair
 from reqsolve.requirement import Accelerator
 

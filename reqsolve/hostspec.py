@@ -2,7 +2,7 @@
 
 A ``launchers.py`` decides in code, but "does this host satisfy this alternative" must mean
 exactly what it means for a YAML launcher (docs/semantics.md §4). So a :class:`HostSpecification` is
-turned into the solver's :class:`~reqsolve.candidates.Shape` and judged by
+turned into the solver's :class:`~reqsolve.places.Shape` and judged by
 :func:`reqsolve.matching.check` — the same function, cache and GPU matching (a constraint problem)
 as the YAML path; there is no second implementation of matching here.
 
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from reqsolve.candidates import GpuKind, Shape
 from reqsolve.errors import InvalidValue
 from reqsolve.matching import Verdict, check
+from reqsolve.places import GpuKind, Shape
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
 from reqsolve.units import (
     check_duration,

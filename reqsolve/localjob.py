@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reqsolve.candidates import GpuKind
 from reqsolve.config.model import LocalLauncherConfig
 from reqsolve.errors import ReqsolveError
 from reqsolve.hostinfo import (
@@ -44,6 +43,7 @@ from reqsolve.hostinfo import (
     machine_probe,
 )
 from reqsolve.matching import assign_gpus, check
+from reqsolve.places import GpuKind
 from reqsolve.requirement import Alternative
 from reqsolve.tokens import (
     check_wanted,

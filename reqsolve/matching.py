@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import NamedTuple
 
-from reqsolve.candidates import GpuKind, Shape
 from reqsolve.gpu_misfit import misfit
 from reqsolve.gpu_models import model_gap
+from reqsolve.places import GpuKind, Shape
 from reqsolve.quantities import human_memory, memory_pair
 from reqsolve.requirement import Accelerator, Alternative
 from reqsolve.units import MIB, format_duration

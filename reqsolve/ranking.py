@@ -14,7 +14,7 @@ from functools import partial
 
 from reqsolve.answers.emit import emit, uses_mem_per_cpu
 from reqsolve.answers.options import SlurmOptions
-from reqsolve.candidates import Candidate, CompiledLauncher
+from reqsolve.candidates import CompiledLauncher
 from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import Reason, closest
 from reqsolve.matching import (
@@ -26,6 +26,7 @@ from reqsolve.matching import (
     misses,
     within_duration,
 )
+from reqsolve.places import Candidate
 from reqsolve.refusals import (
     NOT_KEPT,
     NoLauncherFound,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reqsolve.candidates import Candidate, CompiledLauncher, where
+from reqsolve.candidates import CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
 from reqsolve.matching import STAGES, Verdict, fits
+from reqsolve.places import Candidate, where
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
 from reqsolve.units import format_memory, parse_memory

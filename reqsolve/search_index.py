@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: candidates builds the index, it does not need it back
-    from reqsolve.candidates import Candidate, GroupSlot, Shape
+    from reqsolve.places import Candidate, GroupSlot, Shape
 
 
 @dataclass(frozen=True, slots=True)

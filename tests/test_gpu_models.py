@@ -10,13 +10,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reqsolve import find_launcher
-from reqsolve.candidates import GpuKind
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.gpu_models import model_form, model_matches
 from reqsolve.hostinfo import parse_nvidia_smi_devices
 from reqsolve.hostspec import CudaSpecification, HostRequirement, HostSpecification
 from reqsolve.matching import fits
 from reqsolve.parser import parse
+from reqsolve.places import GpuKind
 from reqsolve.requirement import Accelerator
 from reqsolve.slurm.readers import read_nodes_text
 from tests.fake_nvidia_smi import A100_X4, H200, MIXED_X8

@@ -124,29 +124,9 @@ def test_every_kind_of_import_is_an_edge(source: str, expected: set[str]) -> Non
     assert visitor.found == expected
 
 
-# circles on main when issue 23 began, each through an ``if TYPE_CHECKING:`` import; they are to
-# go (issue 23: "no circle, even in type annotations"); a circle not listed here fails at once
-KNOWN_CIRCLES = {
-    frozenset({"reqsolve.candidates", "reqsolve.search_index"}):
-        "search_index annotates with candidates' Candidate, GroupSlot and Shape",
-}
-
-
 def test_reqsolve_imports_have_no_cycle_even_in_annotations() -> None:
-    graph = import_graph()
-    new = components(graph) - set(KNOWN_CIRCLES)
-    assert not new, "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in new)
-
-
-@pytest.mark.parametrize(
-    "circle",
-    [pytest.param(circle, id=" <-> ".join(sorted(circle)),
-                  marks=pytest.mark.xfail(strict=True, reason=why))
-     for circle, why in KNOWN_CIRCLES.items()],
-)
-def test_a_known_circle_is_gone(circle: frozenset[str]) -> None:
-    """Strict: once a circle is broken, this passes, and its row of KNOWN_CIRCLES must go."""
-    assert circle not in components(import_graph())
+    found = components(import_graph())
+    assert not found, "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in found)
 
 
 # The layer contract: a package never imports those listed after it (even in annotations).

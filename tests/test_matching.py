@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.candidates import ratio_memory
 from reqsolve.matching import (
     STAGES,
     Ask,
@@ -21,6 +21,7 @@ from reqsolve.matching import (
     misses,
     shortfall,
 )
+from reqsolve.places import GpuKind, Shape
 from reqsolve.requirement import Alternative, cpu, cuda_gpu, duration
 from tests.reference import GIB, G
 

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reqsolve.candidates import GpuKind, Shape, ratio_memory
+from reqsolve.candidates import ratio_memory
 from reqsolve.matching import Ask, evaluate
 from reqsolve.parser import parse
+from reqsolve.places import GpuKind, Shape
 from reqsolve.quantities import human_memory, memory_pair, spelling
 from reqsolve.requirement import Alternative, cpu, cuda_gpu
 from reqsolve.units import format_memory, parse_memory

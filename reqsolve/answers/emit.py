@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reqsolve.answers.options import SlurmOptions
-from reqsolve.candidates import Candidate, CompiledLauncher, Shape, gres_types, offered
+from reqsolve.candidates import CompiledLauncher, gres_types, offered
 from reqsolve.matching import Ask, evaluate
+from reqsolve.places import Candidate, Shape
 from reqsolve.requirement import Alternative
 from reqsolve.search_index import CandidateClass, SlotClass
 from reqsolve.units import format_duration, format_mem_mib, format_time
