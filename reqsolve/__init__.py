@@ -12,46 +12,47 @@ from typing import TYPE_CHECKING
 from reqsolve.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.answers.options import SlurmOptions
-    from reqsolve.config.loader import load_config
-    from reqsolve.errors import (
-        ConfigError,
-        InvalidExpression,
-        InvalidValue,
-        LauncherNotFoundError,
-        Problem,
-        Reason,
-        ReqsolveError,
-        SlurmQueryError,
-        Span,
-    )
-    from reqsolve.finder import find_launcher, find_match
-    from reqsolve.hostspec import (
-        CPUSpecification,
-        CudaSpecification,
-        HostRequirement,
-        HostSpecification,
-        Match,
-    )
-    from reqsolve.launchers import LocalLauncher, SlurmLauncher
-    from reqsolve.parser import parse
-    from reqsolve.registry import Registry
-    from reqsolve.requirement import (
-        Accelerator,
-        Alternative,
-        Cpu,
-        Requirement,
-        cpu,
-        cuda_gpu,
-        duration,
-        gpu,
-    )
-    from reqsolve.units import format_time
+    from reqsolve.answers.options import SlurmOptions as SlurmOptions
+    from reqsolve.config.loader import load_config as load_config
+    from reqsolve.config.model import LauncherFile as LauncherFile
+    from reqsolve.errors import ConfigError as ConfigError
+    from reqsolve.errors import InvalidExpression as InvalidExpression
+    from reqsolve.errors import InvalidValue as InvalidValue
+    from reqsolve.errors import LauncherNotFoundError as LauncherNotFoundError
+    from reqsolve.errors import Problem as Problem
+    from reqsolve.errors import Reason as Reason
+    from reqsolve.errors import ReqsolveError as ReqsolveError
+    from reqsolve.errors import SlurmQueryError as SlurmQueryError
+    from reqsolve.errors import Span as Span
+    from reqsolve.finder import find_launcher as find_launcher
+    from reqsolve.finder import find_match as find_match
+    from reqsolve.hostspec import CPUSpecification as CPUSpecification
+    from reqsolve.hostspec import CudaSpecification as CudaSpecification
+    from reqsolve.hostspec import HostRequirement as HostRequirement
+    from reqsolve.hostspec import HostSpecification as HostSpecification
+    from reqsolve.hostspec import Match as Match
+    from reqsolve.launchers import LocalLauncher as LocalLauncher
+    from reqsolve.launchers import SlurmLauncher as SlurmLauncher
+    from reqsolve.parser import parse as parse
+    from reqsolve.ranking import Answer as Answer
+    from reqsolve.registry import Registry as Registry
+    from reqsolve.requirement import Accelerator as Accelerator
+    from reqsolve.requirement import Alternative as Alternative
+    from reqsolve.requirement import Cpu as Cpu
+    from reqsolve.requirement import Requirement as Requirement
+    from reqsolve.requirement import cpu as cpu
+    from reqsolve.requirement import cuda_gpu as cuda_gpu
+    from reqsolve.requirement import duration as duration
+    from reqsolve.requirement import gpu as gpu
+    from reqsolve.units import format_time as format_time
 
 __version__ = "0.1.0"
 
+# every public name and the module it lives in: the one list __all__ is made from
 _LAZY: dict[str, str] = {
     "Accelerator": "reqsolve.requirement",
+    "Answer": "reqsolve.ranking",
+    "LauncherFile": "reqsolve.config.model",
     "Alternative": "reqsolve.requirement",
     "ConfigError": "reqsolve.errors",
     "Cpu": "reqsolve.requirement",
@@ -87,37 +88,4 @@ _LAZY: dict[str, str] = {
 
 __getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
-__all__ = [
-    "Accelerator",
-    "Alternative",
-    "CPUSpecification",
-    "ConfigError",
-    "Cpu",
-    "CudaSpecification",
-    "HostRequirement",
-    "HostSpecification",
-    "InvalidExpression",
-    "InvalidValue",
-    "LauncherNotFoundError",
-    "LocalLauncher",
-    "Match",
-    "Problem",
-    "Reason",
-    "Registry",
-    "ReqsolveError",
-    "Requirement",
-    "SlurmLauncher",
-    "SlurmOptions",
-    "SlurmQueryError",
-    "Span",
-    "__version__",
-    "cpu",
-    "cuda_gpu",
-    "duration",
-    "find_launcher",
-    "find_match",
-    "format_time",
-    "gpu",
-    "load_config",
-    "parse",
-]
+__all__ = ["__version__", *_LAZY]

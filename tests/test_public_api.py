@@ -27,3 +27,23 @@ def test_import_does_not_load_the_solver_yaml_or_pint() -> None:
     done = python_process(code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_all_is_the_lazy_table_and_the_typing_block_mirrors_it() -> None:
+    """One list of public names (``_LAZY``, name -> module): ``__all__`` is made from it, and
+    the ``if TYPE_CHECKING:`` imports that type checkers read name the same names from the
+    same modules (a name added to one and not the other fails here)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(reqsolve))
+    block = next(node for node in tree.body if isinstance(node, ast.If))
+    typed = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == reqsolve._LAZY
+    assert sorted(reqsolve.__all__) == sorted(["__version__", *reqsolve._LAZY])
+    assert {"Answer", "LauncherFile"} <= set(reqsolve.__all__)
