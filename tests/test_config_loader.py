@@ -14,6 +14,7 @@ from reqsolve.config.model import (
     Configuration,
     CpuConfig,
     GpuConfig,
+    LauncherFile,
     LocalGpu,
     LocalLauncherConfig,
     NodeGroup,
