@@ -137,3 +137,32 @@ def test_a_non_utf8_argument_under_a_strict_utf8_stdout(
     done.stdout.decode("utf-8")  # what was written is UTF-8
     if expected == 2:
         assert "0xff" in err and "not UTF-8" in err and "surrogateescape" in err, err
+
+
+# --- issue 23 §3: the command line leaves Python's garbage collector as Python set it (raising
+# the young threshold and freezing the heap before exit earned under 10 % of a cold find)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reqsolve", "find", "--config", "fixtures/docs_example/launchers.yaml", "--offline",
+         "cuda(mem=20G)*2 & duration=4 days"],
+        ["reqsolve", "parse", "cpu(cores=4)"],
+        ["reqsolve", "find", "--config", "fixtures/docs_example/launchers.yaml", "--offline",
+         "cuda(mem=9000G)"],
+    ],
+)
+def test_main_leaves_the_collector_as_python_set_it(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc  # only this test looks at the collector
+
+    from reqsolve.cli import main  # the entry point itself (run() is what the others test)
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    monkeypatch.setattr(sys, "argv", argv)
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with pytest.raises(SystemExit):
+        main()
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)

@@ -8,14 +8,10 @@ here whatever the machine's speed.
 
 from __future__ import annotations
 
-import gc
 import json
-import sys
 
 import pytest
 
-from reqsolve.cli import main
-from reqsolve.garbage_collector import YOUNG_COLLECTION_EVERY, relax_for_command_line
 from tests.commands import python_process
 from tests.paths import DOCS_EXAMPLE
 
@@ -102,29 +98,3 @@ def test_the_cli_module_imports_nothing_heavy() -> None:
         "if m in sys.modules)}))\n"
     )
     assert _imported(code)["new"] == []
-
-
-def test_relax_for_command_line_raises_only_the_young_threshold() -> None:
-    saved = gc.get_threshold()
-    try:
-        relax_for_command_line()
-        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *saved[1:])
-    finally:
-        gc.set_threshold(*saved)
-
-
-def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        sys, "argv", ["reqsolve", "find", "--config", str(DOCS_EXAMPLE), "--offline",
-                      SEED_REQUIREMENT]
-    )
-    saved = gc.get_threshold()
-    assert gc.get_freeze_count() == 0
-    try:
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        assert exit_.value.code == 0
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*saved)
