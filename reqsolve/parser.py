@@ -23,6 +23,7 @@ measurable (it is mostly lark's own). Both back-ends are tested against the same
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -172,8 +173,6 @@ def _cache_file(backend: str, grammar: str) -> Path | None:
     # one file per Python and lark version, so that two installations do not keep rebuilding
     # and per grammar: two checkouts (or versions) with different grammars would otherwise
     # keep replacing each other's tables (lark checks the digest inside and rebuilds)
-    import hashlib
-
     digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:12]
     version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}-{digest}"
     suffix = "" if backend == "lark" else f"-{backend}"
