@@ -11,13 +11,14 @@ choice of lark's back-end and table cache; the values are built by
 The parser is LALR with the values built *during* the parse (lark's embedded transformer): no
 tree is built, which is faster and cannot overflow the stack on deeply nested parentheses. Spans
 come from the tokens' own positions. The compiled parser is cached in the user's cache directory
-so that a cold ``reqsolve`` does not spend ~17 ms rebuilding the LALR tables (about 12 % of a
-cold ``find``), and only when no other user could have written it (it is a pickle).
+so that a cold ``reqsolve`` does not spend 12-17 ms rebuilding the LALR tables (6-18 % of a
+cold ``find``, docs/performance.md), and only when no other user could have written it (it is a
+pickle).
 
 Two back-ends run the same grammar and the same builder: lark with the ``lark_cython`` plugin
 (lark's own Cython lexer and LALR loop), used whenever it is installed, and plain lark where the
 plugin has no wheel. The plugin earns its keep: a warm find over distinct requirements takes
-~145 µs with it and ~187 µs without (docs/performance.md); its import costs a cold process nothing
+~113 µs with it and ~145 µs without (docs/performance.md); its import costs a cold process nothing
 measurable (it is mostly lark's own). Both back-ends are tested against the same tables.
 """
 
