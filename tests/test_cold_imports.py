@@ -8,10 +8,13 @@ here whatever the machine's speed.
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 
 import pytest
 
+from reqsolve.cli import main
 from tests.commands import python_process
 from tests.paths import DOCS_EXAMPLE
 
@@ -98,3 +101,20 @@ def test_the_cli_module_imports_nothing_heavy() -> None:
         "if m in sys.modules)}))\n"
     )
     assert _imported(code)["new"] == []
+
+
+def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["reqsolve", "find", "--config", str(DOCS_EXAMPLE), "--offline",
+                      SEED_REQUIREMENT]
+    )
+    saved = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from reqsolve import __version__
+from reqsolve.garbage_collector import freeze_before_exit
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import SupportsWrite
@@ -229,4 +230,5 @@ def main() -> None:
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
     except BrokenPipeError:
         code = closed_pipe()
+    freeze_before_exit()  # the process ends here
     sys.exit(code)
