@@ -1,9 +1,5 @@
-"""``python -m reqsolve``: the command line (the collector is relaxed before the imports)."""
+"""``python -m reqsolve``: the command line."""
 
-from reqsolve.garbage_collector import relax_for_command_line
-
-relax_for_command_line()
-
-from reqsolve.cli import main  # noqa: E402
+from reqsolve.cli import main
 
 main()

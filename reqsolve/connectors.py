@@ -21,7 +21,6 @@ from typing import Protocol
 from reqsolve.config.connector_rules import ssh_problems
 from reqsolve.config.model import LauncherFile, SshConnectorConfig
 from reqsolve.errors import InvalidValue, SlurmQueryError
-from reqsolve.launchers import resolve_connector
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -233,6 +232,15 @@ class SshConnector(_Connector):
                 stderr=result.stderr,
             )
         return result
+
+
+def resolve_connector(name: str, launcher_file: LauncherFile | None) -> str | SshConnectorConfig:
+    """A named ssh connector of the file, or the name itself (``local``)."""
+    if launcher_file is not None:
+        for connector in launcher_file.connectors:
+            if connector.id == name:
+                return connector
+    return name
 
 
 def connector_for(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from reqsolve.answers.options import SlurmOptions
-from reqsolve.config.model import LauncherFile, SshConnectorConfig
+from reqsolve.config.model import SshConnectorConfig
 
 _OPTION_NAMES = frozenset(f.name for f in fields(SlurmOptions))
 
@@ -77,11 +77,3 @@ class SlurmLauncher:
 Launcher = LocalLauncher | SlurmLauncher
 """What a find answers: ``launcher.type`` (or ``isinstance``) says which."""
 
-
-def resolve_connector(name: str, launcher_file: LauncherFile | None) -> str | SshConnectorConfig:
-    """A named ssh connector of the file, or the name itself (``local``)."""
-    if launcher_file is not None:
-        for connector in launcher_file.connectors:
-            if connector.id == name:
-                return connector
-    return name

@@ -246,7 +246,8 @@ class Registry:
 def to_launcher(match: Answer, launcher_file: LauncherFile | None) -> Launcher:
     """The runnable launcher object for an answer."""
     # imported here: ``reqsolve find`` prints the options and never builds a launcher object
-    from reqsolve.launchers import LocalLauncher, SlurmLauncher, resolve_connector
+    from reqsolve.connectors import resolve_connector
+    from reqsolve.launchers import LocalLauncher, SlurmLauncher
 
     config = match.config
     if isinstance(config, LocalLauncherConfig):

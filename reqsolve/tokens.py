@@ -23,9 +23,7 @@ import pwd
 import re
 import struct
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 from reqsolve.errors import InvalidValue, ReqsolveError
@@ -207,38 +205,3 @@ def take_counters(
             os.close(fd)
         raise
     return held
-
-
-@contextmanager
-def hold_tokens(
-    wanted: Mapping[str, int],
-    capacities: Mapping[str, int],
-    *,
-    directory: Path | None = None,
-    poll: float = 0.5,
-    on_wait: Callable[[str], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
-    """Hold ``wanted`` tokens (name -> count) while the block runs, waiting until they are free.
-
-    All counters are taken together or not at all (then retried), so two jobs each holding half
-    of what the other needs cannot block each other forever.
-    """
-    check_wanted(wanted, capacities)
-    folder = directory if directory is not None else default_tokens_dir()
-    make_folder(folder)
-    told = False
-    while True:
-        got = take_counters(folder, wanted, capacities)
-        if not isinstance(got, str):
-            held = got
-            break
-        if on_wait is not None and not told:
-            on_wait(got)
-            told = True
-        sleep(poll)
-    try:
-        yield
-    finally:
-        for fd in held:
-            os.close(fd)

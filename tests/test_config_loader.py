@@ -8,17 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reqsolve.config import lint
 from reqsolve.config.loader import check_config, load_config
 from reqsolve.config.model import (
     Configuration,
     CpuConfig,
     GpuConfig,
+    LauncherFile,
     LocalGpu,
     LocalLauncherConfig,
     NodeGroup,
     Partition,
     Qos,
     SlurmLauncherConfig,
+    written_position,
 )
 from reqsolve.errors import ConfigError
 from tests.paths import DOCS_EXAMPLE, FIXTURES, ROOT
@@ -375,3 +378,27 @@ def test_loading_leaves_the_garbage_collector_as_it_was(enabled: bool, name: str
         assert (launcher_file is None) is ("broken" in name)
     finally:
         gc.enable() if was else gc.disable()
+
+
+# --- one "closest written ancestor" for the model and the linter (issue 23, §6)
+
+_WRITTEN = {"slurm": (1, 1), "slurm[0]": (2, 3), "slurm[0].partitions": (4, 5)}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected", "lint_expected"),
+    [
+        ("slurm[0].partitions", (4, 5), (4, 5)),
+        ("slurm[0].partitions.gpu.nodes[3]", (4, 5), (4, 5)),
+        ("slurm[0].qos", (2, 3), (2, 3)),
+        ("slurm[7]", (1, 1), (1, 1)),
+        ("local[0].id", None, (1, 1)),
+        ("", None, (1, 1)),
+    ],
+)
+def test_model_and_lint_find_the_same_closest_written_ancestor(
+    path: str, expected: tuple[int, int] | None, lint_expected: tuple[int, int]
+) -> None:
+    assert written_position(_WRITTEN, path) == expected
+    assert LauncherFile("f.yaml", positions=_WRITTEN).position(path) == expected
+    assert lint._Linter("f.yaml", _WRITTEN).at(path) == lint_expected

@@ -76,3 +76,23 @@ def test_a_minimal_file_builds_with_the_model_defaults(tmp_path: Any) -> None:
     assert isinstance(launcher, model.SlurmLauncherConfig)
     bare = model.SlurmLauncherConfig(id="s")
     assert dataclasses.replace(launcher, partitions=()) == bare
+
+
+# --- issue 23 §3: the descriptions are plain dataclasses (no start-up trick), compared by identity
+
+
+@pytest.mark.parametrize(
+    ("cls", "names"),
+    [
+        (spec.Leaf, ("kind", "doc", "default", "minimum", "maximum")),
+        (spec.ListOf, ("item", "doc", "default", "nullable", "keep_places")),
+        (spec.MapOf, ("key", "value", "doc", "default")),
+        (spec.Obj, ("title", "doc", "fields", "aliases", "required", "nullable",
+                           "default", "extensions", "shorthand")),
+    ],
+)
+def test_spec_classes_are_dataclasses_compared_by_identity(
+    cls: type, names: tuple[str, ...]
+) -> None:
+    assert tuple(f.name for f in dataclasses.fields(cls)) == names
+    assert cls.__eq__ is object.__eq__ and cls.__hash__ is object.__hash__

@@ -14,16 +14,17 @@ import pytest
 
 from reqsolve.config.loader import check_config
 from reqsolve.errors import InvalidValue
-from reqsolve.tokens import LockUnavailable, check_wanted, default_tokens_dir, hold_tokens
+from reqsolve.localjob import hold_job
+from reqsolve.tokens import LockUnavailable, check_wanted, default_tokens_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 HOLDER = """
 import sys, time, os
 from pathlib import Path
-from reqsolve.tokens import hold_tokens
+from reqsolve.localjob import hold_job
 folder, log = Path(sys.argv[1]), Path(sys.argv[2])
-with hold_tokens({"gpu": 1}, {"gpu": 2}, directory=folder, poll=0.02):
+with hold_job({"gpu": 1}, {"gpu": 2}, None, directory=folder, poll=0.02):
     with open(log, "a") as f:
         f.write(f"start {time.monotonic()}\\n")
     time.sleep(0.4)
@@ -54,10 +55,10 @@ def test_tokens_bound_concurrency_across_processes(tmp_path: Path) -> None:
 
 def test_tokens_released_when_the_block_ends(tmp_path: Path) -> None:
     waited: list[str] = []
-    with hold_tokens({"a": 2}, {"a": 2}, directory=tmp_path):
+    with hold_job({"a": 2}, {"a": 2}, None, directory=tmp_path):
         pass
     started = time.monotonic()
-    with hold_tokens({"a": 2}, {"a": 2}, directory=tmp_path, on_wait=waited.append):
+    with hold_job({"a": 2}, {"a": 2}, None, directory=tmp_path, on_wait=waited.append):
         pass
     assert waited == [] and time.monotonic() - started < 1
 
@@ -75,7 +76,7 @@ def test_tokens_refuse(
 ) -> None:
     with (
         pytest.raises(InvalidValue, match=message),
-        hold_tokens(wanted, capacities, directory=tmp_path),
+        hold_job(wanted, capacities, None, directory=tmp_path),
     ):
         pass
 
@@ -134,9 +135,9 @@ def test_locks_live_outside_the_cache(
 MANY = """
 import resource, sys
 from pathlib import Path
-from reqsolve.tokens import hold_tokens
+from reqsolve.localjob import hold_job
 resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-with hold_tokens({"t": 2000}, {"t": 2500}, directory=Path(sys.argv[1])):
+with hold_job({"t": 2000}, {"t": 2500}, None, directory=Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.readline()
 """
@@ -208,6 +209,6 @@ def test_an_unreadable_lock_folder_is_a_clean_error(tmp_path: Path) -> None:
     (tmp_path / "file").touch()
     with (
         pytest.raises(LockUnavailable, match="cannot make the locks folder"),
-        hold_tokens({"a": 1}, {"a": 1}, directory=tmp_path / "file" / "locks"),
+        hold_job({"a": 1}, {"a": 1}, None, directory=tmp_path / "file" / "locks"),
     ):
         pass

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from reqsolve import __version__
-from reqsolve.garbage_collector import freeze_before_exit, relax_for_command_line
+from reqsolve.garbage_collector import freeze_before_exit
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import SupportsWrite
@@ -223,7 +223,6 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a tool stopped b
 
 
 def main() -> None:
-    relax_for_command_line()
     # what a launchers.py prints and Python's warnings go through the same escaping
     sys.stdout, sys.stderr = escaping(sys.stdout), escaping(sys.stderr)
     try:

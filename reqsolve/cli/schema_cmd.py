@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TextIO
 
 
@@ -20,8 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # imported when the command runs: `--help` and usage errors do not build the schema
-    import json
-
     from reqsolve.config.schema import field_table, json_schema
 
     if args.fields:

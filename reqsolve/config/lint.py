@@ -18,6 +18,7 @@ from reqsolve.config.model import (
     LauncherFile,
     LocalLauncherConfig,
     SlurmLauncherConfig,
+    written_position,
 )
 from reqsolve.config.regex import (
     DECODED_GROUPS,
@@ -45,14 +46,7 @@ class _Linter:
         self.problems: list[Problem] = []
 
     def at(self, path: str) -> tuple[int, int]:
-        probe = path
-        while probe:
-            found = self.positions.get(probe)
-            if found is not None:
-                return found
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        return (1, 1)
+        return written_position(self.positions, path) or (1, 1)
 
     def report(self, severity: str, path: str, message: str, hint: str | None = None) -> None:
         line, column = self.at(path)

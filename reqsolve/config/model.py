@@ -219,10 +219,16 @@ class LauncherFile:
 
     def position(self, path: str) -> tuple[int, int] | None:
         """Line and column of a YAML path, or of its closest written ancestor."""
-        while path:
-            found = self.positions.get(path)
-            if found is not None:
-                return found
-            cut = max(path.rfind("."), path.rfind("["))
-            path = path[:cut] if cut > 0 else ""
-        return None
+        return written_position(self.positions, path)
+
+
+def written_position(positions: Mapping[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
+    """Line and column of a YAML path (``slurm[0].partitions.gpu``) in ``positions``, or of its
+    closest written ancestor (``slurm[0].partitions``, then ``slurm[0]``...); None: none is."""
+    while path:
+        found = positions.get(path)
+        if found is not None:
+            return found
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None

@@ -8,6 +8,7 @@ is known to all three, so they cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 LeafKind = Literal[
@@ -27,90 +28,48 @@ LeafKind = Literal[
 NO_DEFAULT: Any = object()
 
 
-# Plain classes rather than dataclasses: each dataclass costs ~1 ms of a cold ``reqsolve find``
-# to create, and these descriptions are written once, here, and compared by identity.
+# Frozen in practice (written once, here) and compared by identity (eq=False): a dataclass each.
+# (They were plain slotted classes to save ~1 ms each at start-up: the four cost ~2 ms of a
+# ~200 ms cold ``reqsolve find``, under the 10 % a speed trick must earn; docs/performance.md.)
 
 
+@dataclass(slots=True, eq=False)
 class Leaf:
-    __slots__ = ("default", "doc", "kind", "maximum", "minimum")
-
-    def __init__(
-        self,
-        kind: LeafKind,
-        doc: str,
-        default: Any = NO_DEFAULT,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> None:
-        self.kind = kind
-        self.doc = doc
-        self.default = default
-        self.minimum = minimum
-        self.maximum = maximum
+    kind: LeafKind
+    doc: str
+    default: Any = NO_DEFAULT
+    minimum: int | None = None
+    maximum: int | None = None
 
 
+@dataclass(slots=True, eq=False)
 class ListOf:
-    __slots__ = ("default", "doc", "item", "keep_places", "nullable")
-
-    def __init__(
-        self,
-        item: Spec,
-        doc: str,
-        default: Any = NO_DEFAULT,
-        nullable: bool = False,
-        keep_places: bool = False,
-    ) -> None:
-        self.item = item
-        self.doc = doc
-        self.default = default
-        self.nullable = nullable  # ``key:`` with nothing means an empty list
-        self.keep_places = keep_places  # a wrong item leaves ``None`` (positions name items)
+    item: Spec
+    doc: str
+    default: Any = NO_DEFAULT
+    nullable: bool = False  # ``key:`` with nothing means an empty list
+    keep_places: bool = False  # a wrong item leaves ``None`` (positions name items)
 
 
+@dataclass(slots=True, eq=False)
 class MapOf:
-    __slots__ = ("default", "doc", "key", "value")
-
-    def __init__(self, key: Leaf, value: Spec, doc: str, default: Any = NO_DEFAULT) -> None:
-        self.key = key
-        self.value = value
-        self.doc = doc
-        self.default = default
+    key: Leaf
+    value: Spec
+    doc: str
+    default: Any = NO_DEFAULT
 
 
+@dataclass(slots=True, eq=False)
 class Obj:
-    __slots__ = (
-        "aliases",
-        "default",
-        "doc",
-        "extensions",
-        "fields",
-        "nullable",
-        "required",
-        "shorthand",
-        "title",
-    )
-
-    def __init__(
-        self,
-        title: str,
-        doc: str,
-        fields: dict[str, Spec],
-        aliases: dict[str, str] | None = None,
-        required: tuple[str, ...] = (),
-        nullable: bool = False,
-        default: Any = NO_DEFAULT,
-        extensions: bool = False,
-        shorthand: str | None = None,
-    ) -> None:
-        self.title = title
-        self.doc = doc
-        self.fields = fields
-        self.aliases = aliases if aliases is not None else {}  # alias -> field name
-        self.required = required
-        self.nullable = nullable  # ``key: null`` means "not written"
-        self.default = default
-        self.extensions = extensions  # keys starting with ``x-`` are ignored (anchor holders)
-        self.shorthand = shorthand  # a scalar written in its place is this one field
+    title: str
+    doc: str
+    fields: dict[str, Spec]
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> field name
+    required: tuple[str, ...] = ()
+    nullable: bool = False  # ``key: null`` means "not written"
+    default: Any = NO_DEFAULT
+    extensions: bool = False  # keys starting with ``x-`` are ignored (anchor holders)
+    shorthand: str | None = None  # a scalar written in its place is this one field
 
     def spelling(self, field: str, positions: Mapping[str, object], path: str) -> str:
         """How the file at ``path`` spells ``field``: an alias of it written there (positions

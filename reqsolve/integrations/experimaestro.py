@@ -144,7 +144,7 @@ def connector(name: str | SshConnectorConfig, launcher_file: LauncherFile | None
     """
     # imported when called: launchers (and its connectors) load only when experimaestro asks for a
     # launcher
-    from reqsolve.launchers import resolve_connector
+    from reqsolve.connectors import resolve_connector
 
     found = resolve_connector(name, launcher_file) if isinstance(name, str) else name
     if found == "local":

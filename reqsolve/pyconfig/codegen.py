@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import MISSING, fields, is_dataclass, replace
 from pathlib import Path
 
@@ -52,7 +53,6 @@ def _value_source(name: str | None, value: object, indent: int) -> str:
 
 def _string(text: str) -> str:
     """A double-quoted literal; raw when that spares backslashes (regexes)."""
-    import json  # only to quote a string with its escapes, in this one place
     if "\\" in text and text.isprintable() and '"' not in text and not text.endswith("\\"):
         return f'r"{text}"'
     return json.dumps(text)

@@ -26,9 +26,8 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
     SshConnectorConfig,
 )
-from reqsolve.connectors import CommandResult, Connector, connector_for
+from reqsolve.connectors import CommandResult, Connector, connector_for, resolve_connector
 from reqsolve.errors import SlurmQueryError
-from reqsolve.launchers import resolve_connector
 from reqsolve.slurm import cache, readers
 from reqsolve.slurm.convert import Discovered, LeftOut, build
 
