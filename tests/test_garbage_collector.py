@@ -1,22 +1,16 @@
-"""Loading and compiling pause the cyclic collector, and leave it exactly as they found it; the
-command line relaxes it for its short life and freezes what is alive before exiting."""
+"""Loading and compiling pause the cyclic collector, and leave it exactly as they found it (the
+command line's freeze before exit is tested in tests/test_cli.py)."""
 
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from reqsolve.candidates import expand_candidates
-from reqsolve.cli import main
 from reqsolve.config.loader import load_config
-from reqsolve.garbage_collector import (
-    YOUNG_COLLECTION_EVERY,
-    collector_paused,
-    relax_for_command_line,
-)
+from reqsolve.garbage_collector import collector_paused
 from tests.paths import DOCS_EXAMPLE
 
 
@@ -54,32 +48,3 @@ def test_a_freeze_the_program_made_is_never_undone() -> None:
     assert frozen > 0
     load_config(DOCS_EXAMPLE)
     assert gc.get_freeze_count() >= frozen
-
-
-# the command line's use of the collector (moved here from tests/test_cold_imports.py, retired)
-
-
-def test_relax_for_command_line_raises_only_the_young_threshold() -> None:
-    saved = gc.get_threshold()
-    try:
-        relax_for_command_line()
-        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *saved[1:])
-    finally:
-        gc.set_threshold(*saved)
-
-
-def test_main_freezes_what_is_alive_before_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        sys, "argv", ["reqsolve", "find", "--config", str(DOCS_EXAMPLE), "--offline",
-                      "duration=4 days & cuda(mem=20G)*2 & cpu(mem=400M, cores=4)"]
-    )
-    saved = gc.get_threshold()
-    assert gc.get_freeze_count() == 0
-    try:
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        assert exit_.value.code == 0
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*saved)
