@@ -243,7 +243,7 @@ def interpreter_start(python: str, runs: int) -> float:
 
 
 IMPORT_WATCH = ("site", "reqsolve", "reqsolve.cli", "reqsolve.finder", "reqsolve.registry",
-                "reqsolve.ranking",
+                "reqsolve.choosing",
                 "reqsolve.matching", "constraint", "reqsolve.candidates", "reqsolve.config.model",
                 "reqsolve.config.loader", "reqsolve.config.check", "yaml",
                 "lark", "reqsolve.parser", "reqsolve.units", "pint", "json", "argparse",

@@ -13,6 +13,7 @@ from reqsolve.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.answers.options import SlurmOptions as SlurmOptions
+    from reqsolve.choosing import Answer as Answer
     from reqsolve.config.loader import load_config as load_config
     from reqsolve.config.model import LauncherFile as LauncherFile
     from reqsolve.errors import ConfigError as ConfigError
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import LocalLauncher as LocalLauncher
     from reqsolve.launchers import SlurmLauncher as SlurmLauncher
     from reqsolve.parser import parse as parse
-    from reqsolve.ranking import Answer as Answer
     from reqsolve.registry import Registry as Registry
     from reqsolve.requirement import Accelerator as Accelerator
     from reqsolve.requirement import Alternative as Alternative
@@ -51,7 +51,7 @@ __version__ = "0.1.0"
 # every public name and the module it lives in: the one list __all__ is made from
 _LAZY: dict[str, str] = {
     "Accelerator": "reqsolve.requirement",
-    "Answer": "reqsolve.ranking",
+    "Answer": "reqsolve.choosing",
     "LauncherFile": "reqsolve.config.model",
     "Alternative": "reqsolve.requirement",
     "ConfigError": "reqsolve.errors",

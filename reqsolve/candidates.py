@@ -37,7 +37,7 @@ class CompiledLauncher:
     shapes[shape_index[i]]``), ``slots`` its node groups as the soundness rule sees them, and
     ``index`` what a query searches (:class:`~reqsolve.search_index.SearchIndex`, built here).
     Compared by identity: it is built once per loaded file and carries the one cache of
-    answers, per alternative (``outcomes``, filled by :mod:`reqsolve.ranking`). ``failure`` is
+    answers, per alternative (``outcomes``, filled by :mod:`reqsolve.choosing`). ``failure`` is
     set when the launcher cannot be used at all (its Slurm discovery failed): it then has no
     candidate.
     """

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reqsolve.candidates import CompiledLauncher, gres_types, offers
+from reqsolve.choosing import Answer, as_tags, find, launcher_order, solve_launcher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.places import Candidate
-from reqsolve.ranking import Answer, as_tags, find, launcher_order, solve_launcher
 from reqsolve.refusals import NOT_KEPT, closest_words, no_candidate, threshold_hint
 from reqsolve.requirement import Requirement
 

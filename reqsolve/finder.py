@@ -13,9 +13,9 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, overload
 
+from reqsolve.choosing import Answer
 from reqsolve.config.model import LauncherFile
 from reqsolve.lazy import FIRST_USE
-from reqsolve.ranking import Answer
 from reqsolve.registry import ConfigSpec, Registry, Spec, registry_of
 
 if TYPE_CHECKING:  # pragma: no cover

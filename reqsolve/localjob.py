@@ -54,8 +54,8 @@ from reqsolve.tokens import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from reqsolve.choosing import Answer
     from reqsolve.launchers import Launcher
-    from reqsolve.ranking import Answer
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 ORDER = "CUDA_DEVICE_ORDER"

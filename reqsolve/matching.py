@@ -16,7 +16,7 @@ is left to the constraint solver (:func:`assign_gpus`). A greedy zip misses solu
 heterogeneous hosts.
 
 Nothing here is cached: a verdict depends on (shape, alternative) only, and the one cache is the
-chooser's, per launcher and alternative (:mod:`reqsolve.ranking`).
+chooser's, per launcher and alternative (:mod:`reqsolve.choosing`).
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def within_duration(max_duration: int | None, ask: Ask) -> bool:
     """The duration asked is within a limit (None: unlimited): the duration stage's rule.
 
     It and :func:`enough_gpus` are the rules of a shape's limits apart from its node, which
-    choosing checks before judging the node once (:func:`reqsolve.ranking._solve`)."""
+    choosing checks before judging the node once (:func:`reqsolve.choosing._solve`)."""
     return max_duration is None or ask.duration <= max_duration
 
 

@@ -1,6 +1,6 @@
 """Why nothing answers: the reasons of each candidate, the closest one, and the error's message.
 
-Choosing (:mod:`reqsolve.ranking`) decides; this module words its refusals. A :class:`Reason`
+Choosing (:mod:`reqsolve.choosing`) decides; this module words its refusals. A :class:`Reason`
 carries its :class:`Refusal` in numbers (stage, asked, limit, distance) beside its words, both
 made from the matcher's verdict: "closest" compares the numbers, the message is rendered from
 the reason's fields, and nothing is ever read back from words.

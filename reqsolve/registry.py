@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
+from reqsolve.choosing import Answer, find
 from reqsolve.config.model import (
     EMBEDDED_PATH,
     LauncherFile,
@@ -27,7 +28,6 @@ from reqsolve.config.model import (
 )
 from reqsolve.errors import SlurmQueryError
 from reqsolve.lazy import FIRST_USE, once
-from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement
 from reqsolve.units import unit_tables
 
@@ -219,7 +219,7 @@ class Registry:
         slurm_only: bool = False,
     ) -> Answer:
         """The highest-ranked answer for ``spec`` (an expression, or builders' value) among this
-        file's launchers, as :func:`reqsolve.ranking.find` ranks them (docs/semantics.md §5).
+        file's launchers, as :func:`reqsolve.choosing.find` ranks them (docs/semantics.md §5).
 
         ``tags``: only launchers having one of them (a string is one tag); ``offline``: no Slurm
         command runs, ``query_slurm`` launchers answer from the file alone; ``slurm_only``:

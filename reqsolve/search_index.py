@@ -2,7 +2,7 @@
 
 A cluster of 10,000 single-host node groups has a few hundred *classes* of candidates that
 answer every query alike (same shape, priority, QoS, account, partition and feature set), and
-fewer classes of node groups as the soundness rule sees them. Choosing (:mod:`reqsolve.ranking`)
+fewer classes of node groups as the soundness rule sees them. Choosing (:mod:`reqsolve.choosing`)
 and the soundness rule (:mod:`reqsolve.answers.emit`) work on those classes and expand to
 candidates only for the answer; this module builds them, and the orders a query walks them in.
 It reads candidates and node groups but never builds them (:mod:`reqsolve.candidates` does).

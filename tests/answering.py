@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable
 
 from reqsolve import find_match
+from reqsolve.choosing import Answer
 from reqsolve.config.model import LauncherFile
-from reqsolve.ranking import Answer
 from reqsolve.requirement import Alternative, Requirement
 
 Expression = str | Alternative | Requirement

@@ -9,7 +9,7 @@ from reqsolve.config.model import LocalGpu, SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.requirement import cpu, cuda_gpu, duration
 from tests.reference import G, conf, group, local, partition, slurm
-from tests.test_ranking import GPU8, GPU24, answer
+from tests.test_choosing import GPU8, GPU24, answer
 
 
 def two_groups(second_hosts: tuple[str, ...], **kwargs: object) -> SlurmLauncherConfig:

@@ -13,13 +13,13 @@ import pytest
 from reqsolve.answers import emit, renderings
 from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import expand_candidates
+from reqsolve.choosing import Answer, find
 from reqsolve.cli import find_cmd
 from reqsolve.config.loader import load_config
 from reqsolve.config.model import Qos, SlurmLauncherConfig
 from reqsolve.finder import find_match
 from reqsolve.integrations import experimaestro, submitit
 from reqsolve.pyconfig import python_source
-from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement
 from tests.cli_run import cli
 from tests.paths import DOCS_EXAMPLE

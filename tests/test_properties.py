@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from reqsolve.answers.emit import uses_mem_per_cpu
 from reqsolve.candidates import expand_candidates
+from reqsolve.choosing import Answer
 from reqsolve.config.model import (
     LauncherFile,
     LocalLauncherConfig,
@@ -27,7 +28,6 @@ from reqsolve.config.model import (
 )
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.matching import check
-from reqsolve.ranking import Answer
 from reqsolve.requirement import Alternative, Cpu, Requirement, merge
 from tests import strategies
 from tests.answering import answer

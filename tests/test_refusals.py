@@ -14,7 +14,7 @@ from reqsolve.errors import LauncherNotFoundError, closest
 from reqsolve.requirement import cuda_gpu, duration
 from tests.answering import answer
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
-from tests.test_ranking import GPU8, GPU24
+from tests.test_choosing import GPU8, GPU24
 
 
 def test_reasons_name_every_candidate_and_the_closest() -> None:

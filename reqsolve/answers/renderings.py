@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.answers.options import SlurmOptions
-    from reqsolve.ranking import Answer
+    from reqsolve.choosing import Answer
 
 # docs/semantics.md §7: the option keys of the JSON answer, in this order
 JSON_OPTION_KEYS = (

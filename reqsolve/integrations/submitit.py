@@ -26,7 +26,7 @@ from reqsolve.answers.renderings import submitit_parameters as parameters
 from reqsolve.errors import InvalidValue
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Answer
+    from reqsolve.choosing import Answer
     from reqsolve.registry import ConfigSpec, Spec
 
 __all__ = ["cluster", "executor", "find", "parameters"]

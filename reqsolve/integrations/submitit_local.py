@@ -24,7 +24,7 @@ from reqsolve.errors import InvalidValue
 from reqsolve.localjob import environment, gpu_plan, hold_job
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reqsolve.ranking import Answer
+    from reqsolve.choosing import Answer
     from reqsolve.registry import Registry
 
 

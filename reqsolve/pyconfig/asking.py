@@ -1,5 +1,5 @@
 """Asking a ``launchers.py``: one alternative at a time, in written order; what it said
-(:class:`Asked`) and its answer as the solver's :class:`~reqsolve.ranking.Answer`."""
+(:class:`Asked`) and its answer as the solver's :class:`~reqsolve.choosing.Answer`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from reqsolve.choosing import Answer, as_tags
 from reqsolve.config.model import (
     LocalLauncherConfig,
     SlurmLauncherConfig,
@@ -30,7 +31,6 @@ from reqsolve.pyconfig.usercode import (
     returned_problem,
     user_code,
 )
-from reqsolve.ranking import Answer, as_tags
 from reqsolve.requirement import Alternative, Requirement
 
 PYTHON_FILE = "launchers.py"

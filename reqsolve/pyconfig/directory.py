@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from reqsolve.choosing import Answer, as_tags
 from reqsolve.config.model import (
     LauncherFile,
 )
@@ -25,7 +26,6 @@ from reqsolve.pyconfig.asking import (
     python_match,
 )
 from reqsolve.pyconfig.usercode import located
-from reqsolve.ranking import Answer, as_tags
 from reqsolve.refusals import not_found_message
 from reqsolve.registry import Compiled, Registry, Spec, as_spec, compile_file
 from reqsolve.requirement import Requirement

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from reqsolve.choosing import Answer
 from reqsolve.pyconfig.asking import SOURCE, python_match
 from reqsolve.pyconfig.directory import LauncherDirectory
-from reqsolve.ranking import Answer
 from reqsolve.registry import Registry
 from reqsolve.requirement import Requirement
 

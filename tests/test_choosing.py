@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reqsolve.candidates import expand_candidates
+from reqsolve.choosing import Answer, find
 from reqsolve.config.model import (
     CpuConfig,
     LocalLauncherConfig,
@@ -12,7 +13,6 @@ from reqsolve.config.model import (
     SlurmLauncherConfig,
 )
 from reqsolve.errors import LauncherNotFoundError
-from reqsolve.ranking import Answer, find
 from reqsolve.requirement import Alternative, Requirement, as_requirement, cpu, cuda_gpu, duration
 from tests import answering
 from tests.reference import G, conf, group, launcher_file, local, partition, slurm
