@@ -4,15 +4,16 @@ The grammar is ``grammars/requirement.lark``; lark is imported only here and in 
 this one drives, so its exceptions and quirks stop here: every mistake leaves as an
 :class:`InvalidExpression` that points at the text, whatever the input. This module holds the
 checks made before parsing (length, invisible characters, nesting), the call to lark and the
-choice of lark's back-end; the values are built by
+choice of lark's back-end and table cache; the values are built by
 :mod:`reqsolve.expression_builder` during the parse, and syntax errors are put in words by
 :mod:`reqsolve.syntax_hints`.
 
 The parser is LALR with the values built *during* the parse (lark's embedded transformer): no
 tree is built, which is faster and cannot overflow the stack on deeply nested parentheses. Spans
-come from the tokens' own positions. The LALR tables are built in memory by each process: lark's
-disk cache of them saved 7-9 % of a cold ``find``, under the 10 % a speed trick must earn, and
-it is a pickle (docs/performance.md).
+come from the tokens' own positions. The compiled parser is cached in the user's cache directory
+so that a cold ``reqsolve`` does not spend 12-17 ms rebuilding the LALR tables (6-18 % of a
+cold ``find``, docs/performance.md), and only when no other user could have written it (it is a
+pickle).
 
 Two back-ends run the same grammar and the same builder: lark with the ``lark_cython`` plugin
 (lark's own Cython lexer and LALR loop), used whenever it is installed, and plain lark where the
@@ -23,15 +24,17 @@ measurable (it is mostly lark's own). Both back-ends are tested against the same
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from reqsolve.errors import InvalidExpression, ReqsolveError, Span
 from reqsolve.expression_builder import MAX_ALTERNATIVES, Builder, Located, Piece
 from reqsolve.lazy import once
 from reqsolve.requirement import Requirement
-from reqsolve.resources import resource_path
+from reqsolve.resources import resource_path, user_cache_directory
 from reqsolve.syntax_hints import TERM_HINT, syntax_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,6 +166,34 @@ def _check_nesting(text: str) -> None:
 # Building the parser
 
 
+def _cache_file(backend: str, grammar: str) -> Path | None:
+    """Where the compiled tables live: ``$XDG_CACHE_HOME/reqsolve`` (None: do not cache)."""
+    directory = user_cache_directory()
+    if directory is None:
+        return None
+    # one file per Python and lark version, so that two installations do not keep rebuilding
+    # and per grammar: two checkouts (or versions) with different grammars would otherwise
+    # keep replacing each other's tables (lark checks the digest inside and rebuilds)
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:12]
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-lark{_lark_version()}-{digest}"
+    suffix = "" if backend == "lark" else f"-{backend}"
+    path = directory / f"requirement-grammar-{version}{suffix}.lark-cache"
+    # lark unpickles the file (before checking its digest): one that another user could have
+    # written (or replaced, through a directory they can write) is never read, nor written
+    # there; the tables are then built in memory (docs/performance.md, "The grammar cache")
+    from reqsolve.config.trust import untrusted
+
+    return path if untrusted(path) is None else None
+
+
+def _lark_version() -> str:
+    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
+    # for processes that never parse
+    import lark
+
+    return str(lark.__version__)
+
+
 def _import_lark() -> None:
     """Import lark without the optional ``regex`` module (20 ms of import, unused here).
 
@@ -221,6 +252,7 @@ def _build(plugins: dict[str, Any] | None) -> lark.Lark:
     import lark
 
     grammar = resource_path("requirement.lark").read_text(encoding="utf-8")
+    cache_file = _cache_file("lark-cython" if plugins else "lark", grammar)
     options: dict[str, Any] = {"_plugins": plugins} if plugins else {}
     return lark.Lark(
         grammar,
@@ -228,5 +260,6 @@ def _build(plugins: dict[str, Any] | None) -> lark.Lark:
         lexer="contextual",
         start="alternatives",
         transformer=Builder(),
+        cache=str(cache_file) if cache_file is not None else False,
         **options,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -657,7 +658,7 @@ def test_canonical_form_of_the_seed() -> None:
     )
 
 
-# ---- no table cache: nothing is read from or written to a cache directory -------------------
+# ---- the compiled-table cache ---------------------------------------------------------------
 
 _PARSE_SEED = (
     "from reqsolve.parser import parse; "
@@ -667,10 +668,33 @@ _PARSE_SEED = (
 
 def _parse_in_fresh_process(cache_home: Path) -> str:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    env.pop("REQSOLVE_NO_CACHE", None)
     result = python_process(_PARSE_SEED, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout.strip()
+
+
+def test_tables_are_cached_in_the_user_cache_and_reused(tmp_path: Path) -> None:
+    expected = "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2"
+    assert _parse_in_fresh_process(tmp_path) == expected
+    [cached] = (tmp_path / "reqsolve").glob("*.lark-cache")
+    assert cached.stat().st_size > 0
+    assert _parse_in_fresh_process(tmp_path) == expected  # loads the cache
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    _parse_in_fresh_process(tmp_path)
+    [cached] = (tmp_path / "reqsolve").glob("*.lark-cache")
+    cached.write_bytes(b"garbage\n\x80\x04")
+    assert _parse_in_fresh_process(tmp_path).startswith("duration=4d")
+    assert cached.read_bytes() != b"garbage\n\x80\x04"  # written again
+
+
+def test_an_unusable_cache_directory_is_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    assert _parse_in_fresh_process(blocker).startswith("duration=4d")
 
 
 class _Planted:
@@ -683,23 +707,70 @@ class _Planted:
         return (os.mkdir, (str(self.marker),))
 
 
-def test_no_cache_file_is_read_or_written(tmp_path: Path) -> None:
-    """Issue 24, item 4: lark unpickles a table cache before checking its digest, so a file
-    planted in a shared XDG_CACHE_HOME ran code as whoever parsed next. The cache earned 7-9 %
-    of a cold find, under the 10 % bar (issue 23): it is gone, so a planted file under any
-    name lark ever used is never read, and a parse writes nothing there."""
+def _plant(cache_home: Path, marker: Path) -> list[Path]:
+    """Replace every cache file by lark's format (digest line, then pickles) with a payload."""
     import pickle
 
-    cache = tmp_path / "cache" / "reqsolve"
-    cache.mkdir(parents=True)
+    _parse_in_fresh_process(cache_home)
+    planted = sorted((cache_home / "reqsolve").glob("*.lark-cache"))
+    for cached in planted:
+        cached.write_bytes(b"0\n" + pickle.dumps(_Planted(marker)))
+    return planted
+
+
+def _world_writable_file(cache_home: Path, planted: list[Path]) -> None:
+    for cached in planted:
+        cached.chmod(0o666)
+
+
+def _world_writable_directory(cache_home: Path, planted: list[Path]) -> None:
+    (cache_home / "reqsolve").chmod(0o777)
+
+
+def _world_writable_cache_home(cache_home: Path, planted: list[Path]) -> None:
+    cache_home.chmod(0o777)
+
+
+def _file_of_other_uid(cache_home: Path, planted: list[Path]) -> None:
+    for cached in planted:
+        os.chown(cached, 65534, 65534)
+
+
+@pytest.mark.parametrize(
+    "expose",
+    [
+        _world_writable_file,
+        _world_writable_directory,
+        _world_writable_cache_home,
+        pytest.param(_file_of_other_uid, marks=pytest.mark.skipif(
+            os.geteuid() != 0, reason="giving a file to another uid needs root")),
+    ],
+)
+def test_a_cache_file_another_user_could_have_written_is_never_unpickled(
+    tmp_path: Path, expose: Callable[[Path, list[Path]], None]
+) -> None:
+    """Issue 24, item 4: lark unpickles the cache file before checking its digest, so a file
+    planted in a shared XDG_CACHE_HOME ran code as whoever parsed next. Such a file is not read
+    (the tables are built in memory); the parse is unchanged."""
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
     marker = tmp_path / "UNPICKLED"
-    for name in ("requirement-grammar.lark-cache", "requirement-grammar-lark-cython.lark-cache"):
-        (cache / name).write_bytes(b"0\n" + pickle.dumps(_Planted(marker)))
-    before = sorted(cache.iterdir())
-    expected = "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2"
-    assert _parse_in_fresh_process(tmp_path / "cache") == expected
+    planted = _plant(cache_home, marker)
+    assert planted
+    expose(cache_home, planted)
+    assert _parse_in_fresh_process(cache_home).startswith("duration=4d")
     assert not marker.exists()
-    assert sorted(cache.iterdir()) == before
+
+
+def test_a_planted_cache_file_of_your_own_is_read(tmp_path: Path) -> None:
+    """The check above is what stops it: the same file, private, is unpickled (lark's own
+    behaviour, which this project cannot change)."""
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
+    marker = tmp_path / "UNPICKLED"
+    _plant(cache_home, marker)
+    _parse_in_fresh_process(cache_home)
+    assert marker.exists()
 
 
 # ---- the error catalogue of docs/expressions.md stays true ------------------------------------
@@ -770,6 +841,7 @@ def test_hint_from_what_comes_before(text: str, hint: str) -> None:
     [
         ("reqsolve/pyconfig/codegen.py", "json"),
         ("reqsolve/cli/schema_cmd.py", "json"),
+        ("reqsolve/parser.py", "hashlib"),
     ],
 )
 def test_cheap_standard_modules_are_imported_at_the_top(module: str, name: str) -> None:

@@ -6,9 +6,13 @@ The values and errors of both are compared by running tests/test_parser*.py once
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from reqsolve import parser
+from tests.commands import python_process
 
 needs_compiled = pytest.mark.skipif(
     not parser.compiled_backend_available(), reason="lark-cython has no wheel for this platform"
@@ -42,3 +46,18 @@ def test_the_default_is_the_compiled_parser_when_installed() -> None:
         patch.setattr(parser, "_backend", None)
         expected = parser._compiled_parser() or parser._parser()
         assert parser._choose_parser() is expected
+
+
+@needs_compiled
+def test_the_compiled_parser_keeps_its_own_cache_file(tmp_path: Path) -> None:
+    script = (
+        "from reqsolve import parser; parser._backend = 'lark-cython'; "
+        "print(parser.parse('cpu(cores=2)'))"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    for _ in range(2):  # builds, then loads
+        result = python_process(script, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "cpu(cores=2)"
+    [cached] = (tmp_path / "reqsolve").iterdir()
+    assert cached.name.endswith("-lark-cython.lark-cache")

@@ -1,7 +1,8 @@
 """Whose files reqsolve believes: a launcher file is obeyed only when no one else could write it.
 
 A ``launchers.py`` is imported (its code runs as whoever runs reqsolve), a ``launchers.yaml``
-names the binaries run for Slurm (``path:``) and the ssh options of its connectors. So, as ssh's ``StrictModes`` does for ``~/.ssh``, a file is refused,
+names the binaries run for Slurm (``path:``) and the ssh options of its connectors, and the
+grammar cache is a pickle. So, as ssh's ``StrictModes`` does for ``~/.ssh``, a file is refused,
 with the reason, when
 
 - it, or any directory above it up to ``$HOME`` (when it is under it) or ``/``, belongs to a
