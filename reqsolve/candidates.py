@@ -60,8 +60,9 @@ class CompiledLauncher:
         return self.config.id
 
     @property
-    def kind(self) -> str:
-        return self.config.kind
+    def type(self) -> str:
+        """``"local"`` or ``"slurm"``, as ``Launcher.type`` says it."""
+        return self.config.type
 
 
 @lru_cache(maxsize=4096)  # a few GPU sizes x ratios per file, met once per node group

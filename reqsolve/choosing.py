@@ -173,7 +173,7 @@ def launcher_order(
         launcher
         for launcher in launchers
         if (not wanted or wanted.intersection(launcher.config.tags))
-        and (not slurm_only or launcher.kind == "slurm")
+        and (not slurm_only or launcher.type == "slurm")
     ]
     return sorted(eligible, key=lambda launcher: (-launcher.config.weight, launcher.position))
 
@@ -221,7 +221,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     first = next((klass for shape_id, klass in launcher.index.search if fits(shape_id)), None)
     if first is None:  # every shape was tried and failed
         return Outcome(launcher, alternative)
-    if launcher.kind == "local":
+    if launcher.type == "local":
         return Outcome(launcher, alternative, (launcher.candidates[first.first],))
     first_shape = shapes[first.shape_id]
     per_cpu = uses_mem_per_cpu(first_shape, alternative)
@@ -237,7 +237,7 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     return Outcome(launcher, alternative, dropped=emitted.dropped)
 
 
-def find(
+def choose(
     launchers: Sequence[CompiledLauncher],
     requirement: Requirement,
     tags: str | Iterable[str] = (),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reqsolve.candidates import CompiledLauncher, gres_types, offers
-from reqsolve.choosing import Answer, as_tags, find, launcher_order, solve_launcher
+from reqsolve.choosing import Answer, as_tags, choose, launcher_order, solve_launcher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.places import Candidate
 from reqsolve.refusals import NOT_KEPT, closest_words, no_candidate, threshold_hint
@@ -63,7 +63,7 @@ def explain(
     """Every candidate's verdict for every alternative, and the answer (None when none)."""
     wanted = as_tags(tags)
     try:
-        match: Answer | None = find(launchers, requirement, wanted)
+        match: Answer | None = choose(launchers, requirement, wanted)
     except LauncherNotFoundError:
         match = None
     eligible = launcher_order(launchers, wanted)
@@ -111,7 +111,7 @@ def closest_reason(
     closest."""
     wanted = as_tags(tags)
     try:
-        find(launchers, requirement, wanted)
+        choose(launchers, requirement, wanted)
     except LauncherNotFoundError as error:
         if error.closest is None:
             return None
@@ -133,7 +133,7 @@ def _row(
     return Row(
         alternative=index,
         launcher=launcher.id,
-        type=launcher.kind,
+        type=launcher.type,
         weight=launcher.config.weight,
         partition=candidate.partition,
         group=candidate.group,
@@ -164,7 +164,7 @@ def _launcher_row(index: int, launcher: CompiledLauncher, verdict: str, reason: 
     return Row(
         alternative=index,
         launcher=launcher.id,
-        type=launcher.kind,
+        type=launcher.type,
         weight=launcher.config.weight,
         partition=None,
         group=None,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from reqsolve.choosing import Answer
 from reqsolve.config.model import LauncherFile
 from reqsolve.lazy import FIRST_USE
-from reqsolve.registry import ConfigSpec, Registry, Spec, registry_of
+from reqsolve.registry import ConfigSpec, Registry, Spec, shared_registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.launchers import Launcher, SlurmLauncher
@@ -34,7 +34,7 @@ def registry_for(config: ConfigSpec = None, *, on_error: str = "raise") -> Regis
     "continue" with the YAML launchers).
     """
     if isinstance(config, LauncherFile):
-        return registry_of(config)
+        return shared_registry(config)
     if config is None:
         # imported here: a cold ``find --config FILE`` never looks for a configuration directory
         from reqsolve.pyconfig import discover_configuration
@@ -44,7 +44,7 @@ def registry_for(config: ConfigSpec = None, *, on_error: str = "raise") -> Regis
             # imported here: only the no-configuration fallback describes this machine
             from reqsolve.hostinfo import embedded_launcher_file
 
-            return registry_of(embedded_launcher_file())
+            return shared_registry(embedded_launcher_file())
         config = path
     key = os.path.abspath(os.fspath(config))
     if os.path.isdir(key) or key.endswith(".py") or on_error != "raise":

@@ -88,7 +88,7 @@ def no_candidate_why(
     (and the tags that exist), or each eligible launcher and why it has no candidate."""
     if not launchers:
         return "the launcher file declares no launcher"
-    if not eligible and slurm_only and not any(x.kind == "slurm" for x in launchers):
+    if not eligible and slurm_only and not any(x.type == "slurm" for x in launchers):
         return "no launcher is eligible: --slurm-only, and the file declares no Slurm launcher"
     if not eligible:
         known = sorted({tag for launcher in launchers for tag in launcher.config.tags})
@@ -113,7 +113,7 @@ def no_candidate(launcher: CompiledLauncher) -> str:
             "it needs Slurm discovery (query_slurm: true) and --offline (offline=True)"
             " forbids it: run without --offline, or write its partitions in the file"
         )
-    if config.kind == "slurm":
+    if config.type == "slurm":
         return "no enabled partition with node groups"
     return "no candidate"
 

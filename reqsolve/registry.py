@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reqsolve.candidates import CompiledLauncher, compile_launcher, expand_candidates
-from reqsolve.choosing import Answer, find
+from reqsolve.choosing import Answer, choose
 from reqsolve.config.model import (
     EMBEDDED_PATH,
     LauncherFile,
@@ -219,7 +219,7 @@ class Registry:
         slurm_only: bool = False,
     ) -> Answer:
         """The highest-ranked answer for ``spec`` (an expression, or builders' value) among this
-        file's launchers, as :func:`reqsolve.choosing.find` ranks them (docs/semantics.md §5).
+        file's launchers, as :func:`reqsolve.choosing.choose` ranks them (docs/semantics.md §5).
 
         ``tags``: only launchers having one of them (a string is one tag); ``offline``: no Slurm
         command runs, ``query_slurm`` launchers answer from the file alone; ``slurm_only``:
@@ -229,7 +229,7 @@ class Registry:
         :class:`~reqsolve.errors.LauncherNotFoundError` (one reason per candidate) when nothing
         matches. :meth:`launcher_for` turns the answer into a launcher object.
         """
-        return find(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
+        return choose(self.launchers(offline=offline), as_spec(spec), tags, slurm_only=slurm_only)
 
     def notes(self, *, offline: bool = False) -> tuple[str, ...]:
         """Warnings for a person about the file as this machine sees it (a local launcher
@@ -272,7 +272,7 @@ _by_object_lock = threading.Lock()
 MAX_OBJECT_REGISTRIES = 16
 
 
-def registry_of(launcher_file: LauncherFile) -> Registry:
+def shared_registry(launcher_file: LauncherFile) -> Registry:
     """The shared registry of a loaded :class:`LauncherFile` (compiled once per object).
 
     Keyed by identity on purpose: a LauncherFile is a big immutable value built once by its

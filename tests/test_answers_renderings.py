@@ -13,7 +13,7 @@ import pytest
 from reqsolve.answers import emit, renderings
 from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import expand_candidates
-from reqsolve.choosing import Answer, find
+from reqsolve.choosing import Answer, choose
 from reqsolve.cli import find_cmd
 from reqsolve.config.loader import load_config
 from reqsolve.config.model import Qos, SlurmLauncherConfig
@@ -110,7 +110,7 @@ def test_emit_notes_the_time_it_chose(
     limit: int | None, qos_limit: int | None, duration: int | None, notes: tuple[str, ...]
 ) -> None:
     alternative = Alternative(duration=duration) if duration else Alternative()
-    match = find(
+    match = choose(
         expand_candidates(launcher_file(_one_partition(limit, qos_limit))),
         Requirement((alternative,)),
     )

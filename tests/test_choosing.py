@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reqsolve.candidates import expand_candidates
-from reqsolve.choosing import Answer, find
+from reqsolve.choosing import Answer, choose
 from reqsolve.config.model import (
     CpuConfig,
     LocalLauncherConfig,
@@ -101,7 +101,7 @@ def test_repeated_queries_are_served_from_the_cache() -> None:
         launcher_file(slurm("s", partition("p", group("h", configuration=GPU24))))
     )
     spec = as_requirement(cuda_gpu(mem="20G"))
-    first = find(compiled, spec)
-    assert find(compiled, spec).options is first.options
+    first = choose(compiled, spec)
+    assert choose(compiled, spec).options is first.options
 
 

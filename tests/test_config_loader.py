@@ -166,7 +166,7 @@ def test_names_are_taken_as_written(tmp_path: Path) -> None:
     assert local.weight == 2.5
     assert launcher_file.token_counters == (("on", 2),)
     # group order is the order written: slurm before local
-    assert [launcher.kind for launcher in launcher_file.launchers] == ["slurm", "local"]
+    assert [launcher.type for launcher in launcher_file.launchers] == ["slurm", "local"]
 
 
 def test_positions_are_kept(tmp_path: Path) -> None:

@@ -58,8 +58,8 @@ def test_model_defaults_are_the_spec_defaults(
 def test_every_model_field_is_in_the_table() -> None:
     """A model field that no spec row describes could only be set in code, never in a file."""
     for table, cls, renames in PAIRS:
-        # the key a partition or QoS is written under, and the launcher kind (local:/slurm:)
-        described = {renames.get(name, name) for name in table.fields} | {"name", "id", "kind"}
+        # the key a partition or QoS is written under, and the launcher type (local:/slurm:)
+        described = {renames.get(name, name) for name in table.fields} | {"name", "id", "type"}
         extra = {f.name for f in dataclasses.fields(cls) if f.init} - described
         assert not extra, (table.title, extra)
 

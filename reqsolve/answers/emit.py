@@ -67,7 +67,7 @@ def emit(
     ``ask`` is the alternative as the query prepared it (made here when not given).
     """
     config = launcher.config
-    assert config.kind == "slurm"
+    assert config.type == "slurm"
     candidates = launcher.candidates
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)

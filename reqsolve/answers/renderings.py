@@ -45,12 +45,12 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     """The §7 object of an answer (``find --format json``, ``explain --json``)."""
     config = answer.config
     data: dict[str, Any] = {
-        "launcher": {"id": config.id, "type": config.kind},
+        "launcher": {"id": config.id, "type": config.type},
         "alternative": answer.alternative_index,
     }
     if answer.source is not None:
         data["launcher"]["source"] = answer.source
-    if config.kind == "local":
+    if config.type == "local":
         data["tokens"] = dict(getattr(config, "tokens", ()))
         data["options"] = None
     else:

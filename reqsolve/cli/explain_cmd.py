@@ -49,7 +49,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if match is None:
         launchers = registry.launchers(offline=args.offline)
         if args.slurm_only:
-            launchers = tuple(launcher for launcher in launchers if launcher.kind == "slurm")
+            launchers = tuple(launcher for launcher in launchers if launcher.type == "slurm")
         yaml_rows, match = explain(launchers, requirement, tags)
         rows += yaml_rows
         if match is None:

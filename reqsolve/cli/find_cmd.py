@@ -205,7 +205,7 @@ def _to_get_slurm_options(registry: Registry, used: dict[str, Any]) -> str:
             " docs/launchers-file.md) and pass it with --config"
         )
     if getattr(registry, "python", None) is None and not any(
-        compiled.config.kind == "slurm" for compiled in registry.state().launchers
+        compiled.config.type == "slurm" for compiled in registry.state().launchers
     ):
         return (
             "add a Slurm launcher to the file (it has none, so --slurm-only would find nothing;"

@@ -240,7 +240,7 @@ def _side(name: str) -> _Checked:
 
 def _holds(model: LauncherFile) -> str:
     """What a launcher file holds, in a few words: ``3 launchers (1 local, 2 Slurm)``."""
-    local = sum(1 for launcher in model.launchers if launcher.kind == "local")
+    local = sum(1 for launcher in model.launchers if launcher.type == "local")
     slurm = len(model.launchers) - local
     disabled = sum(1 for launcher in model.launchers if launcher.disabled)
     parts = [f"{local} local", f"{slurm} Slurm"] + ([f"{disabled} disabled"] if disabled else [])

@@ -69,9 +69,9 @@ def _launcher_paths(
 ) -> Iterator[tuple[str, LocalLauncherConfig | SlurmLauncherConfig]]:
     counts = {"local": 0, "slurm": 0}
     for launcher in launcher_file.launchers:
-        index = counts[launcher.kind]
-        counts[launcher.kind] += 1
-        yield f"{launcher.kind}[{index}]", launcher
+        index = counts[launcher.type]
+        counts[launcher.type] += 1
+        yield f"{launcher.type}[{index}]", launcher
 
 
 def lint(

@@ -142,7 +142,7 @@ class LocalLauncherConfig:
     tags: tuple[str, ...] = ()
     weight: float = 0
     disabled: bool = False
-    kind: Literal["local"] = "local"
+    type: Literal["local"] = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +164,7 @@ class SlurmLauncherConfig:
     disabled: bool = False
     gres_memory: tuple[GresType, ...] = ()  # in file order
     gpu_option: str = "gpus-per-node"  # or "gres"; anything else is a validate error
-    kind: Literal["slurm"] = "slurm"
+    type: Literal["slurm"] = "slurm"
 
     def gres_named(self, name: str | None) -> GresType | None:
         """The ``gres_memory`` entry of a GRES type (case-insensitive), or None."""

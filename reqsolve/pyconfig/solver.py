@@ -10,7 +10,7 @@ from reqsolve.config.model import (
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.launchers import Launcher
 from reqsolve.pyconfig.asking import _offline, _solver_trace
-from reqsolve.registry import Spec, registry_of
+from reqsolve.registry import Spec, shared_registry
 
 # --- for launchers.py files: the YAML solver on launchers declared in Python
 
@@ -23,7 +23,7 @@ def solve(
     What a converted ``launchers.py`` calls (``reqsolve convert --to python``): the
     configuration is code, the solving stays reqsolve's. Compiled once per ``LauncherFile``.
     """
-    registry = registry_of(launchers)
+    registry = shared_registry(launchers)
     try:
         found = registry.find(requirements, tags=tags, offline=_offline.get())
     except LauncherNotFoundError as exc:
