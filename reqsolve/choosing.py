@@ -19,7 +19,7 @@ from reqsolve.config.model import LauncherConfig
 from reqsolve.errors import Reason, closest
 from reqsolve.matching import (
     Ask,
-    Verdict,
+    Judgement,
     cpus_for,
     enough_gpus,
     evaluate,
@@ -68,21 +68,21 @@ class Outcome:
         self.options = options
         self.dropped = dropped
         self.notes = notes
-        self._verdicts: tuple[Verdict, ...] | None = None
+        self._verdicts: tuple[Judgement, ...] | None = None
 
     @property
     def found(self) -> bool:
         return bool(self.kept)
 
     @property
-    def verdicts(self) -> tuple[Verdict, ...]:
+    def verdicts(self) -> tuple[Judgement, ...]:
         """The verdict of each distinct shape of the launcher (``launcher.shapes`` order)."""
         if self._verdicts is None:
             ask = Ask(self.alternative)
             self._verdicts = tuple(evaluate(shape, ask) for shape in self.launcher.shapes)
         return self._verdicts
 
-    def verdict(self, position: int) -> Verdict:
+    def verdict(self, position: int) -> Judgement:
         """The verdict of the launcher's candidate at ``position``."""
         return self.verdicts[self.launcher.shape_index[position]]
 

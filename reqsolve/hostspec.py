@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from reqsolve.errors import InvalidValue
-from reqsolve.matching import Verdict, check
+from reqsolve.matching import Judgement, check
 from reqsolve.places import GpuKind, Shape
 from reqsolve.requirement import Alternative, Requirement, check_cores, check_model
 from reqsolve.units import (
@@ -226,7 +226,7 @@ def host_shape(host: HostSpecification) -> Shape:
     )
 
 
-def verdict(host: HostSpecification, alternative: Alternative) -> Verdict:
+def verdict(host: HostSpecification, alternative: Alternative) -> Judgement:
     """Whether ``host`` satisfies one alternative, or its first unmet condition (in numbers)."""
     return check(host_shape(host), alternative)
 

@@ -4,8 +4,8 @@ One walk over the conditions decides: :func:`misses` yields each unmet condition
 order (duration, cores, memory, the mem_per_cpu coupling, min_gpu, the GPUs), as numbers — the
 stage, what was asked, the capacity that fell short, how far short. Choosing a launcher reads
 only the first (:func:`evaluate`, which stops there); "closest" in messages reads them all
-(:attr:`Verdict.distance`); words are rendered from a miss only when someone reads them
-(:attr:`Verdict.reason`, :attr:`Verdict.detail`). So the decision and its explanation cannot
+(:attr:`Judgement.distance`); words are rendered from a miss only when someone reads them
+(:attr:`Judgement.reason`, :attr:`Judgement.detail`). So the decision and its explanation cannot
 disagree: there is one of each condition.
 
 The GPU part is a real matching problem: each requested GPU must get its own host GPU that it
@@ -68,7 +68,7 @@ class Miss(NamedTuple):
     about: GpuShortfall | int | None = None
 
 
-class Verdict(NamedTuple):
+class Judgement(NamedTuple):
     """The outcome of one check: ``ok``, or the first unmet condition (``first``).
 
     A tuple, cheap to make: choosing makes one per distinct node it looks at. Everything else
@@ -248,15 +248,15 @@ def shortfall(shape: Shape, alternative: Alternative, miss: Miss) -> float:
     return (asked - have) / asked if asked > have >= 0 else 1.0
 
 
-def evaluate(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Verdict:
+def evaluate(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Judgement:
     """The first unmet condition of ``ask`` on a node of ``shape``, or ok: what choosing reads.
 
     ``cpus_per_task``: see :func:`misses`.
     """
-    return Verdict(shape, ask.alternative, next(misses(shape, ask, cpus_per_task), None))
+    return Judgement(shape, ask.alternative, next(misses(shape, ask, cpus_per_task), None))
 
 
-def check(shape: Shape, alternative: Alternative) -> Verdict:
+def check(shape: Shape, alternative: Alternative) -> Judgement:
     """:func:`evaluate` for one alternative, prepared here (a caller asking once)."""
     return evaluate(shape, Ask(alternative))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from reqsolve.candidates import CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
-from reqsolve.matching import STAGES, Verdict, fits
+from reqsolve.matching import STAGES, Judgement, fits
 from reqsolve.places import Candidate, where
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
@@ -24,7 +24,7 @@ from reqsolve.units import format_memory, parse_memory
 UNSOUND = Refusal(len(STAGES), 0, 0, (0, 0.0))
 
 
-def refused(index: int, launcher: str, verdict: Verdict) -> Reason:
+def refused(index: int, launcher: str, verdict: Judgement) -> Reason:
     """The reason, in words and numbers, of a shape's verdict on alternative ``index``: made
     once per shape, then :func:`placed` for each of its candidates."""
     first = verdict.first

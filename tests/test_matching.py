@@ -13,7 +13,7 @@ from reqsolve.candidates import ratio_memory
 from reqsolve.matching import (
     STAGES,
     Ask,
-    Verdict,
+    Judgement,
     assign_gpus,
     check,
     evaluate,
@@ -366,4 +366,4 @@ def test_evaluate_with_cpus_chosen_elsewhere() -> None:
     assert short.reason == "memory 6000000000 < 10000000000 with 3 cpus"
     wide = evaluate(node, ask, cpus_per_task=9)
     assert (wide.code, wide.reason) == ("cores", "cores 9 > 8")
-    assert isinstance(wide, Verdict) and not wide.ok
+    assert isinstance(wide, Judgement) and not wide.ok
