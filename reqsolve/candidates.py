@@ -49,6 +49,9 @@ class CompiledLauncher:
     shapes: tuple[Shape, ...] = ()
     shape_index: tuple[int, ...] = ()
     failure: str | None = None
+    # (partition, QoS, account, why) combinations the user may not submit with (discovery's
+    # associations and partition lists, docs/semantics.md §3): no candidate, only a reason
+    ruled_out: tuple[tuple[str, str | None, str | None, str], ...] = ()
     outcomes: dict[object, object] = field(default_factory=dict, repr=False)
     index: SearchIndex = field(init=False, repr=False)
 
@@ -236,6 +239,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
     shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
     launcher_id = launcher.id
+    ruled_out: list[tuple[str, str | None, str | None, str]] = []
     for p_index, partition in enumerate(() if launcher.disabled else launcher.partitions):
         if partition.disabled:
             continue
@@ -244,6 +248,14 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         ] or [None]
         accounts: list[str | None] = list(partition.accounts) or [None]
         partition_name = partition.name
+        # accounts of each QoS the user may submit with: all of them, unless discovery says
+        # otherwise (the filter costs nothing without it)
+        accounts_of: dict[str | None, list[str | None]] | None = None
+        if launcher.access is not None:
+            accounts_of, qos_list = _allowed(launcher, partition_name, qos_list, accounts,
+                                             ruled_out)
+            if not qos_list:
+                continue
         for g_index, group in enumerate(partition.nodes):
             features = group.features
             key = (p_index, features, id(group.configuration), group.gpus)
@@ -266,7 +278,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                         shape_id = shape_ids[shape_key] = interner.add(shape)
                     shape = interner.shapes[shape_id]
                     priority = partition.priority + (qos.priority if qos else 0)
-                    for account in accounts:
+                    for account in accounts if accounts_of is None else accounts_of[qos_name]:
                         shapes[(qos_name, account)] = shape
                     if len(shape.gpus) > 1:
                         choices = tuple(
@@ -278,7 +290,9 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 for offer_index in range(len(by_qos[0][2])):
                     for qos_name, priority, choices in by_qos:
                         offer_id = choices[offer_index][1]
-                        for account in accounts:
+                        for account in (
+                            accounts if accounts_of is None else accounts_of[qos_name]
+                        ):
                             entries.append(
                                 (qos_name, account, priority, interner.shapes[offer_id], offer_id)
                             )
@@ -318,7 +332,36 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         slots=tuple(slots),
         shapes=tuple(interner.shapes),
         shape_index=tuple(shape_index),
+        ruled_out=tuple(ruled_out),
     )
+
+
+def _allowed(
+    launcher: SlurmLauncherConfig,
+    partition: str,
+    qos_list: list[Qos | None],
+    accounts: list[str | None],
+    ruled_out: list[tuple[str, str | None, str | None, str]],
+) -> tuple[dict[str | None, list[str | None]], list[Qos | None]]:
+    """The accounts the user may use with each QoS of ``partition``, and the QoS left with at
+    least one; each combination ruled out is added to ``ruled_out`` with its reason."""
+    access = launcher.access
+    assert access is not None
+    accounts_of: dict[str | None, list[str | None]] = {}
+    kept: list[Qos | None] = []
+    for qos in qos_list:
+        qos_name = None if qos is None else qos.name
+        allowed: list[str | None] = []
+        for account in accounts:
+            why = access.refusal(partition, qos_name, account)
+            if why is None:
+                allowed.append(account)
+            else:
+                ruled_out.append((partition, qos_name, account, why))
+        if allowed:
+            accounts_of[qos_name] = allowed
+            kept.append(qos)
+    return accounts_of, kept
 
 
 def compile_local(launcher: LocalLauncherConfig, position: int) -> CompiledLauncher:

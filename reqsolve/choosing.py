@@ -33,6 +33,7 @@ from reqsolve.refusals import (
     message,
     placed,
     refused,
+    ruled_out,
     unsound,
     unusable,
 )
@@ -108,7 +109,7 @@ class Outcome:
             elif self.dropped:
                 why = dropped.get(id(candidate), NOT_KEPT)
                 reasons.append(unsound(index, launcher.id, candidate, why))
-        return tuple(reasons)
+        return (*reasons, *ruled_out(index, launcher))
 
     def closest(self, index: int) -> Reason | None:
         """The closest of :meth:`reasons` (:func:`reqsolve.errors.closest`), found from one
@@ -117,10 +118,15 @@ class Outcome:
         launcher = self.launcher
         if launcher.failure is not None or self.dropped or self.found:
             return closest(self.reasons(index))
-        return closest(
-            placed(refused(index, launcher.id, self.verdicts[shape_id]), launcher.candidates[first])
-            for shape_id, first in sorted(launcher.index.shape_first.items(), key=lambda x: x[1])
-        )
+        return closest((
+            *(
+                placed(refused(index, launcher.id, self.verdicts[shape_id]),
+                       launcher.candidates[first])
+                for shape_id, first in sorted(launcher.index.shape_first.items(),
+                                              key=lambda x: x[1])
+            ),
+            *ruled_out(index, launcher),
+        ))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ first unmet condition in numbers. The row of the answer is marked ``chosen``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reqsolve.candidates import CompiledLauncher, gres_types, offers
@@ -97,6 +97,7 @@ def explain(
                     rows.append(
                         _row(index, launcher, candidate, "fails", verdict.reason, verdict.detail)
                     )
+            rows.extend(_ruled_out_row(index, launcher, *x) for x in launcher.ruled_out)
         for launcher in skipped:
             rows.append(_launcher_row(index, launcher, "skipped", "no tag in common"))
     return rows, match
@@ -158,6 +159,19 @@ def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
     if len(ways) == 1 or candidate.shape not in ways:
         return None
     return (None, *gres_types(node))[ways.index(candidate.shape)] or "any"
+
+
+def _ruled_out_row(
+    index: int,
+    launcher: CompiledLauncher,
+    partition: str,
+    qos: str | None,
+    account: str | None,
+    why: str,
+) -> Row:
+    """A combination the user may not submit with (docs/semantics.md §3): never a candidate."""
+    return replace(_launcher_row(index, launcher, "fails", why), partition=partition, qos=qos,
+                   account=account)
 
 
 def _launcher_row(index: int, launcher: CompiledLauncher, verdict: str, reason: str) -> Row:

@@ -53,6 +53,15 @@ def unusable(index: int, launcher: CompiledLauncher, failure: str) -> Reason:
     return Reason(index, launcher.id, None, None, None, None, failure, "discovery", failure)
 
 
+def ruled_out(index: int, launcher: CompiledLauncher) -> tuple[Reason, ...]:
+    """The (partition, QoS, account) combinations of ``launcher`` the user may not submit with
+    (docs/semantics.md §3), as reasons of code ``access``: after every candidate."""
+    return tuple(
+        Reason(index, launcher.id, partition, None, qos, account, why, "access", why)
+        for partition, qos, account, why in launcher.ruled_out
+    )
+
+
 NOT_KEPT = (
     "not kept: a higher priority or another QoS/account was preferred, and that choice was"
     " dropped as unsound"
@@ -108,6 +117,13 @@ def no_candidate(launcher: CompiledLauncher) -> str:
         return launcher.failure
     if config.disabled:
         return "disabled"
+    if launcher.ruled_out and not launcher.candidates:
+        first = launcher.ruled_out[0]
+        more = len(launcher.ruled_out) - 1
+        return (
+            "you may submit with none of its (partition, QoS, account) combinations: "
+            + first[3] + (f" (and {more} more)" if more else "")
+        )
     if getattr(config, "query_slurm", False):
         return (
             "it needs Slurm discovery (query_slurm: true) and --offline (offline=True)"

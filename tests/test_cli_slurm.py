@@ -86,7 +86,9 @@ def write_fake_slurm(tmp_path: Path) -> Path:
         scontrol=f'[ "$1" = --version ] && {{ echo "slurm 22.05.8"; exit 0; }}\n'
         f"cat {default}/scontrol_show_partition_oneliner.txt",
         sinfo=f"cat {default}/sinfo.json",
-        sacctmgr=f"cat {default}/sacctmgr_show_qos_parsable.txt",
+        sacctmgr=f'case "$*" in *" show assoc "*) sed "s/|root|/|$(id -un)|/"'
+        f' {default}/sacctmgr_show_assoc_user_root.txt;;\n'
+        f'*) cat {default}/sacctmgr_show_qos_parsable.txt;; esac',
     )
 
 

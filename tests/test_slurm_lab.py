@@ -156,7 +156,7 @@ def test_discovery_from_live_controller(slurm_lab: SlurmLab) -> None:
                                      result.left_out)
     assert produced == EXPECTED_DISCOVERY.read_text(encoding="utf-8")
     assert [c[0] for c in result.commands] == ["/usr/bin/sinfo", "/usr/bin/scontrol",
-                                               "/usr/bin/sacctmgr"]
+                                               "/usr/bin/sacctmgr", "/usr/bin/sacctmgr"]
 
 
 def test_submit_queues_a_held_job(slurm_lab: SlurmLab, tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ def fake_slurm(
     nodes: str = "cat {f}/sinfo.json",
     partitions: str = "cat {f}/scontrol_show_partition_oneliner.txt",
     qos: str = "cat {f}/sacctmgr_show_qos_parsable.txt",
+    # the lab's root, renamed to whoever runs the tests: every account and QoS of the lab
+    assoc: str = 'sed "s/|root|/|$(id -un)|/" {f}/sacctmgr_show_assoc_user_root.txt',
 ) -> Path:
     """A bin directory whose scontrol/sinfo/sacctmgr print captured outputs (calls logged)."""
     log = tmp_path / "calls.log"
@@ -44,7 +46,10 @@ def fake_slurm(
   *) echo "scontrol: unexpected $*" >&2; exit 2;;
 esac""",
         "sinfo": f'[ "$*" = --json ] || exit 2\n{nodes}',
-        "sacctmgr": qos,
+        "sacctmgr": f"""case "$*" in
+  *" show assoc "*) {assoc};;
+  *) {qos};;
+esac""",
     }
     logged = {
         name: f'echo "{name} $*" >> {log}\n' + body.replace("{f}", str(SLURM_DEFAULT))
@@ -97,7 +102,8 @@ def test_discovery_alone_equals_conversion(tmp_path: Path) -> None:
     assert result.launcher.partitions == expected.partitions
     assert result.launcher.qos == expected.qos
     assert result.launcher.query_slurm
-    assert [c[0].rsplit("/", 1)[1] for c in result.commands] == ["sinfo", "scontrol", "sacctmgr"]
+    assert [c[0].rsplit("/", 1)[1] for c in result.commands] == [
+        "sinfo", "scontrol", "sacctmgr", "sacctmgr"]  # the QoS, then the user's associations
     assert calls(tmp_path)[0] == "scontrol --version"
 
 
@@ -168,8 +174,56 @@ def test_disk_cache_survives_the_process_cache(tmp_path: Path) -> None:
 def test_no_accounting_database_means_no_qos(tmp_path: Path) -> None:
     bin_dir = fake_slurm(tmp_path, qos="echo \"sacctmgr: error: Only 'accounting_storage/slurmdbd'"
                                          " is supported\" >&2; exit 1")
-    merged = query.discover(launcher(bin_dir), FILE)
+    result = query.discover_details(launcher(bin_dir), FILE)
+    merged = result.launcher
     assert merged.qos == () and len(merged.partitions) == 7
+    # no association to read either: only the partitions' Allow/Deny lists apply
+    assert len(result.commands) == 2
+    assert merged.access is not None and merged.access.associations is None
+
+
+@pytest.mark.parametrize(("user", "partitions"), [
+    ("root", ["gpu", "small", "a100", "cpu"]),
+    ("nobody", ["gpu", "small", "cpu"]),  # no iea@a100 account: no a100 candidate
+])
+def test_candidates_follow_the_users_associations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: str, partitions: list[str]
+) -> None:
+    from reqsolve.candidates import compile_slurm
+
+    monkeypatch.setattr(query, "user_of", lambda *_: user)
+    bin_dir = fake_slurm(tmp_path, assoc="cat {f}/sacctmgr_show_assoc_user_" + user + ".txt")
+    merged = query.discover(launcher(bin_dir), FILE, disk_cache=False)
+    assert merged.access is not None and merged.access.user == user
+    compiled = compile_slurm(merged, 0)
+    assert list(dict.fromkeys(c.partition for c in compiled.candidates)) == partitions
+    if user == "nobody":
+        assert {x[3] for x in compiled.ruled_out if x[0] == "a100"} == {
+            "account iea@a100 is not yours (user nobody has no association with it)"}
+        assert {x[1] for x in compiled.ruled_out if x[0] != "a100"} == {"qos_gpu-dev"} or not [
+            x for x in compiled.ruled_out if x[0] != "a100"]
+    else:
+        assert compiled.ruled_out == ()
+    # offline, the file stands: the same launcher without discovery's access keeps a100
+    offline = compile_slurm(replace(merged, access=None), 0)
+    assert "a100" in {c.partition for c in offline.candidates}
+
+
+def test_the_associations_are_cached_with_the_rest(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(tmp_path)
+    cache = tmp_path / "cache"
+    first = query.discover_details(launcher(bin_dir), FILE, cache_dir=cache)
+    query.clear_cache()
+    again = query.discover_details(launcher(bin_dir), FILE, cache_dir=cache)
+    assert again.cached and again.launcher.access == first.launcher.access
+    assert first.launcher.access is not None and first.launcher.access.associations
+
+
+def test_unreadable_associations_fail_the_discovery(tmp_path: Path) -> None:
+    bin_dir = fake_slurm(
+        tmp_path, assoc="echo 'Account|User|Partition|QOS'; echo \"la;b|$(id -un)||n\"")
+    with pytest.raises(SlurmQueryError, match="unexpected output"):
+        query.discover(launcher(bin_dir), FILE, disk_cache=False)
 
 
 def test_newer_slurm_uses_json(tmp_path: Path) -> None:
@@ -181,7 +235,9 @@ def test_newer_slurm_uses_json(tmp_path: Path) -> None:
     )
     result = query.discover_details(launcher(bin_dir), FILE)
     assert [c[1:] for c in result.commands] == [
-        ("show", "nodes", "--json"), ("show", "partition", "--json"), ("show", "qos", "--json")]
+        ("show", "nodes", "--json"), ("show", "partition", "--json"), ("show", "qos", "--json"),
+        ("--parsable2", "show", "assoc", "where", f"user={query.user_of(launcher(bin_dir), FILE)}",
+         "format=Account,User,Partition,QOS")]
     expected = expected_from_fixtures()
     assert result.launcher.partitions == expected.partitions
 

@@ -9,7 +9,7 @@ Sizes are bytes and durations seconds (ints). ``None`` means "not written at thi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
@@ -145,6 +145,13 @@ class LocalLauncherConfig:
     type: Literal["local"] = "local"
 
 
+class AccessRules(Protocol):
+    """What Slurm lets the user submit with (reqsolve.slurm.access.Access, from discovery)."""
+
+    def refusal(self, partition: str, qos: str | None, account: str | None) -> str | None:
+        """Why Slurm refuses this (partition, QoS, account) combination, or None."""
+
+
 @dataclass(frozen=True, slots=True)
 class SlurmLauncherConfig:
     id: str
@@ -165,6 +172,9 @@ class SlurmLauncherConfig:
     gres_memory: tuple[GresType, ...] = ()  # in file order
     gpu_option: str = "gpus-per-node"  # or "gres"; anything else is a validate error
     type: Literal["slurm"] = "slurm"
+    # what the user may submit with, set by discovery only (docs/semantics.md §3); None: the
+    # file's accounts and QoS stand as written
+    access: AccessRules | None = field(default=None, metadata={"discovered": True})
 
     def gres_named(self, name: str | None) -> GresType | None:
         """The ``gres_memory`` entry of a GRES type (case-insensitive), or None."""

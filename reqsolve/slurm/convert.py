@@ -23,6 +23,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
+from reqsolve.slurm.access import Access
 from reqsolve.slurm.readers import NodeRecord, PartitionRecord, QosRecord
 from reqsolve.units import MAX_BYTES, MAX_SECONDS, format_duration, format_memory
 
@@ -56,6 +57,8 @@ class Discovered:
     left_out: tuple[LeftOut, ...] = ()
     # features no --constraint can name (``location=local``): left out of the node groups
     unusable_features: tuple[str, ...] = ()
+    # what the user may submit with (docs/semantics.md §3); None: not asked (slurm convert)
+    access: Access | None = None
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 import re
 import socket
 import time
@@ -28,14 +29,14 @@ from reqsolve.config.model import (
 )
 from reqsolve.connectors import CommandResult, Connector, connector_for, resolve_connector
 from reqsolve.errors import SlurmQueryError
-from reqsolve.slurm import cache, readers
+from reqsolve.slurm import access, cache, readers
 from reqsolve.slurm.convert import Discovered, LeftOut, build
 
 DEFAULT_TTL = 300.0
 # How long a failed discovery is remembered on disk: the next `reqsolve find` processes skip
 # the launcher at once instead of each waiting for a dead controller (docs/slurm.md).
 FAILURE_TTL = 60.0
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3  # 3: the user's associations (docs/semantics.md §3)
 # JSON output of scontrol/sacctmgr appeared in 23.02; sinfo --json in 21.08.
 _SCONTROL_JSON_SINCE = (23, 2)
 _SINFO_JSON_SINCE = (21, 8)
@@ -59,12 +60,16 @@ class _Outputs:
     nodes: tuple[tuple[str, ...], str]
     partitions: tuple[tuple[str, ...], str]
     qos: tuple[tuple[str, ...], str] | None  # None: no accounting database
+    user: str = ""
+    associations: tuple[tuple[str, ...], str] | None = None  # None: no accounting database
 
     @property
     def commands(self) -> tuple[tuple[str, ...], ...]:
         found = [self.nodes[0], self.partitions[0]]
         if self.qos is not None:
             found.append(self.qos[0])
+        if self.associations is not None:
+            found.append(self.associations[0])
         return tuple(found)
 
     def discovered(self) -> Discovered:
@@ -73,7 +78,16 @@ class _Outputs:
         qos = [] if self.qos is None else readers.read_qos(self.qos[1], self.qos[0])
         if not nodes:
             raise SlurmQueryError(self.nodes[0], "Slurm reported no node")
-        return build(nodes, partitions, qos)
+        associations = None if self.associations is None else access.read_associations(
+            self.associations[1], self.associations[0], self.user
+        )
+        lists = tuple(
+            access.partition_access(p.name, p.allow_accounts, p.deny_accounts, p.allow_qos,
+                                    p.deny_qos)
+            for p in partitions
+        )
+        return replace(build(nodes, partitions, qos),
+                       access=access.Access(self.user, associations, lists))
 
 
 _memory: dict[str, tuple[float, _Outputs]] = {}
@@ -100,9 +114,22 @@ def _key(launcher: SlurmLauncherConfig, launcher_file: LauncherFile) -> str:
     else:
         target = f"{connector}\0{os.environ.get('SLURM_CONF', '')}"
     raw = "\0".join(
-        (launcher_file.path, launcher.id, launcher.path, socket.gethostname(), target)
+        (launcher_file.path, launcher.id, launcher.path, socket.gethostname(), target,
+         user_of(launcher, launcher_file))
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def user_of(launcher: SlurmLauncherConfig, launcher_file: LauncherFile) -> str:
+    """Whose associations: an ssh connector's ``user``, else this process's user (by uid, as
+    Slurm knows it; docs/slurm.md)."""
+    connector = resolve_connector(launcher.connector, launcher_file)
+    if isinstance(connector, SshConnectorConfig) and connector.user:
+        return connector.user
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid without a passwd entry (containers)
+        return str(os.getuid())
 
 
 def _binary(launcher: SlurmLauncherConfig, name: str) -> str:
@@ -141,7 +168,7 @@ class _Deadline:
 
 
 def _query(
-    launcher: SlurmLauncherConfig, connector: Connector, timeout: float
+    launcher: SlurmLauncherConfig, connector: Connector, timeout: float, user: str
 ) -> _Outputs:
     scontrol, sinfo = _binary(launcher, "scontrol"), _binary(launcher, "sinfo")
     sacctmgr = _binary(launcher, "sacctmgr")
@@ -174,12 +201,18 @@ def _query(
             raise SlurmQueryError(
                 qos_command, "failed", returncode=qos_result.returncode, stderr=qos_result.stderr
             )
-    return _Outputs(version, (nodes_command, nodes), (partitions_command, partitions), qos)
+    associations = None
+    if qos is not None:  # with an accounting database, what the user may submit with
+        assoc_command = access.assoc_command(sacctmgr, user)
+        associations = (assoc_command, deadline.run(assoc_command).stdout)
+    return _Outputs(version, (nodes_command, nodes), (partitions_command, partitions), qos,
+                    user, associations)
 
 
 def _outputs(data: dict[str, Any]) -> _Outputs:
     """A stored answer back to outputs (KeyError, TypeError... when damaged)."""
     qos = data["qos"]
+    associations = data["associations"]
 
     def command(value: Any) -> tuple[tuple[str, ...], str]:
         argv, text = value
@@ -192,6 +225,8 @@ def _outputs(data: dict[str, Any]) -> _Outputs:
         nodes=command(data["nodes"]),
         partitions=command(data["partitions"]),
         qos=None if qos is None else command(qos),
+        user=str(data["user"]),
+        associations=None if associations is None else command(associations),
     )
 
 
@@ -235,6 +270,9 @@ def _write_disk(path: Path, outputs: _Outputs, now: float) -> None:
         "nodes": [list(outputs.nodes[0]), outputs.nodes[1]],
         "partitions": [list(outputs.partitions[0]), outputs.partitions[1]],
         "qos": None if outputs.qos is None else [list(outputs.qos[0]), outputs.qos[1]],
+        "user": outputs.user,
+        "associations": None if outputs.associations is None
+        else [list(outputs.associations[0]), outputs.associations[1]],
     })
 
 
@@ -308,7 +346,8 @@ def merge(launcher: SlurmLauncherConfig, discovered: Discovered) -> SlurmLaunche
     names = {p.name for p in discovered.partitions}
     partitions.extend(p for p in launcher.partitions if p.name not in names)
     return replace(
-        launcher, qos=merge_qos(launcher.qos, discovered.qos), partitions=tuple(partitions)
+        launcher, qos=merge_qos(launcher.qos, discovered.qos), partitions=tuple(partitions),
+        access=discovered.access,
     )
 
 
@@ -345,7 +384,7 @@ def discover_details(
             return DiscoveryResult(merge(launcher, discovered), discovered, (), cached=True)
     connector = runner if runner is not None else connector_for(launcher.connector, launcher_file)
     try:
-        outputs = _query(launcher, connector, timeout)
+        outputs = _query(launcher, connector, timeout, user_of(launcher, launcher_file))
         discovered = outputs.discovered()  # raises on garbled output, before anything is kept
     except SlurmQueryError as exc:
         if disk_path is not None:

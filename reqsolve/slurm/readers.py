@@ -115,6 +115,8 @@ class PartitionRecord:
     state: str  # UP, DOWN, DRAIN, INACTIVE
     default: bool = False
     max_nodes: int | None = None
+    deny_qos: tuple[str, ...] | None = None  # None = no list
+    deny_accounts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +253,8 @@ def _partition_from_text(record: Mapping[str, str], hosts: int) -> PartitionReco
         state=record.get("State", "UP"),
         default=record.get("Default", "NO") == "YES",
         max_nodes=number(record.get("MaxNodes"), f"{name} MaxNodes"),
+        deny_qos=_allow(record.get("DenyQos"), f"partition {name} DenyQos"),
+        deny_accounts=_allow(record.get("DenyAccounts"), f"partition {name} DenyAccounts"),
     )
 
 
@@ -297,6 +301,7 @@ def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
         mem = number(p.get("defaults", {}).get("memory_per_cpu"), f"{name} memory_per_cpu")
         qos = p.get("qos", {}).get("allowed")
         accounts = p.get("accounts", {}).get("allowed")
+        deny = (p.get("qos", {}).get("deny"), p.get("accounts", {}).get("deny"))
         state_value = p.get("partition", {}).get("state", ["UP"])
         state_words = state_value if isinstance(state_value, list) else [state_value]
         default = "DEFAULT" in [str(f).upper() for f in state_words]
@@ -308,6 +313,7 @@ def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
         mem = number(p.get("default_memory_per_cpu"), f"{name} default_memory_per_cpu")
         qos = p.get("allowed_qos")
         accounts = p.get("allowed_accounts")
+        deny = (p.get("denied_qos"), p.get("denied_accounts"))
         state_value = p.get("state", "UP")
         default = "default" in [str(f).lower() for f in p.get("flags", []) or []]
         max_nodes = number(p.get("maximum_nodes_per_job"), f"{name} maximum_nodes_per_job")
@@ -326,6 +332,8 @@ def _partition_from_json(p: Mapping[str, Any], hosts: int) -> PartitionRecord:
         state=state.upper(),
         default=bool(default),
         max_nodes=max_nodes,
+        deny_qos=_allow(deny[0], f"partition {name} deny qos"),
+        deny_accounts=_allow(deny[1], f"partition {name} deny accounts"),
     )
 
 

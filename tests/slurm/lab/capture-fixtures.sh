@@ -93,6 +93,10 @@ cap sacctmgr_show_qos_parsable.txt sacctmgr -P show qos
 cap sacctmgr_show_qos_selected.txt sacctmgr -n -P show qos format=Name,Priority,MaxWall,MaxTRES,MaxTRESPerNode,MaxTRESPU,MaxJobsPU,MaxSubmitPU,Flags,Description
 cap sacctmgr_show_qos_json.txt sacctmgr show qos --json
 cap sacctmgr_show_assoc.txt sacctmgr -P show assoc format=Cluster,Account,User,Partition,QOS,DefaultQOS,MaxWall,GrpTRES
+# what discovery runs for the current user (docs/semantics.md §3): the lab's two users
+for u in root nobody; do
+    cap "sacctmgr_show_assoc_user_$u.txt" sacctmgr --parsable2 show assoc where "user=$u" format=Account,User,Partition,QOS
+done
 cap sacctmgr_show_account.txt sacctmgr -P show account withassoc format=Account,Description,Organization,User,QOS
 cap sacctmgr_show_user.txt sacctmgr -P show user withassoc format=User,DefaultAccount,Account,QOS,DefaultQOS
 cap sacctmgr_show_cluster.txt sacctmgr -P show cluster format=Cluster,ControlHost,ControlPort,RPC,QOS
