@@ -259,3 +259,42 @@ def test_discovery_reads_max_nodes(
     discovered = query.discover(written_launcher, FILE)
     got = {p.name: p.max_nodes for p in discovered.partitions if p.name in expected}
     assert got == expected
+
+
+# --- explain shows the nodes each candidate offers (and its partition's MaxNodes)
+
+
+@pytest.mark.parametrize(
+    ("expression", "rows"),
+    [
+        ("nodes=5 & cpu(cores=32)", [
+            ("laptop", None, 1, 1, "fails"),
+            ("cluster", "gpu", 3, 2, "fails"),
+            ("cluster", "cpu", 4, None, "fits"),
+            ("cluster", "cpu", 2, None, "fails"),
+        ]),
+        ("nodes=2 & cpu(cores=32)", [
+            ("laptop", None, 1, 1, "fails"),
+            ("cluster", "gpu", 3, 2, "chosen"),
+            ("cluster", "cpu", 4, None, "chosen"),
+            ("cluster", "cpu", 2, None, "fails"),
+        ]),
+    ],
+)
+def test_explain_shows_nodes_offered(
+    expression: str, rows: list[tuple[str, str | None, int, int | None, str]]
+) -> None:
+    code, out, _ = cli("explain", "--config", str(MULTINODE), "--offline", "--format", "json",
+                       expression)
+    assert code == (1 if rows[1][4] == "fails" else 0)
+    got = [(r["launcher"], r["partition"], r["nodes"], r["max_nodes"], r["verdict"])
+           for r in json.loads(out)["rows"]]
+    assert got == rows
+    _, table, _ = cli("explain", "--config", str(MULTINODE), "--offline", expression)
+    assert "gpu[0] nodes=3 MaxNodes=2" in table
+    assert "cpu[0] nodes=4 " in table
+
+
+def test_explain_table_unchanged_for_one_node() -> None:
+    _, table, _ = cli("explain", "--config", str(MULTINODE), "--offline", "cpu(cores=32)")
+    assert "nodes=" not in table and "MaxNodes" not in table
