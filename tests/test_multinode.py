@@ -16,7 +16,8 @@ from reqsolve.places import Shape
 from reqsolve.requirement import Alternative, Requirement
 from reqsolve.slurm import query
 from tests.cli_run import cli
-from tests.paths import ROOT
+from tests.paths import LAB_FILE, ROOT
+from tests.slurm_lab import SlurmLab
 from tests.test_slurm_query import FILE, fake_slurm
 
 # (expression, canonical form, nodes, tasks)
@@ -298,3 +299,61 @@ def test_explain_shows_nodes_offered(
 def test_explain_table_unchanged_for_one_node() -> None:
     _, table, _ = cli("explain", "--config", str(MULTINODE), "--offline", "cpu(cores=32)")
     assert "nodes=" not in table and "MaxNodes" not in table
+
+
+# --- on the Slurm lab (tests/slurm/lab: partition small has MaxNodes=2 and four nodes)
+
+# expression -> the multi-node options reqsolve must answer for the lab's file, by hand
+LAB_FEASIBLE = [
+    # gpu's five nodes and small's four all fit; small's MaxNodes=2 allows two
+    ("duration=1h & nodes=2 & cuda(mem=20G)*2",
+     "--partition=gpu,small --constraint=(A6000&GPU3&GPUM48G)|(GPU2&GPUM24G)"
+     " --nodes=2 --gpus-per-node=2 --time=01:00:00"),
+    # over small's MaxNodes: gpu alone, its five nodes
+    ("duration=1h & nodes=4 & cuda(mem=20G)*2",
+     "--partition=gpu --constraint=(A6000&GPU3&GPUM48G)|(RTX&GPU2&GPUM24G) --nodes=4"
+     " --gpus-per-node=2 --time=01:00:00"),
+    # 30 cores: two nodes of gpu only, so gpu cannot hold four; cpu's four nodes can
+    ("duration=1h & nodes=4 & cpu(cores=30)",
+     "--partition=cpu --constraint=intel&skylake --nodes=4 --cpus-per-task=30 --time=01:00:00"),
+    # 4 x 8 = 32 cores per node: yop and yep (two nodes) of gpu, and cpu
+    ("duration=1h & nodes=2 & tasks=4 & cpu(cores=8)",
+     "--partition=gpu,cpu --constraint=(A6000&GPU3&GPUM48G)|(intel&skylake) --nodes=2"
+     " --ntasks-per-node=4 --cpus-per-task=8 --time=01:00:00"),
+]
+
+
+def _meaning(args: list[str]) -> dict[str, object]:
+    """Options by name, the constraint as a set of feature sets (clause order is free)."""
+    got: dict[str, object] = dict(arg.split("=", 1) for arg in args)
+    if "--constraint" in got:
+        got["--constraint"] = {
+            frozenset(c.strip("()").split("&")) for c in str(got["--constraint"]).split("|")
+        }
+    return got
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize(("expression", "hand"), LAB_FEASIBLE, ids=[e for e, _ in LAB_FEASIBLE])
+def test_lab_accepts_multinode_options(slurm_lab: SlurmLab, expression: str, hand: str) -> None:
+    code, out = _find(expression, "args", LAB_FILE)
+    assert code == 0
+    args = out.split()
+    assert _meaning(args) == _meaning(hand.split()), out
+    ok, message = slurm_lab.test_only(*args)
+    assert ok, f"{args}: {message}"
+
+
+@pytest.mark.slurm
+def test_lab_over_max_nodes_is_refused_with_the_reason(
+    slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    query.clear_cache()
+    for tags in ("", "discovered"):  # the file's max_nodes, and MaxNodes read from the lab
+        argv = ["explain", "--config", str(LAB_FILE), "--format", "json"]
+        argv += ["--tags", tags] if tags else ["--offline"]
+        _, out, _ = cli(*argv, "nodes=3 & cuda(mem=20G)*2 & cpu(cores=16)")
+        small = [r for r in json.loads(out)["rows"] if r["partition"] == "small"]
+        assert small, out
+        assert {r["reason"] for r in small} == {"nodes 3 > max 2"}, small
