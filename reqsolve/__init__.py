@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from reqsolve.requirement import cuda_gpu as cuda_gpu
     from reqsolve.requirement import duration as duration
     from reqsolve.requirement import gpu as gpu
+    from reqsolve.requirement import nodes as nodes
+    from reqsolve.requirement import tasks as tasks
     from reqsolve.units import format_time as format_time
 
 __version__ = "0.1.0"
@@ -69,6 +71,8 @@ _LAZY: dict[str, str] = {
     "cuda_gpu": "reqsolve.requirement",
     "duration": "reqsolve.requirement",
     "gpu": "reqsolve.requirement",
+    "nodes": "reqsolve.requirement",
+    "tasks": "reqsolve.requirement",
     "CPUSpecification": "reqsolve.hostspec",
     "CudaSpecification": "reqsolve.hostspec",
     "HostRequirement": "reqsolve.hostspec",

@@ -21,6 +21,7 @@ from reqsolve.config.model import (
     LauncherConfig,
     LauncherFile,
     LocalLauncherConfig,
+    Partition,
     Qos,
     SlurmLauncherConfig,
 )
@@ -153,6 +154,7 @@ def slurm_shape(
     conf: Configuration,
     qos: Qos | None,
     kinds: tuple[GpuConfig, ...] | None = None,
+    partition: Partition | None = None,
 ) -> Shape:
     """The shape of a Slurm candidate, in Slurm's own units; ``kinds`` are the node's kinds of
     GPU (default: the one of ``conf.gpu``).
@@ -185,6 +187,12 @@ def slurm_shape(
         duration_source=source,
         min_gpu=min_gpu,
         min_gpu_source=f"QoS {qos.name}" if qos is not None and min_gpu else None,
+        max_nodes=partition.max_nodes if partition is not None else None,
+        nodes_source=(
+            f"partition {partition.name}"
+            if partition is not None and partition.max_nodes is not None
+            else None
+        ),
     )
 
 
@@ -199,6 +207,8 @@ def local_shape(launcher: LocalLauncherConfig) -> Shape:
         max_duration=None,
         duration_source=None,
         min_gpu=0,
+        max_nodes=1,
+        nodes_source="a local launcher",
     )
 
 
@@ -236,7 +246,7 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
         ],
     ] = {}
     # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
-    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...]], int] = {}
+    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...], str | None], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
     launcher_id = launcher.id
     ruled_out: list[tuple[str, str | None, str | None, str]] = []
@@ -271,10 +281,12 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 by_qos: list[tuple[str | None, int, tuple[tuple[Shape, int], ...]]] = []
                 for qos in qos_list:
                     qos_name = None if qos is None else qos.name
-                    shape_key = (id(conf), qos_name, kinds)
+                    # a partition's MaxNodes is part of its shapes (only where it is set)
+                    limit = None if partition.max_nodes is None else partition_name
+                    shape_key = (id(conf), qos_name, kinds, limit)
                     shape_id = shape_ids.get(shape_key)
                     if shape_id is None:
-                        shape = slurm_shape(launcher, conf, qos, kinds)
+                        shape = slurm_shape(launcher, conf, qos, kinds, partition)
                         shape_id = shape_ids[shape_key] = interner.add(shape)
                     shape = interner.shapes[shape_id]
                     priority = partition.priority + (qos.priority if qos else 0)

@@ -38,6 +38,12 @@ class Row:
     # on a node with several kinds of GPU, the way this candidate asks for them: "any" (an
     # untyped --gpus-per-node) or the GRES type of a typed request; None elsewhere
     gpus: str | None = None
+    # the nodes the candidate's node group offers (its hosts, or its count; None: unknown) and
+    # its partition's MaxNodes (None: unlimited or unknown): what a nodes=N job can span there
+    nodes: int | None = None
+    max_nodes: int | None = None
+    # the alternative asks several nodes: the table shows the two above
+    multinode: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,8 @@ class Row:
             "reason": self.reason,
             "detail": self.detail,
             "gpus": self.gpus,
+            "nodes": self.nodes,
+            "max_nodes": self.max_nodes,
         }
 
 
@@ -87,16 +95,17 @@ def explain(
                 rows.append(_launcher_row(index, launcher, "fails", why))
             for position, candidate in enumerate(launcher.candidates):
                 verdict = outcome.verdict(position)
+                many = alternative.nodes > 1
                 if id(candidate) in kept:
                     state = "chosen" if chosen else "kept"
-                    rows.append(_row(index, launcher, candidate, state, "", ""))
+                    rows.append(_row(index, launcher, candidate, state, "", "", many))
                 elif verdict.ok:
                     why = unsound.get(id(candidate), passed_over)
-                    rows.append(_row(index, launcher, candidate, "fits", why, why))
+                    rows.append(_row(index, launcher, candidate, "fits", why, why, many))
                 else:
-                    rows.append(
-                        _row(index, launcher, candidate, "fails", verdict.reason, verdict.detail)
-                    )
+                    rows.append(_row(
+                        index, launcher, candidate, "fails", verdict.reason, verdict.detail, many
+                    ))
             rows.extend(_ruled_out_row(index, launcher, *x) for x in launcher.ruled_out)
         for launcher in skipped:
             rows.append(_launcher_row(index, launcher, "skipped", "no tag in common"))
@@ -130,7 +139,9 @@ def _row(
     verdict: str,
     reason: str,
     detail: str,
+    multinode: bool = False,
 ) -> Row:
+    offered, max_nodes = nodes_offered(launcher, candidate)
     return Row(
         alternative=index,
         launcher=launcher.id,
@@ -145,7 +156,23 @@ def _row(
         reason=reason,
         detail=detail,
         gpus=way_to_ask(launcher, candidate),
+        nodes=offered,
+        max_nodes=max_nodes,
+        multinode=multinode,
     )
+
+
+def nodes_offered(
+    launcher: CompiledLauncher, candidate: Candidate
+) -> tuple[int | None, int | None]:
+    """The nodes a candidate's group offers and its partition's MaxNodes (docs/semantics.md
+    §6, "Node count"); a local launcher is one node."""
+    config = launcher.config
+    if config.type != "slurm" or candidate.partition_index is None or candidate.group is None:
+        return 1, 1
+    partition = config.partitions[candidate.partition_index]
+    group = partition.nodes[candidate.group]
+    return (len(group.hosts) if group.hosts else group.count or None), partition.max_nodes
 
 
 def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
@@ -205,6 +232,10 @@ def render_table(rows: Sequence[Row]) -> str:
                 where += f" account={row.account}"
             if row.gpus is not None:
                 where += f" gpus={row.gpus}"
+        if row.multinode:  # nodes=N asked: what each candidate can hold
+            where = (where or "-") + f" nodes={'?' if row.nodes is None else row.nodes}"
+            if row.max_nodes is not None and row.partition is not None:
+                where += f" MaxNodes={row.max_nodes}"
         why = row.detail or row.reason  # in words and units as asked; JSON has both
         lines.append(
             (

@@ -16,6 +16,8 @@ from reqsolve.errors import InvalidValue, ReqsolveError
 from reqsolve.requirement import (
     MAX_CORES,
     MAX_GPUS,
+    MAX_NODES,
+    MAX_TASKS,
     Accelerator,
     Alternative,
     Cpu,
@@ -23,6 +25,8 @@ from reqsolve.requirement import (
     check_cores,
     check_gpu_count,
     check_model,
+    check_nodes,
+    check_tasks,
     merge,
 )
 from reqsolve.units import parse_duration, parse_memory
@@ -117,6 +121,30 @@ class Builder:
         except InvalidValue as error:
             raise Located.from_value(error, _start(token), _end(token)) from None
         return Piece(Alternative(duration=seconds), _start(keyword), _end(token))
+
+    def nodes(self, children: list[lark.Token]) -> Piece:
+        keyword, token = children
+        value = self._count(token, "nodes", MAX_NODES, check_nodes)
+        return Piece(Alternative(nodes=value), _start(keyword), _end(token))
+
+    def tasks(self, children: list[lark.Token]) -> Piece:
+        keyword, token = children
+        value = self._count(token, "tasks", MAX_TASKS, check_tasks)
+        return Piece(Alternative(tasks=value), _start(keyword), _end(token))
+
+    @staticmethod
+    def _count(token: lark.Token, name: str, limit: int, check: Any) -> int:
+        """A whole number >= 1 written after ``nodes=`` or ``tasks=``, located when wrong."""
+        text = token.value
+        try:
+            if not text.lstrip("+-").isdigit():
+                raise InvalidValue(f"{name} must be a whole number >= 1, got '{text}'")
+            value: int = check(_whole_number(text, f"{name}={text} is over {limit}"))
+        except InvalidValue as error:
+            raise Located.from_value(
+                error, _start(token), _end(token), f"write e.g. {name}=2"
+            ) from None
+        return value
 
     def mem(self, children: list[lark.Token]) -> Piece:
         keyword, token = children

@@ -34,8 +34,10 @@ from reqsolve.requirement import Accelerator, Alternative
 from reqsolve.units import MIB, format_duration
 
 # How far the checks went before failing: a later stage means a closer candidate.
-STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus")
-DURATION, CORES, MEMORY, MEM_PER_CPU, MIN_GPU, GPU_COUNT, GPUS = range(len(STAGES))
+# "nodes" (nodes=N over the most one job may span there) is checked first, and numbered last so
+# that the single-node stages keep their numbers
+STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus", "nodes")
+DURATION, CORES, MEMORY, MEM_PER_CPU, MIN_GPU, GPU_COUNT, GPUS, NODES = range(len(STAGES))
 HALL_MAX_KINDS = 12  # 2^12 subsets; more distinct requested GPU kinds go to the solver directly
 
 
@@ -138,13 +140,14 @@ class Judgement(NamedTuple):
 
 
 def cpus_for(shape: Shape, alternative: Alternative) -> int | None:
-    """``--cpus-per-task``: the cores asked, raised to cover memory when memory is per CPU."""
+    """``--cpus-per-task``: the cores asked, raised to cover memory when memory is per CPU
+    (memory is per node: with ``tasks=T``, the T tasks' CPUs together cover it)."""
     if alternative.cpu is None:
         return None
     cores = alternative.cpu.cores
     memory = alternative.cpu.memory
     if not shape.use_memory_constraint and memory and shape.mem_per_cpu:
-        cores = max(cores, -(-memory // shape.mem_per_cpu))
+        cores = max(cores, -(-memory // (shape.mem_per_cpu * (alternative.tasks or 1))))
     return cores
 
 
@@ -152,17 +155,20 @@ class Ask:
     """An alternative prepared once per query: what :func:`misses` reads, as plain attributes.
 
     ``kinds`` are the distinct requested GPUs with their counts (``alternative.gpus`` is
-    sorted, so equal requests are adjacent).
-    """
+    sorted, so equal requests are adjacent)."""
 
-    __slots__ = ("alternative", "cores", "cpu", "duration", "kinds", "memory", "n_gpus")
+    __slots__ = ("alternative", "cores", "cpu", "duration", "kinds", "memory", "n_gpus", "nodes",
+                 "tasks")
 
     def __init__(self, alternative: Alternative) -> None:
         self.alternative = alternative
         self.duration = alternative.duration
+        self.nodes = alternative.nodes
+        # tasks per node (1 when not asked): cpu(cores=C) is per task, a node needs T x C cores
+        self.tasks = alternative.tasks or 1
         cpu = alternative.cpu
         self.cpu = cpu is not None
-        self.cores = cpu.cores if cpu is not None else 0
+        self.cores = cpu.cores * self.tasks if cpu is not None else 0
         self.memory = cpu.memory if cpu is not None else 0
         gpus = alternative.gpus
         self.n_gpus = len(gpus)
@@ -180,6 +186,8 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     docs/matching.md §4): with memory per CPU, this node must then give the memory asked on
     that many CPUs, on cores it has.
     """
+    if ask.nodes > 1 and shape.max_nodes is not None and ask.nodes > shape.max_nodes:
+        yield Miss(NODES, ask.nodes, shape.max_nodes)
     max_duration = shape.max_duration
     if not within_duration(max_duration, ask):
         yield Miss(DURATION, ask.duration, max_duration or 0)
@@ -195,13 +203,16 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
             if not per_cpu:
                 yield Miss(MEM_PER_CPU, 1, 0)
             else:
-                needed = max(ask.cores, -(-memory // per_cpu))
+                # T tasks of --cpus-per-task CPUs each: T x that many CPUs on the node
+                tasks = ask.tasks
+                needed = max(ask.cores, -(-memory // (per_cpu * tasks)) * tasks)
+                given = cpus_per_task * tasks if cpus_per_task is not None else None
                 if cores is not None and needed > cores:
                     yield Miss(MEM_PER_CPU, needed, cores)
-                elif cpus_per_task is not None and cpus_per_task * per_cpu < memory:
-                    yield Miss(MEM_PER_CPU, memory, cpus_per_task * per_cpu, cpus_per_task)
-                elif cpus_per_task is not None and cores is not None and cpus_per_task > cores:
-                    yield Miss(CORES, cpus_per_task, cores)
+                elif given is not None and given * per_cpu < memory:
+                    yield Miss(MEM_PER_CPU, memory, given * per_cpu, given)
+                elif given is not None and cores is not None and given > cores:
+                    yield Miss(CORES, given, cores)
     asked = ask.n_gpus
     if not enough_gpus(shape.min_gpu, ask):
         yield Miss(MIN_GPU, asked, shape.min_gpu)
@@ -411,6 +422,8 @@ def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
 def _reason(shape: Shape, miss: Miss) -> str:
     """The structured form of a miss (the conformance corpus compares these)."""
     stage, asked, limit = miss.stage, miss.asked, miss.limit
+    if stage == NODES:
+        return f"nodes {asked} > max {limit}"
     if stage == DURATION:
         return f"duration {asked}s > max {limit}s"
     if stage == CORES:
@@ -431,6 +444,10 @@ def _reason(shape: Shape, miss: Miss) -> str:
 def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
     """A miss for a person: what was asked, what the node has, and where the limit comes from."""
     stage, asked, limit = miss.stage, miss.asked, miss.limit
+    if stage == NODES:
+        if limit == 1 and shape.nodes_source == "a local launcher":
+            return f"nodes={asked} asked, a local launcher runs on one node"
+        return f"nodes={asked} asked, over MaxNodes {limit} of {shape.nodes_source or 'limit'}"
     if stage == DURATION:
         return (
             f"{shape.duration_source or 'limit'} max {format_duration(limit)}"

@@ -67,6 +67,10 @@ class Shape:
     duration_source: str | None
     min_gpu: int
     min_gpu_source: str | None = None
+    # the most nodes one job may span (None: unlimited or unknown), and who says so
+    # ("a local launcher", "partition p"): docs/semantics.md §4.5
+    max_nodes: int | None = None
+    nodes_source: str | None = None
     gpu_count: int = field(init=False, compare=False, repr=False)  # all GPUs, every kind
 
     def __post_init__(self) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_GPUS = 1024
 MAX_CORES = 1_000_000
+MAX_NODES = 100_000
+MAX_TASKS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,28 @@ def check_cores(cores: int) -> int:
     return cores
 
 
+def check_nodes(nodes: int) -> int:
+    """``nodes=N``: 1 <= N <= :data:`MAX_NODES`."""
+    if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
+        raise InvalidValue(
+            f"nodes must be a whole number >= 1, got '{nodes}'", "write e.g. nodes=2"
+        )
+    if nodes > MAX_NODES:
+        raise InvalidValue(f"nodes={nodes} is over {MAX_NODES}", "this looks like a typo")
+    return nodes
+
+
+def check_tasks(tasks: int) -> int:
+    """``tasks=T`` (tasks per node): 1 <= T <= :data:`MAX_TASKS`."""
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
+        raise InvalidValue(
+            f"tasks must be a whole number >= 1, got '{tasks}'", "write e.g. tasks=4"
+        )
+    if tasks > MAX_TASKS:
+        raise InvalidValue(f"tasks={tasks} is over {MAX_TASKS}", "this looks like a typo")
+    return tasks
+
+
 def check_gpu_count(count: int) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise InvalidValue(
@@ -130,6 +154,9 @@ class Alternative:
 
     ``duration`` is in seconds (0 = not asked); ``cpu`` is None when no ``cpu()`` term was
     written; ``gpus`` are kept sorted so that equal requests compare and hash equal.
+    ``nodes`` is the number of nodes (1 unless ``nodes=`` says more) and ``tasks`` the tasks
+    per node (0 = not asked); every other term is per node, ``cpu.cores`` per task when
+    ``tasks`` is asked (docs/semantics.md §1).
     ``written_gpus`` are the same GPUs in the order they were written (a local job sees its
     GPUs in that order: ``cuda(model=V100) & cuda(model=A100)`` gets the V100 as ``cuda:0``).
     """
@@ -137,6 +164,8 @@ class Alternative:
     duration: int = 0
     cpu: Cpu | None = None
     gpus: tuple[Accelerator, ...] = field(default=())
+    nodes: int = 1
+    tasks: int = 0
     # the written order when it differs from the sorted one; not part of the value
     _written: tuple[Accelerator, ...] = field(
         default=(), init=False, compare=False, hash=False, repr=False
@@ -144,6 +173,10 @@ class Alternative:
 
     def __post_init__(self) -> None:
         check_duration(self.duration, str(self.duration))
+        if self.nodes != 1:
+            check_nodes(self.nodes)
+        if self.tasks:
+            check_tasks(self.tasks)
         ordered = tuple(sorted(self.gpus, key=Accelerator.sort_key))
         if ordered != self.gpus:
             object.__setattr__(self, "_written", self.gpus)
@@ -175,7 +208,7 @@ class Alternative:
         """``cuda_gpu(mem="4G") * 2``: only a pure GPU term can be multiplied."""
         if not isinstance(count, int) or isinstance(count, bool):
             return NotImplemented
-        if self.duration or self.cpu is not None or not self.gpus:
+        if self.duration or self.cpu is not None or not self.gpus or self.nodes > 1 or self.tasks:
             raise InvalidValue("only a cuda()/gpu() term can be multiplied by a count")
         check_gpu_count(count)
         return Alternative(gpus=self.gpus * count)
@@ -186,6 +219,10 @@ class Alternative:
         terms: list[str] = []
         if self.duration:
             terms.append(f"duration={format_duration(self.duration)}")
+        if self.nodes > 1:
+            terms.append(f"nodes={self.nodes}")
+        if self.tasks:
+            terms.append(f"tasks={self.tasks}")
         if self.cpu is not None:
             terms.append(str(self.cpu))
         index = 0
@@ -204,11 +241,14 @@ class Alternative:
             "duration_s": self.duration,
             "cpu": self.cpu.as_json() if self.cpu is not None else None,
             "gpus": [gpu.as_json() for gpu in self.gpus],
+            "nodes": self.nodes,
+            "tasks": self.tasks or None,
         }
 
 
 def merge(left: Alternative, right: Alternative) -> Alternative:
-    """``&`` of two alternatives: duration, memory and cores take the maximum, GPUs add up."""
+    """``&`` of two alternatives: duration, nodes, tasks, memory and cores take the maximum,
+    GPUs add up."""
     if left.cpu is None:
         cpu = right.cpu
     elif right.cpu is None:
@@ -216,7 +256,11 @@ def merge(left: Alternative, right: Alternative) -> Alternative:
     else:
         cpu = Cpu(max(left.cpu.cores, right.cpu.cores), max(left.cpu.memory, right.cpu.memory))
     return Alternative(
-        max(left.duration, right.duration), cpu, left.written_gpus + right.written_gpus
+        max(left.duration, right.duration),
+        cpu,
+        left.written_gpus + right.written_gpus,
+        max(left.nodes, right.nodes),
+        max(left.tasks, right.tasks),
     )
 
 
@@ -274,6 +318,16 @@ def duration(value: str | int | timedelta | Quantity[Any]) -> Alternative:
     else:
         seconds = parse_duration(value)  # type: ignore[arg-type]  # refuses what is not text
     return Alternative(duration=seconds)
+
+
+def nodes(count: int) -> Alternative:
+    """``nodes(4)``: the job spans 4 nodes; every other term is per node."""
+    return Alternative(nodes=check_nodes(count))
+
+
+def tasks(count: int) -> Alternative:
+    """``tasks(8)``: 8 tasks on each node (``--ntasks-per-node``); ``cpu(cores=C)`` per task."""
+    return Alternative(tasks=check_tasks(count))
 
 
 def _memory(value: str | int | Quantity[Any] | None) -> int:

@@ -52,13 +52,15 @@ def context_hint(text: str, position: int) -> str | None:
     return None
 
 
-TERMS = ("duration", "cpu", "cuda", "gpu")
+TERMS = ("duration", "nodes", "tasks", "cpu", "cuda", "gpu")
 ARGUMENTS = {"cpu": ("mem", "cores"), "cuda": ("mem", "model"), "gpu": ("mem", "model")}
 TERM_HINT = "a term is duration=..., cpu(...), cuda(...) or gpu(...)"
 
 # What each terminal of the grammar is called in a message, in the order messages list them.
 _DESCRIPTIONS: dict[str, str] = {
     "DURATION_KW": "'duration='",
+    "NODES_KW": "'nodes='",
+    "TASKS_KW": "'tasks='",
     "CPU_KW": "'cpu('",
     "GPU_KW": "'cuda(' or 'gpu('",
     "LPAR": "'('",
@@ -78,7 +80,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "RPAR": "')'",
     "$END": "the end of the expression",
 }
-_TERM_STARTS = frozenset({"DURATION_KW", "CPU_KW", "GPU_KW", "LPAR"})
+_TERM_STARTS = frozenset({"DURATION_KW", "NODES_KW", "TASKS_KW", "CPU_KW", "GPU_KW", "LPAR"})
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CLOCK_MM_SS = re.compile(r"\d+:\d+")
 

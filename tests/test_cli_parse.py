@@ -30,8 +30,9 @@ def test_json_is_exactly_section_7() -> None:
     assert code == 0
     assert json.loads(out) == {
         "alternatives": [
-            {"duration_s": 0, "cpu": None, "gpus": [{"memory_bytes": 0, "model": "A100"}]},
-            {"duration_s": 7200, "cpu": None, "gpus": []},
+            {"duration_s": 0, "cpu": None, "gpus": [{"memory_bytes": 0, "model": "A100"}],
+             "nodes": 1, "tasks": None},
+            {"duration_s": 7200, "cpu": None, "gpus": [], "nodes": 1, "tasks": None},
         ],
         "canonical": "cuda(model=A100) | duration=2h",
     }

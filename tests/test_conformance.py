@@ -151,6 +151,8 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
     assert admitted(config, launcher, mine) == admitted(config, launcher, theirs)
     for key in ("gpus_per_node", "cpus_per_task", "qos", "account", "nodes"):
         assert mine[key] == theirs[key], key
+    # tasks=T (docs/semantics.md §6): the key is there only when asked
+    assert mine.get("ntasks_per_node") == theirs.get("ntasks_per_node")
     if theirs["time"] is None and mine["time"] is not None:
         # no duration asked: the job asks for the chosen limit instead of leaving Slurm to
         # apply a partition default that the QoS may refuse (docs/deviations.md)

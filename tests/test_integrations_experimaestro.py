@@ -149,7 +149,8 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
     assert (mine.pop("gpu_type"), mine.pop("gpu_option")) == (None, None)  # none in the corpus
     theirs = dict(vars(launcher.options))
     assert {key: theirs.pop(key) for key in mine} == mine
-    assert set(theirs.values()) == {None}  # experimaestro's fields reqsolve has not
+    # experimaestro's fields reqsolve has not (since ntasks_per_node, issue 21, there are none)
+    assert set(theirs.values()) <= {None}
     assert launcher.options.args() == [
         f"--{key.replace('_', '-')}={value}"
         for key, value in vars(launcher.options).items() if value is not None

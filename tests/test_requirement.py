@@ -209,6 +209,8 @@ def test_as_json_is_semantics_section_7() -> None:
                     {"memory_bytes": 4000000000, "model": None},
                     {"memory_bytes": 4000000000, "model": None},
                 ],
+                "nodes": 1,
+                "tasks": None,
             }
         ],
         "canonical": "duration=4d & cpu(mem=400MB, cores=4) & cuda(mem=4GB)*2",
@@ -216,7 +218,9 @@ def test_as_json_is_semantics_section_7() -> None:
 
 
 def test_as_json_of_absent_terms() -> None:
-    assert Alternative().as_json() == {"duration_s": 0, "cpu": None, "gpus": []}
+    assert Alternative().as_json() == {
+        "duration_s": 0, "cpu": None, "gpus": [], "nodes": 1, "tasks": None
+    }
 
 
 small_alternatives = st.builds(

@@ -122,6 +122,15 @@ def emit(
             if changed:
                 current = remaining
                 continue
+        if alternative.nodes > 1:
+            short = _short_of_nodes(launcher, admitted, exclude, under, ask, cpus, gpu_type)
+            if short:
+                for k in current:
+                    if k.partition_index in short:
+                        why = short[k.partition_index]
+                        dropped.extend((candidates[i], why) for i in k.members)
+                current = [k for k in current if k.partition_index not in short]
+                continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
         chosen = None if alternative.duration else _admitted_limit(admitted, exclude, under)
         duration = alternative.duration or chosen
@@ -137,7 +146,8 @@ def emit(
             time=format_time(duration) if duration else None,
             qos=qos,
             account=account,
-            nodes=1,
+            nodes=alternative.nodes,
+            ntasks_per_node=alternative.tasks or None,
         )
         members = sorted(i for k in current for i in k.members)
         return Emitted(
@@ -297,6 +307,41 @@ def _admitted_misfits(
         else:
             exclude.update(dict.fromkeys(slot.hosts))
     return exclude, bad_partitions
+
+
+def _short_of_nodes(
+    launcher: CompiledLauncher,
+    admitted: Sequence[tuple[int, SlotClass]],
+    exclude: dict[str, None],
+    under: tuple[str | None, str | None],
+    ask: Ask,
+    cpus: int | None,
+    gpu_type: str | None,
+) -> dict[int, str]:
+    """The partitions that cannot hold the ``nodes=N`` nodes asked, with why (docs/semantics.md
+    §6, "Node count"): the nodes these options admit there that run the job and are not
+    excluded (a named group's hosts; a group without names, its ``count``, none when unknown)
+    number fewer than N. (N over a partition's MaxNodes fails the nodes stage of each of its
+    candidates: such a partition is never kept.)"""
+    wanted = ask.nodes
+    counted: dict[int, int] = {}
+    partitions = launcher.config.partitions if launcher.config.type == "slurm" else ()
+    for index, slot in admitted:
+        counted.setdefault(index, 0)
+        given = offered(slot.shapes[under], gpu_type)
+        if given.gpu_count < ask.n_gpus or not evaluate(given, ask, cpus).ok:
+            continue
+        counted[index] += sum(host not in exclude for host in slot.hosts)
+        groups = partitions[index].nodes
+        counted[index] += sum(groups[g].count for g in slot.hostless)
+    return {
+        index: (
+            f"partition {partitions[index].name} dropped: not enough nodes:"
+            f" {have} admitted, {wanted} asked"
+        )
+        for index, have in counted.items()
+        if have < wanted
+    }
 
 
 def _wholly_kept(launcher: CompiledLauncher, kept: Sequence[CandidateClass]) -> set[int]:

@@ -35,6 +35,7 @@ _OPTION_NAMES = (
     ("account", "--account"),
     ("constraint", "--constraint"),
     ("nodes", "--nodes"),
+    ("ntasks_per_node", "--ntasks-per-node"),
     ("nodelist", "--nodelist"),
     ("exclude", "--exclude"),
     ("gpus", "--gpus"),
@@ -124,6 +125,7 @@ class SlurmOptions:
     mem_per_gpu: str | None = None
     nodelist: str | None = None
     nodes: int | None = 1
+    ntasks_per_node: int | None = None  # tasks=T: --ntasks-per-node=T
     partition: str | None = None
     qos: str | None = None
     time: str | None = None
@@ -145,7 +147,7 @@ class SlurmOptions:
         if self.constraint is not None:
             _require_str("constraint", self.constraint)
             _check_constraint(self.constraint)
-        for name in ("cpus_per_task", "gpus", "gpus_per_node", "nodes"):
+        for name in ("cpus_per_task", "gpus", "gpus_per_node", "nodes", "ntasks_per_node"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
@@ -264,6 +266,7 @@ class SlurmOptions:
             "constraint",
             "exclude",
             "nodes",
+            "ntasks_per_node",
             "cpus_per_task",
             "mem",
             "mem_per_gpu",

@@ -58,7 +58,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         values = answer.options.as_json()
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
         # a typed or --gres request: the GPU count alone would not say which GPUs
-        for key in ("gpu_type", "gpu_option"):
+        # tasks=T (docs/semantics.md §6): only when asked, so that other answers keep their shape
+        for key in ("ntasks_per_node", "gpu_type", "gpu_option"):
             if values.get(key) is not None:
                 data["options"][key] = values[key]
     notes = answer.notes
@@ -85,6 +86,8 @@ def submitit_parameters(answer: Answer) -> dict[str, Any]:
         params["timeout_min"] = max(1, math.ceil(alternative.duration / 60))
     if alternative.gpus:
         params["gpus_per_node"] = len(alternative.gpus)
+    if alternative.tasks:
+        params["tasks_per_node"] = alternative.tasks
     return params
 
 

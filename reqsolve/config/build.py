@@ -140,6 +140,7 @@ def _partition(name: str, data: Data | None) -> Partition:
         accounts=tuple(partition["accounts"]),
         priority=partition["priority"],
         disabled=partition["disabled"],
+        max_nodes=partition.get("max_nodes"),
     )
 
 

@@ -123,6 +123,7 @@ class Partition:
     accounts: tuple[str, ...] = ()
     priority: int = 0
     disabled: bool = False
+    max_nodes: int | None = None  # Slurm's MaxNodes (None: unlimited or unknown)
 
 
 @dataclass(frozen=True, slots=True)

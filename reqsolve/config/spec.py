@@ -234,6 +234,9 @@ PARTITION = Obj(
         ),
         "priority": Leaf("int", "Higher priorities are preferred.", default=0),
         "disabled": Leaf("bool", "Never use this partition.", default=False),
+        "max_nodes": Leaf(
+            "int", "Slurm's MaxNodes: the most nodes one job may span here.", minimum=1
+        ),
     },
     nullable=True,
 )

@@ -219,6 +219,7 @@ def build(
                 qos=record.allow_qos or (),
                 accounts=record.allow_accounts or (),
                 disabled=record.state.upper() != "UP",
+                max_nodes=record.max_nodes,
             )
         )
     return Discovered(

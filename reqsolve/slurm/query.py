@@ -328,6 +328,7 @@ def merge_partition(written: Partition, discovered: Partition) -> Partition:
         accounts=written.accounts or discovered.accounts,
         priority=written.priority or discovered.priority,
         disabled=written.disabled or discovered.disabled,
+        max_nodes=written.max_nodes if written.max_nodes is not None else discovered.max_nodes,
     )
 
 
