@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from reqsolve.config import loader
+from reqsolve.config.model import SlurmLauncherConfig
 from tests.cli_run import cli
 from tests.commands import reqsolve_process, write_commands
 
@@ -219,3 +221,40 @@ def test_convert_refuses_hostile_input_cleanly(
         argv = ["--partitions", str(tmp_path / "p")]
     code, out, err = convert(monkeypatch, nodes, *argv)
     assert code == 2 and out == "" and message in err and "Traceback" not in err
+
+
+# issue 21 §1: a partition's MaxNodes is written as `max_nodes:`, and the file reads it back;
+# UNLIMITED (or a negative JSON value) writes nothing, so the partition stays unlimited
+@pytest.mark.parametrize(
+    ("folder", "partitions", "expected"),
+    [
+        ("default", "scontrol_show_partition.txt", {"small": 2, "gpu": None, "cpu": None}),
+        ("default", "scontrol_show_partition_oneliner.txt", {"small": 2, "gpu": None}),
+        ("default", "restd_partitions.json", {"small": 2, "a100": None}),
+        (None, PARTITION.format("MaxNodes=3"), {"gpu": 3}),
+        (None, PARTITION.format("MaxNodes=UNLIMITED"), {"gpu": None}),
+        (None, '{"partitions": [{"name": "gpu", "nodes": "n1", "maximum_nodes_per_job": 1}]}',
+         {"gpu": 1}),
+        (None, '{"partitions": [{"name": "gpu", "nodes": "n1", "maximum_nodes_per_job": -1}]}',
+         {"gpu": None}),
+    ],
+    ids=["scontrol", "oneliner", "restd", "text-3", "text-unlimited", "json-1", "json-unlimited"],
+)
+def test_convert_writes_max_nodes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: str | None, partitions: str,
+    expected: dict[str, int | None],
+) -> None:
+    if folder is None:
+        nodes, source = GOOD, tmp_path / "partitions"
+        source.write_text(partitions, encoding="utf-8")
+    else:
+        nodes = (FIXTURES / folder / "scontrol_show_nodes.txt").read_text()
+        source = FIXTURES / folder / partitions
+    out = convert_and_validate(monkeypatch, tmp_path, nodes, "--partitions", str(source))
+    launcher_file, _ = loader.check_config(tmp_path / "launchers.yaml")
+    assert launcher_file is not None
+    (launcher,) = launcher_file.launchers
+    assert isinstance(launcher, SlurmLauncherConfig)
+    got = {p.name: p.max_nodes for p in launcher.partitions}
+    assert {name: got[name] for name in expected} == expected, out
+    assert out.count("max_nodes:") == sum(v is not None for v in got.values()), out

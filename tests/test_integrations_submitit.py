@@ -323,3 +323,41 @@ def test_a_failed_nvidia_smi_refuses_before_submitting(
     config.write_text("local:\n  - id: box\n    gpus:\n      - {model: H200, count: 1}\n")
     with pytest.raises(GpuDetectionFailed, match="cannot tell which GPUs"):
         executor("cuda()", tmp_path / "logs", config=str(config))
+
+
+@pytest.mark.slurm
+def test_submitit_multinode_job_runs_on_the_lab(slurm_lab: SlurmLab, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """nodes=2 & tasks=2 reaches submitit as nodes/ntasks_per_node (issue 21 §1): the job spans
+    two of the lab's nodes and runs the function in its four tasks, each seeing SLURM_NNODES=2."""
+    for name in [n for n in os.environ if n.startswith(("SLURM_", "SBATCH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    text = "duration=10m & nodes=2 & tasks=2 & cpu(cores=1, mem=1G)"
+    match = find(text, config=str(LAB_FILE), offline=True)
+    assert match.options is not None
+    assert (match.options.nodes, match.options.ntasks_per_node) == (2, 2)
+    made = executor(text, tmp_path / "%j", config=str(LAB_FILE), offline=True)
+    inner = made._executor
+    assert isinstance(inner, submitit.SlurmExecutor)
+    assert (inner.parameters["nodes"], inner.parameters["ntasks_per_node"]) == (2, 2)
+
+    def task_facts() -> dict[str, object]:
+        """Runs in each task of the job (by value: the job cannot import this module)."""
+        return {name: os.environ.get(name) for name in
+                ("SLURM_NNODES", "SLURM_NTASKS", "SLURM_PROCID", "SLURMD_NODENAME",
+                 "SLURM_JOB_PARTITION")}
+
+    job = made.submit(task_facts)
+    facts = job.results()
+    assert len(facts) == 4, facts
+    assert {f["SLURM_NNODES"] for f in facts} == {"2"}
+    assert {f["SLURM_NTASKS"] for f in facts} == {"4"}
+    assert sorted(str(f["SLURM_PROCID"]) for f in facts) == ["0", "1", "2", "3"]
+    assert {f["SLURM_JOB_PARTITION"] for f in facts} == {match.options.partition}
+    shown = slurm_lab.run("scontrol", "--oneliner", "show", "job", job.job_id).stdout
+    assert "NumNodes=2" in shown and "JobState=COMPLETED" in shown, shown
+    ran_in = re.search(r" Partition=(\S+)", shown)
+    assert ran_in is not None and ran_in.group(1) in match.options.partition.split(",")
+    nodes = {f["SLURMD_NODENAME"] for f in facts}
+    assert len(nodes) == 2 and nodes <= LAB_NODES[ran_in.group(1)], facts

@@ -336,6 +336,8 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
             entry["qos"] = list(partition.qos)
         if partition.accounts:
             entry["accounts"] = list(partition.accounts)
+        if partition.max_nodes is not None:
+            entry["max_nodes"] = partition.max_nodes
         conf = _configuration_data(partition.configuration)
         if conf:
             entry["configuration"] = conf
