@@ -355,7 +355,14 @@ def test_submitit_multinode_job_runs_on_the_lab(slurm_lab: SlurmLab, tmp_path: P
     assert {f["SLURM_NTASKS"] for f in facts} == {"4"}
     assert sorted(str(f["SLURM_PROCID"]) for f in facts) == ["0", "1", "2", "3"]
     assert {f["SLURM_JOB_PARTITION"] for f in facts} == {match.options.partition}
-    shown = slurm_lab.run("scontrol", "--oneliner", "show", "job", job.job_id).stdout
+    # the tasks' results can be read before the controller has recorded the job's end
+    deadline = time.monotonic() + 60
+    while True:
+        shown = slurm_lab.run("scontrol", "--oneliner", "show", "job", job.job_id).stdout
+        if "JobState=RUNNING" not in shown and "JobState=COMPLETING" not in shown:
+            break
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
     assert "NumNodes=2" in shown and "JobState=COMPLETED" in shown, shown
     ran_in = re.search(r" Partition=(\S+)", shown)
     assert ran_in is not None and ran_in.group(1) in match.options.partition.split(",")
