@@ -26,7 +26,7 @@ from reqsolve.matching import (
     misses,
     within_duration,
 )
-from reqsolve.places import Candidate
+from reqsolve.places import Candidate, Shape
 from reqsolve.refusals import (
     NOT_KEPT,
     NoLauncherFound,
@@ -38,6 +38,7 @@ from reqsolve.refusals import (
     unusable,
 )
 from reqsolve.requirement import Alternative, Requirement
+from reqsolve.search_index import CandidateClass
 
 MAX_CACHED_OUTCOMES = 4096
 
@@ -230,17 +231,40 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
     if launcher.type == "local":
         return Outcome(launcher, alternative, (launcher.candidates[first.first],))
     first_shape = shapes[first.shape_id]
-    per_cpu = uses_mem_per_cpu(first_shape, alternative)
     kept = [
         klass
         for klass in launcher.index.tiers[(first.priority, first.qos, first.account)]
         if fits(klass.shape_id)
-        and (not per_cpu or shapes[klass.shape_id].mem_per_cpu == first_shape.mem_per_cpu)
     ]
-    emitted = emit(launcher, alternative, kept, cpus_for(first_shape, alternative), ask)
+    cpus = cpus_for(first_shape, alternative)
+    if uses_mem_per_cpu(first_shape, alternative):
+        kept, cpus = _one_count(shapes, kept, first_shape, alternative, cpus)
+    emitted = emit(launcher, alternative, kept, cpus, ask)
     if emitted.options is not None:
         return Outcome(launcher, alternative, emitted.kept, emitted.options, notes=emitted.notes)
     return Outcome(launcher, alternative, dropped=emitted.dropped)
+
+
+def _one_count(
+    shapes: Sequence[Shape],
+    kept: list[CandidateClass],
+    first: Shape,
+    alternative: Alternative,
+    cpus: int | None,
+) -> tuple[list[CandidateClass], int | None]:
+    """With memory turned into CPUs, the kept candidates that one ``--cpus-per-task`` serves,
+    and that count (docs/semantics.md §6, ``cpus_per_task``): the largest count any of them
+    needs, when every one has that many cores (times the tasks) for sure; otherwise, as for
+    one ``mem_per_cpu``, those sharing the first one's, with its count."""
+    per_cpu = first.mem_per_cpu
+    if all(shapes[k.shape_id].mem_per_cpu == per_cpu for k in kept):
+        return kept, cpus
+    counts = [cpus_for(shapes[k.shape_id], alternative) or 0 for k in kept]
+    most = max(counts)
+    on_node = most * (alternative.tasks or 1)
+    if all((cores := shapes[k.shape_id].cores) is not None and on_node <= cores for k in kept):
+        return kept, most
+    return [k for k in kept if shapes[k.shape_id].mem_per_cpu == per_cpu], cpus
 
 
 def choose(

@@ -96,6 +96,41 @@ def test_mem_per_cpu_groups_only_when_memory_becomes_cores() -> None:
     assert without.partition == "p4,p8"
 
 
+@pytest.mark.parametrize(
+    ("groups", "expression", "expected"),
+    [
+        # 40G at 4G (3814 MiB) per CPU needs 11 CPUs, at 8G 6: 11 fit every node's 16 cores, so
+        # both partitions are kept with --cpus-per-task=11 (issue 21 §2)
+        (((4, 16), (8, 16)), "cpu(mem=40G)", ("p0,p1", 11)),
+        (((8, 16), (4, 16)), "cpu(mem=40G)", ("p0,p1", 11)),
+        (((8, 16), (4, 12), (16, 64)), "cpu(mem=40G)", ("p0,p1,p2", 11)),
+        # cores asked above the memory's count: the largest of each node's max(cores, memory)
+        (((4, 16), (8, 16)), "cpu(mem=40G, cores=12)", ("p0,p1", 12)),
+        # tasks=2: 20G per task at 4G is 6 CPUs a task, 12 on the node; at 8G 3 (6)
+        (((4, 16), (8, 16)), "tasks=2 & cpu(mem=40G)", ("p0,p1", 6)),
+        # the largest count does not fit a node's cores: only the first's mem_per_cpu, as before
+        (((4, 16), (8, 8)), "cpu(mem=40G)", ("p0", 11)),
+        (((8, 8), (4, 16)), "cpu(mem=40G)", ("p0", 6)),
+        # cores unknown: not known to hold the largest count, as before
+        (((4, None), (8, 16)), "cpu(mem=40G)", ("p0", 11)),
+    ],
+)
+def test_mem_per_cpu_groups_share_the_largest_count_that_fits_every_node(
+    groups: tuple[tuple[int, int | None], ...], expression: str, expected: tuple[str, int]
+) -> None:
+    launcher = slurm(
+        "s",
+        *(
+            partition(f"p{i}", group(), configuration=conf(mem_per_cpu=per * G, cores=cores))
+            for i, (per, cores) in enumerate(groups)
+        ),
+        use_memory_constraint=False,
+    )
+    options = answering.answer(launcher_file(launcher), expression).options
+    assert options is not None
+    assert (options.partition, options.cpus_per_task, options.mem) == (*expected, None)
+
+
 def test_repeated_queries_are_served_from_the_cache() -> None:
     compiled = expand_candidates(
         launcher_file(slurm("s", partition("p", group("h", configuration=GPU24))))

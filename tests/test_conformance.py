@@ -90,6 +90,9 @@ def reason_keys(reasons: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(*(r[k] for k in keys), in_slurm_units(r["reason"])) for r in reasons]
 
 
+# the mem_per_cpu config's three partitions, kept with one --cpus-per-task (issue 21 §2)
+ONE_COUNT = {"partition": "cpu,gpu,bigmem", "constraint": "(BIGMEM)|(CPU)|(GPU4&GPUM32G)"}
+
 # Where the corpus's answer breaks a rule decided after it (docs/deviations.md): the corpus
 # files are not edited; each case says what reqsolve answers instead, and why.
 # (config, requirement, tags) -> {option: value} replacing the corpus's, or "memory": refused
@@ -103,12 +106,19 @@ SLURM_UNITS: dict[tuple[str, str, tuple[str, ...]], dict[str, Any] | str] = {
     # refused in the corpus too, but memory (64G > 61035 MiB) is now the first unmet condition
     ("mem_per_cpu", "cpu(mem=64G, cores=16)", ("nompc",)): "memory",
     # mem_per_cpu 4G = 3814 MiB to Slurm: 3 CPUs give 11.998 GB < 12 GB, so 4 CPUs
-    ("mem_per_cpu", "cpu(mem=12G, cores=1)", ("mpc",)): {"cpus_per_task": 4},
+    ("mem_per_cpu", "cpu(mem=12G, cores=1)", ("mpc",)): {"cpus_per_task": 4, **ONE_COUNT},
     # 8G = 7629 MiB per CPU on the GPU partition: one CPU gives 7.9998 GB < 8 GB
     ("mem_per_cpu", "cpu(mem=8G) & cuda(mem=1G)", ("mpc",)): {"cpus_per_task": 2},
     # 4G asked, 3814 MiB per CPU: two CPUs
-    ("mem_per_cpu", "duration=3h & cpu(mem=4G)", ("mpc",)): {"cpus_per_task": 2},
-    ("mem_per_cpu", "cpu(mem=4G)", ()): {"cpus_per_task": 2},
+    ("mem_per_cpu", "duration=3h & cpu(mem=4G)", ("mpc",)): {"cpus_per_task": 2, **ONE_COUNT},
+    ("mem_per_cpu", "cpu(mem=4G)", ()): {"cpus_per_task": 2, **ONE_COUNT},
+    # the same rule decided after the corpus (issue 21 §2; docs/semantics.md §6 cpus_per_task):
+    # with memory turned into CPUs, partitions of other mem_per_cpu are kept too when the count
+    # the cpu partition (4G per CPU) needs fits their cores (gpu: 8G, 64; bigmem: 16G, 32)
+    ("mem_per_cpu", "cpu(mem=10G, cores=1)", ("mpc",)): ONE_COUNT,
+    ("mem_per_cpu", "cpu(mem=12001M, cores=1)", ("mpc",)): ONE_COUNT,
+    ("mem_per_cpu", "cpu(mem=10G, cores=8)", ("mpc",)): ONE_COUNT,
+    ("mem_per_cpu", "cpu(mem=4096M)", ("mpc",)): ONE_COUNT,
 }
 
 

@@ -9,10 +9,11 @@ of the limits of the nodes the options admit), and ``explain`` and the JSON answ
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from reqsolve.config.model import Qos
+from reqsolve.config.model import NodeGroup, Qos
 from reqsolve.requirement import Alternative, Requirement
 from tests.answering import answer
 from tests.cli_run import cli
@@ -92,3 +93,53 @@ def test_the_chosen_limit_is_said_on_stderr_in_every_format(
     assert code == 0, err
     assert (f"reqsolve: note: {note}" in err.splitlines()) == (note is not None)
     assert "note" not in out or fmt == "json"
+
+
+def _gpu_group(name: str, gpus: int, limit: int | None, model: str = "A100") -> NodeGroup:
+    return group(
+        configuration=conf(
+            gpus=gpus, gpu_memory=80 * 2**30, model=model, gres=model.lower(),
+            max_duration=limit, cores=32, memory=256 * 2**30,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "groups", "qos_limit", "expected"),
+    [
+        # a 1-GPU node with a 1 h limit: Slurm never places a 2-GPU job there, so its limit
+        # does not shorten the job (issue 21 §2)
+        ("cuda()*2", (("a", 2, None), ("b", 1, 3600)), 7200, "02:00:00"),
+        ("cuda()*2", (("a", 2, 7200), ("b", 1, 3600)), None, "02:00:00"),
+        ("cuda()*4", (("a", 4, 10800), ("b", 2, 3600), ("c", 1, 60)), None, "03:00:00"),
+        # a typed request (--gpus-per-node=a100:2) is never placed on the V100 node
+        ("cuda(model=A100)*2", (("a", 2, 7200, "A100"), ("b", 2, 3600, "V100")), None,
+         "02:00:00"),
+        # a node that is placed counts: one GPU asked, both nodes admit the job
+        ("cuda()", (("a", 2, None), ("b", 1, 3600)), 7200, "01:00:00"),
+        ("cuda()*2", (("a", 2, 7200), ("b", 2, 3600)), None, "01:00:00"),
+    ],
+)
+def test_time_counts_only_the_nodes_slurm_may_place_the_job_on(
+    expression: str,
+    groups: tuple[tuple[Any, ...], ...],
+    qos_limit: int | None,
+    expected: str,
+) -> None:
+    launcher = slurm(
+        "c",
+        partition("p", *(_gpu_group(*g) for g in groups), qos=("q",)),
+        qos=(Qos("q", max_duration=qos_limit),),
+        use_features=False,
+    )
+    match = answer(launcher_file(launcher), expression)
+    assert match.options is not None
+    assert match.options.time == expected
+    assert match.notes == (
+        f"no duration asked: the job gets the chosen limit, {expected_text(expected)}",
+    )
+
+
+def expected_text(hms: str) -> str:
+    hours, minutes, _ = (int(x) for x in hms.split(":"))
+    return f"{hours}h" if not minutes else f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

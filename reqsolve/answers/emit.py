@@ -132,7 +132,11 @@ def emit(
                 current = [k for k in current if k.partition_index not in short]
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
-        chosen = None if alternative.duration else _admitted_limit(admitted, exclude, under)
+        chosen = (
+            None
+            if alternative.duration
+            else _admitted_limit(admitted, exclude, under, ask.n_gpus, gpu_type)
+        )
         duration = alternative.duration or chosen
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
@@ -170,20 +174,26 @@ def _admitted_limit(
     admitted: Sequence[tuple[int, SlotClass]],
     exclude: dict[str, None],
     under: tuple[str | None, str | None],
+    n_gpus: int,
+    gpu_type: str | None,
 ) -> int | None:
     """With no duration asked, the time to emit: the smallest limit of the admitted nodes.
 
     Without ``--time`` Slurm applies the partition's default time, which the chosen QoS may
     refuse; so the job asks for the chosen limit (docs/matching.md, "No duration asked").
-    Every node that the partitions, the constraint and the exclusions admit is counted: the
-    job may land on any of them, so it asks no more than the smallest of their limits.
-    None when no admitted node has a limit.
+    Every node the options admit is counted — one that the partitions, the constraint and the
+    exclusions let Slurm pick and that Slurm would place the job on: the job may land on any
+    of them, so it asks no more than the smallest of their limits. A node with fewer GPUs
+    (of ``gpu_type``, when typed) than the ``n_gpus`` asked per node is never placed, so its
+    limit does not count (a node short of the memory or cores asked is excluded already, or
+    its partition dropped). None when no admitted node has a limit.
     """
     limits = [
         limit
         for _, slot in admitted
         if slot.hostless or not all(host in exclude for host in slot.hosts)
         if (limit := slot.shapes[under].max_duration) is not None
+        if not n_gpus or offered(slot.shapes[under], gpu_type).gpu_count >= n_gpus
     ]
     return min(limits) if limits else None
 
