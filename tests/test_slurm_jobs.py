@@ -133,6 +133,18 @@ def test_wait_falls_back_to_scontrol(tmp_path: Path) -> None:
         jobs.query_state(LocalConnector(), str(folder), "7")
 
 
+def test_sacct_names_the_newest_job_of_a_reused_id(tmp_path: Path) -> None:
+    """A controller restarted with a fresh state reuses job ids while the accounting database
+    keeps the old jobs: sacct lists every job 7, oldest first (the lab's submit test got an
+    older job's exit code, now and then)."""
+    folder = fake_bin(
+        tmp_path,
+        squeue="exit 0",
+        sacct="printf 'COMPLETED|0:0\\nFAILED|4:0\\n'",
+    )
+    assert jobs.query_state(LocalConnector(), str(folder), "7") == jobs.JobState("FAILED", 4)
+
+
 @pytest.mark.parametrize(
     ("code", "status"),
     [("0:0", 0), ("3:0", 3), ("0:15", 143), ("256:0", 1), ("512:0", 2), ("65280:0", 255),

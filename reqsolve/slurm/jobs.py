@@ -116,11 +116,15 @@ def query_state(connector: Connector, binpath: str, job_id: str, timeout: float 
         timeout=timeout,
         check=False,
     )
-    for line in accounted.stdout.splitlines():
-        cells = line.strip().split("|")
-        if len(cells) >= 2 and cells[0].strip():
-            found = cells[0].split()[0]  # "CANCELLED by 0"
-            return _state(found, cells[1])
+    # A job id can name several jobs in the accounting database (a controller restarted with a
+    # fresh state, ids wrapping around): sacct lists them oldest first, so the last is this one.
+    records = [
+        cells for line in accounted.stdout.splitlines()
+        if len(cells := line.strip().split("|")) >= 2 and cells[0].strip()
+    ]
+    if records:
+        found = records[-1][0].split()[0]  # "CANCELLED by 0"
+        return _state(found, records[-1][1])
     shown = connector.run(
         [f"{prefix}scontrol", "--oneliner", "show", "job", job_id], timeout=timeout, check=False
     )
