@@ -10,7 +10,7 @@ which :func:`reqsolve.parser.parse` turns into an ``InvalidExpression`` pointing
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reqsolve.errors import InvalidValue, ReqsolveError
 from reqsolve.requirement import (
@@ -31,9 +31,6 @@ from reqsolve.requirement import (
 )
 from reqsolve.units import parse_duration, parse_memory
 
-if TYPE_CHECKING:  # pragma: no cover
-    import lark
-
 MAX_ALTERNATIVES = 1024
 """``(a|b) & (c|d) & ...`` multiplies alternatives; past this many it is a mistake, not a job."""
 
@@ -53,11 +50,20 @@ class Piece:
         self.end = end
 
 
-def _start(token: lark.Token) -> int:
+class Token(Protocol):
+    """What the builder reads of the tokens lark hands it (lark itself stays behind
+    :mod:`reqsolve.parser`): their text and where they stand in it."""
+
+    value: str
+    start_pos: int | None
+    end_pos: int | None
+
+
+def _start(token: Token) -> int:
     return token.start_pos or 0
 
 
-def _end(token: lark.Token) -> int:
+def _end(token: Token) -> int:
     return token.end_pos if token.end_pos is not None else _start(token)
 
 
@@ -105,7 +111,7 @@ class Builder:
         lpar, inner, rpar = children
         return Piece(inner.value, _start(lpar), _end(rpar))
 
-    def duration(self, children: list[lark.Token]) -> Piece:
+    def duration(self, children: list[Token]) -> Piece:
         keyword, token = children
         text = token.value
         if _CLOCK_MM_SS.fullmatch(text):
@@ -122,19 +128,20 @@ class Builder:
             raise Located.from_value(error, _start(token), _end(token)) from None
         return Piece(Alternative(duration=seconds), _start(keyword), _end(token))
 
-    def nodes(self, children: list[lark.Token]) -> Piece:
+    def nodes(self, children: list[Token]) -> Piece:
         keyword, token = children
         value = self._count(token, "nodes", MAX_NODES, check_nodes)
         return Piece(Alternative(nodes=value), _start(keyword), _end(token))
 
-    def tasks(self, children: list[lark.Token]) -> Piece:
+    def tasks(self, children: list[Token]) -> Piece:
         keyword, token = children
         value = self._count(token, "tasks", MAX_TASKS, check_tasks)
         return Piece(Alternative(tasks=value), _start(keyword), _end(token))
 
     @staticmethod
-    def _count(token: lark.Token, name: str, limit: int, check: Any) -> int:
-        """A whole number >= 1 written after ``nodes=`` or ``tasks=``, located when wrong."""
+    def _count(token: Token, name: str, limit: int, check: Any, example: int = 2) -> int:
+        """A whole number >= 1 written after ``cores=``, ``nodes=`` or ``tasks=``, located
+        when wrong."""
         text = token.value
         try:
             if not text.lstrip("+-").isdigit():
@@ -142,11 +149,11 @@ class Builder:
             value: int = check(_whole_number(text, f"{name}={text} is over {limit}"))
         except InvalidValue as error:
             raise Located.from_value(
-                error, _start(token), _end(token), f"write e.g. {name}=2"
+                error, _start(token), _end(token), f"write e.g. {name}={example}"
             ) from None
         return value
 
-    def mem(self, children: list[lark.Token]) -> Piece:
+    def mem(self, children: list[Token]) -> Piece:
         keyword, token = children
         try:
             value = parse_memory(token.value)
@@ -154,20 +161,12 @@ class Builder:
             raise Located.from_value(error, _start(token), _end(token)) from None
         return Piece(("mem", value), _start(keyword), _end(token))
 
-    def cores(self, children: list[lark.Token]) -> Piece:
+    def cores(self, children: list[Token]) -> Piece:
         keyword, token = children
-        text = token.value
-        try:
-            if not text.lstrip("+-").isdigit():
-                raise InvalidValue(f"cores must be a whole number >= 1, got '{text}'")
-            value = check_cores(_whole_number(text, f"cores={text} is over {MAX_CORES}"))
-        except InvalidValue as error:
-            raise Located.from_value(
-                error, _start(token), _end(token), "write e.g. cores=4"
-            ) from None
+        value = self._count(token, "cores", MAX_CORES, check_cores, example=4)
         return Piece(("cores", value), _start(keyword), _end(token))
 
-    def model(self, children: list[lark.Token]) -> Piece:
+    def model(self, children: list[Token]) -> Piece:
         keyword, token = children
         name = token.value
         if name[:1] in ("'", '"'):
@@ -178,7 +177,7 @@ class Builder:
             raise Located.from_value(error, _start(token), _end(token)) from None
         return Piece(("model", name), _start(keyword), _end(token))
 
-    def _arguments(self, keyword: lark.Token, args: list[Piece]) -> dict[str, Any]:
+    def _arguments(self, keyword: Token, args: list[Piece]) -> dict[str, Any]:
         seen: dict[str, Piece] = {}
         for arg in args:
             name, _ = arg.value

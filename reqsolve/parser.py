@@ -129,7 +129,7 @@ def _parse(text: str) -> Requirement:
     except ReqsolveError as error:  # pragma: no cover - every value error is located above
         raise InvalidExpression(str(error), text, Span(0, len(text))) from None
     except lark.exceptions.UnexpectedInput as error:
-        raise syntax_error(text, error) from None
+        raise syntax_error(text, *_stopped_at(text, error)) from None
     except lark.exceptions.LarkError as error:  # pragma: no cover - lark's own failure
         raise InvalidExpression(
             f"cannot parse the expression ({error})", text, Span(0, len(text)), TERM_HINT
@@ -192,6 +192,23 @@ def _lark_version() -> str:
     import lark
 
     return str(lark.__version__)
+
+
+def _stopped_at(text: str, error: lark.exceptions.UnexpectedInput) -> tuple[int, set[str]]:
+    """Where lark stopped in ``text`` and the terminals it expected there: the facts
+    :func:`~reqsolve.syntax_hints.syntax_error` words (lark's error classes stay here)."""
+    # lark is loaded: this runs on one of its errors
+    import lark
+
+    end_of_text = len(text.rstrip())
+    if isinstance(error, lark.exceptions.UnexpectedCharacters):
+        return error.pos_in_stream or 0, set(error.allowed or ())
+    if isinstance(error, lark.exceptions.UnexpectedToken):
+        token = error.token
+        at_end = token.type == "$END" or token.start_pos is None
+        return (end_of_text if at_end else token.start_pos), set(error.expected or ())
+    # UnexpectedEOF and any future kind
+    return end_of_text, set(getattr(error, "expected", ()) or ())
 
 
 def _import_lark() -> None:

@@ -12,7 +12,6 @@ recognises them and says what to write instead.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from reqsolve.errors import InvalidExpression, InvalidValue, Span
 from reqsolve.units import duration_factor
@@ -190,36 +189,19 @@ def _word_error(text: str, start: int, end: int, expected: set[str]) -> InvalidE
     return InvalidExpression(f"expected {_describe(expected)}, got '{word}'", text, span, hint)
 
 
-def syntax_error(text: str, error: Any) -> InvalidExpression:
-    """Turn a lark ``UnexpectedInput`` into an error a person can act on."""
-    found = _syntax_error(text, error)
+def syntax_error(text: str, position: int, expected: set[str]) -> InvalidExpression:
+    """A syntax error a person can act on, from where the parser stopped in ``text`` and the
+    terminals it ``expected`` there (:mod:`reqsolve.parser` reads both from lark's error)."""
+    found = _syntax_error(text, position, expected)
     hint = context_hint(text, found.span.start)  # what came before explains the mistake
     if hint is None:
         return found
     return InvalidExpression(found.message, text, found.span, hint)
 
 
-def _syntax_error(text: str, error: Any) -> InvalidExpression:
+def _syntax_error(text: str, position: int, expected: set[str]) -> InvalidExpression:
     """The error as the parser's state tells it (what was expected, what came)."""
-    # lark loads with the first parse (docs/expressions.md): `import reqsolve.parser` stays cheap
-    # for processes that never parse
-    import lark
-
     end_of_text = len(text.rstrip())
-    expected: set[str]
-    if isinstance(error, lark.exceptions.UnexpectedCharacters):
-        position = error.pos_in_stream or 0
-        expected = set(error.allowed or ())
-    elif isinstance(error, lark.exceptions.UnexpectedToken):
-        token = error.token
-        expected = set(error.expected or ())
-        if token.type == "$END" or token.start_pos is None:
-            position = end_of_text
-        else:
-            position = token.start_pos
-    else:  # UnexpectedEOF and any future kind
-        position = end_of_text
-        expected = set(getattr(error, "expected", ()) or ())
     position = min(max(position, 0), len(text))
     if _open_paren(text, position) is None:
         expected.discard("RPAR")
