@@ -98,11 +98,7 @@ def emit(
                     if not exclude:
                         break
         if bad_partitions:
-            for k in current:
-                if k.partition_index in bad_partitions:
-                    why = bad_partitions[k.partition_index]
-                    dropped.extend((candidates[i], why) for i in k.members)
-            current = [k for k in current if k.partition_index not in bad_partitions]
+            current = _drop_partitions(current, bad_partitions, candidates, dropped)
             continue
         if exclude:
             # a kept group whose every host is excluded (a name shared with a bad group) is gone
@@ -125,11 +121,7 @@ def emit(
         if alternative.nodes > 1:
             short = _short_of_nodes(launcher, admitted, exclude, under, ask, cpus, gpu_type)
             if short:
-                for k in current:
-                    if k.partition_index in short:
-                        why = short[k.partition_index]
-                        dropped.extend((candidates[i], why) for i in k.members)
-                current = [k for k in current if k.partition_index not in short]
+                current = _drop_partitions(current, short, candidates, dropped)
                 continue
         names = {k.partition_index: candidates[k.first].partition for k in current}
         chosen = (
@@ -275,6 +267,20 @@ def _shared_types(
         if not shared:
             return []
     return sorted(shared or ())
+
+
+def _drop_partitions(
+    current: list[CandidateClass],
+    why: dict[int, str],
+    candidates: Sequence[Candidate],
+    dropped: list[tuple[Candidate, str]],
+) -> list[CandidateClass]:
+    """``current`` less the classes of the partitions in ``why``, whose candidates go to
+    ``dropped`` with their partition's reason."""
+    for k in current:
+        if k.partition_index in why:
+            dropped.extend((candidates[i], why[k.partition_index]) for i in k.members)
+    return [k for k in current if k.partition_index not in why]
 
 
 def _admitted_misfits(

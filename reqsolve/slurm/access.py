@@ -133,20 +133,13 @@ class Access:
         account_key = None if account is None else account.casefold()
         qos_key = None if qos is None else qos.casefold()
         if lists is not None:
-            if account_key is not None:
-                allowed = lists.allow_accounts
-                if allowed is not None and account_key not in allowed:
-                    return (f"account {account} is not allowed on partition {partition}"
-                            f" (AllowAccounts={','.join(allowed)})")
-                if lists.deny_accounts and account_key in lists.deny_accounts:
-                    return f"account {account} is denied on partition {partition} (DenyAccounts)"
-            if qos_key is not None:
-                allowed = lists.allow_qos
-                if allowed is not None and qos_key not in allowed:
-                    return (f"QoS {qos} is not allowed on partition {partition}"
-                            f" (AllowQos={','.join(allowed)})")
-                if lists.deny_qos and qos_key in lists.deny_qos:
-                    return f"QoS {qos} is denied on partition {partition} (DenyQos)"
+            refused = (
+                _listed("account", account, lists.allow_accounts, lists.deny_accounts,
+                        partition, "Accounts")
+                or _listed("QoS", qos, lists.allow_qos, lists.deny_qos, partition, "Qos")
+            )
+            if refused is not None:
+                return refused
         if self.associations is None:
             return None
         mine = [a for a in self.associations
@@ -165,3 +158,25 @@ class Access:
             which = f", account {account}" if account is not None else ""
             return f"QoS {qos} is not yours (user {self.user}{which}, partition {partition})"
         return None
+
+
+def _listed(
+    what: str,
+    name: str | None,
+    allowed: tuple[str, ...] | None,
+    denied: tuple[str, ...] | None,
+    partition: str,
+    field: str,
+) -> str | None:
+    """Why a partition's Allow<field>/Deny<field> lists refuse ``name`` (compared ignoring
+    case), or None."""
+    if name is None:
+        return None
+    key = name.casefold()
+    if allowed is not None and key not in allowed:
+        return (f"{what} {name} is not allowed on partition {partition}"
+                f" (Allow{field}={','.join(allowed)})")
+    if denied and key in denied:
+        return f"{what} {name} is denied on partition {partition} (Deny{field})"
+    return None
+
