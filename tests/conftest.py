@@ -1,8 +1,9 @@
-"""Shared fixtures: the real Slurm lab (tests marked ``slurm``)."""
+"""Shared fixtures: the real Slurm lab (tests marked ``slurm``), private caches and homes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,18 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
         patch.setenv("REQSOLVE_NVIDIA_SMI", "")
         yield
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home (mode 700, as a real one) whose ~/.config is the one looked at: no
+    $XDG_CONFIG_HOME or $REQSOLVE_CONFIG of the machine running the tests."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("REQSOLVE_CONFIG", raising=False)
+    return home
 
 
 @pytest.fixture(scope="module", params=("lark", "lark-cython"))

@@ -280,16 +280,6 @@ def test_a_warning_points_at_the_spelling_written(tmp_path: Path, spelling: str)
     assert "no mem_per_cpu is set" in out
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("REQSOLVE_CONFIG", raising=False)
-    return home
-
-
 @pytest.mark.parametrize(
     ("folder", "files", "checked"),
     [

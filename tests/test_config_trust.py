@@ -26,17 +26,6 @@ PLANTED = "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('r
 PYTHON = PLANTED + "def find_launcher(requirements, tags=set()):\n    return None\n"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private home (mode 700, as a real one) whose ~/.config is looked at."""
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("REQSOLVE_CONFIG", raising=False)
-    return home
-
-
 def _file(home: Path, mode: int = 0o644, dir_mode: int = 0o755) -> Path:
     folder = home / "conf"
     folder.mkdir()
