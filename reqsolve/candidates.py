@@ -115,12 +115,65 @@ def offered(shape: Shape, gpu_type: str | None = None) -> Shape:
 
 
 def offers(shape: Shape) -> tuple[Shape, ...]:
-    """The ways a job can ask for the GPUs of a node with several kinds, as shapes of one kind:
-    untyped (any GPU of the node), then typed by each of its GRES types, in order. A node with
-    one kind is its own one offer."""
+    """The ways a job can ask for the GPUs of a node with several kinds: untyped (any GPU of
+    the node), then typed by each of its GRES types, in order, each as a shape of one kind;
+    last, when the node has two GRES types or more, by a typed list (``a100:1,v100:1``), as
+    one kind per type (:func:`by_types`). A node with one kind is its own one offer."""
     if len(shape.gpus) <= 1:
         return (shape,)
-    return (offered(shape), *(offered_strictly(shape, t) for t in gres_types(shape)))
+    listed = by_types(shape)
+    return (
+        offered(shape),
+        *(offered_strictly(shape, t) for t in gres_types(shape)),
+        *(() if listed is None else (listed,)),
+    )
+
+
+def way_names(shape: Shape) -> tuple[str, ...]:
+    """What :func:`offers` gives, named as ``explain`` shows it: ``any``, each GRES type,
+    ``by type`` (the typed list)."""
+    if len(shape.gpus) <= 1:
+        return ("any",)
+    listed = () if by_types(shape) is None else ("by type",)
+    return ("any", *gres_types(shape), *listed)
+
+
+def by_types(shape: Shape) -> Shape | None:
+    """The GPUs of a node whose every GPU has a GRES type, two types or more, as a job asking
+    a typed list sees them: one kind per type (any GPU of that type, as :func:`meet`), so that
+    a job asking ``cuda(model=A100) & cuda(model=V100)`` fits a node with both. None for any
+    other node (Slurm wants typed and untyped GRES consistent within a job)."""
+    types = gres_types(shape)
+    if len(types) < 2 or any(k.gres is None for k in shape.gpus):
+        return None
+    return replace(
+        shape, gpus=tuple(meet(tuple(k for k in shape.gpus if k.gres == t)) for t in types)
+    )
+
+
+# How an answer asks for a node's GPUs: any of them (None), by one GRES type ("a100"), or by a
+# typed list ((("a100", 1), ("v100", 1)): --gpus-per-node=a100:1,v100:1)
+GpuWay = str | tuple[tuple[str, int], ...] | None
+
+
+def given(shape: Shape, way: GpuWay, n_gpus: int) -> Shape | None:
+    """What a node of ``shape`` gives a job asking ``n_gpus`` GPUs per node ``way``, or None
+    when Slurm never places the job there (fewer GPUs than asked, of each type asked).
+
+    A typed list gives, for each (type, count), ``count`` GPUs of that type (or whose type
+    nothing states), any of them: one kind per type that a request fits only when every GPU
+    Slurm may give for it does."""
+    if not isinstance(way, tuple):
+        offer = offered(shape, way)
+        return offer if offer.gpu_count >= n_gpus else None
+    kinds = []
+    for name, count in way:
+        key = name.casefold()
+        of_type = tuple(k for k in shape.gpus if k.gres is None or k.gres.casefold() == key)
+        if sum(k.count for k in of_type) < count:
+            return None
+        kinds.append(replace(meet(of_type), count=count))
+    return replace(shape, gpus=tuple(kinds))
 
 
 def gres_types(shape: Shape) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reqsolve.candidates import CompiledLauncher, gres_types, offers
+from reqsolve.candidates import CompiledLauncher, offers, way_names
 from reqsolve.choosing import Answer, as_tags, choose, launcher_order, solve_launcher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.places import Candidate
@@ -185,7 +185,7 @@ def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
     ways = offers(node)
     if len(ways) == 1 or candidate.shape not in ways:
         return None
-    return (None, *gres_types(node))[ways.index(candidate.shape)] or "any"
+    return way_names(node)[ways.index(candidate.shape)]
 
 
 def _ruled_out_row(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import permutations
 from typing import Any
@@ -98,6 +98,8 @@ class Capacity:
     min_gpu: int
     # Slurm hands out any of these GPUs, in any mix: each must fit every GPU asked
     slurm: bool = False
+    # asked by a typed list: Slurm hands out any GPUs of each type, as many as listed
+    by_type: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,14 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
             per_kind = [gpus for gpus in per_kind if gpus]
             everything = tuple(gpu for gpus in per_kind for gpu in gpus)
             # a node of several kinds: asked untyped (any of its GPUs), then by each GRES type
-            choices = [everything]
+            # and, with two GRES types or more and every GPU typed, by a typed list
+            choices = [(everything, False)]
             if len(per_kind) > 1:
                 types = list(dict.fromkeys(g[3] for g in everything if g[3] is not None))
-                choices += [tuple(g for g in everything if g[3] == t) for t in types]
-            for gpus in choices:
+                choices += [(tuple(g for g in everything if g[3] == t), False) for t in types]
+                if len(types) > 1 and all(g[3] is not None for g in everything):
+                    choices.append((everything, True))
+            for gpus, by_type in choices:
                 for qos_name in part.qos or (None,):
                     qos = declared.get(qos_name) if qos_name else None
                     qos = qos or (Qos(qos_name) if qos_name else None)
@@ -183,6 +188,7 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
                         _floor(min(limits), 60) if limits else None,
                         qos.min_gpu if qos else 0,
                         slurm=True,
+                        by_type=by_type,
                     )
                     for account in part.accounts or (None,):
                         result.append(
@@ -231,6 +237,30 @@ def typed(capacity: Capacity, gpu_type: str | None) -> Capacity:
                     capacity.min_gpu, capacity.slurm)
 
 
+def listed_satisfies(
+    capacity: Capacity, alternative: Alternative, listed: tuple[tuple[str, int], ...]
+) -> bool | None:
+    """A typed list (``--gpus-per-node=a100:1,v100:2``) by brute force: None when Slurm never
+    picks the node (fewer GPUs of some type than listed); else whether the GPUs asked go to
+    the types, as many to each as listed, each fitting every GPU of its type (Slurm gives any
+    of them). The rest of the alternative is checked untyped."""
+    # each type alone is checked for the GPUs that go to it (min_gpu counts them all, below)
+    of_type = {name: replace(typed(capacity, name), min_gpu=0) for name, _ in listed}
+    if any(len(of_type[name].gpus) < count for name, count in listed):
+        return None
+    rest = replace(alternative, gpus=())
+    if not reference_satisfies(replace(capacity, min_gpu=0), rest):
+        return False
+    if len(alternative.gpus) < capacity.min_gpu:
+        return False
+    names = [name for name, count in listed for _ in range(count)]
+    return any(
+        all(reference_satisfies(of_type[name], replace(alternative, gpus=(gpu,)))
+            for gpu, name in zip(alternative.gpus, order, strict=True))
+        for order in set(permutations(names))
+    )
+
+
 def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
     """§4 by brute force: every permutation of host GPUs is tried for the requested ones."""
     if capacity.max_duration is not None and alternative.duration > capacity.max_duration:
@@ -261,6 +291,14 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
             return False
         return gpu.model is None or (model or "").casefold() == gpu.model.casefold()
 
+    if capacity.by_type:  # each GPU asked fits every GPU of the type it goes to
+        return any(
+            all(
+                all(fits(host, gpu) for host in capacity.gpus if host[3] == capacity.gpus[h][3])
+                for h, gpu in zip(chosen, asked, strict=True)
+            )
+            for chosen in permutations(range(len(capacity.gpus)), len(asked))
+        )
     if capacity.slurm:
         return len(asked) <= len(capacity.gpus) and all(
             fits(host, gpu) for host in capacity.gpus for gpu in asked

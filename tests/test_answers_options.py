@@ -118,7 +118,7 @@ def test_as_json_has_every_field() -> None:
     assert set(data) == {
         "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node", "mem",
         "mem_per_gpu", "nodelist", "nodes", "ntasks_per_node", "partition", "qos", "time",
-        "gpu_type", "gpu_option",
+        "gpu_type", "gpu_types", "gpu_option",
     }
 
 
@@ -178,7 +178,8 @@ def test_option_fields_are_the_peers() -> None:
     OPTION_FIELDS is read from the dataclass itself."""
     assert OPTION_FIELDS == (
         "account", "constraint", "cpus_per_task", "exclude", "gpus", "gpus_per_node",
-        "gpu_type", "gpu_option", "mem", "mem_per_gpu", "nodelist", "nodes", "ntasks_per_node",
+        "gpu_type", "gpu_types", "gpu_option", "mem", "mem_per_gpu", "nodelist", "nodes",
+        "ntasks_per_node",
         "partition", "qos", "time",
     )
     with pytest.raises(InvalidValue) as info:

@@ -30,7 +30,8 @@ def test_explain_table_and_json() -> None:
 
 def test_a_node_of_several_gpu_kinds_is_one_row_per_way_to_ask() -> None:
     """A node with GPUs of several GRES types is one candidate per way to ask for them
-    (untyped, then by type): each row says which, in the table and in the JSON."""
+    (untyped, then by type, then by a typed list): each row says which, in the table and in
+    the JSON."""
     config = str(FIXTURES / "slurm" / "gres" / "launchers.yaml")
     code, out, _ = cli(
         "explain", "--config", config, "--offline", "--format", "json", "cuda(mem=12G)*8"
@@ -38,7 +39,7 @@ def test_a_node_of_several_gpu_kinds_is_one_row_per_way_to_ask() -> None:
     assert code == 1
     rows = [r for r in json.loads(out)["rows"] if r["launcher"] == "mixed"]
     assert [(r["group"], r["gpus"]) for r in rows] == [
-        (0, None), (1, None), (2, "any"), (2, "1080ti"), (2, "titan_x")
+        (0, None), (1, None), (2, "any"), (2, "1080ti"), (2, "titan_x"), (2, "by type")
     ]
     code, out, _ = cli("explain", "--config", config, "--offline", "cuda(mem=12G)*8")
     assert "gpu[2] gpus=1080ti" in out and "gpu[0] " in out and "gpu[0] gpus" not in out

@@ -163,6 +163,11 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
         assert mine[key] == theirs[key], key
     # tasks=T (docs/semantics.md §6): the key is there only when asked
     assert mine.get("ntasks_per_node") == theirs.get("ntasks_per_node")
+    # a typed list (§6): there only when set; the older cases state no GPU type or dialect
+    assert mine.get("gpu_types") == theirs.get("gpu_types")
+    for key in ("gpu_type", "gpu_option"):
+        if key in theirs:
+            assert mine.get(key) == theirs[key], key
     if theirs["time"] is None and mine["time"] is not None:
         # no duration asked: the job asks for the chosen limit instead of leaving Slurm to
         # apply a partition default that the QoS may refuse (docs/deviations.md)

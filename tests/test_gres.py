@@ -140,7 +140,7 @@ def test_typed_requests(expression: str, tags: tuple[str, ...], args: list[str])
 
 @pytest.mark.parametrize(
     "expression",
-    ["cuda(mem=12G)*8", "cuda(model=titan_x)*3", "cuda(model=titan_x) & cuda(model=1080ti)"],
+    ["cuda(mem=12G)*8", "cuda(model=titan_x)*3", "cuda(model=titan_x)*3 & cuda(model=1080ti)"],
 )
 def test_no_way_to_ask(expression: str) -> None:
     with pytest.raises(LauncherNotFoundError):
@@ -173,6 +173,14 @@ OPTIONS = [
      {"slurm_gres": "gpu:a100_1g.5gb:7"}),
     (SlurmOptions(partition="gpu", gpus_per_node=2, gpu_option="gres"),
      ["--partition=gpu", "--nodes=1", "--gres=gpu:2"], {"slurm_gres": "gpu:2"}),
+    # a typed list: GPUs of two types on one node
+    (SlurmOptions(partition="gpu", gpus_per_node=3, gpu_types=(("a100", 1), ("v100", 2))),
+     ["--partition=gpu", "--nodes=1", "--gpus-per-node=a100:1,v100:2"],
+     {"slurm_gpus_per_node": "a100:1,v100:2"}),
+    (SlurmOptions(partition="gpu", gpus_per_node=3, gpu_types=(("a100", 1), ("v100", 2)),
+                  gpu_option="gres"),
+     ["--partition=gpu", "--nodes=1", "--gres=gpu:a100:1,gpu:v100:2"],
+     {"slurm_gres": "gpu:a100:1,gpu:v100:2"}),
 ]
 
 
@@ -184,7 +192,10 @@ def test_every_format_renders_the_request(options: SlurmOptions, args: list[str]
     produced = options.to_submitit()
     assert {k: v for k, v in produced.items() if "gpu" in k or "gres" in k} == submitit
     data = options.as_json()
-    assert (data["gpu_type"], data["gpu_option"]) == (options.gpu_type, options.gpu_option)
+    assert (data["gpu_type"], data["gpu_types"], data["gpu_option"]) == (
+        options.gpu_type, options.gpu_types, options.gpu_option)
+    # what the JSON answer gives back builds the same options (pairs come back as lists)
+    assert SlurmOptions(**json.loads(json.dumps(data))) == options
 
 
 def test_json_answer_names_the_type() -> None:
@@ -194,6 +205,42 @@ def test_json_answer_names_the_type() -> None:
     assert (options["gpus_per_node"], options["gpu_type"]) == (1, "a100")
     code, out, _ = cli("find", "--config", str(MIXED), "--format", "json", "cuda(mem=10G)")
     assert "gpu_type" not in json.loads(out)["options"]
+    assert "gpu_types" not in json.loads(out)["options"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "tags", "args"),
+    [
+        # one GPU of each type of the node with 8 1080ti and 2 titan_x: only a typed list
+        ("cuda(model=1080ti) & cuda(model=titan_x)", [],
+         ["--partition=gpu", "--nodes=1", "--gpus-per-node=1080ti:1,titan_x:1",
+          "--time=2-00:00:00"]),
+        ("cuda(model=1080ti)*3 & cuda(model=titan_x)*2", ["--tags", "gres"],
+         ["--partition=gpu", "--nodes=1", "--gres=gpu:1080ti:3,gpu:titan_x:2",
+          "--time=2-00:00:00"]),
+        # by memory: 12G fits titan_x alone, 11G both: the list the node's GPUs allow
+        ("cuda(mem=12G) & cuda(mem=10G)*8", [],
+         ["--partition=gpu", "--nodes=1", "--gpus-per-node=1080ti:8,titan_x:1",
+          "--time=2-00:00:00"]),
+        # what one type does is still asked by that type alone
+        ("cuda(model=titan_x)*2", [],
+         ["--partition=gpu", "--nodes=1", "--gpus-per-node=titan_x:2", "--time=2-00:00:00"]),
+    ],
+)
+def test_gpus_of_two_types_on_one_node_are_asked_by_a_typed_list(
+        expression: str, tags: list[str], args: list[str]) -> None:
+    code, out, err = cli("find", "--config", str(MIXED), *tags, expression)
+    assert code == 0, err
+    assert out.split() == args
+
+
+def test_a_typed_list_beyond_the_node_says_why() -> None:
+    code, _, err = cli("find", "--config", str(MIXED), "cuda(model=1080ti)*9 & cuda(model=titan_x)")
+    assert code != 0
+    assert "no launcher can run" in err
+    code, out, _ = cli("explain", "--config", str(MIXED),
+                       "cuda(model=1080ti) & cuda(model=titan_x)")
+    assert "gpus=by type" in out
 
 
 @pytest.mark.parametrize(
@@ -203,6 +250,14 @@ def test_json_answer_names_the_type() -> None:
         ({"gpu_type": "a100"}, "a GPU type without gpus_per_node"),
         ({"gpus_per_node": 2, "gpu_type": "a100;x"}, "not allowed"),
         ({"gpus_per_node": 2, "gpu_option": "gpus"}, "is not a GPU option"),
+        ({"gpus_per_node": 2, "gpu_types": (("a100", 1), ("v100", 2))}, "sum to 3"),
+        ({"gpus_per_node": 2, "gpu_types": (("a100", 1), ("a100", 1))}, "a type twice"),
+        ({"gpus_per_node": 2, "gpu_types": (("a100", 2),), "gpu_type": "a100"}, "with gpu_type"),
+        ({"gpus_per_node": 2, "gpu_types": (("a100:1", 2),)}, "has a ':'"),
+        ({"gpus_per_node": 2, "gpu_types": (("a1;0", 2),)}, "not allowed"),
+        ({"gpus_per_node": 2, "gpu_types": (("a100", 0), ("v100", 2))}, "positive count"),
+        ({"gpus_per_node": 2, "gpu_types": ()}, "expected"),
+        ({"gpus_per_node": 2, "gpu_types": "a100:2"}, "expected"),
     ],
 )
 def test_options_refuse_a_bad_request(changes: dict[str, object], message: str) -> None:
@@ -233,5 +288,7 @@ def test_several_kinds_are_one_candidate_per_way_to_ask() -> None:
     )
     compiled = expand_candidates(LauncherFile(path="<test>", launchers=(launcher,)))[0]
     kinds = [c.shape.gpus for c in compiled.candidates]
-    assert [(k[0].count, k[0].memory, k[0].gres) for k in kinds] == [
-        (3, 10 * GIB, None), (2, 10 * GIB, "a"), (1, 20 * GIB, "b")]
+    # untyped, by each type, then by a typed list (one kind per type)
+    assert [[(k.count, k.memory, k.gres) for k in way] for way in kinds] == [
+        [(3, 10 * GIB, None)], [(2, 10 * GIB, "a")], [(1, 20 * GIB, "b")],
+        [(2, 10 * GIB, "a"), (1, 20 * GIB, "b")]]

@@ -135,10 +135,16 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
         return
     try:
         launcher = xpm_find_launcher(text, tags=set(tags))
-    except InvalidValue as exc:  # a launcher whose connector experimaestro cannot reach
+    except InvalidValue as exc:
+        if "cannot say --gres" in str(exc):  # experimaestro's options have no --gres
+            assert match.options is not None and match.options.gpu_option == "gres"
+            return
+        # a launcher whose connector experimaestro cannot reach
         assert "unknown connector" in str(exc)
         assert match.config.connector != "local"
         return
+    if match.options is not None and match.options.gpu_option == "gres":
+        pytest.fail(f"experimaestro took a --gres answer: {launcher!r}")
     if match.options is None:
         assert type(launcher) is DirectLauncher
         assert isinstance(launcher.connector, LocalConnector)
@@ -146,10 +152,12 @@ def test_corpus_case_through_experimaestro(tmp_path: Path, monkeypatch: pytest.M
         return
     assert type(launcher) is SlurmLauncher
     mine = match.options.as_json()
-    assert mine.pop("gpu_option") is None  # none in the corpus
-    gpu_type = mine.pop("gpu_type")
+    assert mine.pop("gpu_option") is None  # the --gres answers were refused above
+    gpu_type, gpu_types = mine.pop("gpu_type"), mine.pop("gpu_types")
     if gpu_type is not None:  # a typed request: experimaestro's --gpus-per-node=type:N
         mine["gpus_per_node"] = f"{gpu_type}:{mine['gpus_per_node']}"
+    if gpu_types is not None:  # a typed list: --gpus-per-node=a100:1,v100:1
+        mine["gpus_per_node"] = ",".join(f"{name}:{n}" for name, n in gpu_types)
     theirs = dict(vars(launcher.options))
     assert {key: theirs.pop(key) for key in mine} == mine
     # experimaestro's fields reqsolve has not (since ntasks_per_node, issue 21, there are none)

@@ -36,6 +36,7 @@ from tests.reference import (
     admitted_nodes,
     conf,
     group,
+    listed_satisfies,
     partition,
     reference_candidates,
     reference_satisfies,
@@ -90,10 +91,16 @@ def assert_sound(launcher_file: LauncherFile, match: Answer) -> None:
         candidate = by_key[(name, index, options.qos, options.account)]
         # Slurm picks only nodes with enough GPUs (of the type, for a typed request), and gives
         # any of those
-        offered = typed(candidate.capacity, options.gpu_type)
-        if len(offered.gpus) < asked:
-            continue
-        assert reference_satisfies(offered, match.alternative), (name, index, host)
+        if options.gpu_types is not None:  # a typed list: None when Slurm never picks it
+            fits = listed_satisfies(candidate.capacity, match.alternative, options.gpu_types)
+            if fits is None:
+                continue
+            assert fits, (name, index, host, options.gpu_types)
+        else:
+            offered = typed(candidate.capacity, options.gpu_type)
+            if len(offered.gpus) < asked:
+                continue
+            assert reference_satisfies(offered, match.alternative), (name, index, host)
         assert (options.gpu_option == "gres") == (config.gpu_option == "gres")
         cpu = match.alternative.cpu
         if cpu is not None and cpu.memory and not config.use_memory_constraint:

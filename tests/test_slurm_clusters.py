@@ -15,9 +15,11 @@ type) answers a set of requirements:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +74,10 @@ CASES: dict[str, list[tuple[str, list[str] | None]]] = {
         ("cuda(mem=15G)*2 & duration=1h", ["--partition=grete,grete:shared"]),
         ("cuda(model=2g.10gb)*9", None),
         ("cuda(mem=30G)*5", None),
-        ("cuda(model=3g.20gb) & cuda(model=2g.10gb)", None),  # one way to ask per job
+        # two types on one node: a typed list
+        ("cuda(model=3g.20gb) & cuda(model=2g.10gb)",
+         ["--partition=grete:interactive", "--gpus-per-node=2g.10gb:1,3g.20gb:1"]),
+        ("cuda(model=3g.20gb)*5 & cuda(model=2g.10gb)", None),  # 4 3g.20gb on the node
     ],
 }
 
@@ -126,6 +131,9 @@ def cluster(name: str, second: tuple[Path, int]) -> Cluster:
 # --------------------------------------------------------------------------- brute force
 
 
+GpuWay = str | tuple[tuple[str, int], ...] | None  # untyped, one type, a typed list
+
+
 def gpus_of(node: readers.NodeRecord, config: SlurmLauncherConfig,
             gpu_type: str | None) -> list[tuple[int | None, str]]:
     """(memory, model) of every GPU Slurm may give a job on ``node``: all, or those of the
@@ -141,8 +149,17 @@ def gpus_of(node: readers.NodeRecord, config: SlurmLauncherConfig,
     return given
 
 
+def fits_every(gpu: Any, given: list[tuple[int | None, str]]) -> bool:
+    """Does the GPU asked fit every GPU Slurm may give for it?"""
+    return all(
+        (not gpu.memory or (memory is not None and memory >= gpu.memory))
+        and (gpu.model is None or gpu.model.casefold() == model.casefold())
+        for memory, model in given
+    )
+
+
 def runs(node: readers.NodeRecord, partition: readers.PartitionRecord,
-         alternative: Alternative, config: SlurmLauncherConfig, gpu_type: str | None) -> bool:
+         alternative: Alternative, config: SlurmLauncherConfig, way: GpuWay) -> bool:
     if partition.max_time is not None and alternative.duration > partition.max_time:
         return False
     cpu = alternative.cpu
@@ -154,18 +171,37 @@ def runs(node: readers.NodeRecord, partition: readers.PartitionRecord,
     asked = alternative.gpus
     if not asked:
         return True
-    given = gpus_of(node, config, gpu_type)
+    if isinstance(way, tuple):  # a typed list: n GPUs of each type, any of them
+        counts = dict(way)
+        of_type = {name: gpus_of(node, config, name) for name in counts}
+        if any(len(of_type[name]) < n for name, n in counts.items()):
+            return False
+        # the GPUs asked go to the types, as many to each as its count
+        return any(
+            all(choice.count(name) == n for name, n in counts.items())
+            and all(fits_every(gpu, of_type[name]) for gpu, name in zip(asked, choice,
+                                                                        strict=True))
+            for choice in itertools.product(list(counts), repeat=len(asked))
+        )
+    given = gpus_of(node, config, way)
     if len(given) < len(asked):
         return False
-    return all(
-        (not gpu.memory or (memory is not None and memory >= gpu.memory))
-        and (gpu.model is None or gpu.model.casefold() == model.casefold())
-        for memory, model in given
-        for gpu in asked
-    )
+    return all(fits_every(gpu, given) for gpu in asked)
 
 
-def brute_force(found: Cluster, alternative: Alternative) -> list[tuple[str, str, str | None]]:
+def typed_lists(node: readers.NodeRecord, asked: int) -> list[GpuWay]:
+    """Every typed list of ``asked`` GPUs over the node's GRES types (two types or more)."""
+    types = sorted({g.model for g in node.gpus if g.model is not None})
+    if len(types) < 2 or any(g.model is None for g in node.gpus):
+        return []
+    ways: list[GpuWay] = []
+    for counts in itertools.product(range(asked + 1), repeat=len(types)):
+        if sum(counts) == asked and sum(1 for n in counts if n) >= 2:
+            ways.append(tuple((name, n) for name, n in zip(types, counts, strict=True) if n))
+    return ways
+
+
+def brute_force(found: Cluster, alternative: Alternative) -> list[tuple[str, str, GpuWay]]:
     """Every (partition, node, way to ask) that runs the job."""
     ways = []
     for partition in found.partitions:
@@ -175,7 +211,8 @@ def brute_force(found: Cluster, alternative: Alternative) -> list[tuple[str, str
             node = found.nodes[host]
             if node.unusable:
                 continue
-            for way in [None, *(g.model for g in node.gpus if g.model is not None)]:
+            for way in [None, *(g.model for g in node.gpus if g.model is not None),
+                        *typed_lists(node, len(alternative.gpus))]:
                 if runs(node, partition, alternative, found.config, way):
                     ways.append((partition.name, host, way))
     return ways
@@ -194,10 +231,10 @@ def admitted(found: Cluster, options: SlurmOptions) -> list[tuple[str, str]]:
             node = found.nodes[host]
             if host in exclude or (tree is not None and not holds(tree, set(node.features))):
                 continue
-            typed = sum(g.count for g in node.gpus
-                        if options.gpu_type is None or g.model == options.gpu_type)
-            if typed < (options.gpus_per_node or 0):
-                continue  # Slurm picks a node with as many GPUs (of the type) as asked
+            wanted = options.gpu_types or ((options.gpu_type, options.gpus_per_node or 0),)
+            if any(sum(g.count for g in node.gpus if name is None or g.model == name) < n
+                   for name, n in wanted):
+                continue  # Slurm picks a node with as many GPUs (of each type) as asked
             picked.append((partition.name, host))
     return picked
 
@@ -240,7 +277,8 @@ def test_real_cluster_answers(name: str, expression: str, expected: list[str] | 
     by_name = {p.name: p for p in found.partitions}
     for partition, host in picked:
         assert runs(found.nodes[host], by_name[partition], alternative, found.config,
-                    options.gpu_type), f"{args} lets Slurm use {host} in {partition}"
+                    options.gpu_types or options.gpu_type), (
+            f"{args} lets Slurm use {host} in {partition}")
 
 
 def test_discovery_keeps_slurms_order_and_reads_gres(second: tuple[Path, int]) -> None:

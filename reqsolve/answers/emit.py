@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reqsolve.answers.options import SlurmOptions
-from reqsolve.candidates import CompiledLauncher, gres_types, offered
-from reqsolve.matching import Ask, evaluate
+from reqsolve.candidates import CompiledLauncher, GpuWay, by_types, given, gres_types, offered
+from reqsolve.matching import Ask, assign_gpus, evaluate
 from reqsolve.places import Candidate, Shape
 from reqsolve.requirement import Alternative
 from reqsolve.search_index import CandidateClass, SlotClass
@@ -72,9 +72,11 @@ def emit(
     current = list(kept)
     ask = ask if ask is not None else Ask(alternative)
     dropped: list[tuple[Candidate, str]] = []
+    listed: GpuWay = None  # a typed list, when the kept candidates need one
     if ask.n_gpus and any(k.partition_index in launcher.index.mixed for k in current):
-        current, left = _one_way(launcher, current, ask, cpus)
+        current, left, way = _one_way(launcher, current, ask, cpus)
         dropped.extend((candidates[i], ASKED_OTHERWISE) for k in left for i in k.members)
+        listed = way if isinstance(way, tuple) else None
     while current:
         qos, account = current[0].qos, current[0].account
         partitions = sorted({k.partition_index for k in current if k.partition_index is not None})
@@ -86,15 +88,15 @@ def emit(
         checked = [(i, slot) for i, slot in admitted if i not in whole]
         constraint = constraint_text([tuple(c) for c in clauses]) if clauses else None
         under = (qos, account)
-        exclude, bad_partitions = _admitted_misfits(checked, under, ask, cpus, None, constraint)
-        gpu_type = None
-        if (exclude or bad_partitions) and ask.n_gpus:
+        gpu_way: GpuWay = listed
+        exclude, bad_partitions = _admitted_misfits(checked, under, ask, cpus, listed, constraint)
+        if (exclude or bad_partitions) and ask.n_gpus and listed is None:
             # one typed request (--gpus-per-node=a100:2) keeps Slurm off the other GPUs when
             # every kept candidate runs the job on GPUs of that type alone
             for name in _shared_types(launcher, current, ask, cpus):
                 typed = _admitted_misfits(checked, under, ask, cpus, name, constraint)
                 if not typed[1] and (bad_partitions or len(typed[0]) < len(exclude)):
-                    gpu_type, (exclude, bad_partitions) = name, typed
+                    gpu_way, (exclude, bad_partitions) = name, typed
                     if not exclude:
                         break
         if bad_partitions:
@@ -119,7 +121,7 @@ def emit(
                 current = remaining
                 continue
         if alternative.nodes > 1:
-            short = _short_of_nodes(launcher, admitted, exclude, under, ask, cpus, gpu_type)
+            short = _short_of_nodes(launcher, admitted, exclude, under, ask, cpus, gpu_way)
             if short:
                 current = _drop_partitions(current, short, candidates, dropped)
                 continue
@@ -127,7 +129,7 @@ def emit(
         chosen = (
             None
             if alternative.duration
-            else _admitted_limit(admitted, exclude, under, ask.n_gpus, gpu_type)
+            else _admitted_limit(admitted, exclude, under, ask.n_gpus, gpu_way)
         )
         duration = alternative.duration or chosen
         options = SlurmOptions(
@@ -135,7 +137,8 @@ def emit(
             constraint=constraint,
             exclude=",".join(exclude) if exclude else None,
             gpus_per_node=len(alternative.gpus) or None,
-            gpu_type=gpu_type,
+            gpu_type=gpu_way if isinstance(gpu_way, str) else None,
+            gpu_types=gpu_way if isinstance(gpu_way, tuple) else None,
             gpu_option="gres" if config.gpu_option == "gres" else None,
             cpus_per_task=cpus,
             mem=_mem(launcher.shapes[current[0].shape_id], alternative),
@@ -167,7 +170,7 @@ def _admitted_limit(
     exclude: dict[str, None],
     under: tuple[str | None, str | None],
     n_gpus: int,
-    gpu_type: str | None,
+    gpu_way: GpuWay,
 ) -> int | None:
     """With no duration asked, the time to emit: the smallest limit of the admitted nodes.
 
@@ -176,7 +179,7 @@ def _admitted_limit(
     Every node the options admit is counted — one that the partitions, the constraint and the
     exclusions let Slurm pick and that Slurm would place the job on: the job may land on any
     of them, so it asks no more than the smallest of their limits. A node with fewer GPUs
-    (of ``gpu_type``, when typed) than the ``n_gpus`` asked per node is never placed, so its
+    (of each type, when typed) than the ``n_gpus`` asked per node is never placed, so its
     limit does not count (a node short of the memory or cores asked is excluded already, or
     its partition dropped). None when no admitted node has a limit.
     """
@@ -185,7 +188,7 @@ def _admitted_limit(
         for _, slot in admitted
         if slot.hostless or not all(host in exclude for host in slot.hosts)
         if (limit := slot.shapes[under].max_duration) is not None
-        if not n_gpus or offered(slot.shapes[under], gpu_type).gpu_count >= n_gpus
+        if not n_gpus or given(slot.shapes[under], gpu_way, n_gpus) is not None
     ]
     return min(limits) if limits else None
 
@@ -208,7 +211,7 @@ def _admitted(
 
 ASKED_OTHERWISE = (
     "not kept: its GPUs are of several kinds, and the way to ask for them that the first kept"
-    " candidate needs (untyped or by GRES type) does not run the job here"
+    " candidate needs (untyped, by one GRES type or by a typed list) does not run the job here"
 )
 
 
@@ -226,26 +229,50 @@ def _one_way(
     kept: list[CandidateClass],
     ask: Ask,
     cpus: int | None,
-) -> tuple[list[CandidateClass], list[CandidateClass]]:
-    """The kept candidates that run the job asked one way, and the others.
+) -> tuple[list[CandidateClass], list[CandidateClass], GpuWay]:
+    """The kept candidates that run the job asked one way, the others, and the way.
 
     The way is the first kept candidate's: untyped when its node runs the job on any of its
-    GPUs, else typed by the first of its GRES types that does. One set of options asks one way.
+    GPUs, else typed by the first of its GRES types that does, else by a typed list: the
+    count of each type that an assignment of the GPUs asked to the node's GPUs uses (one type
+    alone is that type). One set of options asks one way.
     """
     node = _node_shape(launcher, kept[0])
+    way: GpuWay = None
     for way in (None, *gres_types(node)):
-        given = offered(node, way)
-        if given.gpu_count >= ask.n_gpus and evaluate(given, ask, cpus).ok:
+        first = offered(node, way)
+        if first.gpu_count >= ask.n_gpus and evaluate(first, ask, cpus).ok:
             break
-    else:  # pragma: no cover - the first kept candidate runs one of its ways
-        return kept, []
+    else:
+        listed = _typed_list(node, ask)
+        if listed is None:  # pragma: no cover - the first kept candidate runs one of its ways
+            return kept, [], None
+        way = listed[0][0] if len(listed) == 1 else listed
     keep: list[CandidateClass] = []
     left: list[CandidateClass] = []
     for klass in kept:
-        given = offered(_node_shape(launcher, klass), way)
-        ok = given.gpu_count >= ask.n_gpus and evaluate(given, ask, cpus).ok
+        offer = given(_node_shape(launcher, klass), way, ask.n_gpus)
+        ok = offer is not None and evaluate(offer, ask, cpus).ok
         (keep if ok else left).append(klass)
-    return keep, left
+    return keep, left, way
+
+
+def _typed_list(node: Shape, ask: Ask) -> tuple[tuple[str, int], ...] | None:
+    """The typed list a node runs the GPUs asked with: (type, count) in the node's type order,
+    from one assignment of the GPUs asked to its GPUs by type; None when there is none."""
+    listed = by_types(node)
+    if listed is None:
+        return None
+    chosen = assign_gpus(listed.gpus, ask.alternative.gpus)
+    if not isinstance(chosen, tuple):
+        return None
+    owner = [kind.gres for kind in listed.gpus for _ in range(kind.count)]
+    counts: dict[str, int] = {}
+    for host_gpu in sorted(chosen):
+        name = owner[host_gpu]
+        assert name is not None  # by_types: every kind is typed
+        counts[name] = counts.get(name, 0) + 1
+    return tuple(counts.items())
 
 
 def _shared_types(
@@ -288,7 +315,7 @@ def _admitted_misfits(
     under: tuple[str | None, str | None],
     ask: Ask,
     cpus: int | None,
-    gpu_type: str | None,
+    gpu_way: GpuWay,
     constraint: str | None,
 ) -> tuple[dict[str, None], dict[int, str]]:
     """The hosts Slurm may pick for these options that cannot run the job (to exclude), and
@@ -303,10 +330,10 @@ def _admitted_misfits(
     for index, slot in admitted:
         if index in bad_partitions:
             continue
-        given = offered(slot.shapes[under], gpu_type)
-        if given.gpu_count < ask.n_gpus:
-            continue  # Slurm never picks it: too few GPUs (of that type)
-        verdict = evaluate(given, ask, cpus)
+        offer = given(slot.shapes[under], gpu_way, ask.n_gpus)
+        if offer is None:
+            continue  # Slurm never picks it: too few GPUs (of each type asked)
+        verdict = evaluate(offer, ask, cpus)
         if verdict.ok:
             continue
         if slot.hostless:
@@ -332,7 +359,7 @@ def _short_of_nodes(
     under: tuple[str | None, str | None],
     ask: Ask,
     cpus: int | None,
-    gpu_type: str | None,
+    gpu_way: GpuWay,
 ) -> dict[int, str]:
     """The partitions that cannot hold the ``nodes=N`` nodes asked, with why (docs/semantics.md
     §6, "Node count"): the nodes these options admit there that run the job and are not
@@ -344,8 +371,8 @@ def _short_of_nodes(
     partitions = launcher.config.partitions if launcher.config.type == "slurm" else ()
     for index, slot in admitted:
         counted.setdefault(index, 0)
-        given = offered(slot.shapes[under], gpu_type)
-        if given.gpu_count < ask.n_gpus or not evaluate(given, ask, cpus).ok:
+        offer = given(slot.shapes[under], gpu_way, ask.n_gpus)
+        if offer is None or not evaluate(offer, ask, cpus).ok:
             continue
         counted[index] += sum(host not in exclude for host in slot.hosts)
         groups = partitions[index].nodes

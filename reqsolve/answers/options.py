@@ -120,6 +120,9 @@ class SlurmOptions:
     gpus: int | None = None
     gpus_per_node: int | None = None
     gpu_type: str | None = None  # GRES type of the GPUs asked: --gpus-per-node=a100:2
+    # GPUs of several GRES types on one node: ((type, count), ...), gpus_per_node their sum:
+    # --gpus-per-node=a100:1,v100:1
+    gpu_types: tuple[tuple[str, int], ...] | None = None
     gpu_option: str | None = None  # "gres": ask as --gres=gpu[:type]:N; None: --gpus-per-node
     mem: str | None = None
     mem_per_gpu: str | None = None
@@ -177,6 +180,8 @@ class SlurmOptions:
                     "SlurmOptions.gpu_type: a GPU type without gpus_per_node",
                     "set gpus_per_node (the number of GPUs of that type)",
                 )
+        if self.gpu_types is not None:
+            self._check_gpu_types(self.gpu_types)
         if self.gpu_option not in GPU_OPTIONS:
             raise InvalidValue(
                 f"SlurmOptions.gpu_option: {self.gpu_option!r} is not a GPU option",
@@ -189,6 +194,39 @@ class SlurmOptions:
                     f"SlurmOptions.time: {self.time!r} is not a Slurm time",
                     "use HH:MM:SS or D-HH:MM:SS (format_time(seconds) writes one)",
                 )
+
+    def _check_gpu_types(self, listed: object) -> None:
+        # JSON gives lists: a list of [type, count] pairs is taken as the tuple it stands for
+        if isinstance(listed, list):
+            listed = tuple(tuple(pair) if isinstance(pair, list) else pair for pair in listed)
+            object.__setattr__(self, "gpu_types", listed)
+        hint = "write ((type, count), ...), e.g. (('a100', 1), ('v100', 1))"
+        if not isinstance(listed, tuple) or not listed:
+            raise InvalidValue(f"SlurmOptions.gpu_types: expected (type, count) pairs, got "
+                               f"{listed!r}", hint)
+        for pair in listed:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
+                    and isinstance(pair[1], int) and not isinstance(pair[1], bool)
+                    and pair[1] >= 1):
+                raise InvalidValue(f"SlurmOptions.gpu_types: {pair!r} is not a (type, count) "
+                                   "pair with a positive count", hint)
+            check_name("gpu_types", pair[0])
+            if ":" in pair[0] or "," in pair[0]:
+                raise InvalidValue(f"SlurmOptions.gpu_types: {pair[0]!r} has a ':' or ',' "
+                                   "(they separate types and counts)")
+        names = [name for name, _ in listed]
+        if len(set(names)) != len(names):
+            raise InvalidValue(f"SlurmOptions.gpu_types: a type twice in {listed!r}",
+                               "give each type once, with its count")
+        if self.gpu_type is not None:
+            raise InvalidValue("SlurmOptions.gpu_types: set with gpu_type",
+                               "use gpu_type for one type, gpu_types for several")
+        if self.gpus_per_node != sum(count for _, count in listed):
+            raise InvalidValue(
+                f"SlurmOptions.gpu_types: the counts sum to {sum(c for _, c in listed)}, "
+                f"gpus_per_node is {self.gpus_per_node}",
+                "gpus_per_node is the number of GPUs of all the types together",
+            )
 
     def config(self, **changes: Any) -> SlurmOptions:
         """A changed copy (``options.config(gpus_per_node=1)``), validated like the original."""
@@ -223,12 +261,17 @@ class SlurmOptions:
 
     def gpu_request(self) -> tuple[str, str]:
         """The GPUs of a node as (option, value): ``("--gpus-per-node", "a100:2")`` or
-        ``("--gres", "gpu:a100:2")``; the one rendering of a typed request."""
-        count = str(self.gpus_per_node)
-        typed = f"{self.gpu_type}:{count}" if self.gpu_type is not None else count
+        ``("--gres", "gpu:a100:2")``; a typed list ``("--gpus-per-node", "a100:1,v100:1")`` or
+        ``("--gres", "gpu:a100:1,gpu:v100:1")``. The one rendering of a typed request."""
+        if self.gpu_types is not None:
+            items = [f"{name}:{count}" for name, count in self.gpu_types]
+        elif self.gpu_type is not None:
+            items = [f"{self.gpu_type}:{self.gpus_per_node}"]
+        else:
+            items = [str(self.gpus_per_node)]
         if self.gpu_option == "gres":
-            return "--gres", f"gpu:{typed}"
-        return "--gpus-per-node", typed
+            return "--gres", ",".join(f"gpu:{item}" for item in items)
+        return "--gpus-per-node", ",".join(items)
 
     def args(self) -> list[str]:
         """Command-line arguments for sbatch/srun/salloc: ``["--partition=gpu", ...]``."""
@@ -256,9 +299,8 @@ class SlurmOptions:
             if option == "--gres":
                 params["slurm_gres"] = text
             else:
-                params["slurm_gpus_per_node"] = (
-                    self.gpus_per_node if self.gpu_type is None else text
-                )
+                typed = self.gpu_type is not None or self.gpu_types is not None
+                params["slurm_gpus_per_node"] = text if typed else self.gpus_per_node
         for name in (
             "partition",
             "qos",

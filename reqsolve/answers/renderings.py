@@ -59,7 +59,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
         # a typed or --gres request: the GPU count alone would not say which GPUs
         # tasks=T (docs/semantics.md §6): only when asked, so that other answers keep their shape
-        for key in ("ntasks_per_node", "gpu_type", "gpu_option"):
+        for key in ("ntasks_per_node", "gpu_type", "gpu_types", "gpu_option"):
             if values.get(key) is not None:
                 data["options"][key] = values[key]
     notes = answer.notes
@@ -109,8 +109,8 @@ def experimaestro_options(options: SlurmOptions) -> Any:
             "experimaestro's SlurmOptions cannot say --gres: this launcher has gpu_option: gres",
             "use gpu_option: gpus-per-node for launchers experimaestro submits to",
         )
-    gpu_type = values.pop("gpu_type", None)
-    if gpu_type is not None:  # experimaestro writes --gpus-per-node={value}: type:N fits
+    typed = [values.pop("gpu_type", None), values.pop("gpu_types", None)]
+    if typed != [None, None]:  # experimaestro writes --gpus-per-node={value}: type:N fits
         values["gpus_per_node"] = options.gpu_request()[1]
     unknown = sorted(name for name, value in values.items() if value is not None
                      and name not in theirs)
