@@ -15,15 +15,12 @@ type) answers a set of requirements:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from reqsolve.answers.options import SlurmOptions
 from reqsolve.config import load_config
 from reqsolve.config.model import SlurmLauncherConfig
 from reqsolve.errors import LauncherNotFoundError
@@ -32,7 +29,7 @@ from reqsolve.parser import parse
 from reqsolve.requirement import Alternative
 from reqsolve.slurm import query, readers
 from tests.paths import ROOT
-from tests.reference import holds, parse_constraint
+from tests.slurm_brute import GpuWay, admitted, options_way, runs, ways_of
 from tests.slurm_lab import VERDICTS, SlurmLab, second_lab, start_lab, stop_lab
 
 pytestmark = pytest.mark.slurm
@@ -131,76 +128,6 @@ def cluster(name: str, second: tuple[Path, int]) -> Cluster:
 # --------------------------------------------------------------------------- brute force
 
 
-GpuWay = str | tuple[tuple[str, int], ...] | None  # untyped, one type, a typed list
-
-
-def gpus_of(node: readers.NodeRecord, config: SlurmLauncherConfig,
-            gpu_type: str | None) -> list[tuple[int | None, str]]:
-    """(memory, model) of every GPU Slurm may give a job on ``node``: all, or those of the
-    type (Slurm compares types exactly). Memory and model from the file's gres_memory."""
-    given = []
-    for gres in node.gpus:
-        if gpu_type is not None and gres.model != gpu_type:
-            continue
-        entry = config.gres_named(gres.model)
-        memory = entry.memory if entry is not None else None
-        model = (entry.model if entry is not None and entry.model else gres.model) or ""
-        given.extend([(memory, model)] * gres.count)
-    return given
-
-
-def fits_every(gpu: Any, given: list[tuple[int | None, str]]) -> bool:
-    """Does the GPU asked fit every GPU Slurm may give for it?"""
-    return all(
-        (not gpu.memory or (memory is not None and memory >= gpu.memory))
-        and (gpu.model is None or gpu.model.casefold() == model.casefold())
-        for memory, model in given
-    )
-
-
-def runs(node: readers.NodeRecord, partition: readers.PartitionRecord,
-         alternative: Alternative, config: SlurmLauncherConfig, way: GpuWay) -> bool:
-    if partition.max_time is not None and alternative.duration > partition.max_time:
-        return False
-    cpu = alternative.cpu
-    if cpu is not None:
-        if node.cpus is not None and cpu.cores > node.cpus:
-            return False
-        if cpu.memory and node.memory is not None and cpu.memory > node.memory:
-            return False
-    asked = alternative.gpus
-    if not asked:
-        return True
-    if isinstance(way, tuple):  # a typed list: n GPUs of each type, any of them
-        counts = dict(way)
-        of_type = {name: gpus_of(node, config, name) for name in counts}
-        if any(len(of_type[name]) < n for name, n in counts.items()):
-            return False
-        # the GPUs asked go to the types, as many to each as its count
-        return any(
-            all(choice.count(name) == n for name, n in counts.items())
-            and all(fits_every(gpu, of_type[name]) for gpu, name in zip(asked, choice,
-                                                                        strict=True))
-            for choice in itertools.product(list(counts), repeat=len(asked))
-        )
-    given = gpus_of(node, config, way)
-    if len(given) < len(asked):
-        return False
-    return all(fits_every(gpu, given) for gpu in asked)
-
-
-def typed_lists(node: readers.NodeRecord, asked: int) -> list[GpuWay]:
-    """Every typed list of ``asked`` GPUs over the node's GRES types (two types or more)."""
-    types = sorted({g.model for g in node.gpus if g.model is not None})
-    if len(types) < 2 or any(g.model is None for g in node.gpus):
-        return []
-    ways: list[GpuWay] = []
-    for counts in itertools.product(range(asked + 1), repeat=len(types)):
-        if sum(counts) == asked and sum(1 for n in counts if n) >= 2:
-            ways.append(tuple((name, n) for name, n in zip(types, counts, strict=True) if n))
-    return ways
-
-
 def brute_force(found: Cluster, alternative: Alternative) -> list[tuple[str, str, GpuWay]]:
     """Every (partition, node, way to ask) that runs the job."""
     ways = []
@@ -211,32 +138,10 @@ def brute_force(found: Cluster, alternative: Alternative) -> list[tuple[str, str
             node = found.nodes[host]
             if node.unusable:
                 continue
-            for way in [None, *(g.model for g in node.gpus if g.model is not None),
-                        *typed_lists(node, len(alternative.gpus))]:
+            for way in ways_of(node, len(alternative.gpus)):
                 if runs(node, partition, alternative, found.config, way):
                     ways.append((partition.name, host, way))
     return ways
-
-
-def admitted(found: Cluster, options: SlurmOptions) -> list[tuple[str, str]]:
-    """(partition, node) Slurm may pick for ``options``."""
-    tree = parse_constraint(options.constraint) if options.constraint else None
-    exclude = set((options.exclude or "").split(",")) - {""}
-    names = (options.partition or "").split(",")
-    picked = []
-    for partition in found.partitions:
-        if partition.name not in names:
-            continue
-        for host in partition.nodes:
-            node = found.nodes[host]
-            if host in exclude or (tree is not None and not holds(tree, set(node.features))):
-                continue
-            wanted = options.gpu_types or ((options.gpu_type, options.gpus_per_node or 0),)
-            if any(sum(g.count for g in node.gpus if name is None or g.model == name) < n
-                   for name, n in wanted):
-                continue  # Slurm picks a node with as many GPUs (of each type) as asked
-            picked.append((partition.name, host))
-    return picked
 
 
 # --------------------------------------------------------------------------- the tests
@@ -272,12 +177,12 @@ def test_real_cluster_answers(name: str, expression: str, expected: list[str] | 
     VERDICTS.append((f"{name}: {expression}", ok))
     assert ok, f"{name}: sbatch --test-only {' '.join(args)}: {message}"
     alternative = requirement.alternatives[0]
-    picked = admitted(found, options)
+    picked = admitted(found.nodes, found.partitions, options)
     assert picked, f"no node admitted by {args}"
     by_name = {p.name: p for p in found.partitions}
     for partition, host in picked:
         assert runs(found.nodes[host], by_name[partition], alternative, found.config,
-                    options.gpu_types or options.gpu_type), (
+                    options_way(options)), (
             f"{args} lets Slurm use {host} in {partition}")
 
 
