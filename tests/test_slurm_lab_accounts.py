@@ -6,16 +6,22 @@ qos_gpu-dev (tests/slurm/lab/cluster/accounting.txt)."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
+import subprocess
 
 import pytest
 
+from reqsolve import registry
 from reqsolve.candidates import compile_slurm
 from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
 from reqsolve.slurm import query
-from tests.paths import LAB_FILE
+from tests.cli_run import cli
+from tests.paths import LAB_FILE, ROOT
 from tests.slurm_lab import VERDICTS, SlurmLab
+from tests.test_docs_examples import Block, assert_shown, blocks, transcript
 
 pytestmark = pytest.mark.slurm
 
@@ -64,3 +70,43 @@ def test_kept_combinations_are_accepted_and_ruled_out_ones_refused(
     else:
         assert compiled.ruled_out == ()
         assert ("a100", "qos_gpu-dev", "iea@a100") in kept
+
+
+LAB_USER = re.compile(r"the Slurm lab, as user (\w+);")
+
+
+def _lab_examples() -> list[tuple[str, Block]]:
+    """docs/semantics.md's examples of the accounts rule, each with the lab user it runs as."""
+    found = []
+    for block in blocks(ROOT / "docs" / "semantics.md"):
+        user = LAB_USER.match(block.not_run or "")
+        if user is not None:
+            found.append((user.group(1), block))
+    return found
+
+
+@pytest.mark.parametrize(("user", "block"), _lab_examples(),
+                         ids=[f"{user}:{block.line}" for user, block in _lab_examples()])
+def test_documented_examples_hold_in_the_lab(
+    slurm_lab: SlurmLab, monkeypatch: pytest.MonkeyPatch, user: str, block: Block
+) -> None:
+    """The accounts examples of docs/semantics.md §3, run as each lab user (in-process: the
+    user's name is what discovery asks sacctmgr about)."""
+    monkeypatch.setattr(query, "user_of", lambda *_: user)
+    monkeypatch.setattr(registry, "DISCOVERY_INTERVAL", 0.0)  # another user: ask again
+    monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
+    monkeypatch.setenv("REQSOLVE_NO_DISK_CACHE", "1")
+    monkeypatch.chdir(ROOT)
+    steps = transcript(block.text)
+    assert steps, block.text
+    for command, shown in steps:
+        query.clear_cache()
+        words = shlex.split(command)
+        assert words[0] == "reqsolve", command
+        code, out, err = cli(*words[1:])
+        done = subprocess.CompletedProcess(words, code, out, err)
+        assert_shown(shown, done)
+
+
+def test_both_users_have_an_example() -> None:
+    assert {user for user, _ in _lab_examples()} == {"root", "nobody"}
