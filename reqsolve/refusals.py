@@ -14,7 +14,8 @@ from typing import Any
 
 from reqsolve.candidates import CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
-from reqsolve.matching import STAGES, Judgement, fits
+from reqsolve.gpu_placement import fits
+from reqsolve.matching import STAGES, Judgement
 from reqsolve.places import Candidate, where
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement

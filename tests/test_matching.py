@@ -10,14 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.candidates import ratio_memory
+from reqsolve.gpu_placement import assign_gpus, fits
 from reqsolve.matching import (
     STAGES,
     Ask,
     Judgement,
-    assign_gpus,
     check,
     evaluate,
-    fits,
     misses,
     shortfall,
 )
