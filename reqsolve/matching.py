@@ -39,8 +39,10 @@ class Miss(NamedTuple):
     asked and the capacity that fell short (0 when there is none).
 
     ``about`` says more where a stage has several ways to fail: the :class:`GpuShortfall` of
-    the GPU stage, or the ``--cpus-per-task`` chosen for another node whose memory per CPU
-    falls short here (mem_per_cpu stage).
+    the GPU stage, the ``--cpus-per-task`` chosen for another node whose memory per CPU
+    falls short here (mem_per_cpu stage), or, when memory is asked per GPU (memory stage,
+    ``memory_option: mem-per-gpu``), the GPUs asked per node: ``asked`` is then what Slurm
+    allocates for them, and 0 GPUs means memory that cannot be asked at all.
     """
 
     stage: int
@@ -125,7 +127,7 @@ def cpus_for(shape: Shape, alternative: Alternative) -> int | None:
         return None
     cores = alternative.cpu.cores
     memory = alternative.cpu.memory
-    if not shape.use_memory_constraint and memory and shape.mem_per_cpu:
+    if shape.memory_option == "mem-per-cpu" and memory and shape.mem_per_cpu:
         cores = max(cores, -(-memory // (shape.mem_per_cpu * (alternative.tasks or 1))))
     return cores
 
@@ -174,10 +176,19 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     if ask.cpu and cores is not None and ask.cores > cores:
         yield Miss(CORES, ask.cores, cores)
     memory = ask.memory
-    if memory:
+    if memory and shape.memory_option == "mem-per-gpu":
+        # Slurm gives each GPU of the node --mem-per-gpu: n x that per node, in whole MiB
+        gpus = ask.n_gpus
+        if not gpus:
+            yield Miss(MEMORY, memory, 0, 0)  # memory per GPU, and no GPU: cannot be asked
+        elif shape.memory is not None:
+            allocated = allocated_per_gpu(memory, gpus)
+            if allocated > shape.memory:
+                yield Miss(MEMORY, allocated, shape.memory, gpus)
+    elif memory:
         if shape.memory is not None and memory > shape.memory:
             yield Miss(MEMORY, memory, shape.memory)
-        if not shape.use_memory_constraint:
+        if shape.memory_option == "mem-per-cpu":
             per_cpu = shape.mem_per_cpu
             if not per_cpu:
                 yield Miss(MEM_PER_CPU, 1, 0)
@@ -209,6 +220,19 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     # fails and some kind fits no host GPU
     if found is not None and (not too_many or gpu_gap(shape, ask.alternative)):
         yield Miss(GPUS, asked, total, found)
+
+
+def mib_per_gpu(memory: int, gpus: int) -> int:
+    """``--mem-per-gpu`` in whole MiB: the memory asked per node shared by its ``gpus`` GPUs,
+    rounded up (Slurm holds memory in MiB; rounding down would give the node less than asked).
+    """
+    return -(-memory // (gpus * MIB))
+
+
+def allocated_per_gpu(memory: int, gpus: int) -> int:
+    """The memory Slurm allocates on a node for ``--mem-per-gpu=`` :func:`mib_per_gpu` and
+    ``gpus`` GPUs there, in bytes: at least ``memory``, less than ``memory + gpus`` MiB."""
+    return gpus * mib_per_gpu(memory, gpus) * MIB
 
 
 def within_duration(max_duration: int | None, ask: Ask) -> bool:
@@ -263,6 +287,10 @@ def _reason(shape: Shape, miss: Miss) -> str:
         return f"duration {asked}s > max {limit}s"
     if stage == CORES:
         return f"cores {asked} > {limit}"
+    if stage == MEMORY and isinstance(miss.about, int):
+        if not miss.about:
+            return "memory per GPU (memory_option: mem-per-gpu) and no GPU asked"
+        return f"memory {asked} > {limit} (mem-per-gpu x {miss.about} GPU(s))"
     if stage == MEMORY:
         return f"memory {asked} > {limit}"
     if stage == MEM_PER_CPU:
@@ -290,6 +318,8 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
         )
     if stage == CORES:
         return f"{asked} cores asked, the node has {limit}"
+    if stage == MEMORY and isinstance(miss.about, int):
+        return _per_gpu_detail(alternative, miss)
     if stage == MEMORY:
         asked_text, limit_text = memory_pair(asked, limit)
         if asked % MIB and not limit % MIB and asked - limit < MIB:
@@ -332,3 +362,23 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
         wanted = sum(n for _, n in shortfall.requests)
         return f"{what}: {wanted} GPU(s) asked, only {shortfall.available} host GPU(s) fit"
     return f"the {asked} GPU(s) asked cannot all be placed on different host GPUs"
+
+
+def _per_gpu_detail(alternative: Alternative, miss: Miss) -> str:
+    """A memory miss under ``memory_option: mem-per-gpu``, for a person: what ``--mem-per-gpu``
+    would say and what Slurm would allocate, or why memory cannot be asked at all."""
+    memory = alternative.cpu.memory if alternative.cpu is not None else 0
+    if not miss.about:
+        return (
+            f"memory {human_memory(memory)} asked without a GPU: this partition asks for memory"
+            " per GPU (memory_option: mem-per-gpu, --mem-per-gpu), so a job without GPUs"
+            " cannot ask for any; ask a GPU (cuda(...)) or use a partition with another"
+            " memory_option"
+        )
+    gpus = miss.about
+    assert isinstance(gpus, int)
+    return (
+        f"memory {human_memory(memory)} asked as --mem-per-gpu={mib_per_gpu(memory, gpus)}M"
+        f" for {gpus} GPU(s): Slurm allocates {miss.asked // MIB}MiB, the node has"
+        f" {miss.limit // MIB}MiB"
+    )

@@ -69,6 +69,15 @@ NOT_KEPT = (
 )
 
 
+def other_dialect(chosen: str, own: str) -> str:
+    """Why a candidate that fits is not kept: its partition asks for memory in another dialect
+    than the first kept candidate's, and one answer has one memory option."""
+    return (
+        f"not kept: its partition asks for memory as {own} (memory_option), the first kept"
+        f" candidate's as {chosen}; one answer asks for memory one way"
+    )
+
+
 def message(
     requirement: Requirement,
     tried: Sequence[tuple[int, CompiledLauncher]],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reqsolve.config.effective import compiled_features_regex, decode_feature, group_configuration
 from reqsolve.config.linter import Linter
-from reqsolve.config.model import Configuration, SlurmLauncherConfig
+from reqsolve.config.model import MEMORY_OPTIONS, Configuration, SlurmLauncherConfig
 from reqsolve.config.regex import (
     DECODED_GROUPS,
     MAX_FEATURE_LENGTH,
@@ -34,12 +34,15 @@ def slurm_rules(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> Non
         )
     _regexes(linter, path, launcher)
     _gres_memory(linter, path, launcher)
+    _memory_option(linter, path, launcher)
     cpu_unknown: list[tuple[str, list[str]]] = []
     gpu_memory_unknown: list[str] = []
     groups = 0
     mem_per_cpu_known = False
     enabled = [p for p in launcher.partitions if not p.disabled]
+    gpuless: list[str] = []  # enabled partitions without a GPU (mem-per-gpu needs one)
     for partition in launcher.partitions:
+        has_gpu = False
         ppath = f"{path}.partitions.{partition.name}"
         for index, qos in enumerate(partition.qos):
             if launcher.qos_named(qos) is None:
@@ -89,6 +92,7 @@ def slurm_rules(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> Non
             if partition.disabled:
                 continue
             groups += 1
+            has_gpu = has_gpu or bool(configuration.gpu.count) or any(g.count for g in group.gpus)
             gpu = configuration.gpu
             if gpu.memory and not gpu.count:
                 linter.warn(
@@ -109,6 +113,13 @@ def slurm_rules(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> Non
             ]
             if missing:
                 cpu_unknown.append((f"{partition.name}.nodes[{gindex}]", missing))
+        if (
+            partition.nodes
+            and not partition.disabled
+            and not has_gpu
+            and launcher.memory_option_of(partition) == "mem-per-gpu"
+        ):
+            gpuless.append(partition.name)
     if cpu_unknown and not launcher.query_slurm and not launcher.disabled:
         what = sorted({kind for _, kinds in cpu_unknown for kind in kinds})
         linter.warn(
@@ -136,11 +147,69 @@ def slurm_rules(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> Non
             "memory requests cannot be satisfied",
             "set configuration: cpu: mem_per_cpu: (e.g. 4G)",
         )
+    elif not mem_per_cpu_known:
+        for where, value in _memory_options_written(path, launcher):
+            if value != "mem-per-cpu":
+                continue
+            linter.warn(
+                where,
+                "memory_option is mem-per-cpu but no mem_per_cpu is set: "
+                "memory requests cannot be satisfied",
+                "set configuration: cpu: mem_per_cpu: (e.g. 4G)",
+            )
+    if not launcher.query_slurm:
+        for partition_name in gpuless:
+            partition_path = f"{path}.partitions.{partition_name}"
+            linter.warn(
+                partition_path,
+                f"partition '{partition_name}' asks for memory with --mem-per-gpu but none of"
+                " its node groups has a GPU: a memory request cannot run there",
+                "give it memory_option: mem, or state its GPUs",
+            )
     if launcher.partitions and not enabled and not launcher.disabled and not launcher.query_slurm:
         linter.warn(path, "every partition of this launcher is disabled: it is never chosen")
 
 
 GPU_OPTIONS = ("gpus-per-node", "gres")
+MEMORY_OPTION_HINT = (
+    "write mem (--mem, per node), mem-per-cpu (memory turned into --cpus-per-task through"
+    " mem_per_cpu) or mem-per-gpu (--mem-per-gpu, per GPU)"
+)
+
+
+def _memory_options_written(path: str, launcher: SlurmLauncherConfig) -> list[tuple[str, str]]:
+    """Where this launcher writes ``memory_option``, and what: the launcher's, then its
+    partitions' (YAML paths)."""
+    places = [(f"{path}.memory_option", launcher.memory_option)] + [
+        (f"{path}.partitions.{p.name}.memory_option", p.memory_option)
+        for p in launcher.partitions
+    ]
+    return [(where, value) for where, value in places if value is not None]
+
+
+def _memory_option(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> None:
+    """``memory_option``: one of the dialects, and agreeing with ``use_memory_contraint`` when
+    the launcher writes both (docs/semantics.md §6, "Memory dialects")."""
+    for where, value in _memory_options_written(path, launcher):
+        if value not in MEMORY_OPTIONS:
+            linter.error(
+                where, f"memory_option '{value}' is not a way to ask for memory",
+                MEMORY_OPTION_HINT,
+            )
+    key = SLURM_LAUNCHER.spelling("use_memory_contraint", linter.positions, path)
+    written = linter.positions.get(f"{path}.{key}")
+    option = launcher.memory_option
+    if written is None or option is None or option not in MEMORY_OPTIONS:
+        return
+    means = "mem" if launcher.use_memory_constraint else "mem-per-cpu"
+    if option != means:
+        linter.error(
+            f"{path}.memory_option",
+            f"memory_option: {option} contradicts {key}:"
+            f" {str(launcher.use_memory_constraint).lower()} (line {written[0]}), which means"
+            f" {means}",
+            f"remove {key}: memory_option says how jobs ask for memory",
+        )
 
 
 def _gres_memory(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> None:
