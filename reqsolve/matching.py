@@ -333,8 +333,9 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
     if stage == MEM_PER_CPU:
         if not limit:
             return (
-                "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is"
-                " configured to turn it into cores"
+                "memory cannot be asked: memory is asked per CPU here (use_memory_contraint:"
+                " false, or memory_option: mem-per-cpu) and no mem_per_cpu is configured to turn"
+                " it into cores"
             )
         if isinstance(miss.about, int):
             asked_text, limit_text = memory_pair(asked, limit)

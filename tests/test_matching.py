@@ -148,7 +148,8 @@ FAILURES = [
         shape(memory_option="mem-per-cpu"),
         cpu(mem="4G"),
         "use_memory_contraint: false and mem_per_cpu unknown",
-        "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is configured"
+        "memory cannot be asked: memory is asked per CPU here (use_memory_contraint: false, or"
+        " memory_option: mem-per-cpu) and no mem_per_cpu is configured"
         " to turn it into cores",
     ),
     (

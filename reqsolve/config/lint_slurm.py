@@ -192,9 +192,12 @@ def _memory_option(linter: Linter, path: str, launcher: SlurmLauncherConfig) -> 
     the launcher writes both (docs/semantics.md §6, "Memory dialects")."""
     for where, value in _memory_options_written(path, launcher):
         if value not in MEMORY_OPTIONS:
+            import difflib  # only for a misspelt value
+
+            close = difflib.get_close_matches(value, MEMORY_OPTIONS, n=1, cutoff=0.6)
             linter.error(
                 where, f"memory_option '{value}' is not a way to ask for memory",
-                MEMORY_OPTION_HINT,
+                (f"did you mean '{close[0]}'? " if close else "") + MEMORY_OPTION_HINT,
             )
     key = SLURM_LAUNCHER.spelling("use_memory_contraint", linter.positions, path)
     written = linter.positions.get(f"{path}.{key}")
