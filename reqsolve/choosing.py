@@ -31,6 +31,7 @@ from reqsolve.refusals import (
     NOT_KEPT,
     NoLauncherFound,
     message,
+    other_dialect,
     placed,
     refused,
     ruled_out,
@@ -236,13 +237,36 @@ def _solve(launcher: CompiledLauncher, alternative: Alternative) -> Outcome:
         for klass in launcher.index.tiers[(first.priority, first.qos, first.account)]
         if fits(klass.shape_id)
     ]
+    other_dialect: list[tuple[Candidate, str]] = []
+    if ask.memory:
+        kept, other_dialect = _one_dialect(launcher, kept, first_shape)
     cpus = cpus_for(first_shape, alternative)
     if uses_mem_per_cpu(first_shape, alternative):
         kept, cpus = _one_count(shapes, kept, first_shape, alternative, cpus)
     emitted = emit(launcher, alternative, kept, cpus, ask)
     if emitted.options is not None:
         return Outcome(launcher, alternative, emitted.kept, emitted.options, notes=emitted.notes)
-    return Outcome(launcher, alternative, dropped=emitted.dropped)
+    return Outcome(launcher, alternative, dropped=(*emitted.dropped, *other_dialect))
+
+
+def _one_dialect(
+    launcher: CompiledLauncher, kept: list[CandidateClass], first: Shape
+) -> tuple[list[CandidateClass], list[tuple[Candidate, str]]]:
+    """With memory asked, the kept candidates that ask for it as the first one does (one
+    answer has one memory option: docs/semantics.md §6, "Memory dialects"), and the others
+    with why they are not kept."""
+    shapes = launcher.shapes
+    dialect = first.memory_option
+    same = [k for k in kept if shapes[k.shape_id].memory_option == dialect]
+    if len(same) == len(kept):
+        return kept, []
+    left = [
+        (launcher.candidates[i], other_dialect(dialect, shapes[k.shape_id].memory_option))
+        for k in kept
+        if shapes[k.shape_id].memory_option != dialect
+        for i in k.members
+    ]
+    return same, left
 
 
 def _one_count(

@@ -214,7 +214,7 @@ def host_shape(host: HostSpecification) -> Shape:
         cores=cpu.cores if cpu else None,
         memory=cpu.memory if cpu else None,
         mem_per_cpu=cpu.mem_per_cpu if cpu else None,
-        use_memory_constraint=host.use_memory_constraint,
+        memory_option="mem" if host.use_memory_constraint else "mem-per-cpu",
         gpus=tuple(
             GpuKind(count, memory, min_memory, model)
             for (memory, min_memory, model), count in kinds.items()

@@ -6,7 +6,7 @@ the host's GPUs. A job started here must then see those GPUs and no other
 is a lock file, held with ``flock`` as tokens are (:mod:`reqsolve.tokens`): the kernel drops
 the lock when the process ends, however it ends. When a GPU of the solver's assignment is held
 by another job, any other assignment of free GPUs satisfying the request will do (the same
-matching, :func:`reqsolve.matching.assign_gpus`); when there is none, the job waits (or, with
+matching, :func:`reqsolve.gpu_placement.assign_gpus`); when there is none, the job waits (or, with
 ``wait=False``, :class:`ResourcesBusy` is raised). Tokens and GPUs are taken all together or
 not at all, so two waiting jobs cannot block each other. A job that asked no GPU gets
 ``CUDA_VISIBLE_DEVICES=`` (empty): a CPU job must not grab a GPU (docs/local-gpus.md).
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from reqsolve.config.model import LocalLauncherConfig
 from reqsolve.errors import ReqsolveError
+from reqsolve.gpu_placement import assign_gpus
 from reqsolve.hostinfo import (
     DetectedGpu,
     GpuProbe,
@@ -42,7 +43,7 @@ from reqsolve.hostinfo import (
     hardware_note,
     machine_probe,
 )
-from reqsolve.matching import assign_gpus, check
+from reqsolve.matching import check
 from reqsolve.places import GpuKind
 from reqsolve.requirement import Alternative
 from reqsolve.tokens import (

@@ -1,4 +1,4 @@
-"""Does a candidate satisfy an alternative? (docs/semantics.md §4) — the only `constraint` importer.
+"""Does a candidate satisfy an alternative? (docs/semantics.md §4)
 
 One walk over the conditions decides: :func:`misses` yields each unmet condition, in a fixed
 order (duration, cores, memory, the mem_per_cpu coupling, min_gpu, the GPUs), as numbers — the
@@ -8,12 +8,8 @@ only the first (:func:`evaluate`, which stops there); "closest" in messages read
 (:attr:`Judgement.reason`, :attr:`Judgement.detail`). So the decision and its explanation cannot
 disagree: there is one of each condition.
 
-The GPU part is a real matching problem: each requested GPU must get its own host GPU that it
-fits (memory >= asked, min_memory <= asked, same model when asked). Whether one exists is
-decided exactly without search, by Hall's condition over the distinct request kinds (identical
-requests have identical neighbourhoods); the assignment itself, needed only to run a local job,
-is left to the constraint solver (:func:`assign_gpus`). A greedy zip misses solutions on
-heterogeneous hosts.
+Whether the GPUs asked can each get a host GPU of their own is a matching problem of its own:
+:mod:`reqsolve.gpu_placement` decides it (exactly, without search) and finds the assignment.
 
 Nothing here is cached: a verdict depends on (shape, alternative) only, and the one cache is the
 chooser's, per launcher and alternative (:mod:`reqsolve.choosing`).
@@ -21,14 +17,12 @@ chooser's, per launcher and alternative (:mod:`reqsolve.choosing`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from itertools import combinations
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from reqsolve.gpu_misfit import misfit
-from reqsolve.gpu_models import model_gap
-from reqsolve.places import GpuKind, Shape
+from reqsolve.gpu_placement import GpuShortfall, assign_gpus, gpu_gap, placement
+from reqsolve.places import Shape
 from reqsolve.quantities import human_memory, memory_pair
 from reqsolve.requirement import Accelerator, Alternative
 from reqsolve.units import MIB, format_duration
@@ -38,21 +32,6 @@ from reqsolve.units import MIB, format_duration
 # that the single-node stages keep their numbers
 STAGES = ("duration", "cores", "memory", "mem_per_cpu", "min_gpu", "gpu_count", "gpus", "nodes")
 DURATION, CORES, MEMORY, MEM_PER_CPU, MIN_GPU, GPU_COUNT, GPUS, NODES = range(len(STAGES))
-HALL_MAX_KINDS = 12  # 2^12 subsets; more distinct requested GPU kinds go to the solver directly
-
-
-@dataclass(frozen=True, slots=True)
-class GpuShortfall:
-    """Why the GPUs asked cannot each get a host GPU of their own.
-
-    ``why`` is ``count`` (more asked than the node has), ``misfit`` (the one request of
-    ``requests`` fits no host GPU), ``hall`` (the requests of ``requests`` need more GPUs than
-    the ``available`` host GPUs fitting any of them) or ``solver`` (the solver found none).
-    Not a tuple: an assignment is one."""
-
-    why: str
-    requests: tuple[tuple[Accelerator, int], ...] = ()
-    available: int = 0
 
 
 class Miss(NamedTuple):
@@ -60,8 +39,10 @@ class Miss(NamedTuple):
     asked and the capacity that fell short (0 when there is none).
 
     ``about`` says more where a stage has several ways to fail: the :class:`GpuShortfall` of
-    the GPU stage, or the ``--cpus-per-task`` chosen for another node whose memory per CPU
-    falls short here (mem_per_cpu stage).
+    the GPU stage, the ``--cpus-per-task`` chosen for another node whose memory per CPU
+    falls short here (mem_per_cpu stage), or, when memory is asked per GPU (memory stage,
+    ``memory_option: mem-per-gpu``), the GPUs asked per node: ``asked`` is then what Slurm
+    allocates for them, and 0 GPUs means memory that cannot be asked at all.
     """
 
     stage: int
@@ -146,7 +127,7 @@ def cpus_for(shape: Shape, alternative: Alternative) -> int | None:
         return None
     cores = alternative.cpu.cores
     memory = alternative.cpu.memory
-    if not shape.use_memory_constraint and memory and shape.mem_per_cpu:
+    if shape.memory_option == "mem-per-cpu" and memory and shape.mem_per_cpu:
         cores = max(cores, -(-memory // (shape.mem_per_cpu * (alternative.tasks or 1))))
     return cores
 
@@ -195,10 +176,19 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     if ask.cpu and cores is not None and ask.cores > cores:
         yield Miss(CORES, ask.cores, cores)
     memory = ask.memory
-    if memory:
+    if memory and shape.memory_option == "mem-per-gpu":
+        # Slurm gives each GPU of the node --mem-per-gpu: n x that per node, in whole MiB
+        gpus = ask.n_gpus
+        if not gpus:
+            yield Miss(MEMORY, memory, 0, 0)  # memory per GPU, and no GPU: cannot be asked
+        elif shape.memory is not None:
+            allocated = allocated_per_gpu(memory, gpus)
+            if allocated > shape.memory:
+                yield Miss(MEMORY, allocated, shape.memory, gpus)
+    elif memory:
         if shape.memory is not None and memory > shape.memory:
             yield Miss(MEMORY, memory, shape.memory)
-        if not shape.use_memory_constraint:
+        if shape.memory_option == "mem-per-cpu":
             per_cpu = shape.mem_per_cpu
             if not per_cpu:
                 yield Miss(MEM_PER_CPU, 1, 0)
@@ -228,8 +218,21 @@ def misses(shape: Shape, ask: Ask, cpus_per_task: int | None = None) -> Iterator
     found = GpuShortfall("count") if too_many else placement(kinds, ask.kinds)
     # the kinds asked on the closest host GPU each: a second condition when the count already
     # fails and some kind fits no host GPU
-    if found is not None and (not too_many or _gpu_gap(shape, ask.alternative)):
+    if found is not None and (not too_many or gpu_gap(shape, ask.alternative)):
         yield Miss(GPUS, asked, total, found)
+
+
+def mib_per_gpu(memory: int, gpus: int) -> int:
+    """``--mem-per-gpu`` in whole MiB: the memory asked per node shared by its ``gpus`` GPUs,
+    rounded up (Slurm holds memory in MiB; rounding down would give the node less than asked).
+    """
+    return -(-memory // (gpus * MIB))
+
+
+def allocated_per_gpu(memory: int, gpus: int) -> int:
+    """The memory Slurm allocates on a node for ``--mem-per-gpu=`` :func:`mib_per_gpu` and
+    ``gpus`` GPUs there, in bytes: at least ``memory``, less than ``memory + gpus`` MiB."""
+    return gpus * mib_per_gpu(memory, gpus) * MIB
 
 
 def within_duration(max_duration: int | None, ask: Ask) -> bool:
@@ -252,7 +255,7 @@ def shortfall(shape: Shape, alternative: Alternative, miss: Miss) -> float:
     (the worst of them), or one GPU too many when each kind fits some GPU but not all at once.
     """
     if miss.stage == GPUS:
-        return _gpu_gap(shape, alternative) or 1 / miss.asked
+        return gpu_gap(shape, alternative) or 1 / miss.asked
     asked, have = miss.asked, miss.limit
     if miss.stage == MIN_GPU:  # too few GPUs asked: short of the minimum
         asked, have = have, asked
@@ -272,150 +275,6 @@ def check(shape: Shape, alternative: Alternative) -> Judgement:
     return evaluate(shape, Ask(alternative))
 
 
-def placement(
-    kinds: Sequence[GpuKind], requests: Sequence[tuple[Accelerator, int]]
-) -> GpuShortfall | None:
-    """Why the requests (distinct GPUs asked, with counts) cannot each get their own host GPU,
-    or None when they can — decided exactly, without search (the module's docstring)."""
-    if len(kinds) == 1:
-        # one kind of host GPU (the usual node): the count decides, once every request fits it
-        kind = kinds[0]
-        room = kind.count
-        unfit: GpuShortfall | None = None  # the first request the kind does not fit
-        for gpu, n in requests:
-            room -= n
-            if unfit is None and not fits(kind, gpu):
-                unfit = GpuShortfall("misfit", ((gpu, n),))
-        return GpuShortfall("count") if room < 0 else unfit
-    if sum(n for _, n in requests) > sum(kind.count for kind in kinds):
-        return GpuShortfall("count")
-    fitting: list[set[int]] = []
-    for gpu, n in requests:
-        hosts = {i for i, kind in enumerate(kinds) if fits(kind, gpu)}
-        if not hosts:
-            return GpuShortfall("misfit", ((gpu, n),))
-        fitting.append(hosts)
-    if len(requests) > HALL_MAX_KINDS:
-        found = solve_assignment(kinds, requests, fitting)
-        return None if found is not None else GpuShortfall("solver")
-    for size in range(1, len(requests) + 1):
-        for subset in combinations(range(len(requests)), size):
-            want = sum(requests[r][1] for r in subset)
-            hosts = set().union(*(fitting[r] for r in subset))
-            available = sum(kinds[i].count for i in hosts)
-            if available < want:
-                return GpuShortfall("hall", tuple(requests[r] for r in subset), available)
-    return None
-
-
-def assign_gpus(
-    kinds: Sequence[GpuKind], asked: Sequence[Accelerator]
-) -> tuple[int, ...] | GpuShortfall:
-    """A host GPU index for each requested GPU (all different), or why there is none.
-
-    Host GPUs are numbered kind after kind."""
-    requests: dict[Accelerator, int] = {}
-    for gpu in asked:  # asked is sorted: equal requests are adjacent
-        requests[gpu] = requests.get(gpu, 0) + 1
-    items = tuple(requests.items())
-    shortfall = placement(kinds, items)
-    if shortfall is not None:
-        return shortfall
-    fitting = [{i for i, kind in enumerate(kinds) if fits(kind, gpu)} for gpu, _ in items]
-    solution = solve_assignment(kinds, items, fitting)
-    if solution is None:  # pragma: no cover - Hall's condition holds: an assignment exists
-        return GpuShortfall("solver")
-    return solution
-
-
-def solve_assignment(
-    kinds: Sequence[GpuKind],
-    requests: Sequence[tuple[Accelerator, int]],
-    fitting: Sequence[set[int]],
-) -> tuple[int, ...] | None:
-    """The matching as a constraint problem: one variable per requested GPU, all different.
-
-    ``fitting[r]`` are the host kinds request ``r`` fits. Domains list first the host GPUs
-    that fit the fewest kinds of request (the scarce ones are left for those who need them),
-    so the first dive nearly always succeeds and identical GPUs are never permuted in vain.
-    """
-    first: list[int] = []
-    start = 0
-    for kind in kinds:
-        first.append(start)
-        start += kind.count
-    demand = {k: sum(1 for hosts in fitting if k in hosts) for k in range(len(kinds))}
-    # python-constraint tries a domain's values from its end: put the scarce host GPUs last
-    domains = [
-        [
-            first[k] + j
-            for k in sorted(hosts, key=lambda k: (-demand[k], -k))
-            for j in range(kinds[k].count)
-        ]
-        for hosts in fitting
-    ]
-    wanted = [r for r, (_, n) in enumerate(requests) for _ in range(n)]
-    if len(domains) == 1:
-        # one kind of request: any distinct host GPUs of its domain will do
-        domain = domains[0]
-        return tuple(domain[: len(wanted)]) if len(domain) >= len(wanted) else None
-    # imported here: most queries never reach the solver, and the import costs ~80 ms at start
-    from constraint import AllDifferentConstraint, Problem
-
-    problem = Problem()
-    for index, request in enumerate(wanted):
-        problem.addVariable(index, domains[request])
-    problem.addConstraint(AllDifferentConstraint(), list(range(len(wanted))))
-    solution = problem.getSolution()
-    if not solution:
-        return None
-    return tuple(int(solution[i]) for i in range(len(wanted)))
-
-
-def fits(kind: GpuKind, gpu: Accelerator) -> bool:
-    """One requested GPU on one host GPU: enough memory, not below its minimum, of the model
-    asked (the rule of docs/gpu-models.md: ``A100`` fits ``NVIDIA A100-SXM4-80GB``).
-
-    A GPU whose memory nothing states fits only a request that states none: no scheduler
-    enforces GPU memory, so "unknown" cannot be read as "enough" (docs/semantics.md §4.2).
-    """
-    if gpu.memory and (kind.memory is None or kind.memory < gpu.memory):
-        return False
-    if kind.min_memory > gpu.memory:
-        return False
-    return gpu.model is None or kind.accepts_model(gpu.model)
-
-
-def _gpu_gap(shape: Shape, alternative: Alternative) -> float:
-    """How far the host GPUs are from the kinds asked: for each kind, its closest host GPU;
-    the worst kind counts (0 when each kind fits some host GPU)."""
-    return max(min(_kind_gap(kind, gpu) for kind in shape.gpus) for gpu in set(alternative.gpus))
-
-
-def _kind_gap(kind: GpuKind, gpu: Accelerator) -> float:
-    """How far one host GPU is from one requested GPU, relatively: 0 when it fits, 1 when its
-    memory is unknown, the model's gap (:func:`reqsolve.gpu_models.model_gap`) when its model
-    differs, else the memory missing over the memory asked, or
-    the memory below ``min_memory`` over the GPU's memory."""
-    if fits(kind, gpu):
-        return 0.0
-    if gpu.model is not None and not kind.accepts_model(gpu.model):
-        # another model: no amount of memory makes it one; the model asked under a name that
-        # does not show all of the ask, or one of its series, is closer than another series
-        return 1.0 if kind.model is None else model_gap(gpu.model, kind.model)
-    if gpu.memory and kind.memory is None:
-        return 1.0
-    if gpu.memory and kind.memory is not None and kind.memory < gpu.memory:
-        return (gpu.memory - kind.memory) / gpu.memory
-    if kind.min_memory > gpu.memory and kind.memory:
-        # below the anti-waste threshold: by how much, against the GPU's size (cuda() asks
-        # 0 B, and a GPU it nearly fits is closer than a node without GPUs)
-        return (kind.min_memory - gpu.memory) / kind.memory
-    if kind.min_memory > gpu.memory:
-        return (kind.min_memory - gpu.memory) / kind.min_memory
-    return 1.0  # pragma: no cover - fits() would have held
-
-
 # --- words, rendered from a miss when someone reads them
 
 
@@ -428,6 +287,10 @@ def _reason(shape: Shape, miss: Miss) -> str:
         return f"duration {asked}s > max {limit}s"
     if stage == CORES:
         return f"cores {asked} > {limit}"
+    if stage == MEMORY and isinstance(miss.about, int):
+        if not miss.about:
+            return "memory per GPU (memory_option: mem-per-gpu) and no GPU asked"
+        return f"memory {asked} > {limit} (mem-per-gpu x {miss.about} GPU(s))"
     if stage == MEMORY:
         return f"memory {asked} > {limit}"
     if stage == MEM_PER_CPU:
@@ -455,6 +318,8 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
         )
     if stage == CORES:
         return f"{asked} cores asked, the node has {limit}"
+    if stage == MEMORY and isinstance(miss.about, int):
+        return _per_gpu_detail(alternative, miss)
     if stage == MEMORY:
         asked_text, limit_text = memory_pair(asked, limit)
         if asked % MIB and not limit % MIB and asked - limit < MIB:
@@ -468,8 +333,9 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
     if stage == MEM_PER_CPU:
         if not limit:
             return (
-                "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is"
-                " configured to turn it into cores"
+                "memory cannot be asked: memory is asked per CPU here (use_memory_contraint:"
+                " false, or memory_option: mem-per-cpu) and no mem_per_cpu is configured to turn"
+                " it into cores"
             )
         if isinstance(miss.about, int):
             asked_text, limit_text = memory_pair(asked, limit)
@@ -497,3 +363,23 @@ def _detail(shape: Shape, alternative: Alternative, miss: Miss) -> str:
         wanted = sum(n for _, n in shortfall.requests)
         return f"{what}: {wanted} GPU(s) asked, only {shortfall.available} host GPU(s) fit"
     return f"the {asked} GPU(s) asked cannot all be placed on different host GPUs"
+
+
+def _per_gpu_detail(alternative: Alternative, miss: Miss) -> str:
+    """A memory miss under ``memory_option: mem-per-gpu``, for a person: what ``--mem-per-gpu``
+    would say and what Slurm would allocate, or why memory cannot be asked at all."""
+    memory = alternative.cpu.memory if alternative.cpu is not None else 0
+    if not miss.about:
+        return (
+            f"memory {human_memory(memory)} asked without a GPU: this partition asks for memory"
+            " per GPU (memory_option: mem-per-gpu, --mem-per-gpu), so a job without GPUs"
+            " cannot ask for any; ask a GPU (cuda(...)) or use a partition with another"
+            " memory_option"
+        )
+    gpus = miss.about
+    assert isinstance(gpus, int)
+    return (
+        f"memory {human_memory(memory)} asked as --mem-per-gpu={mib_per_gpu(memory, gpus)}M"
+        f" for {gpus} GPU(s): Slurm allocates {miss.asked // MIB}MiB, the node has"
+        f" {miss.limit // MIB}MiB"
+    )

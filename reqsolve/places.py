@@ -61,7 +61,9 @@ class Shape:
     cores: int | None
     memory: int | None
     mem_per_cpu: int | None
-    use_memory_constraint: bool
+    # how the job asks for memory (docs/semantics.md §6, "Memory dialects"): "mem" (--mem),
+    # "mem-per-cpu" (memory turned into --cpus-per-task), "mem-per-gpu" (--mem-per-gpu)
+    memory_option: str
     gpus: tuple[GpuKind, ...]
     max_duration: int | None
     duration_source: str | None

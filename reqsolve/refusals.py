@@ -14,7 +14,8 @@ from typing import Any
 
 from reqsolve.candidates import CompiledLauncher
 from reqsolve.errors import LauncherNotFoundError, Reason, Refusal
-from reqsolve.matching import STAGES, Judgement, fits
+from reqsolve.gpu_placement import fits
+from reqsolve.matching import STAGES, Judgement
 from reqsolve.places import Candidate, where
 from reqsolve.quantities import human_memory
 from reqsolve.requirement import Accelerator, Requirement
@@ -66,6 +67,15 @@ NOT_KEPT = (
     "not kept: a higher priority or another QoS/account was preferred, and that choice was"
     " dropped as unsound"
 )
+
+
+def other_dialect(chosen: str, own: str) -> str:
+    """Why a candidate that fits is not kept: its partition asks for memory in another dialect
+    than the first kept candidate's, and one answer has one memory option."""
+    return (
+        f"not kept: its partition asks for memory as {own} (memory_option), the first kept"
+        f" candidate's as {chosen}; one answer asks for memory one way"
+    )
 
 
 def message(

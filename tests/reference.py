@@ -91,7 +91,7 @@ class Capacity:
     cores: int | None
     memory: int | None
     mem_per_cpu: int | None
-    use_memory_constraint: bool
+    memory_option: str  # mem, mem-per-cpu or mem-per-gpu (docs/semantics.md §6)
     # (memory, min_memory, model, GRES type) per GPU
     gpus: tuple[tuple[int | None, int, str | None, str | None], ...]
     max_duration: int | None
@@ -147,7 +147,7 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
             return []
         gpus = tuple((g.memory, 0, g.model, None) for g in launcher.gpus for _ in range(g.count))
         capacity = Capacity(launcher.cpu.cores, launcher.cpu.memory, launcher.cpu.mem_per_cpu,
-                            True, gpus, None, 0)
+                            "mem", gpus, None, 0)
         return [RefCandidate(launcher.id, None, None, None, None, 0, (), (), capacity)]
     result = []
     declared = {q.name: q for q in launcher.qos}
@@ -183,7 +183,7 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
                         values.get("cores"),
                         _floor(values.get("memory"), MIB),
                         _floor(values.get("mem_per_cpu"), MIB),
-                        launcher.use_memory_constraint,
+                        _memory_option(launcher, part),
                         gpus,
                         _floor(min(limits), 60) if limits else None,
                         qos.min_gpu if qos else 0,
@@ -205,6 +205,16 @@ def reference_candidates(launcher: SlurmLauncherConfig | LocalLauncherConfig) ->
                             )
                         )
     return result
+
+
+def _memory_option(launcher: SlurmLauncherConfig, part: Partition) -> str:
+    """The dialect, read from the file's words again (docs/semantics.md §6): the partition's
+    memory_option, the launcher's, then use_memory_contraint."""
+    if part.memory_option is not None:
+        return part.memory_option
+    if launcher.memory_option is not None:
+        return launcher.memory_option
+    return "mem" if launcher.use_memory_constraint else "mem-per-cpu"
 
 
 def _gpus(
@@ -233,7 +243,7 @@ def typed(capacity: Capacity, gpu_type: str | None) -> Capacity:
         return capacity
     kept = tuple(g for g in capacity.gpus if g[3] is not None and g[3] == gpu_type)
     return Capacity(capacity.cores, capacity.memory, capacity.mem_per_cpu,
-                    capacity.use_memory_constraint, kept, capacity.max_duration,
+                    capacity.memory_option, kept, capacity.max_duration,
                     capacity.min_gpu, capacity.slurm)
 
 
@@ -269,9 +279,17 @@ def reference_satisfies(capacity: Capacity, alternative: Alternative) -> bool:
     memory = alternative.cpu.memory if alternative.cpu else 0
     if cores is not None and capacity.cores is not None and cores > capacity.cores:
         return False
-    if memory and capacity.memory is not None and memory > capacity.memory:
+    if memory and capacity.memory_option == "mem-per-gpu":
+        # Slurm allocates n x --mem-per-gpu (whole MiB, rounded up) per node; none without GPUs
+        n = len(alternative.gpus)
+        if not n:
+            return False
+        allocated = n * math.ceil(Fraction(memory, n * MIB)) * MIB
+        if capacity.memory is not None and allocated > capacity.memory:
+            return False
+    elif memory and capacity.memory is not None and memory > capacity.memory:
         return False
-    if memory and not capacity.use_memory_constraint:
+    if memory and capacity.memory_option == "mem-per-cpu":
         if not capacity.mem_per_cpu:
             return False
         needed = max(cores or 1, -(-memory // capacity.mem_per_cpu))

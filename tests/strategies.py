@@ -126,6 +126,10 @@ def _tags(draw: st.DrawFn, tags: tuple[str, ...]) -> list[str]:
     return draw(st.sampled_from(choices))
 
 
+# a dialect written at a level, or none (most files write none)
+MEMORY_OPTION_DRAWS = st.sampled_from([None, None, "mem", "mem-per-cpu", "mem-per-gpu"])
+
+
 def _set(item: Document, key: str, value: Any) -> None:
     """``key: value`` in ``item`` unless the value is the default a user leaves out."""
     if value not in (None, [], {}, False):
@@ -193,6 +197,8 @@ def slurm_launchers(
         _set(partition, "priority", draw(st.integers(0, 2)))
         # the first partition stays enabled: a launcher keeps a place to run
         _set(partition, "disabled", draw(st.booleans()) and number > 0)
+        # the memory dialect of this partition, over the launcher's (None: the launcher's)
+        _set(partition, "memory_option", draw(MEMORY_OPTION_DRAWS))
         partitions[f"p{number}"] = partition
     item: Document = {"id": f"slurm{index}"}
     if decoded_features:
@@ -202,7 +208,13 @@ def slurm_launchers(
     item["configuration"] = draw(CONFIGURATIONS)
     item["partitions"] = partitions
     item["use_features"] = draw(st.booleans())
-    item["use_memory_contraint"] = draw(st.booleans())  # experimaestro's spelling
+    option = draw(MEMORY_OPTION_DRAWS)
+    _set(item, "memory_option", option)
+    if option is None or (option != "mem-per-gpu" and draw(st.booleans())):
+        # experimaestro's spelling; beside a memory_option, only in agreement (else an error)
+        item["use_memory_contraint"] = (
+            draw(st.booleans()) if option is None else option == "mem"
+        )
     _set(item, "weight", draw(WEIGHTS))
     _set(item, "tags", _tags(draw, tags))
     _set(item, "gres_memory", draw(st.sampled_from(GRES_MEMORY)))

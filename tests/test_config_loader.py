@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqsolve.config import lint
+from reqsolve.config.linter import Linter
 from reqsolve.config.loader import check_config, load_config
 from reqsolve.config.model import (
     Configuration,
@@ -401,4 +401,4 @@ def test_model_and_lint_find_the_same_closest_written_ancestor(
 ) -> None:
     assert written_position(_WRITTEN, path) == expected
     assert LauncherFile("f.yaml", positions=_WRITTEN).position(path) == expected
-    assert lint._Linter("f.yaml", _WRITTEN).at(path) == lint_expected
+    assert Linter("f.yaml", _WRITTEN).at(path) == lint_expected

@@ -88,7 +88,7 @@ def test_a_minimal_file_builds_with_the_model_defaults(tmp_path: Any) -> None:
 @pytest.mark.parametrize(
     ("cls", "names"),
     [
-        (spec.Leaf, ("kind", "doc", "default", "minimum", "maximum")),
+        (spec.Leaf, ("kind", "doc", "default", "minimum", "maximum", "choices")),
         (spec.ListOf, ("item", "doc", "default", "nullable", "keep_places")),
         (spec.MapOf, ("key", "value", "doc", "default")),
         (spec.Obj, ("title", "doc", "fields", "aliases", "required", "nullable",

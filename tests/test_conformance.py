@@ -177,6 +177,8 @@ def test_conformance(case: tuple[str, dict[str, Any]]) -> None:
     else:
         assert slurm_seconds(mine["time"]) == slurm_seconds(theirs["time"])
     assert slurm_mib(mine["mem"]) == slurm_mib(theirs["mem"])
+    # memory per GPU (memory_option: mem-per-gpu): the key is there only when emitted
+    assert slurm_mib(mine.get("mem_per_gpu")) == slurm_mib(theirs.get("mem_per_gpu"))
 
 
 def _written_cases(path: Path) -> list[tuple[str, list[str]]]:

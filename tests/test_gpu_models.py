@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from reqsolve import find_launcher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.gpu_models import model_form, model_matches
+from reqsolve.gpu_placement import fits
 from reqsolve.hostinfo import parse_nvidia_smi_devices
 from reqsolve.hostspec import CudaSpecification, HostRequirement, HostSpecification
-from reqsolve.matching import fits
 from reqsolve.parser import parse
 from reqsolve.places import GpuKind
 from reqsolve.requirement import Accelerator

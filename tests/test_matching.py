@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqsolve.candidates import ratio_memory
+from reqsolve.config.model import MEMORY_OPTIONS
+from reqsolve.gpu_placement import assign_gpus, fits
 from reqsolve.matching import (
     STAGES,
     Ask,
     Judgement,
-    assign_gpus,
     check,
     evaluate,
-    fits,
     misses,
     shortfall,
 )
@@ -31,7 +31,7 @@ def shape(
     cores: int | None = None,
     memory: int | None = None,
     mem_per_cpu: int | None = None,
-    use_memory_constraint: bool = True,
+    memory_option: str = "mem",
     max_duration: int | None = None,
     duration_source: str | None = None,
     min_gpu: int = 0,
@@ -41,7 +41,7 @@ def shape(
         cores,
         memory,
         mem_per_cpu,
-        use_memory_constraint,
+        memory_option,
         tuple(gpus),
         max_duration,
         duration_source,
@@ -99,23 +99,23 @@ MATCHES = [
     ("min-gpu-met", shape(gpu(10 * G, count=4), min_gpu=2), cuda_gpu(mem="1G") * 2, True),
     (
         "mem-per-cpu-fits",
-        shape(cores=4, mem_per_cpu=4 * G, use_memory_constraint=False),
+        shape(cores=4, mem_per_cpu=4 * G, memory_option="mem-per-cpu"),
         cpu(mem="16G"),
         True,
     ),
     (
         "mem-per-cpu-needs-more-cores",
-        shape(cores=4, mem_per_cpu=4 * G, use_memory_constraint=False),
+        shape(cores=4, mem_per_cpu=4 * G, memory_option="mem-per-cpu"),
         cpu(mem="16000000001B"),
         False,
     ),
     (
         "mem-per-cpu-unknown",
-        shape(cores=4, use_memory_constraint=False),
+        shape(cores=4, memory_option="mem-per-cpu"),
         cpu(mem="1G"),
         False,
     ),
-    ("mem-per-cpu-no-memory", shape(cores=4, use_memory_constraint=False), cpu(cores=2), True),
+    ("mem-per-cpu-no-memory", shape(cores=4, memory_option="mem-per-cpu"), cpu(cores=2), True),
 ]
 
 
@@ -145,10 +145,11 @@ FAILURES = [
     ),
     (
         "mem-per-cpu-unknown",
-        shape(use_memory_constraint=False),
+        shape(memory_option="mem-per-cpu"),
         cpu(mem="4G"),
         "use_memory_contraint: false and mem_per_cpu unknown",
-        "memory cannot be asked: use_memory_contraint is false and no mem_per_cpu is configured"
+        "memory cannot be asked: memory is asked per CPU here (use_memory_contraint: false, or"
+        " memory_option: mem-per-cpu) and no mem_per_cpu is configured"
         " to turn it into cores",
     ),
     (
@@ -229,8 +230,8 @@ def test_first_unmet_condition(
     [
         (shape(), cpu(cores=3), 3),
         (shape(), duration("1h"), None),
-        (shape(mem_per_cpu=4 * G, use_memory_constraint=False), cpu(mem="10G"), 3),
-        (shape(mem_per_cpu=4 * G, use_memory_constraint=False), cpu(mem="10G", cores=8), 8),
+        (shape(mem_per_cpu=4 * G, memory_option="mem-per-cpu"), cpu(mem="10G"), 3),
+        (shape(mem_per_cpu=4 * G, memory_option="mem-per-cpu"), cpu(mem="10G", cores=8), 8),
         (shape(mem_per_cpu=4 * G), cpu(mem="10G"), 1),  # memory constraint used: no coupling
     ],
     ids=["cores", "no-cpu-term", "from-memory", "cores-win", "memory-constraint"],
@@ -287,13 +288,13 @@ _shapes = st.builds(
     cores=st.sampled_from([None, 4, 32]),
     memory=st.sampled_from([None, 16 * G, 256 * G]),
     mem_per_cpu=st.sampled_from([None, 0, 4 * G]),
-    use_memory_constraint=st.booleans(),
+    memory_option=st.sampled_from(MEMORY_OPTIONS),
     max_duration=st.sampled_from([None, 3600, 86400]),
     min_gpu=st.integers(0, 2),
 ).flatmap(
     lambda base: st.lists(_kinds, max_size=3).map(
         lambda kinds: Shape(
-            base.cores, base.memory, base.mem_per_cpu, base.use_memory_constraint, tuple(kinds),
+            base.cores, base.memory, base.mem_per_cpu, base.memory_option, tuple(kinds),
             base.max_duration, base.duration_source, base.min_gpu, base.min_gpu_source,
         )
     )
@@ -358,7 +359,7 @@ def test_verdict_agrees_with_brute_force(node: Shape, alternative: Alternative) 
 
 def test_evaluate_with_cpus_chosen_elsewhere() -> None:
     """The soundness rule's question: the --cpus-per-task of another node, on this one."""
-    node = shape(cores=8, mem_per_cpu=2 * G, use_memory_constraint=False)
+    node = shape(cores=8, mem_per_cpu=2 * G, memory_option="mem-per-cpu")
     ask = Ask(alt(cpu(mem="10G")))
     assert evaluate(node, ask).ok  # 5 CPUs of its own would do
     short = evaluate(node, ask, cpus_per_task=3)  # 3 x 2G < 10G

@@ -195,7 +195,7 @@ def test_refusals_say_why(expression: str, expected: list[tuple[str, str, str]])
 )
 def test_memory_per_cpu_with_tasks(alternative: Alternative, cpus: int | None, ok: bool) -> None:
     shape = Shape(
-        cores=64, memory=None, mem_per_cpu=4 * 2**30, use_memory_constraint=False, gpus=(),
+        cores=64, memory=None, mem_per_cpu=4 * 2**30, memory_option="mem-per-cpu", gpus=(),
         max_duration=None, duration_source=None, min_gpu=0,
     )
     verdict = check(shape, alternative)

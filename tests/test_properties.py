@@ -29,6 +29,7 @@ from reqsolve.config.model import (
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.matching import check
 from reqsolve.requirement import Alternative, Cpu, Requirement, merge
+from reqsolve.units import MIB
 from tests import strategies
 from tests.answering import answer
 from tests.reference import (
@@ -40,6 +41,7 @@ from tests.reference import (
     partition,
     reference_candidates,
     reference_satisfies,
+    slurm_mib,
     typed,
 )
 
@@ -103,11 +105,21 @@ def assert_sound(launcher_file: LauncherFile, match: Answer) -> None:
             assert reference_satisfies(offered, match.alternative), (name, index, host)
         assert (options.gpu_option == "gres") == (config.gpu_option == "gres")
         cpu = match.alternative.cpu
-        if cpu is not None and cpu.memory and not config.use_memory_constraint:
+        dialect = candidate.capacity.memory_option
+        if cpu is not None and cpu.memory and dialect == "mem-per-cpu":
             per_cpu = candidate.capacity.mem_per_cpu or 0
             assert options.cpus_per_task is not None
             assert options.cpus_per_task * per_cpu >= cpu.memory
-            assert options.mem is None
+            assert options.mem is None and options.mem_per_gpu is None
+        elif cpu is not None and cpu.memory and dialect == "mem-per-gpu":
+            # what Slurm allocates on this node: n x --mem-per-gpu, at least what was asked
+            per_gpu = slurm_mib(options.mem_per_gpu)
+            assert per_gpu is not None and options.mem is None
+            assert asked * per_gpu * MIB >= cpu.memory
+            node = candidate.capacity.memory
+            assert node is None or asked * per_gpu * MIB <= node
+        elif cpu is not None and cpu.memory:
+            assert options.mem is not None and options.mem_per_gpu is None
 
 
 @SETTINGS

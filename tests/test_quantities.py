@@ -29,7 +29,8 @@ def node(
     constraint: bool = True,
     cores: int | None = None,
 ) -> Shape:
-    return Shape(cores, memory, mem_per_cpu, constraint, gpus, None, None, 0, None)
+    option = "mem" if constraint else "mem-per-cpu"  # constraint: use_memory_contraint
+    return Shape(cores, memory, mem_per_cpu, option, gpus, None, None, 0, None)
 
 
 def alt(value: object) -> Alternative:

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from reqsolve import registry
+from reqsolve import finder, registry
 from reqsolve.candidates import compile_slurm
 from reqsolve.config.model import LauncherFile, SlurmLauncherConfig
 from reqsolve.connectors import LocalConnector
@@ -93,7 +93,10 @@ def test_documented_examples_hold_in_the_lab(
     """The accounts examples of docs/semantics.md §3, run as each lab user (in-process: the
     user's name is what discovery asks sacctmgr about)."""
     monkeypatch.setattr(query, "user_of", lambda *_: user)
-    monkeypatch.setattr(registry, "DISCOVERY_INTERVAL", 0.0)  # another user: ask again
+    # another user: ask Slurm again, in registries of this test alone (the other tests must
+    # not meet this user's discovery)
+    monkeypatch.setattr(registry, "DISCOVERY_INTERVAL", 0.0)
+    monkeypatch.setattr(finder, "_registries", {})
     monkeypatch.setenv("SLURM_CONF", slurm_lab.env["SLURM_CONF"])
     monkeypatch.setenv("REQSOLVE_NO_DISK_CACHE", "1")
     monkeypatch.chdir(ROOT)

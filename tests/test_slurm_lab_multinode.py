@@ -12,7 +12,6 @@ partition's MaxNodes — and explain gives each partition that same reason.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -26,39 +25,13 @@ from reqsolve.launchers import SlurmLauncher
 from reqsolve.slurm import query
 from reqsolve.slurm.values import expand_hostlist
 from tests.cli_run import cli
+from tests.lab_cluster import NODES, START_RE
 from tests.paths import LAB_FILE
 from tests.slurm_lab import FOUND_NOTHING, VERDICTS, SlurmLab
 
 pytestmark = pytest.mark.slurm
 
-HOUR, DAY, MIB = 3600, 86400, 2**20
-
-
-@dataclass(frozen=True)
-class Node:
-    """One node of tests/slurm/lab/cluster/nodes.conf, GPU memory from its GPUM feature (the
-    A100s': the lab file's 80G)."""
-
-    features: frozenset[str]
-    cores: int
-    memory: int  # bytes
-    gpus: int
-    gpu_memory: float  # bytes per GPU
-
-
-def _nodes(hosts: str, features: str, cores: int, memory_mib: int, gpus: int,
-           gpu_memory: float) -> dict[str, Node]:
-    node = Node(frozenset(features.split(",")), cores, memory_mib * MIB, gpus, gpu_memory)
-    return {host: node for host in hosts.split(",")}
-
-
-NODES = {
-    **_nodes("yop,yep", "A6000,GPU3,GPUM48G", 32, 128000, 3, 48e9),
-    **_nodes("yip,yup,yap", "RTX,GPU2,GPUM24G", 24, 96000, 2, 24e9),
-    **_nodes("alpha,beta,gamma,delta", "GPU2,GPUM24G", 16, 64000, 2, 24e9),
-    **_nodes("a100-01,a100-02", "Tesla,a100", 64, 500000, 8, 80e9),
-    **_nodes("cpu-01,cpu-02,cpu-03,cpu-04", "intel,skylake", 40, 192000, 0, 0),
-}
+HOUR, DAY = 3600, 86400
 
 
 @dataclass(frozen=True)
@@ -138,7 +111,6 @@ def admitted(options: SlurmOptions, partition: str, need: Need) -> list[str]:
     ]
 
 
-START_RE = re.compile(r"on nodes (\S+) in partition (\S+)")
 COUNTS: dict[str, int] = {}  # outcome -> examples (printed by the test when it ends)
 
 needs = st.builds(

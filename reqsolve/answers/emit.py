@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 
 from reqsolve.answers.options import SlurmOptions
 from reqsolve.candidates import CompiledLauncher, GpuWay, by_types, given, gres_types, offered
-from reqsolve.matching import Ask, assign_gpus, evaluate
+from reqsolve.gpu_placement import assign_gpus
+from reqsolve.matching import Ask, evaluate, mib_per_gpu
 from reqsolve.places import Candidate, Shape
 from reqsolve.requirement import Alternative
 from reqsolve.search_index import CandidateClass, SlotClass
-from reqsolve.units import format_duration, format_mem_mib, format_time
+from reqsolve.units import MIB, format_duration, format_mem_mib, format_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def constraint_text(clauses: Sequence[tuple[str, ...]]) -> str:
 
 def uses_mem_per_cpu(shape: Shape, alternative: Alternative) -> bool:
     return (
-        not shape.use_memory_constraint
+        shape.memory_option == "mem-per-cpu"
         and alternative.cpu is not None
         and alternative.cpu.memory > 0
     )
@@ -142,6 +143,7 @@ def emit(
             gpu_option="gres" if config.gpu_option == "gres" else None,
             cpus_per_task=cpus,
             mem=_mem(launcher.shapes[current[0].shape_id], alternative),
+            mem_per_gpu=_mem_per_gpu(launcher.shapes[current[0].shape_id], alternative),
             time=format_time(duration) if duration else None,
             qos=qos,
             account=account,
@@ -149,9 +151,8 @@ def emit(
             ntasks_per_node=alternative.tasks or None,
         )
         members = sorted(i for k in current for i in k.members)
-        return Emitted(
-            options, tuple(candidates[i] for i in members), tuple(dropped), notes(chosen)
-        )
+        said = notes(chosen) + _per_gpu_note(options, alternative)
+        return Emitted(options, tuple(candidates[i] for i in members), tuple(dropped), said)
     return Emitted(None, (), tuple(dropped))
 
 
@@ -163,6 +164,19 @@ def notes(chosen_time: int | None) -> tuple[str, ...]:
     if chosen_time is None:
         return ()
     return (f"no duration asked: the job gets the chosen limit, {format_duration(chosen_time)}",)
+
+
+def _per_gpu_note(options: SlurmOptions, alternative: Alternative) -> tuple[str, ...]:
+    """With memory asked per GPU, what Slurm allocates on each node: the memory asked is
+    written per node, the option per GPU (docs/semantics.md §6, "Memory dialects")."""
+    if options.mem_per_gpu is None:
+        return ()
+    gpus = len(alternative.gpus)
+    per = int(options.mem_per_gpu.removesuffix("M"))
+    return (
+        f"memory asked per GPU (memory_option: mem-per-gpu): --mem-per-gpu={per}M x {gpus}"
+        f" GPU(s) = {per * gpus}MiB on each node",
+    )
 
 
 def _admitted_limit(
@@ -409,6 +423,19 @@ EXCLUDED = (
 
 
 def _mem(shape: Shape, alternative: Alternative) -> str | None:
-    if alternative.cpu is None or not alternative.cpu.memory or not shape.use_memory_constraint:
+    """``--mem``: the memory asked, when the kept candidates ask for memory per node."""
+    if alternative.cpu is None or not alternative.cpu.memory or shape.memory_option != "mem":
         return None
     return format_mem_mib(alternative.cpu.memory)
+
+
+def _mem_per_gpu(shape: Shape, alternative: Alternative) -> str | None:
+    """``--mem-per-gpu``: the memory asked per node over the GPUs asked per node, in whole MiB
+    rounded up, when the kept candidates ask for memory per GPU (docs/semantics.md §6). Every
+    node the options admit was judged under the same dialect (the kept candidates share it,
+    and only their partitions are emitted), so on each Slurm allocates what its check counted.
+    """
+    cpu = alternative.cpu
+    if cpu is None or not cpu.memory or shape.memory_option != "mem-per-gpu":
+        return None
+    return format_mem_mib(mib_per_gpu(cpu.memory, len(alternative.gpus)) * MIB)

@@ -59,7 +59,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         data["options"] = {key: values.get(key) for key in JSON_OPTION_KEYS}
         # a typed or --gres request: the GPU count alone would not say which GPUs
         # tasks=T (docs/semantics.md §6): only when asked, so that other answers keep their shape
-        for key in ("ntasks_per_node", "gpu_type", "gpu_types", "gpu_option"):
+        # memory per GPU (memory_option: mem-per-gpu): only when emitted, for the same reason
+        for key in ("ntasks_per_node", "gpu_type", "gpu_types", "gpu_option", "mem_per_gpu"):
             if values.get(key) is not None:
                 data["options"][key] = values[key]
     notes = answer.notes

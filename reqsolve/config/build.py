@@ -141,6 +141,7 @@ def _partition(name: str, data: Data | None) -> Partition:
         priority=partition["priority"],
         disabled=partition["disabled"],
         max_nodes=partition.get("max_nodes"),
+        memory_option=partition.get("memory_option"),
     )
 
 
@@ -172,6 +173,7 @@ def build_slurm(index: int, data: Data) -> SlurmLauncherConfig:
             for name, spec in item["gres_memory"].items()
         ),
         gpu_option=item["gpu_option"],
+        memory_option=item["memory_option"],
     )
 
 

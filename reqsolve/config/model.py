@@ -114,6 +114,11 @@ class GresType:
     model: str | None = None  # the model cuda(model=...) matches, instead of the type
 
 
+# How a Slurm job asks for memory (docs/semantics.md §6 "Memory dialects"): --mem (per node),
+# --mem-per-cpu (turned into --cpus-per-task through mem_per_cpu), --mem-per-gpu (per GPU)
+MEMORY_OPTIONS = ("mem", "mem-per-cpu", "mem-per-gpu")
+
+
 @dataclass(frozen=True, slots=True)
 class Partition:
     name: str
@@ -124,6 +129,7 @@ class Partition:
     priority: int = 0
     disabled: bool = False
     max_nodes: int | None = None  # Slurm's MaxNodes (None: unlimited or unknown)
+    memory_option: str | None = None  # one of MEMORY_OPTIONS; None: the launcher's
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +178,9 @@ class SlurmLauncherConfig:
     disabled: bool = False
     gres_memory: tuple[GresType, ...] = ()  # in file order
     gpu_option: str = "gpus-per-node"  # or "gres"; anything else is a validate error
+    # one of MEMORY_OPTIONS (anything else is a validate error); None: use_memory_constraint
+    # says (true: mem, false: mem-per-cpu)
+    memory_option: str | None = None
     type: Literal["slurm"] = "slurm"
     # what the user may submit with, set by discovery only (docs/semantics.md §3); None: the
     # file's accounts and QoS stand as written
@@ -186,6 +195,16 @@ class SlurmLauncherConfig:
             if entry.name.casefold() == key:
                 return entry
         return None
+
+    def memory_option_of(self, partition: Partition | None = None) -> str:
+        """How jobs on ``partition`` ask for memory: the partition's ``memory_option``, else
+        the launcher's, else experimaestro's ``use_memory_contraint`` (true: ``mem``, false:
+        ``mem-per-cpu``). A file writing both at one level must make them agree (validate)."""
+        if partition is not None and partition.memory_option is not None:
+            return partition.memory_option
+        if self.memory_option is not None:
+            return self.memory_option
+        return "mem" if self.use_memory_constraint else "mem-per-cpu"
 
     def qos_named(self, name: str) -> Qos | None:
         for qos in self.qos:

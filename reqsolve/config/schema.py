@@ -55,6 +55,8 @@ def _leaf(spec: Leaf) -> dict[str, Any]:
         schema = {"type": "string", "pattern": duration_pattern()}
     else:
         schema = {"type": "string", "format": "regex"}
+    if spec.choices:
+        schema = {"enum": list(spec.choices)}
     if spec.minimum is not None:
         schema["minimum"] = spec.minimum
     if spec.maximum is not None:
@@ -160,7 +162,7 @@ def _walk(
     spec: Spec, path: str, rows: list[tuple[str, str, str, str]], seen: dict[int, str]
 ) -> None:
     if isinstance(spec, Leaf):
-        kind = _KIND_NAMES[spec.kind]
+        kind = " | ".join(spec.choices) if spec.choices else _KIND_NAMES[spec.kind]
         if spec.minimum is not None:
             kind += f" >= {spec.minimum}"
         rows.append((path, kind, _default(spec), spec.doc))

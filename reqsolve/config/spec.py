@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reqsolve.config.model import MEMORY_OPTIONS
+
 LeafKind = Literal[
     "name",  # free text on one line: ids, tags, GPU models
     "slurm",  # a name that reaches Slurm options: partition, QoS, account, feature, host
@@ -40,6 +42,7 @@ class Leaf:
     default: Any = NO_DEFAULT
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()  # the only values allowed (the schema's enum; lint says so)
 
 
 @dataclass(slots=True, eq=False)
@@ -237,6 +240,12 @@ PARTITION = Obj(
         "max_nodes": Leaf(
             "int", "Slurm's MaxNodes: the most nodes one job may span here.", minimum=1
         ),
+        "memory_option": Leaf(
+            "name",
+            "How jobs here ask for memory, over the launcher's memory_option: mem, mem-per-cpu "
+            "or mem-per-gpu.",
+            choices=MEMORY_OPTIONS,
+        ),
     },
     nullable=True,
 )
@@ -263,8 +272,16 @@ SLURM_LAUNCHER = Obj(
         "use_hosts": Leaf("bool", "Accepted and ignored, as by experimaestro.", default=True),
         "use_memory_contraint": Leaf(
             "bool",
-            "false: the cluster refuses --mem; memory becomes cores through mem_per_cpu.",
+            "false: the cluster refuses --mem; memory becomes cores through mem_per_cpu "
+            "(memory_option: mem-per-cpu says the same).",
             default=True,
+        ),
+        "memory_option": Leaf(
+            "name",
+            "How jobs ask for memory: mem (--mem, per node), mem-per-cpu (memory becomes "
+            "--cpus-per-task through mem_per_cpu) or mem-per-gpu (--mem-per-gpu, per GPU). "
+            "Default: mem, or mem-per-cpu with use_memory_contraint: false.",
+            choices=MEMORY_OPTIONS,
         ),
         "query_slurm": Leaf(
             "bool", "Ask scontrol for partitions, nodes and features.", default=False

@@ -282,6 +282,8 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
         data["use_features"] = launcher.use_features
     if launcher.use_memory_constraint != defaults.use_memory_constraint:
         data["use_memory_contraint"] = launcher.use_memory_constraint
+    if launcher.memory_option is not None:
+        data["memory_option"] = launcher.memory_option
     if launcher.query_slurm:
         data["query_slurm"] = True
     if launcher.disabled:
@@ -338,6 +340,8 @@ def launcher_data(launcher: SlurmLauncherConfig) -> dict[str, Any]:
             entry["accounts"] = list(partition.accounts)
         if partition.max_nodes is not None:
             entry["max_nodes"] = partition.max_nodes
+        if partition.memory_option is not None:
+            entry["memory_option"] = partition.memory_option
         conf = _configuration_data(partition.configuration)
         if conf:
             entry["configuration"] = conf

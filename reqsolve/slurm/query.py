@@ -329,6 +329,8 @@ def merge_partition(written: Partition, discovered: Partition) -> Partition:
         priority=written.priority or discovered.priority,
         disabled=written.disabled or discovered.disabled,
         max_nodes=written.max_nodes if written.max_nodes is not None else discovered.max_nodes,
+        # Slurm cannot say it (a site's job_submit plugin decides): the file's alone
+        memory_option=written.memory_option,
     )
 
 
