@@ -253,8 +253,9 @@ def plugin_resources(options: SlurmOptions) -> dict[str, Any]:
     if options.nodes is not None:
         found["nodes"] = options.nodes
     found["cpus_per_task"] = options.cpus_per_task or -1  # UNSET: no --cpus-per-task
-    if options.mem is not None:
-        found["mem_mb"] = mem_mib(options.mem)
+    # always said: without it Snakemake gives the rule its default mem_mb, which the plugin
+    # turns into a --mem the answer does not have (and Slurm refuses beside --mem-per-gpu)
+    found["mem_mb"] = mem_mib(options.mem) if options.mem is not None else 0  # UNSET: no --mem
     if options.mem_per_gpu is not None:
         extra.append(f"--mem-per-gpu={options.mem_per_gpu}")
     if options.gpus_per_node is not None:
