@@ -329,3 +329,18 @@ def requirements(
     return st.lists(alternative, min_size=1, max_size=max_size).map(
         lambda drawn: Requirement(tuple(drawn))
     )
+
+
+def requirement_text(*, hours: float, nodes: int | None = None, tasks: int | None = None,
+                     cores: int | None = None, memory: str | None = None,
+                     gpus: Iterable[str] = ()) -> str:
+    """One alternative written as a user would, from the parts the lab properties draw:
+    ``duration=2h & nodes=3 & tasks=2 & cpu(cores=4, mem=30G) & cuda(mem=20G)*2``; a part
+    left None (or empty) is not written."""
+    terms = [f"duration={hours:g}h"]
+    terms += [f"nodes={nodes}"] if nodes is not None else []
+    terms += [f"tasks={tasks}"] if tasks is not None else []
+    inside = [f"cores={cores}"] if cores else []
+    inside += [f"mem={memory}"] if memory else []
+    terms += [f"cpu({', '.join(inside)})"] if inside else []
+    return " & ".join([*terms, *gpus])

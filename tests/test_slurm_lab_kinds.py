@@ -35,6 +35,7 @@ from reqsolve.slurm.values import expand_hostlist
 from tests.paths import ROOT
 from tests.slurm_brute import admitted, options_way, runs, ways_of
 from tests.slurm_lab import FOUND_NOTHING, LAB_DIR, VERDICTS, SlurmLab, start_lab, stop_lab
+from tests.strategies import requirement_text
 
 pytestmark = pytest.mark.slurm
 
@@ -83,17 +84,10 @@ class Need:
     hours: int
 
     def expression(self) -> str:
-        terms = [f"duration={self.hours}h"]
-        if self.nodes > 1:
-            terms.append(f"nodes={self.nodes}")
-        if self.tasks is not None:
-            terms.append(f"tasks={self.tasks}")
-        inside = [x for x in (f"cores={self.cores}" if self.cores else "",
-                              f"mem={self.memory_g}G" if self.memory_g else "") if x]
-        if inside:
-            terms.append(f"cpu({', '.join(inside)})")
-        terms += [f"{term}*{count}" for term, count in self.gpus]
-        return " & ".join(terms)
+        return requirement_text(
+            hours=self.hours, nodes=self.nodes if self.nodes > 1 else None, tasks=self.tasks,
+            cores=self.cores, memory=f"{self.memory_g}G" if self.memory_g else None,
+            gpus=[f"{term}*{count}" for term, count in self.gpus])
 
 
 needs = st.builds(

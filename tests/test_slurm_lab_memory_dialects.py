@@ -29,6 +29,7 @@ from tests.cli_run import cli
 from tests.lab_cluster import MIB, NODES, START_RE
 from tests.reference import slurm_mib
 from tests.slurm_lab import FOUND_NOTHING, VERDICTS, SlurmLab
+from tests.strategies import requirement_text
 
 pytestmark = pytest.mark.slurm
 
@@ -97,14 +98,10 @@ class Need:
     seconds: float
 
     def expression(self) -> str:
-        terms = [f"duration={self.seconds / HOUR:g}h"]
-        inside = [x for x in (f"cores={self.cores}" if self.cores else "",
-                              f"mem={self.memory_mib}MiB" if self.memory_mib else "") if x]
-        if inside:
-            terms.append(f"cpu({', '.join(inside)})")
-        if self.gpus:
-            terms.append(f"cuda(mem={self.gpu_memory / 1e9:g}G)*{self.gpus}")
-        return " & ".join(terms)
+        return requirement_text(
+            hours=self.seconds / HOUR, cores=self.cores,
+            memory=f"{self.memory_mib}MiB" if self.memory_mib else None,
+            gpus=[f"cuda(mem={self.gpu_memory / 1e9:g}G)*{self.gpus}"] if self.gpus else [])
 
 
 def allocated_mib(need: Need, dialect: str) -> int | None:

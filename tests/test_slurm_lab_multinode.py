@@ -28,6 +28,7 @@ from tests.cli_run import cli
 from tests.lab_cluster import NODES, START_RE
 from tests.paths import LAB_FILE
 from tests.slurm_lab import FOUND_NOTHING, VERDICTS, SlurmLab
+from tests.strategies import requirement_text
 
 pytestmark = pytest.mark.slurm
 
@@ -67,16 +68,10 @@ class Need:
         return (self.tasks or 1) * (self.cores or 1)
 
     def expression(self) -> str:
-        terms = [f"duration={self.seconds / HOUR:g}h", f"nodes={self.nodes}"]
-        if self.tasks is not None:
-            terms.append(f"tasks={self.tasks}")
-        inside = [x for x in (f"cores={self.cores}" if self.cores else "",
-                              f"mem={self.memory / 1e9:g}G" if self.memory else "") if x]
-        if inside:
-            terms.append(f"cpu({', '.join(inside)})")
-        if self.gpus:
-            terms.append(f"cuda(mem={self.gpu_memory / 1e9:g}G)*{self.gpus}")
-        return " & ".join(terms)
+        return requirement_text(
+            hours=self.seconds / HOUR, nodes=self.nodes, tasks=self.tasks, cores=self.cores,
+            memory=f"{self.memory / 1e9:g}G" if self.memory else None,
+            gpus=[f"cuda(mem={self.gpu_memory / 1e9:g}G)*{self.gpus}"] if self.gpus else [])
 
 
 def runs(host: str, need: Need) -> bool:
