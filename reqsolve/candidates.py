@@ -298,8 +298,9 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
             frozenset[str],
         ],
     ] = {}
-    # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of)
-    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...], str | None], int] = {}
+    # each (configuration, QoS) shape once, keyed by identity (configurations kept by conf_of),
+    # and by what a partition adds to it (its MaxNodes, its memory dialect)
+    shape_ids: dict[tuple[int, str | None, tuple[GpuConfig, ...], str | None, str], int] = {}
     conf_of: dict[tuple[tuple[str, ...], int], Configuration] = {}
     launcher_id = launcher.id
     ruled_out: list[tuple[str, str | None, str | None, str]] = []
@@ -329,14 +330,15 @@ def compile_slurm(launcher: SlurmLauncherConfig, position: int) -> CompiledLaunc
                 entries: list[tuple[str | None, str | None, int, Shape, int]] = []
                 shapes: dict[tuple[str | None, str | None], Shape] = {}
                 # a node with several kinds of GPU is one candidate per way to ask for them
-                # (untyped, then by GRES type); its slot keeps all its kinds for the soundness
-                # rule. Entries come offer after offer, each with every QoS and account.
+                # (untyped, by GRES type, by typed list); its slot keeps all its kinds for the
+                # soundness rule. Entries come offer after offer, each with every QoS and account.
                 by_qos: list[tuple[str | None, int, tuple[tuple[Shape, int], ...]]] = []
+                memory_option = launcher.memory_option_of(partition)
                 for qos in qos_list:
                     qos_name = None if qos is None else qos.name
                     # a partition's MaxNodes is part of its shapes (only where it is set)
                     limit = None if partition.max_nodes is None else partition_name
-                    shape_key = (id(conf), qos_name, kinds, limit)
+                    shape_key = (id(conf), qos_name, kinds, limit, memory_option)
                     shape_id = shape_ids.get(shape_key)
                     if shape_id is None:
                         shape = slurm_shape(launcher, conf, qos, kinds, partition)

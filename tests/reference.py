@@ -25,7 +25,7 @@ from reqsolve.config.model import (
     Qos,
     SlurmLauncherConfig,
 )
-from reqsolve.requirement import Alternative
+from reqsolve.requirement import Accelerator, Alternative
 
 G = 10**9
 GIB = 2**30
@@ -258,14 +258,17 @@ def listed_satisfies(
     of_type = {name: replace(typed(capacity, name), min_gpu=0) for name, _ in listed}
     if any(len(of_type[name].gpus) < count for name, count in listed):
         return None
-    rest = replace(alternative, gpus=())
-    if not reference_satisfies(replace(capacity, min_gpu=0), rest):
-        return False
-    if len(alternative.gpus) < capacity.min_gpu:
+    # the rest (duration, cores, memory — per GPU, in that dialect — and min_gpu) with as many
+    # GPUs asked, each fitting any GPU of the node
+    anything = tuple(Accelerator(memory=0, model=None) for _ in alternative.gpus)
+    any_gpu = tuple((None, 0, None, gpu[3]) for gpu in capacity.gpus)
+    if not reference_satisfies(replace(capacity, gpus=any_gpu, by_type=False),
+                               replace(alternative, gpus=anything)):
         return False
     names = [name for name, count in listed for _ in range(count)]
+    only = replace(alternative, cpu=None, duration=0)  # each GPU alone, on its type
     return any(
-        all(reference_satisfies(of_type[name], replace(alternative, gpus=(gpu,)))
+        all(reference_satisfies(of_type[name], replace(only, gpus=(gpu,)))
             for gpu, name in zip(alternative.gpus, order, strict=True))
         for order in set(permutations(names))
     )

@@ -374,3 +374,23 @@ def test_emitted_per_gpu_memory_covers_the_ask_and_fits_every_admitted_node(
     for _, index, _host in admitted:
         node_mib = node_memories[index] // MIB
         assert gpus * per_gpu <= node_mib
+
+
+def test_partitions_sharing_a_configuration_keep_their_own_dialect(tmp_path: Path) -> None:
+    """Two partitions whose nodes are described by the launcher's configuration alone share
+    one configuration object: each still asks for memory its own way (the shape of the
+    second was the first's, in the first's dialect: found by the soundness property)."""
+    text = (
+        "slurm:\n"
+        "  - id: s\n"
+        "    memory_option: mem-per-gpu\n"
+        "    configuration: {cpu: {cores: 8, memory: 64G}}\n"
+        "    partitions:\n"
+        "      gpu: {nodes: [{hosts: [g1]}]}\n"
+        "      cpu:\n"
+        "        memory_option: mem\n"
+        "        nodes: [{hosts: [c1]}]\n"
+    )
+    options = answer(_write(tmp_path, text), "cpu(mem=1G) & duration=1h").options
+    assert options is not None
+    assert (options.partition, options.mem, options.mem_per_gpu) == ("cpu", "954M", None)

@@ -177,11 +177,18 @@ def test_answers_whenever_brute_force_finds(launcher_file: LauncherFile,
 def test_and_never_widens(launcher_file: LauncherFile, a: Alternative, b: Alternative) -> None:
     narrower = merge(a, b)
     # min_gpu is a lower bound on what is asked: asking a GPU can satisfy a QoS that needs
-    # one, so the invariant holds where ``a`` already asks enough GPUs for the QoS
+    # one, so the invariant holds where ``a`` already asks enough GPUs for the QoS (and, in
+    # the mem-per-gpu dialect, where it asks memory with a GPU)
     monotone = True
     for compiled in expand_candidates(launcher_file):
         for candidate in compiled.candidates:
             if candidate.shape.min_gpu > len(a.gpus):
+                monotone = False
+                continue
+            # likewise memory per GPU: memory asked without a GPU cannot be asked there, and
+            # with one it can (docs/semantics.md §4.3)
+            if (candidate.shape.memory_option == "mem-per-gpu" and not a.gpus
+                    and a.cpu is not None and a.cpu.memory):
                 monotone = False
                 continue
             if check(candidate.shape, narrower).ok:
