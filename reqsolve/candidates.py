@@ -115,40 +115,33 @@ def offered(shape: Shape, gpu_type: str | None = None) -> Shape:
 
 
 def offers(shape: Shape) -> tuple[Shape, ...]:
-    """The ways a job can ask for the GPUs of a node with several kinds: untyped (any GPU of
-    the node), then typed by each of its GRES types, in order, each as a shape of one kind;
-    last, when the node has two GRES types or more, by a typed list (``a100:1,v100:1``), as
-    one kind per type (:func:`by_types`). A node with one kind is its own one offer."""
-    if len(shape.gpus) <= 1:
-        return (shape,)
-    listed = by_types(shape)
-    return (
-        offered(shape),
-        *(offered_strictly(shape, t) for t in gres_types(shape)),
-        *(() if listed is None else (listed,)),
-    )
+    """The ways a job can ask for the GPUs of a node with several kinds (:func:`named_offers`),
+    as shapes. A node with one kind is its own one offer."""
+    return tuple(offer for _, offer in named_offers(shape))
 
 
-def way_names(shape: Shape) -> tuple[str, ...]:
-    """What :func:`offers` gives, named as ``explain`` shows it: ``any``, each GRES type,
-    ``by type`` (the typed list)."""
+def named_offers(shape: Shape) -> tuple[tuple[str, Shape], ...]:
+    """The ways a job can ask for the GPUs of a node with several kinds, each with the name
+    ``explain`` shows: untyped (``any``: any GPU of the node), then typed by each of its GRES
+    types, in order, each as a shape of one kind; last, when every GPU has a GRES type and there
+    are two types or more, by a typed list (``by type``: ``a100:1,v100:1``) as one kind per type,
+    so that a job asking ``cuda(model=A100) & cuda(model=V100)`` fits a node with both (Slurm
+    wants typed and untyped GRES consistent within a job: no list where some GPU is untyped).
+    A node with one kind is its own one offer."""
     if len(shape.gpus) <= 1:
-        return ("any",)
-    listed = () if by_types(shape) is None else ("by type",)
-    return ("any", *gres_types(shape), *listed)
+        return (("any", shape),)
+    types = gres_types(shape)
+    typed = [(name, offered_strictly(shape, name)) for name in types]
+    found = [("any", offered(shape)), *typed]
+    if len(types) > 1 and all(k.gres is not None for k in shape.gpus):
+        found.append(("by type", replace(shape, gpus=tuple(o.gpus[0] for _, o in typed))))
+    return tuple(found)
 
 
 def by_types(shape: Shape) -> Shape | None:
-    """The GPUs of a node whose every GPU has a GRES type, two types or more, as a job asking
-    a typed list sees them: one kind per type (any GPU of that type, as :func:`meet`), so that
-    a job asking ``cuda(model=A100) & cuda(model=V100)`` fits a node with both. None for any
-    other node (Slurm wants typed and untyped GRES consistent within a job)."""
-    types = gres_types(shape)
-    if len(types) < 2 or any(k.gres is None for k in shape.gpus):
-        return None
-    return replace(
-        shape, gpus=tuple(meet(tuple(k for k in shape.gpus if k.gres == t)) for t in types)
-    )
+    """The typed-list offer of a node (:func:`named_offers`); None when it has none."""
+    listed = named_offers(shape)[-1]
+    return listed[1] if listed[0] == "by type" else None
 
 
 # How an answer asks for a node's GPUs: any of them (None), by one GRES type ("a100"), or by a
@@ -168,11 +161,10 @@ def given(shape: Shape, way: GpuWay, n_gpus: int) -> Shape | None:
         return offer if offer.gpu_count >= n_gpus else None
     kinds = []
     for name, count in way:
-        key = name.casefold()
-        of_type = tuple(k for k in shape.gpus if k.gres is None or k.gres.casefold() == key)
-        if sum(k.count for k in of_type) < count:
+        of_type = offered(shape, name)  # one kind (or none) standing for that type's GPUs
+        if of_type.gpu_count < count:
             return None
-        kinds.append(replace(meet(of_type), count=count))
+        kinds.append(replace(of_type.gpus[0], count=count))
     return replace(shape, gpus=tuple(kinds))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reqsolve.candidates import CompiledLauncher, offers, way_names
+from reqsolve.candidates import CompiledLauncher, named_offers
 from reqsolve.choosing import Answer, as_tags, choose, launcher_order, solve_launcher
 from reqsolve.errors import LauncherNotFoundError
 from reqsolve.places import Candidate
@@ -177,15 +177,15 @@ def nodes_offered(
 
 def way_to_ask(launcher: CompiledLauncher, candidate: Candidate) -> str | None:
     """How a candidate of a node with several kinds of GPU asks for them (the node is one
-    candidate per way: :func:`reqsolve.candidates.offers`); None for any other candidate."""
+    candidate per way: :func:`reqsolve.candidates.named_offers`); None for any other candidate."""
     if candidate.partition_index not in launcher.index.mixed or candidate.group is None:
         return None
     slot = launcher.index.by_partition[candidate.partition_index][candidate.group]
     node = slot.shapes[(candidate.qos, candidate.account)]
-    ways = offers(node)
-    if len(ways) == 1 or candidate.shape not in ways:
+    ways = named_offers(node)
+    if len(ways) == 1:
         return None
-    return way_names(node)[ways.index(candidate.shape)]
+    return next((name for name, offer in ways if offer == candidate.shape), None)
 
 
 def _ruled_out_row(
