@@ -255,17 +255,16 @@ def _one_dialect(
     """With memory asked, the kept candidates that ask for it as the first one does (one
     answer has one memory option: docs/semantics.md §6, "Memory dialects"), and the others
     with why they are not kept."""
-    shapes = launcher.shapes
     dialect = first.memory_option
-    same = [k for k in kept if shapes[k.shape_id].memory_option == dialect]
-    if len(same) == len(kept):
-        return kept, []
-    left = [
-        (launcher.candidates[i], other_dialect(dialect, shapes[k.shape_id].memory_option))
-        for k in kept
-        if shapes[k.shape_id].memory_option != dialect
-        for i in k.members
-    ]
+    same: list[CandidateClass] = []
+    left: list[tuple[Candidate, str]] = []
+    for klass in kept:
+        own = launcher.shapes[klass.shape_id].memory_option
+        if own == dialect:
+            same.append(klass)
+        else:
+            why = other_dialect(dialect, own)
+            left.extend((launcher.candidates[i], why) for i in klass.members)
     return same, left
 
 

@@ -133,6 +133,7 @@ def emit(
             else _admitted_limit(admitted, exclude, under, ask.n_gpus, gpu_way)
         )
         duration = alternative.duration or chosen
+        dialect = launcher.shapes[current[0].shape_id].memory_option  # the kept ones share it
         options = SlurmOptions(
             partition=",".join(str(names[i]) for i in partitions),
             constraint=constraint,
@@ -142,8 +143,8 @@ def emit(
             gpu_types=gpu_way if isinstance(gpu_way, tuple) else None,
             gpu_option="gres" if config.gpu_option == "gres" else None,
             cpus_per_task=cpus,
-            mem=_mem(launcher.shapes[current[0].shape_id], alternative),
-            mem_per_gpu=_mem_per_gpu(launcher.shapes[current[0].shape_id], alternative),
+            mem=_mem(dialect, alternative),
+            mem_per_gpu=_mem_per_gpu(dialect, alternative),
             time=format_time(duration) if duration else None,
             qos=qos,
             account=account,
@@ -172,7 +173,8 @@ def _per_gpu_note(options: SlurmOptions, alternative: Alternative) -> tuple[str,
     if options.mem_per_gpu is None:
         return ()
     gpus = len(alternative.gpus)
-    per = int(options.mem_per_gpu.removesuffix("M"))
+    assert alternative.cpu is not None  # memory was asked: that is what mem_per_gpu says
+    per = mib_per_gpu(alternative.cpu.memory, gpus)  # the number the option was written from
     return (
         f"memory asked per GPU (memory_option: mem-per-gpu): --mem-per-gpu={per}M x {gpus}"
         f" GPU(s) = {per * gpus}MiB on each node",
@@ -422,20 +424,20 @@ EXCLUDED = (
 )
 
 
-def _mem(shape: Shape, alternative: Alternative) -> str | None:
+def _mem(dialect: str, alternative: Alternative) -> str | None:
     """``--mem``: the memory asked, when the kept candidates ask for memory per node."""
-    if alternative.cpu is None or not alternative.cpu.memory or shape.memory_option != "mem":
+    if alternative.cpu is None or not alternative.cpu.memory or dialect != "mem":
         return None
     return format_mem_mib(alternative.cpu.memory)
 
 
-def _mem_per_gpu(shape: Shape, alternative: Alternative) -> str | None:
+def _mem_per_gpu(dialect: str, alternative: Alternative) -> str | None:
     """``--mem-per-gpu``: the memory asked per node over the GPUs asked per node, in whole MiB
     rounded up, when the kept candidates ask for memory per GPU (docs/semantics.md §6). Every
     node the options admit was judged under the same dialect (the kept candidates share it,
     and only their partitions are emitted), so on each Slurm allocates what its check counted.
     """
     cpu = alternative.cpu
-    if cpu is None or not cpu.memory or shape.memory_option != "mem-per-gpu":
+    if cpu is None or not cpu.memory or dialect != "mem-per-gpu":
         return None
     return format_mem_mib(mib_per_gpu(cpu.memory, len(alternative.gpus)) * MIB)

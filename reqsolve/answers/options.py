@@ -83,6 +83,16 @@ def check_name(field: str, value: str) -> str:
     return value
 
 
+def _check_gpu_type(field: str, name: str) -> None:
+    """A GRES type as the GPU options write it: a safe name without the ':' that separates
+    it from its count (',' separates the items of a typed list: no name has one)."""
+    check_name(field, name)
+    if ":" in name:
+        raise InvalidValue(
+            f"SlurmOptions.{field}: {name!r} has a ':' (it separates the type from the count)"
+        )
+
+
 def _check_list(field: str, value: str, allowed: frozenset[str], what: str) -> None:
     _check_chars(field, value, allowed, what)
     for item in value.split(","):
@@ -169,12 +179,7 @@ class SlurmOptions:
                     )
         if self.gpu_type is not None:
             _require_str("gpu_type", self.gpu_type)
-            check_name("gpu_type", self.gpu_type)
-            if ":" in self.gpu_type:
-                raise InvalidValue(
-                    f"SlurmOptions.gpu_type: {self.gpu_type!r} has a ':' (it separates the type "
-                    "from the count)"
-                )
+            _check_gpu_type("gpu_type", self.gpu_type)
             if self.gpus_per_node is None:
                 raise InvalidValue(
                     "SlurmOptions.gpu_type: a GPU type without gpus_per_node",
@@ -210,10 +215,7 @@ class SlurmOptions:
                     and pair[1] >= 1):
                 raise InvalidValue(f"SlurmOptions.gpu_types: {pair!r} is not a (type, count) "
                                    "pair with a positive count", hint)
-            check_name("gpu_types", pair[0])
-            if ":" in pair[0] or "," in pair[0]:
-                raise InvalidValue(f"SlurmOptions.gpu_types: {pair[0]!r} has a ':' or ',' "
-                                   "(they separate types and counts)")
+            _check_gpu_type("gpu_types", pair[0])
         names = [name for name, _ in listed]
         if len(set(names)) != len(names):
             raise InvalidValue(f"SlurmOptions.gpu_types: a type twice in {listed!r}",
